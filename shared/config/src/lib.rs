@@ -1,0 +1,808 @@
+//! fleet-optimizer's configuration (DESIGN sections 3 and 12).
+//!
+//! One configuration per environment: the environment's preset from `shared/schema/presets.json`,
+//! overridden field by field by `FLEETOPT_*` variables, validated once at start-up. Every refusal
+//! names the variable, the value and what is allowed; all problems are reported together.
+//!
+//! **Architecture invariant:** this is the only crate that reads the process environment
+//! ([`Config::from_env`]); everything else receives typed values.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use fleetopt_scoring::Targets;
+use serde::Deserialize;
+
+/// The deployment environment; picks the preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// Automation on, tightest targets.
+    Production,
+    /// Automation on, looser targets.
+    Staging,
+    /// Automation off, loosest targets.
+    Development,
+}
+
+impl Environment {
+    /// Every environment, in the order of the design's table.
+    pub const ALL: [Environment; 3] = [
+        Environment::Production,
+        Environment::Staging,
+        Environment::Development,
+    ];
+
+    /// The name used in variables, resource names and metric dimensions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Staging => "staging",
+            Environment::Development => "development",
+        }
+    }
+
+    /// The preset of section 3 for this environment.
+    pub fn preset(self) -> &'static Settings {
+        let presets = &*PRESETS;
+        match self {
+            Environment::Production => &presets.production,
+            Environment::Staging => &presets.staging,
+            Environment::Development => &presets.development,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An environment name that is not one of the three.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown environment {0:?}: expected production, staging or development")]
+pub struct UnknownEnvironment(pub String);
+
+impl FromStr for Environment {
+    type Err = UnknownEnvironment;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Environment::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| UnknownEnvironment(s.to_owned()))
+    }
+}
+
+/// The optimization settings of section 3.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Whether the engine may apply SCALE_UP on its own.
+    pub enable_auto_scaling_optimization: bool,
+    /// Whether the cost optimizer runs its analyses.
+    pub enable_cost_optimization: bool,
+    /// Whether the analyzer scores and publishes.
+    pub enable_performance_monitoring: bool,
+    /// How often the analyzer runs, and the assessment window, in minutes.
+    pub analysis_interval_minutes: u32,
+    /// CPU, memory and response time targets.
+    pub targets: Targets,
+    /// Requests per minute the fleet should serve.
+    pub throughput_target: f64,
+    /// Hourly run-rate above which a cost alert fires, USD.
+    pub max_hourly_cost: f64,
+    /// Utilization under which capacity counts as idle, percent.
+    pub utilization_threshold: f64,
+}
+
+/// The JSON shape of one preset.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PresetFile {
+    enable_auto_scaling_optimization: bool,
+    enable_cost_optimization: bool,
+    enable_performance_monitoring: bool,
+    analysis_interval_minutes: u32,
+    cpu_utilization_target: f64,
+    memory_utilization_target: f64,
+    response_time_target_ms: f64,
+    throughput_target: f64,
+    max_hourly_cost: f64,
+    utilization_threshold: f64,
+}
+
+#[derive(Deserialize)]
+struct PresetsFile {
+    production: PresetFile,
+    staging: PresetFile,
+    development: PresetFile,
+}
+
+struct Presets {
+    production: Settings,
+    staging: Settings,
+    development: Settings,
+}
+
+/// The presets file, compiled in so that a deployed function needs no file system.
+pub const PRESETS_JSON: &str = include_str!("../../schema/presets.json");
+
+fn parse_presets(json: &str) -> Result<Presets, String> {
+    let file: PresetsFile = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let settings = |p: PresetFile| -> Result<Settings, String> {
+        Ok(Settings {
+            enable_auto_scaling_optimization: p.enable_auto_scaling_optimization,
+            enable_cost_optimization: p.enable_cost_optimization,
+            enable_performance_monitoring: p.enable_performance_monitoring,
+            analysis_interval_minutes: p.analysis_interval_minutes,
+            targets: Targets::new(
+                p.cpu_utilization_target,
+                p.memory_utilization_target,
+                p.response_time_target_ms,
+            )
+            .map_err(|e| e.to_string())?,
+            throughput_target: p.throughput_target,
+            max_hourly_cost: p.max_hourly_cost,
+            utilization_threshold: p.utilization_threshold,
+        })
+    };
+    Ok(Presets {
+        production: settings(file.production)?,
+        staging: settings(file.staging)?,
+        development: settings(file.development)?,
+    })
+}
+
+#[allow(clippy::expect_used)]
+static PRESETS: LazyLock<Presets> = LazyLock::new(|| {
+    // The file is compiled in, so it cannot change after the build; the unit test
+    // `presets_match_design_section_3` parses it and checks every value, so this never fails
+    // in a tested build.
+    parse_presets(PRESETS_JSON).expect("shared/schema/presets.json is valid")
+});
+
+/// Which Auto Scaling groups the functions work on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FleetSelector {
+    /// These groups, by name (`FLEETOPT_TARGET_GROUPS`).
+    Names(Vec<String>),
+    /// Every group carrying this tag (`FLEETOPT_TARGET_TAG`).
+    Tag {
+        /// Tag key.
+        key: String,
+        /// Tag value.
+        value: String,
+    },
+}
+
+/// The SNS topics notifications go to; no topic, no notification.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Topics {
+    /// New recommendations and approvals.
+    pub recommendation: Option<String>,
+    /// HIGH-priority performance findings.
+    pub performance_alert: Option<String>,
+    /// Cost alerts.
+    pub cost_alert: Option<String>,
+}
+
+/// Everything a function needs to know, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The environment.
+    pub environment: Environment,
+    /// The application name, used in resource names.
+    pub application: String,
+    /// The recommendations table.
+    pub table: String,
+    /// Which groups to work on.
+    pub fleet: FleetSelector,
+    /// The preset with its overrides.
+    pub settings: Settings,
+    /// SNS topics.
+    pub topics: Topics,
+    /// Decide and log everything, change nothing.
+    pub dry_run: bool,
+    /// CloudWatch namespace of the published metrics.
+    pub metrics_namespace: String,
+}
+
+/// One refused variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}{}: {problem}", value.as_ref().map(|v| format!("={v:?}")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// Its value, when it had one.
+    pub value: Option<String>,
+    /// What is wrong and what is allowed.
+    pub problem: String,
+}
+
+/// Every problem found in the environment, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: ")?;
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(f, "; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// The variables of section 12.
+pub mod vars {
+    /// `production`, `staging` or `development` (required).
+    pub const ENVIRONMENT: &str = "FLEETOPT_ENVIRONMENT";
+    /// Application name (required).
+    pub const APPLICATION: &str = "FLEETOPT_APPLICATION";
+    /// Recommendations table.
+    pub const TABLE: &str = "FLEETOPT_TABLE";
+    /// Comma-separated group names.
+    pub const TARGET_GROUPS: &str = "FLEETOPT_TARGET_GROUPS";
+    /// `key=value` tag selector.
+    pub const TARGET_TAG: &str = "FLEETOPT_TARGET_TAG";
+    /// Override of cpuUtilizationTarget.
+    pub const CPU_UTILIZATION_TARGET: &str = "FLEETOPT_CPU_UTILIZATION_TARGET";
+    /// Override of memoryUtilizationTarget.
+    pub const MEMORY_UTILIZATION_TARGET: &str = "FLEETOPT_MEMORY_UTILIZATION_TARGET";
+    /// Override of responseTimeTarget.
+    pub const RESPONSE_TIME_TARGET_MS: &str = "FLEETOPT_RESPONSE_TIME_TARGET_MS";
+    /// Override of throughputTarget.
+    pub const THROUGHPUT_TARGET: &str = "FLEETOPT_THROUGHPUT_TARGET";
+    /// Override of maxHourlyCost.
+    pub const MAX_HOURLY_COST: &str = "FLEETOPT_MAX_HOURLY_COST";
+    /// Override of utilizationThreshold.
+    pub const UTILIZATION_THRESHOLD: &str = "FLEETOPT_UTILIZATION_THRESHOLD";
+    /// Override of analysisInterval.
+    pub const ANALYSIS_INTERVAL_MINUTES: &str = "FLEETOPT_ANALYSIS_INTERVAL_MINUTES";
+    /// Override of enableAutoScalingOptimization.
+    pub const ENABLE_AUTO_SCALING_OPTIMIZATION: &str = "FLEETOPT_ENABLE_AUTO_SCALING_OPTIMIZATION";
+    /// Override of enableCostOptimization.
+    pub const ENABLE_COST_OPTIMIZATION: &str = "FLEETOPT_ENABLE_COST_OPTIMIZATION";
+    /// Override of enablePerformanceMonitoring.
+    pub const ENABLE_PERFORMANCE_MONITORING: &str = "FLEETOPT_ENABLE_PERFORMANCE_MONITORING";
+    /// Recommendation topic.
+    pub const RECOMMENDATION_TOPIC_ARN: &str = "FLEETOPT_RECOMMENDATION_TOPIC_ARN";
+    /// Performance alert topic.
+    pub const PERFORMANCE_ALERT_TOPIC_ARN: &str = "FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN";
+    /// Cost alert topic.
+    pub const COST_ALERT_TOPIC_ARN: &str = "FLEETOPT_COST_ALERT_TOPIC_ARN";
+    /// `true`: change nothing.
+    pub const DRY_RUN: &str = "FLEETOPT_DRY_RUN";
+    /// CloudWatch namespace.
+    pub const METRICS_NAMESPACE: &str = "FLEETOPT_METRICS_NAMESPACE";
+}
+
+/// The default tag selector: `fleet-optimizer:enabled=true`.
+pub const DEFAULT_TARGET_TAG: (&str, &str) = ("fleet-optimizer:enabled", "true");
+/// The default metrics namespace.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "FleetOptimizer";
+/// The longest analysis interval accepted: the trend window is 24 h.
+pub const MAX_ANALYSIS_INTERVAL_MINUTES: u32 = 24 * 60;
+
+/// The recommendations table's default name: `<application>-<environment>-optimization-recommendations`.
+pub fn default_table_name(application: &str, environment: Environment) -> String {
+    format!("{application}-{environment}-optimization-recommendations")
+}
+
+/// Reads variables through a lookup and collects every problem.
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    /// The variable's value; unset and blank are the same (a stack passes "" for "not set").
+    fn get(&self, variable: &'static str) -> Option<String> {
+        (self.lookup)(variable)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn refuse(&mut self, variable: &'static str, value: Option<&str>, problem: impl Into<String>) {
+        self.errors.push(ConfigError {
+            variable,
+            value: value.map(str::to_owned),
+            problem: problem.into(),
+        });
+    }
+
+    fn required(&mut self, variable: &'static str, what: &str) -> Option<String> {
+        let value = self.get(variable);
+        if value.is_none() {
+            self.refuse(variable, None, format!("is required ({what})"));
+        }
+        value
+    }
+
+    fn number(&mut self, variable: &'static str, default: f64, check: NumberRule) -> f64 {
+        let Some(raw) = self.get(variable) else {
+            return default;
+        };
+        match raw.parse::<f64>() {
+            Ok(value) if value.is_finite() && check.allows(value) => value,
+            Ok(_) => {
+                self.refuse(variable, Some(&raw), check.describe());
+                default
+            }
+            Err(_) => {
+                self.refuse(
+                    variable,
+                    Some(&raw),
+                    format!("is not a number; {}", check.describe()),
+                );
+                default
+            }
+        }
+    }
+
+    fn minutes(&mut self, variable: &'static str, default: u32) -> u32 {
+        let Some(raw) = self.get(variable) else {
+            return default;
+        };
+        match raw.parse::<u32>() {
+            Ok(value) if (1..=MAX_ANALYSIS_INTERVAL_MINUTES).contains(&value) => value,
+            _ => {
+                self.refuse(
+                    variable,
+                    Some(&raw),
+                    format!(
+                        "must be a whole number of minutes from 1 to {MAX_ANALYSIS_INTERVAL_MINUTES}"
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    fn flag(&mut self, variable: &'static str, default: bool) -> bool {
+        let Some(raw) = self.get(variable) else {
+            return default;
+        };
+        match raw.to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                self.refuse(variable, Some(&raw), "must be true or false");
+                default
+            }
+        }
+    }
+
+    fn topic(&mut self, variable: &'static str) -> Option<String> {
+        let raw = self.get(variable)?;
+        let parts: Vec<&str> = raw.split(':').collect();
+        if parts.len() == 6 && parts[0] == "arn" && parts[2] == "sns" && !parts[5].is_empty() {
+            Some(raw)
+        } else {
+            self.refuse(
+                variable,
+                Some(&raw),
+                "must be an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)",
+            );
+            None
+        }
+    }
+}
+
+/// The range a numeric variable must lie in.
+#[derive(Clone, Copy)]
+enum NumberRule {
+    /// 20..=90: CPU and memory targets.
+    Utilization,
+    /// 0..=100.
+    Percent,
+    /// > 0.
+    Positive,
+}
+
+impl NumberRule {
+    fn allows(self, value: f64) -> bool {
+        match self {
+            NumberRule::Utilization => {
+                (Targets::MIN_UTILIZATION..=Targets::MAX_UTILIZATION).contains(&value)
+            }
+            NumberRule::Percent => (0.0..=100.0).contains(&value),
+            NumberRule::Positive => value > 0.0,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            NumberRule::Utilization => format!(
+                "must be between {} and {} (percent)",
+                Targets::MIN_UTILIZATION,
+                Targets::MAX_UTILIZATION
+            ),
+            NumberRule::Percent => "must be between 0 and 100 (percent)".to_owned(),
+            NumberRule::Positive => "must be a number greater than 0".to_owned(),
+        }
+    }
+}
+
+fn is_name(value: &str, extra: &[char]) -> bool {
+    !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+}
+
+impl Config {
+    /// Reads and validates the process environment.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads and validates variables through `lookup` (a map in tests).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut r = Reader {
+            lookup,
+            errors: Vec::new(),
+        };
+        let environment = r
+            .required(vars::ENVIRONMENT, "production, staging or development")
+            .and_then(|raw| match raw.parse::<Environment>() {
+                Ok(environment) => Some(environment),
+                Err(_) => {
+                    r.refuse(
+                        vars::ENVIRONMENT,
+                        Some(&raw),
+                        "must be production, staging or development",
+                    );
+                    None
+                }
+            });
+        let application = r
+            .required(vars::APPLICATION, "the application name used in resource names")
+            .and_then(|raw| {
+                if raw.len() <= 32 && is_name(&raw, &['-', '_']) {
+                    Some(raw)
+                } else {
+                    r.refuse(
+                        vars::APPLICATION,
+                        Some(&raw),
+                        "must be 1 to 32 letters, digits, '-' or '_' (it becomes part of \
+                         function and table names)",
+                    );
+                    None
+                }
+            });
+        let table = r.get(vars::TABLE).and_then(|raw| {
+            if (3..=255).contains(&raw.len()) && is_name(&raw, &['-', '_', '.']) {
+                Some(raw)
+            } else {
+                r.refuse(
+                    vars::TABLE,
+                    Some(&raw),
+                    "must be a DynamoDB table name: 3 to 255 letters, digits, '-', '_' or '.'",
+                );
+                None
+            }
+        });
+        let fleet = Self::read_fleet(&mut r);
+
+        // Overrides apply to the preset of the environment; without a valid environment they
+        // are still validated (against production's preset) so that every problem is reported.
+        let preset = environment.unwrap_or(Environment::Production).preset();
+        let targets = preset.targets;
+        let cpu = r.number(
+            vars::CPU_UTILIZATION_TARGET,
+            targets.cpu_utilization(),
+            NumberRule::Utilization,
+        );
+        let memory = r.number(
+            vars::MEMORY_UTILIZATION_TARGET,
+            targets.memory_utilization(),
+            NumberRule::Utilization,
+        );
+        let response = r.number(
+            vars::RESPONSE_TIME_TARGET_MS,
+            targets.response_time_ms(),
+            NumberRule::Positive,
+        );
+        let settings = Settings {
+            enable_auto_scaling_optimization: r.flag(
+                vars::ENABLE_AUTO_SCALING_OPTIMIZATION,
+                preset.enable_auto_scaling_optimization,
+            ),
+            enable_cost_optimization: r.flag(
+                vars::ENABLE_COST_OPTIMIZATION,
+                preset.enable_cost_optimization,
+            ),
+            enable_performance_monitoring: r.flag(
+                vars::ENABLE_PERFORMANCE_MONITORING,
+                preset.enable_performance_monitoring,
+            ),
+            analysis_interval_minutes: r.minutes(
+                vars::ANALYSIS_INTERVAL_MINUTES,
+                preset.analysis_interval_minutes,
+            ),
+            // Each value was checked against the same rules `Targets::new` applies; falling
+            // back to the preset keeps this total when one was refused (and reported).
+            targets: Targets::new(cpu, memory, response).unwrap_or(targets),
+            throughput_target: r.number(
+                vars::THROUGHPUT_TARGET,
+                preset.throughput_target,
+                NumberRule::Positive,
+            ),
+            max_hourly_cost: r.number(
+                vars::MAX_HOURLY_COST,
+                preset.max_hourly_cost,
+                NumberRule::Positive,
+            ),
+            utilization_threshold: r.number(
+                vars::UTILIZATION_THRESHOLD,
+                preset.utilization_threshold,
+                NumberRule::Percent,
+            ),
+        };
+        let topics = Topics {
+            recommendation: r.topic(vars::RECOMMENDATION_TOPIC_ARN),
+            performance_alert: r.topic(vars::PERFORMANCE_ALERT_TOPIC_ARN),
+            cost_alert: r.topic(vars::COST_ALERT_TOPIC_ARN),
+        };
+        let dry_run = r.flag(vars::DRY_RUN, false);
+        let metrics_namespace = match r.get(vars::METRICS_NAMESPACE) {
+            None => DEFAULT_METRICS_NAMESPACE.to_owned(),
+            Some(raw) if raw.len() <= 255 && !raw.starts_with("AWS/") => raw,
+            Some(raw) => {
+                r.refuse(
+                    vars::METRICS_NAMESPACE,
+                    Some(&raw),
+                    "must be at most 255 characters and must not start with the reserved \"AWS/\"",
+                );
+                DEFAULT_METRICS_NAMESPACE.to_owned()
+            }
+        };
+
+        match (environment, application, r.errors.is_empty()) {
+            (Some(environment), Some(application), true) => Ok(Config {
+                table: table.unwrap_or_else(|| default_table_name(&application, environment)),
+                environment,
+                application,
+                fleet,
+                settings,
+                topics,
+                dry_run,
+                metrics_namespace,
+            }),
+            _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+
+    fn read_fleet(r: &mut Reader<'_>) -> FleetSelector {
+        if let Some(raw) = r.get(vars::TARGET_GROUPS) {
+            let names: Vec<String> = raw.split(',').map(|n| n.trim().to_owned()).collect();
+            if names.iter().any(|n| n.is_empty() || n.len() > 255) {
+                r.refuse(
+                    vars::TARGET_GROUPS,
+                    Some(&raw),
+                    "must be comma-separated Auto Scaling group names, none empty or longer \
+                     than 255 characters",
+                );
+            }
+            return FleetSelector::Names(names);
+        }
+        let (key, value) = match r.get(vars::TARGET_TAG) {
+            None => (
+                DEFAULT_TARGET_TAG.0.to_owned(),
+                DEFAULT_TARGET_TAG.1.to_owned(),
+            ),
+            Some(raw) => match raw.split_once('=') {
+                Some((key, value)) if !key.trim().is_empty() => {
+                    (key.trim().to_owned(), value.trim().to_owned())
+                }
+                _ => {
+                    r.refuse(
+                        vars::TARGET_TAG,
+                        Some(&raw),
+                        "must be key=value, for example fleet-optimizer:enabled=true",
+                    );
+                    (String::new(), String::new())
+                }
+            },
+        };
+        FleetSelector::Tag { key, value }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(&move |name| map.get(name).cloned())
+    }
+
+    fn minimal(environment: &str) -> Vec<(&str, &str)> {
+        vec![
+            (vars::ENVIRONMENT, environment),
+            (vars::APPLICATION, "shop"),
+        ]
+    }
+
+    #[test]
+    fn presets_match_design_section_3() {
+        let p = Environment::Production.preset();
+        assert!(p.enable_auto_scaling_optimization);
+        assert_eq!(p.analysis_interval_minutes, 60);
+        assert_eq!(p.targets, Targets::new(70.0, 80.0, 500.0).unwrap());
+        assert_eq!(
+            (p.throughput_target, p.max_hourly_cost, p.utilization_threshold),
+            (1000.0, 50.0, 60.0)
+        );
+        let s = Environment::Staging.preset();
+        assert!(s.enable_auto_scaling_optimization);
+        assert_eq!(s.analysis_interval_minutes, 120);
+        assert_eq!(s.targets, Targets::new(75.0, 85.0, 1000.0).unwrap());
+        assert_eq!(
+            (s.throughput_target, s.max_hourly_cost, s.utilization_threshold),
+            (500.0, 20.0, 50.0)
+        );
+        let d = Environment::Development.preset();
+        assert!(!d.enable_auto_scaling_optimization);
+        assert!(d.enable_cost_optimization && d.enable_performance_monitoring);
+        assert_eq!(d.analysis_interval_minutes, 240);
+        assert_eq!(d.targets, Targets::new(80.0, 90.0, 2000.0).unwrap());
+        assert_eq!(
+            (d.throughput_target, d.max_hourly_cost, d.utilization_threshold),
+            (100.0, 10.0, 40.0)
+        );
+    }
+
+    #[test]
+    fn minimal_environment_gets_the_preset_and_defaults() {
+        let c = config(&minimal("staging")).unwrap();
+        assert_eq!(c.environment, Environment::Staging);
+        assert_eq!(c.table, "shop-staging-optimization-recommendations");
+        assert_eq!(
+            c.fleet,
+            FleetSelector::Tag {
+                key: "fleet-optimizer:enabled".into(),
+                value: "true".into()
+            }
+        );
+        assert_eq!(&c.settings, Environment::Staging.preset());
+        assert_eq!(c.metrics_namespace, "FleetOptimizer");
+        assert!(!c.dry_run);
+        assert_eq!(c.topics, Topics::default());
+    }
+
+    #[test]
+    fn overrides_replace_preset_fields_one_by_one() {
+        let mut vars = minimal("development");
+        vars.extend([
+            (vars::CPU_UTILIZATION_TARGET, "65"),
+            (vars::RESPONSE_TIME_TARGET_MS, "250"),
+            (vars::ENABLE_AUTO_SCALING_OPTIMIZATION, "TRUE"),
+            (vars::TARGET_GROUPS, "web, api"),
+            (vars::TABLE, "custom.table"),
+            (vars::DRY_RUN, "true"),
+            (vars::ANALYSIS_INTERVAL_MINUTES, "30"),
+            (
+                vars::COST_ALERT_TOPIC_ARN,
+                "arn:aws:sns:us-east-1:123456789012:cost",
+            ),
+        ]);
+        let c = config(&vars).unwrap();
+        assert_eq!(c.settings.targets, Targets::new(65.0, 90.0, 250.0).unwrap());
+        assert!(c.settings.enable_auto_scaling_optimization);
+        assert_eq!(c.settings.analysis_interval_minutes, 30);
+        assert_eq!(c.fleet, FleetSelector::Names(vec!["web".into(), "api".into()]));
+        assert_eq!(c.table, "custom.table");
+        assert!(c.dry_run);
+        assert_eq!(
+            c.topics.cost_alert.as_deref(),
+            Some("arn:aws:sns:us-east-1:123456789012:cost")
+        );
+    }
+
+    #[test]
+    fn refusals_name_the_variable_the_value_and_the_allowed_range() {
+        let mut vars = minimal("production");
+        vars.push((vars::CPU_UTILIZATION_TARGET, "95"));
+        let err = config(&vars).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid configuration: FLEETOPT_CPU_UTILIZATION_TARGET=\"95\": must be between 20 \
+             and 90 (percent)"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let errors = config(&[
+            (vars::ENVIRONMENT, "prod"),
+            (vars::MEMORY_UTILIZATION_TARGET, "ninety"),
+            (vars::UTILIZATION_THRESHOLD, "101"),
+            (vars::MAX_HOURLY_COST, "0"),
+            (vars::THROUGHPUT_TARGET, "-1"),
+            (vars::ANALYSIS_INTERVAL_MINUTES, "1.5"),
+            (vars::DRY_RUN, "yes"),
+            (vars::TARGET_TAG, "=true"),
+            (vars::RECOMMENDATION_TOPIC_ARN, "my-topic"),
+            (vars::METRICS_NAMESPACE, "AWS/EC2"),
+            (vars::RESPONSE_TIME_TARGET_MS, "NaN"),
+        ])
+        .unwrap_err();
+        let named: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            named,
+            vec![
+                vars::ENVIRONMENT,
+                vars::APPLICATION,
+                vars::TARGET_TAG,
+                vars::MEMORY_UTILIZATION_TARGET,
+                vars::RESPONSE_TIME_TARGET_MS,
+                vars::ANALYSIS_INTERVAL_MINUTES,
+                vars::THROUGHPUT_TARGET,
+                vars::MAX_HOURLY_COST,
+                vars::UTILIZATION_THRESHOLD,
+                vars::RECOMMENDATION_TOPIC_ARN,
+                vars::DRY_RUN,
+                vars::METRICS_NAMESPACE,
+            ]
+        );
+        let text = errors.to_string();
+        assert!(text.contains("FLEETOPT_ENVIRONMENT=\"prod\": must be production, staging or development"));
+        assert!(text.contains("FLEETOPT_APPLICATION: is required"));
+        assert!(text.contains("FLEETOPT_MEMORY_UTILIZATION_TARGET=\"ninety\": is not a number"));
+        assert!(text.contains("FLEETOPT_UTILIZATION_THRESHOLD=\"101\": must be between 0 and 100"));
+    }
+
+    #[test]
+    fn boundaries_of_the_ranges_are_accepted() {
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::CPU_UTILIZATION_TARGET, "20"),
+            (vars::MEMORY_UTILIZATION_TARGET, "90"),
+            (vars::UTILIZATION_THRESHOLD, "0"),
+        ]);
+        assert!(config(&vars).is_ok());
+        let mut too_low = minimal("production");
+        too_low.push((vars::CPU_UTILIZATION_TARGET, "19.99"));
+        assert!(config(&too_low).is_err());
+    }
+
+    #[test]
+    fn blank_variables_count_as_unset() {
+        let mut vars = minimal("production");
+        vars.extend([(vars::TARGET_GROUPS, "  "), (vars::TABLE, "")]);
+        let c = config(&vars).unwrap();
+        assert!(matches!(c.fleet, FleetSelector::Tag { .. }));
+        assert_eq!(c.table, "shop-production-optimization-recommendations");
+    }
+
+    #[test]
+    fn group_lists_with_empty_names_are_refused() {
+        let mut vars = minimal("production");
+        vars.push((vars::TARGET_GROUPS, "web,,api"));
+        assert_eq!(config(&vars).unwrap_err().0[0].variable, vars::TARGET_GROUPS);
+    }
+
+    #[test]
+    fn environment_names_round_trip() {
+        for e in Environment::ALL {
+            assert_eq!(e.as_str().parse::<Environment>(), Ok(e));
+        }
+        assert_eq!(
+            "Production".parse::<Environment>().unwrap_err().to_string(),
+            "unknown environment \"Production\": expected production, staging or development"
+        );
+    }
+}

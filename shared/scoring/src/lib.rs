@@ -1,0 +1,26 @@
+//! The pure domain of fleet-optimizer (DESIGN sections 5 and 6).
+//!
+//! Plain data in, plain data out: a [`Snapshot`] of one Auto Scaling group and the environment's
+//! [`Targets`] go in; an [`Assessment`] (performance score, efficiency rating, labels, metric
+//! statuses, trends) and the [`Proposal`]s that follow from it come out.
+//!
+//! **Architecture invariant:** this crate does no I/O, has no async code, reads no clock and knows
+//! nothing of AWS. Time, when a rule needs it, is a parameter.
+
+mod rules;
+mod score;
+mod status;
+mod targets;
+mod trend;
+
+pub use rules::{
+    Analysis, Capacity, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType, RiskLevel,
+    Snapshot, TREND_HORIZON_HOURS, analyze,
+};
+pub use score::{
+    Assessment, Label, Part, ScoreInput, Scored, SubScores, capacity_score, cpu_score,
+    efficiency_rating, memory_score, performance_score, response_time_score,
+};
+pub use status::MetricStatus;
+pub use targets::{Range, TargetError, Targets};
+pub use trend::{Point, STABLE_SLOPE_PER_HOUR, Trend, TrendDirection, trend};

@@ -1,0 +1,717 @@
+//! The recommendation rules of DESIGN section 6: from a [`Snapshot`] of one group to the
+//! [`Proposal`]s it calls for, with type, priority, target capacity, description and evidence.
+
+use serde::Serialize;
+
+use crate::score::{Assessment, ScoreInput, Scored};
+use crate::status::CRITICAL_UTILIZATION;
+use crate::targets::Targets;
+use crate::trend::{Point, Trend, TrendDirection, trend};
+
+/// A rising trend that reaches the range's upper bound within this many hours earns a
+/// trend-based (LOW priority) scale-up.
+pub const TREND_HORIZON_HOURS: f64 = 24.0;
+
+/// Response time above this multiple of its target is HIGH priority.
+const HIGH_RESPONSE_TIME_RATIO: f64 = 1.5;
+
+/// A scale-down saving under this share of the desired capacity is LOW priority.
+const SMALL_SAVING_PERCENT: f64 = 10.0;
+
+/// The kinds of recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RecommendationType {
+    /// Raise desired capacity. The only type ever applied without a person.
+    ScaleUp,
+    /// Lower desired capacity: always needs approval.
+    ScaleDown,
+    /// Larger or cheaper instance type: never automated.
+    InstanceTypeChange,
+    /// Application or load balancer tuning: never automated.
+    PerformanceTuning,
+    /// Spot, right-sizing, reserved capacity, run-rate: never automated.
+    CostOptimization,
+}
+
+impl RecommendationType {
+    /// Every type, in a fixed order.
+    pub const ALL: [RecommendationType; 5] = [
+        RecommendationType::ScaleUp,
+        RecommendationType::ScaleDown,
+        RecommendationType::InstanceTypeChange,
+        RecommendationType::PerformanceTuning,
+        RecommendationType::CostOptimization,
+    ];
+
+    /// Whether automation may ever apply it (when the environment enables it): SCALE_UP only.
+    pub fn is_automatable(self) -> bool {
+        self == RecommendationType::ScaleUp
+    }
+
+    /// The name written in DynamoDB and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecommendationType::ScaleUp => "SCALE_UP",
+            RecommendationType::ScaleDown => "SCALE_DOWN",
+            RecommendationType::InstanceTypeChange => "INSTANCE_TYPE_CHANGE",
+            RecommendationType::PerformanceTuning => "PERFORMANCE_TUNING",
+            RecommendationType::CostOptimization => "COST_OPTIMIZATION",
+        }
+    }
+}
+
+/// How urgent a recommendation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Priority {
+    /// CPU peak >= 90 %, response time > 1.5 x target, or capacity exhausted.
+    High,
+    /// Any other range breach.
+    Medium,
+    /// Trend-based, or a small saving (< 10 %).
+    Low,
+}
+
+impl Priority {
+    /// Every priority, most urgent first.
+    pub const ALL: [Priority; 3] = [Priority::High, Priority::Medium, Priority::Low];
+
+    /// The name written in DynamoDB and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "HIGH",
+            Priority::Medium => "MEDIUM",
+            Priority::Low => "LOW",
+        }
+    }
+}
+
+/// How much could go wrong when the recommendation is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RiskLevel {
+    /// Adds capacity or changes nothing running.
+    Low,
+    /// Removes capacity or replaces instances.
+    Medium,
+    /// Could interrupt the service.
+    High,
+}
+
+/// The size of an Auto Scaling group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capacity {
+    /// MinSize.
+    pub min_size: u32,
+    /// MaxSize.
+    pub max_size: u32,
+    /// DesiredCapacity.
+    pub desired: u32,
+    /// Instances InService.
+    pub in_service: u32,
+}
+
+impl Capacity {
+    /// Whether the group can grow no further: in service or desired at maxSize.
+    pub fn at_max(&self) -> bool {
+        self.in_service >= self.max_size || self.desired >= self.max_size
+    }
+
+    fn clamp(&self, desired: u32) -> u32 {
+        desired.clamp(self.min_size.min(self.max_size), self.max_size)
+    }
+}
+
+/// Everything the rules know of one group over one analysis window: plain data, read by the
+/// adapters. `None` means the metric had no datapoints in the window.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    /// AutoScalingGroupName.
+    pub group: String,
+    /// Sizes of the group.
+    pub capacity: Option<Capacity>,
+    /// CPUUtilization Average over the window, percent.
+    pub cpu_average: Option<f64>,
+    /// CPUUtilization Maximum over the window, percent.
+    pub cpu_peak: Option<f64>,
+    /// mem_used_percent average, percent (CloudWatch agent).
+    pub memory_average: Option<f64>,
+    /// TargetResponseTime average, milliseconds.
+    pub response_time_ms: Option<f64>,
+    /// RequestCount per minute.
+    pub requests_per_minute: Option<f64>,
+    /// NetworkIn, bytes over the window.
+    pub network_in_bytes: Option<f64>,
+    /// NetworkOut, bytes over the window.
+    pub network_out_bytes: Option<f64>,
+    /// Hourly CPU averages for the trend, oldest first.
+    pub cpu_hourly: Vec<Point>,
+    /// Hourly memory averages for the trend, oldest first.
+    pub memory_hourly: Vec<Point>,
+}
+
+impl Snapshot {
+    /// The figures the score is computed from.
+    pub fn score_input(&self) -> ScoreInput {
+        ScoreInput {
+            cpu_average: self.cpu_average,
+            memory_average: self.memory_average,
+            in_service: self.capacity.map(|c| c.in_service),
+            max_size: self.capacity.map(|c| c.max_size),
+            response_time_ms: self.response_time_ms,
+        }
+    }
+}
+
+/// The figures that led to a proposal, stored with it so an operator can check the reasoning.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// CPU average, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_average: Option<f64>,
+    /// CPU peak, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_peak: Option<f64>,
+    /// Memory average, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory_average: Option<f64>,
+    /// Response time, milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub response_time_ms: Option<f64>,
+    /// Instances in service.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub in_service: Option<u32>,
+    /// Desired capacity.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub desired_capacity: Option<u32>,
+    /// MinSize.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min_size: Option<u32>,
+    /// MaxSize.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_size: Option<u32>,
+    /// The desired capacity the recommendation moves to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_desired_capacity: Option<u32>,
+    /// CPU target, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_target: Option<f64>,
+    /// Memory target, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory_target: Option<f64>,
+    /// Response time target, milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub response_time_target_ms: Option<f64>,
+    /// Performance score at the time.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub performance_score: Option<f64>,
+    /// Efficiency rating at the time.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub efficiency_rating: Option<f64>,
+    /// CPU trend, percentage points per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_trend_per_hour: Option<f64>,
+    /// Hours until the CPU trend crosses the range's upper bound.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hours_to_cpu_limit: Option<f64>,
+    /// Memory trend, percentage points per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory_trend_per_hour: Option<f64>,
+    /// Hours until the memory trend crosses the range's upper bound.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hours_to_memory_limit: Option<f64>,
+}
+
+/// What carrying out a proposal should bring.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpectedImpact {
+    /// Change of the performance score in points, projected with target-tracking arithmetic
+    /// (utilization spreads over the new instance count). `None` when it cannot be projected.
+    pub performance_gain: Option<f64>,
+    /// Change of the fleet's cost, percent: positive saves, negative costs more.
+    pub cost_savings: Option<f64>,
+    /// Monthly saving in USD, when prices are known (cost optimizer).
+    pub monthly_savings_usd: Option<f64>,
+    /// Risk of carrying it out.
+    pub risk_level: RiskLevel,
+}
+
+/// A recommendation as the rules propose it, before it gets an id, a time and a status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Proposal {
+    /// The kind of change.
+    #[serde(rename = "type")]
+    pub kind: RecommendationType,
+    /// How urgent.
+    pub priority: Priority,
+    /// What, why (with the numbers) and the expected impact, in plain words.
+    pub description: String,
+    /// The desired capacity to move to, for scale changes.
+    pub target_desired_capacity: Option<u32>,
+    /// What it should bring.
+    pub expected_impact: ExpectedImpact,
+    /// What a person (or the engine) does to carry it out.
+    pub steps: Vec<String>,
+    /// The figures behind it.
+    pub evidence: Evidence,
+}
+
+/// The outcome of analysing one snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The score, or why there is none.
+    pub assessment: Assessment,
+    /// Trend of the hourly CPU averages against the CPU range's upper bound.
+    pub cpu_trend: Option<Trend>,
+    /// Trend of the hourly memory averages against the memory range's upper bound.
+    pub memory_trend: Option<Trend>,
+    /// What the rules propose; empty without a score.
+    pub proposals: Vec<Proposal>,
+}
+
+/// Scores a snapshot and applies the rules of section 6.
+///
+/// Choices where the design is silent, each to keep automation safe and proposals consistent:
+/// - a scale-up target is the largest of the CPU and (when memory is above its range) memory
+///   target-tracking figures, and at least one instance more than in service;
+/// - no scale-down while response time is above its target, and never below what keeps the
+///   observed CPU peak under the range's upper bound;
+/// - spiky load counts when the peak exceeds twice the average *and* reaches the CPU target;
+/// - a proposal that would not change desired capacity (the group is already moving there) is
+///   not made.
+pub fn analyze(snapshot: &Snapshot, targets: &Targets) -> Analysis {
+    let assessment = Assessment::of(&snapshot.score_input(), targets);
+    let cpu_trend = trend(&snapshot.cpu_hourly, targets.cpu_range().high);
+    let memory_trend = trend(&snapshot.memory_hourly, targets.memory_range().high);
+    let proposals = match (assessment.scored(), snapshot.capacity, snapshot.cpu_average) {
+        (Some(scored), Some(capacity), Some(cpu_average)) => Rules {
+            snapshot,
+            targets,
+            scored,
+            capacity,
+            cpu_average,
+            cpu_trend,
+            memory_trend,
+        }
+        .proposals(),
+        _ => Vec::new(),
+    };
+    Analysis {
+        assessment,
+        cpu_trend,
+        memory_trend,
+        proposals,
+    }
+}
+
+/// The facts the rules read, gathered once.
+struct Rules<'a> {
+    snapshot: &'a Snapshot,
+    targets: &'a Targets,
+    scored: &'a Scored,
+    capacity: Capacity,
+    cpu_average: f64,
+    cpu_trend: Option<Trend>,
+    memory_trend: Option<Trend>,
+}
+
+impl Rules<'_> {
+    fn proposals(&self) -> Vec<Proposal> {
+        let mut proposals = Vec::new();
+        let needs_more = self.cpu_above() || self.memory_above() || self.response_time_above();
+        if needs_more {
+            if self.capacity.at_max() {
+                proposals.push(self.instance_type_change());
+            } else {
+                proposals.extend(self.scale_up());
+            }
+        } else if !self.capacity.at_max() {
+            proposals.extend(self.trend_scale_up());
+        }
+        if !needs_more {
+            proposals.extend(self.scale_down());
+        }
+        proposals.extend(self.performance_tuning());
+        proposals
+    }
+
+    fn cpu_peak(&self) -> f64 {
+        self.snapshot
+            .cpu_peak
+            .filter(|p| p.is_finite())
+            .map_or(self.cpu_average, |p| p.max(self.cpu_average))
+    }
+
+    fn memory(&self) -> Option<f64> {
+        self.snapshot.memory_average.filter(|m| m.is_finite())
+    }
+
+    fn response_time(&self) -> Option<f64> {
+        self.snapshot.response_time_ms.filter(|r| r.is_finite())
+    }
+
+    fn cpu_above(&self) -> bool {
+        self.cpu_average > self.targets.cpu_range().high
+    }
+
+    fn memory_above(&self) -> bool {
+        self.memory()
+            .is_some_and(|m| m > self.targets.memory_range().high)
+    }
+
+    fn response_time_above(&self) -> bool {
+        self.response_time()
+            .is_some_and(|r| r > self.targets.response_time_ms())
+    }
+
+    fn response_time_severe(&self) -> bool {
+        self.response_time()
+            .is_some_and(|r| r > HIGH_RESPONSE_TIME_RATIO * self.targets.response_time_ms())
+    }
+
+    /// HIGH when the CPU peak reaches 90 % or response time exceeds 1.5 x its target.
+    fn severe(&self) -> bool {
+        self.cpu_peak() >= CRITICAL_UTILIZATION || self.response_time_severe()
+    }
+
+    /// `ceil(inService * value / target)`: the target-tracking instance count.
+    fn tracking(&self, value: f64, target: f64) -> u32 {
+        let count = (f64::from(self.capacity.in_service) * value / target).ceil();
+        // Utilizations are percentages and counts are small: the cast saturates, never wraps.
+        count.clamp(0.0, f64::from(u32::MAX)) as u32
+    }
+
+    fn evidence(&self, target_desired_capacity: Option<u32>) -> Evidence {
+        Evidence {
+            cpu_average: Some(self.cpu_average),
+            cpu_peak: self.snapshot.cpu_peak,
+            memory_average: self.memory(),
+            response_time_ms: self.response_time(),
+            in_service: Some(self.capacity.in_service),
+            desired_capacity: Some(self.capacity.desired),
+            min_size: Some(self.capacity.min_size),
+            max_size: Some(self.capacity.max_size),
+            target_desired_capacity,
+            cpu_target: Some(self.targets.cpu_utilization()),
+            memory_target: Some(self.targets.memory_utilization()),
+            response_time_target_ms: Some(self.targets.response_time_ms()),
+            performance_score: Some(self.scored.performance_score),
+            efficiency_rating: Some(self.scored.efficiency_rating),
+            cpu_trend_per_hour: self.cpu_trend.map(|t| t.slope_per_hour),
+            hours_to_cpu_limit: self.cpu_trend.and_then(|t| t.hours_to_upper_bound),
+            memory_trend_per_hour: self.memory_trend.map(|t| t.slope_per_hour),
+            hours_to_memory_limit: self.memory_trend.and_then(|t| t.hours_to_upper_bound),
+        }
+    }
+
+    /// The performance score once load spreads over `new_count` instances (response time kept).
+    fn projected_score(&self, new_count: u32) -> Option<f64> {
+        if self.capacity.in_service == 0 || new_count == 0 {
+            return None;
+        }
+        let factor = f64::from(self.capacity.in_service) / f64::from(new_count);
+        let input = ScoreInput {
+            cpu_average: Some(self.cpu_average * factor),
+            memory_average: self.memory().map(|m| m * factor),
+            in_service: Some(new_count),
+            max_size: Some(self.capacity.max_size),
+            response_time_ms: self.response_time(),
+        };
+        Assessment::of(&input, self.targets)
+            .scored()
+            .map(|s| s.performance_score)
+    }
+
+    fn cost_change_percent(&self, new_desired: u32) -> Option<f64> {
+        (self.capacity.desired > 0).then(|| {
+            let current = f64::from(self.capacity.desired);
+            (current - f64::from(new_desired)) / current * 100.0
+        })
+    }
+
+    fn reasons_for_more(&self) -> Vec<String> {
+        let cpu = self.targets.cpu_range();
+        let memory = self.targets.memory_range();
+        let mut reasons = Vec::new();
+        if self.cpu_above() {
+            reasons.push(format!(
+                "CPU average {:.1} % is above the {:.0}-{:.0} % range (peak {:.1} %)",
+                self.cpu_average,
+                cpu.low,
+                cpu.high,
+                self.cpu_peak()
+            ));
+        }
+        if let Some(m) = self.memory().filter(|_| self.memory_above()) {
+            reasons.push(format!(
+                "memory average {:.1} % is above the {:.0}-{:.0} % range",
+                m, memory.low, memory.high
+            ));
+        }
+        if let Some(r) = self.response_time().filter(|_| self.response_time_above()) {
+            reasons.push(format!(
+                "response time {:.0} ms is above the {:.0} ms target",
+                r,
+                self.targets.response_time_ms()
+            ));
+        }
+        reasons
+    }
+
+    fn scale_change(
+        &self,
+        kind: RecommendationType,
+        priority: Priority,
+        target: u32,
+        why: &str,
+    ) -> Proposal {
+        let name = &self.snapshot.group;
+        let verb = if kind == RecommendationType::ScaleUp {
+            "Scale up"
+        } else {
+            "Scale down"
+        };
+        let projected = self.projected_score(target);
+        let gain = projected.map(|p| p - self.scored.performance_score);
+        let cost = self.cost_change_percent(target);
+        let mut description = format!(
+            "{verb} {name} from {} to {target} instances: {why}.",
+            self.capacity.desired
+        );
+        if let Some(p) = projected {
+            description.push_str(&format!(
+                " Expected: CPU average near {:.0} % and performance score {:.0} -> {:.0}",
+                self.cpu_average * f64::from(self.capacity.in_service) / f64::from(target),
+                self.scored.performance_score,
+                p
+            ));
+            match cost {
+                Some(c) if c < 0.0 => {
+                    description.push_str(&format!(", for {:.0} % more instance cost.", -c))
+                }
+                Some(c) => description.push_str(&format!(", saving {c:.0} % of instance cost.")),
+                None => description.push('.'),
+            }
+        }
+        Proposal {
+            kind,
+            priority,
+            description,
+            target_desired_capacity: Some(target),
+            expected_impact: ExpectedImpact {
+                performance_gain: gain,
+                cost_savings: cost,
+                monthly_savings_usd: None,
+                risk_level: if kind == RecommendationType::ScaleUp {
+                    RiskLevel::Low
+                } else {
+                    RiskLevel::Medium
+                },
+            },
+            steps: vec![
+                format!(
+                    "SetDesiredCapacity on {name} from {} to {target} (HonorCooldown)",
+                    self.capacity.desired
+                ),
+                "Wait for the instances to pass health checks".to_owned(),
+                "Check CPU, memory and response time at the next analysis".to_owned(),
+            ],
+            evidence: self.evidence(Some(target)),
+        }
+    }
+
+    fn scale_up(&self) -> Option<Proposal> {
+        let mut target = self
+            .tracking(self.cpu_average, self.targets.cpu_utilization())
+            .max(self.capacity.in_service.saturating_add(1));
+        if let Some(m) = self.memory().filter(|_| self.memory_above()) {
+            target = target.max(self.tracking(m, self.targets.memory_utilization()));
+        }
+        let target = self.capacity.clamp(target);
+        if target <= self.capacity.desired {
+            return None;
+        }
+        let priority = if self.severe() {
+            Priority::High
+        } else {
+            Priority::Medium
+        };
+        let why = self.reasons_for_more().join("; ");
+        Some(self.scale_change(RecommendationType::ScaleUp, priority, target, &why))
+    }
+
+    fn trend_scale_up(&self) -> Option<Proposal> {
+        let rising = |t: &Option<Trend>| {
+            t.filter(|t| t.direction == TrendDirection::Rising)
+                .and_then(|t| t.hours_to_upper_bound)
+                .filter(|h| *h <= TREND_HORIZON_HOURS)
+        };
+        let cpu_hours = rising(&self.cpu_trend);
+        let memory_hours = rising(&self.memory_trend);
+        if cpu_hours.is_none() && memory_hours.is_none() {
+            return None;
+        }
+        let mut target = self.capacity.in_service.saturating_add(1);
+        let mut reasons = Vec::new();
+        if let (Some(hours), Some(t)) = (cpu_hours, self.cpu_trend) {
+            let high = self.targets.cpu_range().high;
+            target = target.max(self.tracking(high, self.targets.cpu_utilization()));
+            reasons.push(format!(
+                "CPU is rising {:.1} points an hour and reaches {high:.0} % in about {hours:.0} h",
+                t.slope_per_hour
+            ));
+        }
+        if let (Some(hours), Some(t)) = (memory_hours, self.memory_trend) {
+            let high = self.targets.memory_range().high;
+            target = target.max(self.tracking(high, self.targets.memory_utilization()));
+            reasons.push(format!(
+                "memory is rising {:.1} points an hour and reaches {high:.0} % in about {hours:.0} h",
+                t.slope_per_hour
+            ));
+        }
+        let target = self.capacity.clamp(target);
+        (target > self.capacity.desired).then(|| {
+            self.scale_change(
+                RecommendationType::ScaleUp,
+                Priority::Low,
+                target,
+                &reasons.join("; "),
+            )
+        })
+    }
+
+    fn instance_type_change(&self) -> Proposal {
+        let name = &self.snapshot.group;
+        let why = self.reasons_for_more().join("; ");
+        Proposal {
+            kind: RecommendationType::InstanceTypeChange,
+            priority: Priority::High,
+            description: format!(
+                "Move {name} to a larger instance type (or raise its max size): {why}, and the \
+                 group is already at its max size of {} instances, so scaling out cannot help. \
+                 Expected: utilization back inside its range without more instances.",
+                self.capacity.max_size
+            ),
+            target_desired_capacity: None,
+            expected_impact: ExpectedImpact {
+                performance_gain: None,
+                cost_savings: None,
+                monthly_savings_usd: None,
+                risk_level: RiskLevel::Medium,
+            },
+            steps: vec![
+                format!("Pick a larger instance type for {name} (or raise its MaxSize)"),
+                "Update the launch template and start an instance refresh".to_owned(),
+                "Check utilization at the next analysis".to_owned(),
+            ],
+            evidence: self.evidence(None),
+        }
+    }
+
+    fn scale_down(&self) -> Option<Proposal> {
+        let cpu = self.targets.cpu_range();
+        let memory = self.targets.memory_range();
+        let peak = self.cpu_peak();
+        let memory_low = self.memory().is_none_or(|m| m < memory.low);
+        if !(self.cpu_average < cpu.low
+            && memory_low
+            && peak < self.targets.cpu_utilization()
+            && self.capacity.desired > self.capacity.min_size
+            && !self.response_time_above())
+        {
+            return None;
+        }
+        let mut target = self
+            .tracking(self.cpu_average, self.targets.cpu_utilization())
+            .max(self.tracking(peak, cpu.high));
+        if let Some(m) = self.memory() {
+            target = target.max(self.tracking(m, self.targets.memory_utilization()));
+        }
+        let target = self.capacity.clamp(target);
+        if target >= self.capacity.desired {
+            return None;
+        }
+        let saving = self.cost_change_percent(target).unwrap_or(0.0);
+        let priority = if saving < SMALL_SAVING_PERCENT {
+            Priority::Low
+        } else {
+            Priority::Medium
+        };
+        let memory_part = match self.memory() {
+            Some(m) => format!(", memory {m:.1} % is below {:.0} %", memory.low),
+            None => String::new(),
+        };
+        let why = format!(
+            "CPU average {:.1} % is below the {:.0}-{:.0} % range with a peak of {:.1} % \
+             (under the {:.0} % target){memory_part}",
+            self.cpu_average,
+            cpu.low,
+            cpu.high,
+            peak,
+            self.targets.cpu_utilization()
+        );
+        Some(self.scale_change(RecommendationType::ScaleDown, priority, target, &why))
+    }
+
+    fn performance_tuning(&self) -> Option<Proposal> {
+        let name = &self.snapshot.group;
+        let peak = self.cpu_peak();
+        let latency_bound =
+            self.response_time_above() && !self.cpu_above() && !self.memory_above();
+        let spiky = peak > 2.0 * self.cpu_average && peak >= self.targets.cpu_utilization();
+        if !latency_bound && !spiky {
+            return None;
+        }
+        let mut reasons = Vec::new();
+        if let Some(r) = self.response_time().filter(|_| latency_bound) {
+            reasons.push(format!(
+                "response time {:.0} ms is above the {:.0} ms target while CPU ({:.1} %) and \
+                 memory are not above their ranges: the bottleneck is likely the application, \
+                 a dependency or the load balancer",
+                r,
+                self.targets.response_time_ms(),
+                self.cpu_average
+            ));
+        }
+        if spiky {
+            reasons.push(format!(
+                "load is spiky: CPU peak {:.1} % is more than twice the {:.1} % average",
+                peak, self.cpu_average
+            ));
+        }
+        let priority = if self.severe() {
+            Priority::High
+        } else if latency_bound {
+            Priority::Medium
+        } else {
+            Priority::Low
+        };
+        Some(Proposal {
+            kind: RecommendationType::PerformanceTuning,
+            priority,
+            description: format!(
+                "Tune {name}: {}. Expected: steadier response times without more instances.",
+                reasons.join("; ")
+            ),
+            target_desired_capacity: None,
+            expected_impact: ExpectedImpact {
+                performance_gain: None,
+                cost_savings: None,
+                monthly_savings_usd: None,
+                risk_level: RiskLevel::Low,
+            },
+            steps: vec![
+                "Profile the slowest requests and the application's dependencies".to_owned(),
+                "Review load balancer and target group settings (keep-alive, slow start)"
+                    .to_owned(),
+                "Consider predictive or scheduled scaling for the spikes".to_owned(),
+            ],
+            evidence: self.evidence(None),
+        })
+    }
+}
