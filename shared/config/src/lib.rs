@@ -463,7 +463,10 @@ impl Config {
                 }
             });
         let application = r
-            .required(vars::APPLICATION, "the application name used in resource names")
+            .required(
+                vars::APPLICATION,
+                "the application name used in resource names",
+            )
             .and_then(|raw| {
                 if raw.len() <= 32 && is_name(&raw, &['-', '_']) {
                     Some(raw)
@@ -643,7 +646,11 @@ mod tests {
         assert_eq!(p.analysis_interval_minutes, 60);
         assert_eq!(p.targets, Targets::new(70.0, 80.0, 500.0).unwrap());
         assert_eq!(
-            (p.throughput_target, p.max_hourly_cost, p.utilization_threshold),
+            (
+                p.throughput_target,
+                p.max_hourly_cost,
+                p.utilization_threshold
+            ),
             (1000.0, 50.0, 60.0)
         );
         let s = Environment::Staging.preset();
@@ -651,7 +658,11 @@ mod tests {
         assert_eq!(s.analysis_interval_minutes, 120);
         assert_eq!(s.targets, Targets::new(75.0, 85.0, 1000.0).unwrap());
         assert_eq!(
-            (s.throughput_target, s.max_hourly_cost, s.utilization_threshold),
+            (
+                s.throughput_target,
+                s.max_hourly_cost,
+                s.utilization_threshold
+            ),
             (500.0, 20.0, 50.0)
         );
         let d = Environment::Development.preset();
@@ -660,7 +671,11 @@ mod tests {
         assert_eq!(d.analysis_interval_minutes, 240);
         assert_eq!(d.targets, Targets::new(80.0, 90.0, 2000.0).unwrap());
         assert_eq!(
-            (d.throughput_target, d.max_hourly_cost, d.utilization_threshold),
+            (
+                d.throughput_target,
+                d.max_hourly_cost,
+                d.utilization_threshold
+            ),
             (100.0, 10.0, 40.0)
         );
     }
@@ -703,7 +718,10 @@ mod tests {
         assert_eq!(c.settings.targets, Targets::new(65.0, 90.0, 250.0).unwrap());
         assert!(c.settings.enable_auto_scaling_optimization);
         assert_eq!(c.settings.analysis_interval_minutes, 30);
-        assert_eq!(c.fleet, FleetSelector::Names(vec!["web".into(), "api".into()]));
+        assert_eq!(
+            c.fleet,
+            FleetSelector::Names(vec!["web".into(), "api".into()])
+        );
         assert_eq!(c.table, "custom.table");
         assert!(c.dry_run);
         assert_eq!(
@@ -759,7 +777,11 @@ mod tests {
             ]
         );
         let text = errors.to_string();
-        assert!(text.contains("FLEETOPT_ENVIRONMENT=\"prod\": must be production, staging or development"));
+        assert!(
+            text.contains(
+                "FLEETOPT_ENVIRONMENT=\"prod\": must be production, staging or development"
+            )
+        );
         assert!(text.contains("FLEETOPT_APPLICATION: is required"));
         assert!(text.contains("FLEETOPT_MEMORY_UTILIZATION_TARGET=\"ninety\": is not a number"));
         assert!(text.contains("FLEETOPT_UTILIZATION_THRESHOLD=\"101\": must be between 0 and 100"));
@@ -792,7 +814,10 @@ mod tests {
     fn group_lists_with_empty_names_are_refused() {
         let mut vars = minimal("production");
         vars.push((vars::TARGET_GROUPS, "web,,api"));
-        assert_eq!(config(&vars).unwrap_err().0[0].variable, vars::TARGET_GROUPS);
+        assert_eq!(
+            config(&vars).unwrap_err().0[0].variable,
+            vars::TARGET_GROUPS
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ mod targets;
 mod trend;
 
 pub use rules::{
-    Analysis, Capacity, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType, RiskLevel,
-    Snapshot, TREND_HORIZON_HOURS, analyze,
+    Analysis, Capacity, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType,
+    RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze,
 };
 pub use score::{
     Assessment, Label, Part, ScoreInput, Scored, SubScores, capacity_score, cpu_score,

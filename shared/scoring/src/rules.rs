@@ -19,7 +19,9 @@ const HIGH_RESPONSE_TIME_RATIO: f64 = 1.5;
 const SMALL_SAVING_PERCENT: f64 = 10.0;
 
 /// The kinds of recommendation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RecommendationType {
     /// Raise desired capacity. The only type ever applied without a person.
@@ -62,7 +64,9 @@ impl RecommendationType {
 }
 
 /// How urgent a recommendation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Priority {
     /// CPU peak >= 90 %, response time > 1.5 x target, or capacity exhausted.
@@ -661,8 +665,7 @@ impl Rules<'_> {
     fn performance_tuning(&self) -> Option<Proposal> {
         let name = &self.snapshot.group;
         let peak = self.cpu_peak();
-        let latency_bound =
-            self.response_time_above() && !self.cpu_above() && !self.memory_above();
+        let latency_bound = self.response_time_above() && !self.cpu_above() && !self.memory_above();
         let spiky = peak > 2.0 * self.cpu_average && peak >= self.targets.cpu_utilization();
         if !latency_bound && !spiky {
             return None;
@@ -713,5 +716,415 @@ impl Rules<'_> {
             ],
             evidence: self.evidence(None),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn production() -> Targets {
+        Targets::new(70.0, 80.0, 500.0).unwrap()
+    }
+
+    fn group(min: u32, desired: u32, in_service: u32, max: u32) -> Snapshot {
+        Snapshot {
+            group: "web".into(),
+            capacity: Some(Capacity {
+                min_size: min,
+                max_size: max,
+                desired,
+                in_service,
+            }),
+            ..Snapshot::default()
+        }
+    }
+
+    fn with(
+        mut s: Snapshot,
+        cpu: f64,
+        peak: f64,
+        memory: Option<f64>,
+        rt: Option<f64>,
+    ) -> Snapshot {
+        s.cpu_average = Some(cpu);
+        s.cpu_peak = Some(peak);
+        s.memory_average = memory;
+        s.response_time_ms = rt;
+        s
+    }
+
+    fn kinds(a: &Analysis) -> Vec<(RecommendationType, Priority)> {
+        a.proposals.iter().map(|p| (p.kind, p.priority)).collect()
+    }
+
+    fn hourly(values: &[f64]) -> Vec<Point> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &value)| Point {
+                hours: i as f64,
+                value,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cpu_above_range_scales_up_by_target_tracking() {
+        // ceil(4 * 85 / 70) = ceil(4.857) = 5; peak 88 < 90 -> MEDIUM.
+        let a = analyze(
+            &with(group(2, 4, 4, 10), 85.0, 88.0, Some(75.0), None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleUp, Priority::Medium)]
+        );
+        let p = &a.proposals[0];
+        assert_eq!(p.target_desired_capacity, Some(5));
+        assert_eq!(p.evidence.target_desired_capacity, Some(5));
+        assert_eq!(p.expected_impact.risk_level, RiskLevel::Low);
+        // One more instance of four: 25 % more instance cost.
+        assert_eq!(p.expected_impact.cost_savings, Some(-25.0));
+        assert!(p.expected_impact.performance_gain.unwrap() > 0.0);
+        assert!(
+            p.description
+                .starts_with("Scale up web from 4 to 5 instances: CPU average 85.0 % is above the 60-80 % range (peak 88.0 %)"),
+            "{}",
+            p.description
+        );
+    }
+
+    #[test]
+    fn cpu_peak_at_90_makes_the_scale_up_high_priority() {
+        let a = analyze(
+            &with(group(1, 2, 2, 10), 82.0, 90.0, None, None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleUp, Priority::High)]
+        );
+        // ceil(2 * 82 / 70) = 3
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(3));
+    }
+
+    #[test]
+    fn memory_above_range_scales_up_by_memory_tracking() {
+        // CPU in range (65); memory 92 > 85: max(ceil(6*65/70)=6, 6+1=7, ceil(6*92/80)=7) = 7.
+        let a = analyze(
+            &with(group(2, 6, 6, 20), 65.0, 70.0, Some(92.0), None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleUp, Priority::Medium)]
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(7));
+    }
+
+    #[test]
+    fn response_time_over_1_5_targets_scales_up_high_and_asks_for_tuning() {
+        // CPU 65 in range, memory none, response 800 ms > 750 -> SCALE_UP + PERFORMANCE_TUNING, both HIGH.
+        let a = analyze(
+            &with(group(1, 3, 3, 6), 65.0, 75.0, None, Some(800.0)),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![
+                (RecommendationType::ScaleUp, Priority::High),
+                (RecommendationType::PerformanceTuning, Priority::High),
+            ]
+        );
+        // Response-time driven: at least one more instance.
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(4));
+    }
+
+    #[test]
+    fn response_time_just_above_target_is_medium_tuning() {
+        let a = analyze(
+            &with(group(1, 3, 3, 6), 65.0, 75.0, Some(75.0), Some(600.0)),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![
+                (RecommendationType::ScaleUp, Priority::Medium),
+                (RecommendationType::PerformanceTuning, Priority::Medium),
+            ]
+        );
+    }
+
+    #[test]
+    fn group_at_max_size_gets_an_instance_type_change_not_a_scale_up() {
+        let a = analyze(
+            &with(group(2, 4, 4, 4), 85.0, 88.0, None, None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::InstanceTypeChange, Priority::High)]
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, None);
+        assert!(a.proposals[0].description.contains("max size of 4"));
+    }
+
+    #[test]
+    fn scale_up_is_clamped_to_max_size() {
+        // ceil(4 * 100 / 70) = 6, max 5 -> 5.
+        let a = analyze(
+            &with(group(1, 4, 4, 5), 100.0, 100.0, None, None),
+            &production(),
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(5));
+    }
+
+    #[test]
+    fn no_scale_up_when_the_group_is_already_launching_enough() {
+        // Desired 6 already covers ceil(4 * 85 / 70) = 5.
+        let a = analyze(
+            &with(group(1, 6, 4, 10), 85.0, 88.0, None, None),
+            &production(),
+        );
+        assert!(kinds(&a).is_empty());
+    }
+
+    #[test]
+    fn low_cpu_and_memory_scale_down_with_savings() {
+        // ceil(10 * 30 / 70) = 5, ceil(10 * 40 / 80) = 5 (peak), ceil(10 * 50 / 80) = 7 (memory) -> 7.
+        let a = analyze(
+            &with(group(2, 10, 10, 20), 30.0, 40.0, Some(50.0), None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleDown, Priority::Medium)]
+        );
+        let p = &a.proposals[0];
+        assert_eq!(p.target_desired_capacity, Some(7));
+        assert_eq!(p.expected_impact.cost_savings, Some(30.0));
+        assert_eq!(p.expected_impact.risk_level, RiskLevel::Medium);
+        assert!(
+            p.description
+                .starts_with("Scale down web from 10 to 7 instances")
+        );
+    }
+
+    #[test]
+    fn small_scale_down_savings_are_low_priority() {
+        // 11 instances at 59 %, peak 62: ceil(11 * 59 / 70) = 10 -> one of 11 is a 9.1 % saving.
+        let a = analyze(
+            &with(group(1, 11, 11, 20), 59.0, 62.0, None, None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleDown, Priority::Low)]
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(10));
+    }
+
+    #[test]
+    fn scale_down_needs_peak_below_target_and_room_above_min_size() {
+        let production = production();
+        // Peak 75 >= target 70: no scale-down (but spiky: 75 > 2 * 30 -> LOW tuning).
+        let a = analyze(
+            &with(group(2, 10, 10, 20), 30.0, 75.0, None, None),
+            &production,
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::PerformanceTuning, Priority::Low)]
+        );
+        // Already at min size.
+        let a = analyze(
+            &with(group(4, 4, 4, 20), 30.0, 40.0, None, None),
+            &production,
+        );
+        assert!(kinds(&a).is_empty());
+        // Memory in range: no scale-down.
+        let a = analyze(
+            &with(group(2, 10, 10, 20), 30.0, 40.0, Some(75.0), None),
+            &production,
+        );
+        assert!(kinds(&a).is_empty());
+    }
+
+    #[test]
+    fn scale_down_never_goes_below_min_size() {
+        // ceil(10 * 5 / 70) = 1, min 3 -> 3.
+        let a = analyze(
+            &with(group(3, 10, 10, 20), 5.0, 8.0, None, None),
+            &production(),
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(3));
+    }
+
+    #[test]
+    fn no_scale_down_while_response_time_is_over_target() {
+        let a = analyze(
+            &with(group(2, 10, 10, 20), 30.0, 40.0, None, Some(600.0)),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![
+                (RecommendationType::ScaleUp, Priority::Medium),
+                (RecommendationType::PerformanceTuning, Priority::Medium),
+            ]
+        );
+    }
+
+    #[test]
+    fn spiky_load_reaching_the_target_asks_for_tuning() {
+        // Average 35, peak 95: spiky and peak >= 90 -> HIGH; CPU in no range breach for scale-up.
+        let a = analyze(
+            &with(group(2, 4, 4, 10), 35.0, 95.0, Some(75.0), None),
+            &production(),
+        );
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::PerformanceTuning, Priority::High)]
+        );
+        assert!(a.proposals[0].description.contains("spiky"));
+        // A spike that stays under the target is noise.
+        let a = analyze(
+            &with(group(2, 4, 4, 10), 20.0, 50.0, Some(75.0), None),
+            &production(),
+        );
+        assert!(kinds(&a).is_empty());
+    }
+
+    #[test]
+    fn rising_cpu_trend_earns_a_low_priority_scale_up() {
+        // In range now (70), rising 2 pp/h from 60 to 70: reaches 80 in 5 h.
+        let mut s = with(group(1, 4, 4, 10), 70.0, 75.0, Some(75.0), None);
+        s.cpu_hourly = hourly(&[60.0, 62.0, 64.0, 66.0, 68.0, 70.0]);
+        let a = analyze(&s, &production());
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleUp, Priority::Low)]
+        );
+        // ceil(4 * 80 / 70) = 5
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(5));
+        assert!((a.proposals[0].evidence.hours_to_cpu_limit.unwrap() - 5.0).abs() < 1e-9);
+        assert!(a.proposals[0].description.contains("about 5 h"));
+    }
+
+    #[test]
+    fn slow_trend_beyond_the_horizon_earns_nothing() {
+        // 0.2 pp/h from 70: 50 h to 80.
+        let mut s = with(group(1, 4, 4, 10), 70.0, 75.0, Some(75.0), None);
+        s.cpu_hourly = hourly(&[69.0, 69.2, 69.4, 69.6, 69.8, 70.0]);
+        assert!(kinds(&analyze(&s, &production())).is_empty());
+    }
+
+    #[test]
+    fn healthy_group_gets_no_recommendation() {
+        let a = analyze(
+            &with(group(2, 4, 4, 10), 70.0, 80.0, Some(78.0), Some(300.0)),
+            &production(),
+        );
+        assert!(kinds(&a).is_empty());
+        assert_eq!(a.assessment.scored().unwrap().performance_score, 100.0);
+    }
+
+    #[test]
+    fn insufficient_data_gets_no_recommendation() {
+        let mut s = with(group(2, 4, 4, 10), 95.0, 99.0, None, None);
+        s.cpu_average = None;
+        let a = analyze(&s, &production());
+        assert!(matches!(a.assessment, Assessment::InsufficientData { .. }));
+        assert!(a.proposals.is_empty());
+    }
+
+    fn any_snapshot() -> impl Strategy<Value = Snapshot> {
+        (
+            (0u32..20, 0u32..40, 0u32..40, 0u32..40),
+            0.0..100.0f64,
+            0.0..100.0f64,
+            proptest::option::of(0.0..100.0f64),
+            proptest::option::of(0.0..5000.0f64),
+            proptest::collection::vec(0.0..100.0f64, 0..30),
+        )
+            .prop_map(
+                |((min, desired, in_service, max), cpu, extra_peak, memory, rt, hours)| {
+                    let max = max.max(min);
+                    let mut s = group(min, desired.clamp(min, max), in_service, max);
+                    s.cpu_average = Some(cpu);
+                    s.cpu_peak = Some((cpu + extra_peak).min(100.0));
+                    s.memory_average = memory;
+                    s.response_time_ms = rt;
+                    s.cpu_hourly = hourly(&hours);
+                    s
+                },
+            )
+    }
+
+    fn any_targets() -> impl Strategy<Value = Targets> {
+        (20.0..=90.0f64, 20.0..=90.0f64, 1.0..3000.0f64)
+            .prop_map(|(c, m, r)| Targets::new(c, m, r).unwrap())
+    }
+
+    proptest! {
+        #[test]
+        fn target_capacity_stays_within_min_and_max(s in any_snapshot(), t in any_targets()) {
+            let capacity = s.capacity.unwrap();
+            for p in analyze(&s, &t).proposals {
+                if let Some(target) = p.target_desired_capacity {
+                    prop_assert!(target >= capacity.min_size && target <= capacity.max_size,
+                        "{target} outside [{}, {}]", capacity.min_size, capacity.max_size);
+                    prop_assert_ne!(target, capacity.desired);
+                }
+            }
+        }
+
+        #[test]
+        fn a_group_at_max_size_never_gets_scale_up(s in any_snapshot(), t in any_targets()) {
+            let mut s = s;
+            let mut capacity = s.capacity.unwrap();
+            capacity.in_service = capacity.max_size;
+            s.capacity = Some(capacity);
+            let analysis = analyze(&s, &t);
+            let kinds: Vec<_> = analysis.proposals.iter().map(|p| p.kind).collect();
+            prop_assert!(!kinds.contains(&RecommendationType::ScaleUp));
+            let needs_more = s.cpu_average.unwrap() > t.cpu_range().high
+                || s.memory_average.is_some_and(|m| m > t.memory_range().high)
+                || s.response_time_ms.is_some_and(|r| r > t.response_time_ms());
+            if needs_more && capacity.max_size > 0 {
+                prop_assert!(kinds.contains(&RecommendationType::InstanceTypeChange));
+            }
+        }
+
+        #[test]
+        fn insufficient_data_never_yields_a_recommendation(
+            s in any_snapshot(),
+            t in any_targets(),
+            drop in 0usize..3,
+        ) {
+            let mut s = s;
+            match drop {
+                0 => s.cpu_average = None,
+                1 => s.capacity = None,
+                _ => s.capacity = s.capacity.map(|c| Capacity { max_size: 0, min_size: 0, desired: 0, ..c }),
+            }
+            let analysis = analyze(&s, &t);
+            prop_assert!(
+                matches!(analysis.assessment, Assessment::InsufficientData { .. }),
+                "expected insufficient data"
+            );
+            prop_assert!(analysis.proposals.is_empty());
+        }
+
+        #[test]
+        fn every_proposal_states_its_numbers(s in any_snapshot(), t in any_targets()) {
+            for p in analyze(&s, &t).proposals {
+                prop_assert!(p.description.contains(&s.group));
+                prop_assert!(p.evidence.cpu_average.is_some());
+                prop_assert!(!p.steps.is_empty());
+            }
+        }
     }
 }

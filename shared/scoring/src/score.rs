@@ -391,7 +391,10 @@ mod tests {
             max_size: Some(4),
             response_time_ms: Some(900.0),
         };
-        let scored = Assessment::of(&input, &staging()).scored().cloned().unwrap();
+        let scored = Assessment::of(&input, &staging())
+            .scored()
+            .cloned()
+            .unwrap();
         let mem = 100.0 - 4.0 * 50.0 / 75.0;
         assert!(close(scored.sub_scores.memory.unwrap(), mem));
         assert!(close(
@@ -414,7 +417,10 @@ mod tests {
             max_size: Some(4),
             response_time_ms: Some(750.0),
         };
-        let scored = Assessment::of(&input, &production()).scored().cloned().unwrap();
+        let scored = Assessment::of(&input, &production())
+            .scored()
+            .cloned()
+            .unwrap();
         let expected = (0.4 * 50.0 + 0.2 * 100.0 + 0.1 * 50.0) / 0.7;
         assert!(close(scored.performance_score, expected));
         assert_eq!(scored.missing, vec![Part::Memory]);
@@ -429,7 +435,10 @@ mod tests {
             max_size: Some(10),
             ..ScoreInput::default()
         };
-        let scored = Assessment::of(&input, &production()).scored().cloned().unwrap();
+        let scored = Assessment::of(&input, &production())
+            .scored()
+            .cloned()
+            .unwrap();
         // cpu 75, cap(90) = 50 -> (0.4 * 75 + 0.2 * 50) / 0.6
         assert!(close(scored.performance_score, (30.0 + 10.0) / 0.6));
         assert_eq!(scored.missing, vec![Part::Memory, Part::ResponseTime]);

@@ -83,10 +83,19 @@ mod tests {
     #[test]
     fn utilization_status_covers_every_band() {
         assert_eq!(MetricStatus::of_utilization(59.9, CPU), MetricStatus::Low);
-        assert_eq!(MetricStatus::of_utilization(60.0, CPU), MetricStatus::Optimal);
-        assert_eq!(MetricStatus::of_utilization(80.0, CPU), MetricStatus::Optimal);
+        assert_eq!(
+            MetricStatus::of_utilization(60.0, CPU),
+            MetricStatus::Optimal
+        );
+        assert_eq!(
+            MetricStatus::of_utilization(80.0, CPU),
+            MetricStatus::Optimal
+        );
         assert_eq!(MetricStatus::of_utilization(80.1, CPU), MetricStatus::High);
-        assert_eq!(MetricStatus::of_utilization(90.0, CPU), MetricStatus::Critical);
+        assert_eq!(
+            MetricStatus::of_utilization(90.0, CPU),
+            MetricStatus::Critical
+        );
     }
 
     #[test]
@@ -106,8 +115,17 @@ mod tests {
         assert_eq!(MetricStatus::of_capacity(80.0), MetricStatus::Optimal);
         assert_eq!(MetricStatus::of_capacity(90.0), MetricStatus::High);
         assert_eq!(MetricStatus::of_capacity(100.0), MetricStatus::Critical);
-        assert_eq!(MetricStatus::of_response_time(500.0, 500.0), MetricStatus::Optimal);
-        assert_eq!(MetricStatus::of_response_time(750.0, 500.0), MetricStatus::High);
-        assert_eq!(MetricStatus::of_response_time(751.0, 500.0), MetricStatus::Critical);
+        assert_eq!(
+            MetricStatus::of_response_time(500.0, 500.0),
+            MetricStatus::Optimal
+        );
+        assert_eq!(
+            MetricStatus::of_response_time(750.0, 500.0),
+            MetricStatus::High
+        );
+        assert_eq!(
+            MetricStatus::of_response_time(751.0, 500.0),
+            MetricStatus::Critical
+        );
     }
 }

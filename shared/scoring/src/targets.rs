@@ -120,8 +120,20 @@ mod tests {
     #[test]
     fn production_ranges_are_60_80_and_70_85() {
         let t = Targets::new(70.0, 80.0, 500.0).unwrap();
-        assert_eq!(t.cpu_range(), Range { low: 60.0, high: 80.0 });
-        assert_eq!(t.memory_range(), Range { low: 70.0, high: 85.0 });
+        assert_eq!(
+            t.cpu_range(),
+            Range {
+                low: 60.0,
+                high: 80.0
+            }
+        );
+        assert_eq!(
+            t.memory_range(),
+            Range {
+                low: 70.0,
+                high: 85.0
+            }
+        );
     }
 
     #[test]
