@@ -235,10 +235,13 @@ pub struct Evidence {
 pub struct ExpectedImpact {
     /// Change of the performance score in points, projected with target-tracking arithmetic
     /// (utilization spreads over the new instance count). `None` when it cannot be projected.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub performance_gain: Option<f64>,
     /// Change of the fleet's cost, percent: positive saves, negative costs more.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cost_savings: Option<f64>,
     /// Monthly saving in USD, when prices are known (cost optimizer).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub monthly_savings_usd: Option<f64>,
     /// Risk of carrying it out.
     pub risk_level: RiskLevel,

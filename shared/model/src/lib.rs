@@ -1,0 +1,19 @@
+//! The recommendation as it is stored (DESIGN section 6): its statuses and the one function
+//! that says which transitions are allowed, deterministic ids, ttl, the DynamoDB item mapping
+//! (through `serde_dynamo`, camelCase attributes) and the table schema shared with the stack.
+//!
+//! **Architecture invariant:** no AWS SDK and no I/O here. Items are `serde_dynamo::Item`; the
+//! adapters crate converts them to the SDK's attribute maps.
+
+mod recommendation;
+mod schema;
+mod status;
+
+pub use recommendation::{
+    Action, AnalysisWindow, DecodeError, Implementation, Origin, Recommendation, Source,
+    StatusChange, recommendation_id,
+};
+pub use schema::{Index, TableSchema, recommendations_table};
+pub use status::{Status, TransitionError, can_transition};
+
+pub use fleetopt_scoring::{Evidence, ExpectedImpact, Priority, RecommendationType, RiskLevel};

@@ -1,0 +1,510 @@
+//! The stored recommendation: built from a scoring [`Proposal`], identified deterministically,
+//! mapped to a DynamoDB item by `serde_dynamo`, and moved between statuses one checked
+//! transition at a time.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use fleetopt_scoring::{Evidence, ExpectedImpact, Priority, Proposal, RecommendationType};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::schema::recommendations_table;
+use crate::status::{Status, TransitionError, can_transition};
+
+/// Which part of the system wrote a recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    /// The performance analyzer.
+    Analyzer,
+    /// The cost optimizer.
+    CostOptimizer,
+    /// Written by hand (tests, the demo, an operator's tooling).
+    Manual,
+}
+
+impl Source {
+    /// The name written in DynamoDB.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Analyzer => "analyzer",
+            Source::CostOptimizer => "cost-optimizer",
+            Source::Manual => "manual",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The period of data a recommendation was computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisWindow {
+    /// Start, inclusive.
+    pub start: DateTime<Utc>,
+    /// End, exclusive.
+    pub end: DateTime<Utc>,
+}
+
+/// What the engine does for an automated recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Action {
+    /// SetDesiredCapacity from one size to another.
+    #[serde(rename_all = "camelCase")]
+    SetDesiredCapacity {
+        /// Desired capacity when the recommendation was made.
+        from: u32,
+        /// Desired capacity to set.
+        to: u32,
+    },
+}
+
+/// How a recommendation is carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Implementation {
+    /// Whether the engine may apply it without a person (SCALE_UP in an environment that
+    /// enables it).
+    pub automated: bool,
+    /// What to do, in order.
+    pub steps: Vec<String>,
+    /// How long it should take, in words.
+    pub estimated_duration: String,
+    /// The machine-readable action, for scale changes.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub action: Option<Action>,
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChange {
+    /// The status before (`None` for the first write).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub from: Option<Status>,
+    /// The status after.
+    pub to: Status,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Who: a function name or a caller identity.
+    pub by: String,
+    /// Why, when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+}
+
+/// A recommendation as stored in the table. Attribute names are camelCase (DESIGN section 6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendation {
+    /// Partition key: deterministic, see [`recommendation_id`].
+    pub id: String,
+    /// Sort key: the end of the analysis window, RFC 3339 UTC to the second. Deterministic
+    /// like the id, so a retried write hits the same key and its condition refuses it.
+    pub timestamp: String,
+    /// The kind of change.
+    #[serde(rename = "type")]
+    pub kind: RecommendationType,
+    /// How urgent.
+    pub priority: Priority,
+    /// What, why and the expected impact.
+    pub description: String,
+    /// Where it stands.
+    pub status: Status,
+    /// What it should bring.
+    pub expected_impact: ExpectedImpact,
+    /// How it is carried out.
+    pub implementation: Implementation,
+    /// The figures behind it.
+    pub evidence: Evidence,
+    /// The group it is about.
+    pub auto_scaling_group_name: String,
+    /// The environment that wrote it.
+    pub environment: String,
+    /// The function that wrote it.
+    pub source: Source,
+    /// The data it was computed from.
+    pub analysis_window: AnalysisWindow,
+    /// When it was first written, RFC 3339 UTC.
+    pub created_at: String,
+    /// Bumped by every status change; every change is conditional on it.
+    pub version: u64,
+    /// Every status change, oldest first.
+    pub status_history: Vec<StatusChange>,
+    /// Expiry, epoch seconds (DynamoDB TTL).
+    pub ttl: i64,
+}
+
+/// Where and when a proposal was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin<'a> {
+    /// The writing function.
+    pub source: Source,
+    /// The environment's name.
+    pub environment: &'a str,
+    /// The analysis window.
+    pub window: AnalysisWindow,
+    /// The time of writing.
+    pub now: DateTime<Utc>,
+    /// Whether the environment enables automated scaling.
+    pub automation_enabled: bool,
+}
+
+/// An item that is not a recommendation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("item {id} is not a valid recommendation: {message}")]
+pub struct DecodeError {
+    /// The item's id, or `<no id>`.
+    pub id: String,
+    /// What did not fit.
+    pub message: String,
+}
+
+/// RFC 3339 UTC to the second (`2026-11-23T09:00:00Z`): fixed width, so that timestamps sort
+/// as strings in the table's sort keys.
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The deterministic id of a recommendation: the same source, group, type and analysis window
+/// always give the same id, so a retried or repeated invocation writes nothing new.
+pub fn recommendation_id(
+    source: Source,
+    group: &str,
+    kind: RecommendationType,
+    window: &AnalysisWindow,
+) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        source.as_str(),
+        group,
+        kind.as_str(),
+        &rfc3339(window.start),
+        &rfc3339(window.end),
+    ] {
+        hasher.update(part.as_bytes());
+        // A separator that cannot occur in the parts keeps ("ab", "c") and ("a", "bc") apart.
+        hasher.update([0u8]);
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("rec-{hex}")
+}
+
+fn estimated_duration(kind: RecommendationType) -> &'static str {
+    match kind {
+        RecommendationType::ScaleUp | RecommendationType::ScaleDown => "5-10 minutes",
+        RecommendationType::InstanceTypeChange => "30-60 minutes (instance refresh)",
+        RecommendationType::PerformanceTuning => "1-3 days",
+        RecommendationType::CostOptimization => "1-7 days",
+    }
+}
+
+impl Recommendation {
+    /// A new PENDING recommendation from a proposal about `group`.
+    pub fn from_proposal(proposal: &Proposal, group: &str, origin: &Origin<'_>) -> Self {
+        let action = proposal.target_desired_capacity.and_then(|to| {
+            proposal
+                .evidence
+                .desired_capacity
+                .map(|from| Action::SetDesiredCapacity { from, to })
+        });
+        let ttl_days = i64::from(recommendations_table().default_ttl_days);
+        let created_at = rfc3339(origin.now);
+        Recommendation {
+            id: recommendation_id(origin.source, group, proposal.kind, &origin.window),
+            timestamp: rfc3339(origin.window.end),
+            kind: proposal.kind,
+            priority: proposal.priority,
+            description: proposal.description.clone(),
+            status: Status::Pending,
+            expected_impact: proposal.expected_impact,
+            implementation: Implementation {
+                automated: proposal.kind.is_automatable() && origin.automation_enabled,
+                steps: proposal.steps.clone(),
+                estimated_duration: estimated_duration(proposal.kind).to_owned(),
+                action,
+            },
+            evidence: proposal.evidence.clone(),
+            auto_scaling_group_name: group.to_owned(),
+            environment: origin.environment.to_owned(),
+            source: origin.source,
+            analysis_window: origin.window,
+            status_history: vec![StatusChange {
+                from: None,
+                to: Status::Pending,
+                at: created_at.clone(),
+                by: origin.source.as_str().to_owned(),
+                reason: None,
+            }],
+            created_at,
+            version: 1,
+            ttl: (origin.now + Duration::days(ttl_days)).timestamp(),
+        }
+    }
+
+    /// This recommendation after a checked move to `to`: the status changes, the version goes
+    /// up by one and the change is appended to the history. The store writes it on condition
+    /// that the stored status and version are still this one's.
+    pub fn transitioned(
+        &self,
+        to: Status,
+        at: DateTime<Utc>,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<Self, TransitionError> {
+        if !can_transition(self.status, to) {
+            return Err(TransitionError {
+                id: self.id.clone(),
+                from: self.status,
+                to,
+            });
+        }
+        let mut next = self.clone();
+        next.status = to;
+        next.version = self.version + 1;
+        next.status_history.push(StatusChange {
+            from: Some(self.status),
+            to,
+            at: rfc3339(at),
+            by: by.to_owned(),
+            reason: reason.map(str::to_owned),
+        });
+        Ok(next)
+    }
+
+    /// The DynamoDB item.
+    pub fn to_item(&self) -> Result<serde_dynamo::Item, serde_dynamo::Error> {
+        serde_dynamo::to_item(self)
+    }
+
+    /// The recommendation in a DynamoDB item.
+    pub fn from_item(item: serde_dynamo::Item) -> Result<Self, DecodeError> {
+        let id = match item.get("id") {
+            Some(serde_dynamo::AttributeValue::S(id)) => id.clone(),
+            _ => "<no id>".to_owned(),
+        };
+        serde_dynamo::from_item(item).map_err(|e| DecodeError {
+            id,
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use fleetopt_scoring::{Capacity, Snapshot, Targets, analyze};
+
+    fn window() -> AnalysisWindow {
+        AnalysisWindow {
+            start: Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+        }
+    }
+
+    fn origin(now: DateTime<Utc>) -> Origin<'static> {
+        Origin {
+            source: Source::Analyzer,
+            environment: "production",
+            window: window(),
+            now,
+            automation_enabled: true,
+        }
+    }
+
+    fn scale_up() -> Proposal {
+        let snapshot = Snapshot {
+            group: "web".into(),
+            capacity: Some(Capacity {
+                min_size: 2,
+                max_size: 10,
+                desired: 4,
+                in_service: 4,
+            }),
+            cpu_average: Some(85.0),
+            cpu_peak: Some(93.0),
+            memory_average: Some(70.0),
+            ..Snapshot::default()
+        };
+        analyze(&snapshot, &Targets::new(70.0, 80.0, 500.0).unwrap())
+            .proposals
+            .remove(0)
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 2, 30).unwrap()
+    }
+
+    #[test]
+    fn ids_depend_on_source_group_type_and_window_only() {
+        let a = recommendation_id(
+            Source::Analyzer,
+            "web",
+            RecommendationType::ScaleUp,
+            &window(),
+        );
+        assert_eq!(
+            a,
+            recommendation_id(
+                Source::Analyzer,
+                "web",
+                RecommendationType::ScaleUp,
+                &window()
+            )
+        );
+        assert!(a.starts_with("rec-") && a.len() == 28);
+        let mut later = window();
+        later.end += Duration::hours(1);
+        for other in [
+            recommendation_id(
+                Source::CostOptimizer,
+                "web",
+                RecommendationType::ScaleUp,
+                &window(),
+            ),
+            recommendation_id(
+                Source::Analyzer,
+                "api",
+                RecommendationType::ScaleUp,
+                &window(),
+            ),
+            recommendation_id(
+                Source::Analyzer,
+                "web",
+                RecommendationType::ScaleDown,
+                &window(),
+            ),
+            recommendation_id(Source::Analyzer, "web", RecommendationType::ScaleUp, &later),
+        ] {
+            assert_ne!(a, other);
+        }
+    }
+
+    #[test]
+    fn a_retry_later_builds_the_same_key() {
+        let first = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
+        let retry = Recommendation::from_proposal(
+            &scale_up(),
+            "web",
+            &origin(now() + Duration::minutes(7)),
+        );
+        assert_eq!((&first.id, &first.timestamp), (&retry.id, &retry.timestamp));
+        assert_eq!(first.timestamp, "2026-11-23T09:00:00Z");
+    }
+
+    #[test]
+    fn a_new_recommendation_is_pending_version_1_with_ttl_in_30_days() {
+        let r = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
+        assert_eq!(r.status, Status::Pending);
+        assert_eq!(r.version, 1);
+        assert_eq!(r.ttl, now().timestamp() + 30 * 86_400);
+        assert_eq!(r.priority, Priority::High);
+        assert!(r.implementation.automated);
+        assert_eq!(
+            r.implementation.action,
+            Some(Action::SetDesiredCapacity { from: 4, to: 5 })
+        );
+        assert_eq!(r.status_history.len(), 1);
+        assert_eq!(r.created_at, "2026-11-23T09:02:30Z");
+    }
+
+    #[test]
+    fn automation_is_off_when_the_environment_disables_it_or_the_type_needs_approval() {
+        let mut o = origin(now());
+        o.automation_enabled = false;
+        assert!(
+            !Recommendation::from_proposal(&scale_up(), "web", &o)
+                .implementation
+                .automated
+        );
+        let mut down = scale_up();
+        down.kind = RecommendationType::ScaleDown;
+        assert!(
+            !Recommendation::from_proposal(&down, "web", &origin(now()))
+                .implementation
+                .automated
+        );
+    }
+
+    #[test]
+    fn items_use_camel_case_attributes_and_round_trip_whole() {
+        let r = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
+        let item = r.to_item().unwrap();
+        for key in [
+            "id",
+            "timestamp",
+            "type",
+            "priority",
+            "description",
+            "status",
+            "expectedImpact",
+            "implementation",
+            "evidence",
+            "autoScalingGroupName",
+            "environment",
+            "source",
+            "version",
+            "statusHistory",
+            "ttl",
+        ] {
+            assert!(item.get(key).is_some(), "missing attribute {key}");
+        }
+        assert_eq!(
+            item.get("type"),
+            Some(&serde_dynamo::AttributeValue::S("SCALE_UP".into()))
+        );
+        assert_eq!(
+            item.get("ttl"),
+            Some(&serde_dynamo::AttributeValue::N(r.ttl.to_string()))
+        );
+        assert_eq!(Recommendation::from_item(item).unwrap(), r);
+    }
+
+    #[test]
+    fn a_foreign_item_is_refused_with_its_id() {
+        let mut item = Recommendation::from_proposal(&scale_up(), "web", &origin(now()))
+            .to_item()
+            .unwrap();
+        item.insert(
+            "status".into(),
+            serde_dynamo::AttributeValue::S("DONE".into()),
+        );
+        let err = Recommendation::from_item(item).unwrap_err();
+        assert!(err.id.starts_with("rec-"));
+        assert!(err.message.contains("DONE"), "{}", err.message);
+    }
+
+    #[test]
+    fn transitions_bump_the_version_and_append_history() {
+        let r = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
+        let claimed = r
+            .transitioned(
+                Status::InProgress,
+                now(),
+                "optimization-engine",
+                Some("automated"),
+            )
+            .unwrap();
+        assert_eq!((claimed.status, claimed.version), (Status::InProgress, 2));
+        let last = claimed.status_history.last().unwrap();
+        assert_eq!(last.from, Some(Status::Pending));
+        assert_eq!(last.by, "optimization-engine");
+        let err = claimed
+            .transitioned(Status::Approved, now(), "someone", None)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "recommendation {} cannot go from IN_PROGRESS to APPROVED",
+                r.id
+            )
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! Recommendation statuses and the transitions between them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a recommendation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    /// Written by a function, not yet handled.
+    Pending,
+    /// Claimed by the engine, which is applying it.
+    InProgress,
+    /// Applied and verified.
+    Completed,
+    /// Could not be applied.
+    Failed,
+    /// Applied, then undone because the new instances were unhealthy.
+    RolledBack,
+    /// Waiting for a person.
+    AwaitingApproval,
+    /// A person approved it.
+    Approved,
+    /// A person rejected it.
+    Rejected,
+    /// A newer recommendation of the same type for the same group replaced it.
+    Superseded,
+}
+
+impl Status {
+    /// Every status.
+    pub const ALL: [Status; 9] = [
+        Status::Pending,
+        Status::InProgress,
+        Status::Completed,
+        Status::Failed,
+        Status::RolledBack,
+        Status::AwaitingApproval,
+        Status::Approved,
+        Status::Rejected,
+        Status::Superseded,
+    ];
+
+    /// The name written in DynamoDB and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::InProgress => "IN_PROGRESS",
+            Status::Completed => "COMPLETED",
+            Status::Failed => "FAILED",
+            Status::RolledBack => "ROLLED_BACK",
+            Status::AwaitingApproval => "AWAITING_APPROVAL",
+            Status::Approved => "APPROVED",
+            Status::Rejected => "REJECTED",
+            Status::Superseded => "SUPERSEDED",
+        }
+    }
+
+    /// Whether nothing can follow it.
+    pub fn is_final(self) -> bool {
+        Status::ALL.iter().all(|&to| !can_transition(self, to))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown status {s:?}: expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The one place that says which status may follow which:
+///
+/// ```text
+/// PENDING -> IN_PROGRESS -> COMPLETED | FAILED | ROLLED_BACK
+/// PENDING -> AWAITING_APPROVAL -> APPROVED | REJECTED
+/// APPROVED -> IN_PROGRESS (an approved scale change the engine applies) | COMPLETED (done by hand)
+/// PENDING | AWAITING_APPROVAL -> SUPERSEDED
+/// PENDING -> FAILED (a check that can never pass)
+/// ```
+pub fn can_transition(from: Status, to: Status) -> bool {
+    use Status::*;
+    matches!(
+        (from, to),
+        (Pending, InProgress | AwaitingApproval | Superseded | Failed)
+            | (InProgress, Completed | Failed | RolledBack)
+            | (AwaitingApproval, Approved | Rejected | Superseded)
+            | (Approved, InProgress | Completed)
+    )
+}
+
+/// A refused status change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("recommendation {id} cannot go from {from} to {to}")]
+pub struct TransitionError {
+    /// The recommendation.
+    pub id: String,
+    /// Its current status.
+    pub from: Status,
+    /// The status asked for.
+    pub to: Status,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_paths_are_allowed() {
+        use Status::*;
+        for (from, to) in [
+            (Pending, InProgress),
+            (InProgress, Completed),
+            (InProgress, Failed),
+            (InProgress, RolledBack),
+            (Pending, AwaitingApproval),
+            (AwaitingApproval, Approved),
+            (AwaitingApproval, Rejected),
+            (Approved, InProgress),
+            (Pending, Superseded),
+            (AwaitingApproval, Superseded),
+        ] {
+            assert!(can_transition(from, to), "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn nothing_skips_approval_or_leaves_a_final_status() {
+        use Status::*;
+        assert!(!can_transition(AwaitingApproval, InProgress));
+        assert!(!can_transition(Rejected, Approved));
+        assert!(!can_transition(InProgress, Superseded));
+        assert!(!can_transition(Pending, Pending));
+        let finals: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_final()).collect();
+        assert_eq!(
+            finals,
+            vec![Completed, Failed, RolledBack, Rejected, Superseded]
+        );
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_ones_are_explained() {
+        for s in Status::ALL {
+            assert_eq!(s.as_str().parse::<Status>(), Ok(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
+        }
+        let err = "DONE".parse::<Status>().unwrap_err();
+        assert!(err.starts_with("unknown status \"DONE\": expected one of PENDING, IN_PROGRESS"));
+    }
+}
