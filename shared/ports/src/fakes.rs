@@ -1,0 +1,315 @@
+//! In-memory implementations with the same conditional semantics as the AWS adapters, and the
+//! contract suite both must pass.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use fleetopt_model::Recommendation;
+
+use crate::store::{
+    IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+};
+
+/// A recommendations table in memory.
+#[derive(Debug, Default)]
+pub struct InMemoryStore {
+    items: Mutex<BTreeMap<(String, String), Recommendation>>,
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn items(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), Recommendation>> {
+        // A panic while holding the lock leaves plain data behind, still consistent.
+        self.items
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn matches(r: &Recommendation, key: &IndexKey) -> bool {
+    match key {
+        IndexKey::Type(kind) => r.kind == *kind,
+        IndexKey::Priority(priority) => r.priority == *priority,
+    }
+}
+
+impl RecommendationStore for InMemoryStore {
+    async fn put_new(&self, recommendation: &Recommendation) -> Result<PutOutcome, StoreError> {
+        let key = (recommendation.id.clone(), recommendation.timestamp.clone());
+        let mut items = self.items();
+        if items.contains_key(&key) {
+            return Ok(PutOutcome::AlreadyExists);
+        }
+        items.insert(key, recommendation.clone());
+        Ok(PutOutcome::Written)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Recommendation>, StoreError> {
+        Ok(self
+            .items()
+            .values()
+            .filter(|r| r.id == id)
+            .max_by(|a, b| a.timestamp.cmp(&b.timestamp))
+            .cloned())
+    }
+
+    async fn query(&self, query: &RecommendationQuery) -> Result<Vec<Recommendation>, StoreError> {
+        let mut found: Vec<Recommendation> = self
+            .items()
+            .values()
+            .filter(|r| matches(r, &query.key))
+            .filter(|r| query.status.is_none_or(|s| r.status == s))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(b.id.cmp(&a.id)));
+        if let Some(limit) = query.limit {
+            found.truncate(limit);
+        }
+        Ok(found)
+    }
+
+    async fn transition(
+        &self,
+        current: &Recommendation,
+        transition: &Transition<'_>,
+    ) -> Result<Recommendation, StoreError> {
+        let next = current.transitioned(
+            transition.to,
+            transition.at,
+            transition.by,
+            transition.reason,
+        )?;
+        let mut items = self.items();
+        let key = (current.id.clone(), current.timestamp.clone());
+        let stored = items.get(&key).ok_or_else(|| StoreError::NotFound {
+            id: current.id.clone(),
+        })?;
+        if stored.status != current.status || stored.version != current.version {
+            return Err(StoreError::Conflict {
+                id: current.id.clone(),
+                status: current.status,
+                version: current.version,
+            });
+        }
+        items.insert(key, next.clone());
+        Ok(next)
+    }
+}
+
+/// The behaviour every [`RecommendationStore`] must show; run against the fake in unit tests
+/// and against DynamoDB on the emulator in the adapters' integration tests.
+// Test support: a broken expectation must panic, like an assertion.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod contract {
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use fleetopt_model::{
+        AnalysisWindow, Origin, Priority, Recommendation, RecommendationType, Source, Status,
+    };
+
+    use crate::store::{
+        IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+    };
+
+    fn window(hour: u32) -> AnalysisWindow {
+        let start = Utc.with_ymd_and_hms(2026, 11, 23, hour, 0, 0).unwrap();
+        AnalysisWindow {
+            start,
+            end: start + Duration::hours(1),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        window(9).end + Duration::minutes(2)
+    }
+
+    /// A sample recommendation for `group`, computed by the real rules from a snapshot with
+    /// CPU 85 % (peak 93 %) on 4 of 10 instances.
+    pub fn sample(group: &str, hour: u32) -> Recommendation {
+        use fleetopt_scoring::{Capacity, Snapshot, Targets, analyze};
+        let snapshot = Snapshot {
+            group: group.to_owned(),
+            capacity: Some(Capacity {
+                min_size: 2,
+                max_size: 10,
+                desired: 4,
+                in_service: 4,
+            }),
+            cpu_average: Some(85.0),
+            cpu_peak: Some(93.0),
+            memory_average: Some(72.5),
+            response_time_ms: Some(420.0),
+            ..Snapshot::default()
+        };
+        let targets = Targets::new(70.0, 80.0, 500.0).unwrap();
+        let proposal = analyze(&snapshot, &targets)
+            .proposals
+            .into_iter()
+            .next()
+            .expect("the rules propose a scale-up for CPU at 85 %");
+        Recommendation::from_proposal(
+            &proposal,
+            group,
+            &Origin {
+                source: Source::Analyzer,
+                environment: "production",
+                window: window(hour),
+                now: now(),
+                automation_enabled: true,
+            },
+        )
+    }
+
+    fn claim<'a>(by: &'a str) -> Transition<'a> {
+        Transition {
+            to: Status::InProgress,
+            at: now(),
+            by,
+            reason: Some("contract test"),
+        }
+    }
+
+    /// Writing the same recommendation twice leaves exactly one item.
+    pub async fn put_twice_keeps_one(store: &impl RecommendationStore, group: &str) {
+        let r = sample(group, 9);
+        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
+        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::AlreadyExists));
+        let q = RecommendationQuery {
+            key: IndexKey::Type(RecommendationType::ScaleUp),
+            status: None,
+            limit: None,
+        };
+        let found = store.query(&q).await.unwrap();
+        assert_eq!(found.iter().filter(|f| f.id == r.id).count(), 1);
+        assert_eq!(store.get(&r.id).await, Ok(Some(r)));
+    }
+
+    /// A recommendation reads back whole through both GSIs, newest first, with filters.
+    pub async fn reads_back_whole_through_both_indexes(
+        store: &impl RecommendationStore,
+        group: &str,
+    ) {
+        let older = sample(group, 7);
+        let newer = sample(group, 8);
+        for r in [&older, &newer] {
+            assert_eq!(store.put_new(r).await, Ok(PutOutcome::Written));
+        }
+        for key in [
+            IndexKey::Type(RecommendationType::ScaleUp),
+            IndexKey::Priority(Priority::High),
+        ] {
+            let found: Vec<Recommendation> = store
+                .query(&RecommendationQuery {
+                    key,
+                    status: Some(Status::Pending),
+                    limit: None,
+                })
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.auto_scaling_group_name == group)
+                .collect();
+            assert_eq!(found, vec![newer.clone(), older.clone()], "through {key:?}");
+        }
+        let none = store
+            .query(&RecommendationQuery {
+                key: IndexKey::Priority(Priority::Low),
+                status: None,
+                limit: None,
+            })
+            .await
+            .unwrap();
+        assert!(none.iter().all(|r| r.auto_scaling_group_name != group));
+        let limited = store
+            .query(&RecommendationQuery {
+                key: IndexKey::Type(RecommendationType::ScaleUp),
+                status: Some(Status::Pending),
+                limit: Some(1),
+            })
+            .await
+            .unwrap();
+        assert_eq!(limited.len(), 1);
+    }
+
+    /// A transition with a stale version is refused and changes nothing; a fresh one succeeds.
+    pub async fn stale_transition_is_refused(store: &impl RecommendationStore, group: &str) {
+        let r = sample(group, 6);
+        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
+        let claimed = store.transition(&r, &claim("engine-a")).await.unwrap();
+        assert_eq!((claimed.status, claimed.version), (Status::InProgress, 2));
+        // A second invocation still holding the PENDING version 1 copy loses.
+        assert_eq!(
+            store.transition(&r, &claim("engine-b")).await,
+            Err(StoreError::Conflict {
+                id: r.id.clone(),
+                status: Status::Pending,
+                version: 1
+            })
+        );
+        let stored = store.get(&r.id).await.unwrap();
+        assert_eq!(stored, Some(claimed.clone()));
+        let done = store
+            .transition(
+                &claimed,
+                &Transition {
+                    to: Status::Completed,
+                    at: now(),
+                    by: "engine-a",
+                    reason: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(done.version, 3);
+        assert_eq!(done.status_history.len(), 3);
+        // A move the model forbids never reaches the table.
+        assert!(matches!(
+            store.transition(&done, &claim("engine-a")).await,
+            Err(StoreError::InvalidTransition(_))
+        ));
+    }
+
+    /// Transitioning an item that was never written is NotFound (or a conflict, for a store
+    /// that cannot tell the two apart in one conditional write).
+    pub async fn transition_of_a_missing_item_fails(store: &impl RecommendationStore, group: &str) {
+        let r = sample(group, 5);
+        let result = store.transition(&r, &claim("engine-a")).await;
+        assert!(
+            matches!(
+                result,
+                Err(StoreError::NotFound { .. } | StoreError::Conflict { .. })
+            ),
+            "{result:?}"
+        );
+        assert_eq!(store.get(&r.id).await, Ok(None));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contract;
+    use super::*;
+
+    #[tokio::test]
+    async fn in_memory_store_keeps_one_of_two_identical_writes() {
+        contract::put_twice_keeps_one(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_reads_back_through_both_indexes() {
+        contract::reads_back_whole_through_both_indexes(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_refuses_stale_transitions() {
+        contract::stale_transition_is_refused(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_refuses_transitions_of_missing_items() {
+        contract::transition_of_a_missing_item_fails(&InMemoryStore::new(), "web").await;
+    }
+}

@@ -1,0 +1,137 @@
+//! Where recommendations live: conditional writes only, so that two invocations never write
+//! the same recommendation twice or apply the same status change twice.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use fleetopt_model::{
+    DecodeError, Priority, Recommendation, RecommendationType, Status, TransitionError,
+};
+
+/// What a write of a new recommendation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// It was written.
+    Written,
+    /// One with the same key was already there; nothing was written.
+    AlreadyExists,
+}
+
+/// Which index a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKey {
+    /// `TypeIndex`.
+    Type(RecommendationType),
+    /// `PriorityIndex`.
+    Priority(Priority),
+}
+
+/// A query over one index, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecommendationQuery {
+    /// The index and its key.
+    pub key: IndexKey,
+    /// Only this status, when given.
+    pub status: Option<Status>,
+    /// At most this many, when given.
+    pub limit: Option<usize>,
+}
+
+/// A status change asked of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition<'a> {
+    /// The new status.
+    pub to: Status,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (a function name or a caller identity).
+    pub by: &'a str,
+    /// Why, when given.
+    pub reason: Option<&'a str>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The item changed since it was read: someone else moved it first.
+    #[error(
+        "recommendation {id} changed since it was read (expected status {status}, version \
+         {version}); read it again"
+    )]
+    Conflict {
+        /// The recommendation.
+        id: String,
+        /// The status it was read with.
+        status: Status,
+        /// The version it was read with.
+        version: u64,
+    },
+    /// No such recommendation.
+    #[error("recommendation {id} not found")]
+    NotFound {
+        /// The id asked for.
+        id: String,
+    },
+    /// The status change is not allowed.
+    #[error(transparent)]
+    InvalidTransition(#[from] TransitionError),
+    /// The service throttled the call and the SDK's retries ran out.
+    #[error("{operation} was throttled: {message}")]
+    Throttled {
+        /// The API operation.
+        operation: &'static str,
+        /// The service's message.
+        message: String,
+    },
+    /// Any other service error, with its code and message.
+    #[error("{operation} failed: {code}: {message}")]
+    Service {
+        /// The API operation.
+        operation: &'static str,
+        /// The AWS error code, or the kind of failure (timeout, dispatch).
+        code: String,
+        /// The service's message.
+        message: String,
+    },
+    /// A stored item is not a recommendation.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A recommendation could not be turned into an item.
+    #[error("recommendation {id} could not be encoded: {message}")]
+    Encode {
+        /// The recommendation.
+        id: String,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// The recommendations table, as the functions and the CLI use it.
+pub trait RecommendationStore {
+    /// Writes a new recommendation unless one with the same key exists (`attribute_not_exists`).
+    fn put_new(
+        &self,
+        recommendation: &Recommendation,
+    ) -> impl Future<Output = Result<PutOutcome, StoreError>> + Send;
+
+    /// The newest recommendation with this id.
+    fn get(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Recommendation>, StoreError>> + Send;
+
+    /// Recommendations by type or priority through the GSIs, newest first; never a scan.
+    fn query(
+        &self,
+        query: &RecommendationQuery,
+    ) -> impl Future<Output = Result<Vec<Recommendation>, StoreError>> + Send;
+
+    /// Moves `current` to a new status, on condition that the stored status and version are
+    /// still `current`'s; returns the stored result. A stale `current` is a
+    /// [`StoreError::Conflict`], a move the model forbids an [`StoreError::InvalidTransition`].
+    fn transition(
+        &self,
+        current: &Recommendation,
+        transition: &Transition<'_>,
+    ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
+}
