@@ -1,0 +1,495 @@
+//! The recommendations table on DynamoDB: conditional writes, GSI queries, and table creation
+//! from the shared schema file.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
+use fleetopt_model::{Recommendation, StatusChange, TableSchema};
+use fleetopt_ports::{
+    IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+};
+
+use crate::error::AwsError;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The recommendations table, through the DynamoDB API.
+#[derive(Debug, Clone)]
+pub struct DynamoRecommendationStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoRecommendationStore {
+    /// A store over `table`, using `client` (built once per process).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+fn encode(recommendation: &Recommendation) -> Result<Item, StoreError> {
+    recommendation
+        .to_item()
+        .map(Item::from)
+        .map_err(|e| StoreError::Encode {
+            id: recommendation.id.clone(),
+            message: e.to_string(),
+        })
+}
+
+fn decode(item: Item) -> Result<Recommendation, StoreError> {
+    Ok(Recommendation::from_item(serde_dynamo::Item::from(item))?)
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+impl RecommendationStore for DynamoRecommendationStore {
+    async fn put_new(&self, recommendation: &Recommendation) -> Result<PutOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(encode(recommendation)?))
+            .condition_expression("attribute_not_exists(id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PutOutcome::Written),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(PutOutcome::AlreadyExists)
+            }
+            Err(err) => Err(AwsError::from_sdk("dynamodb:PutItem", &err).into()),
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Recommendation>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#id = :id")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":id", s(id))
+            .scan_index_forward(false)
+            .limit(1)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("dynamodb:Query", &e))?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(decode)
+            .transpose()
+    }
+
+    async fn query(&self, query: &RecommendationQuery) -> Result<Vec<Recommendation>, StoreError> {
+        let (index, attribute, value) = match query.key {
+            IndexKey::Type(kind) => ("TypeIndex", "type", kind.as_str()),
+            IndexKey::Priority(priority) => ("PriorityIndex", "priority", priority.as_str()),
+        };
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", attribute)
+                .expression_attribute_values(":k", s(value))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take());
+            if let Some(status) = query.status {
+                request = request
+                    .filter_expression("#status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", s(status.as_str()));
+            }
+            if let Some(limit) = query.limit {
+                // DynamoDB applies Limit before the filter, so ask for what is still missing
+                // and keep paging until it is found or the index is exhausted.
+                let missing = limit.saturating_sub(found.len()).max(1);
+                request = request.limit(i32::try_from(missing).unwrap_or(i32::MAX));
+            }
+            let output = request
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("dynamodb:Query", &e))?;
+            for item in output.items.unwrap_or_default() {
+                found.push(decode(item)?);
+            }
+            if query.limit.is_some_and(|limit| found.len() >= limit) {
+                found.truncate(query.limit.unwrap_or(usize::MAX));
+                break;
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
+
+    async fn transition(
+        &self,
+        current: &Recommendation,
+        transition: &Transition<'_>,
+    ) -> Result<Recommendation, StoreError> {
+        let next = current.transitioned(
+            transition.to,
+            transition.at,
+            transition.by,
+            transition.reason,
+        )?;
+        let change: &StatusChange =
+            next.status_history
+                .last()
+                .ok_or_else(|| StoreError::Encode {
+                    id: current.id.clone(),
+                    message: "a transition always appends to statusHistory".to_owned(),
+                })?;
+        let change: AttributeValue =
+            serde_dynamo::to_attribute_value(change).map_err(|e| StoreError::Encode {
+                id: current.id.clone(),
+                message: e.to_string(),
+            })?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(&current.id))
+            .key("timestamp", s(&current.timestamp))
+            .update_expression(
+                "SET #status = :to, #version = :next, \
+                 #history = list_append(#history, :change)",
+            )
+            .condition_expression("#status = :from AND #version = :version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#history", "statusHistory")
+            .expression_attribute_values(":to", s(next.status.as_str()))
+            .expression_attribute_values(":from", s(current.status.as_str()))
+            .expression_attribute_values(":version", AttributeValue::N(current.version.to_string()))
+            .expression_attribute_values(":next", AttributeValue::N(next.version.to_string()))
+            .expression_attribute_values(":change", AttributeValue::L(vec![change]))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => decode(output.attributes.unwrap_or_default()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    // With ALL_OLD the failure carries the stored item; none means no item.
+                    if failed.item().is_some_and(|item| !item.is_empty()) {
+                        Err(StoreError::Conflict {
+                            id: current.id.clone(),
+                            status: current.status,
+                            version: current.version,
+                        })
+                    } else {
+                        Err(StoreError::NotFound {
+                            id: current.id.clone(),
+                        })
+                    }
+                }
+                _ => Err(AwsError::from_sdk("dynamodb:UpdateItem", &err).into()),
+            },
+        }
+    }
+}
+
+/// What [`create_table`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableCreation {
+    /// The table was created.
+    Created,
+    /// A table with that name already existed; it was left as it is.
+    AlreadyExists,
+}
+
+fn key(attribute: &str, key_type: KeyType) -> Result<KeySchemaElement, AwsError> {
+    KeySchemaElement::builder()
+        .attribute_name(attribute)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| build_error("dynamodb:CreateTable", e))
+}
+
+fn build_error(operation: &'static str, e: impl std::fmt::Display) -> AwsError {
+    AwsError {
+        operation,
+        code: "InvalidSchema".to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Creates the recommendations table `name` from the shared schema, with its TTL: for the
+/// local emulator and the tests (the stack builds the real table from the same file).
+pub async fn create_table(
+    client: &Client,
+    schema: &TableSchema,
+    name: &str,
+) -> Result<TableCreation, AwsError> {
+    const OP: &str = "dynamodb:CreateTable";
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::from(schema.billing_mode.as_str()))
+        .key_schema(key(&schema.partition_key, KeyType::Hash)?)
+        .key_schema(key(&schema.sort_key, KeyType::Range)?)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(schema.stream.as_str()))
+                .build()
+                .map_err(|e| build_error(OP, e))?,
+        );
+    for attribute in &schema.attribute_definitions {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(&attribute.name)
+                .attribute_type(ScalarAttributeType::from(attribute.kind.as_str()))
+                .build()
+                .map_err(|e| build_error(OP, e))?,
+        );
+    }
+    for index in &schema.global_secondary_indexes {
+        request = request.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(&index.name)
+                .key_schema(key(&index.partition_key, KeyType::Hash)?)
+                .key_schema(key(&index.sort_key, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(index.projection.as_str()))
+                        .build(),
+                )
+                .build()
+                .map_err(|e| build_error(OP, e))?,
+        );
+    }
+    match request.send().await {
+        Ok(_) => {}
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            return Ok(TableCreation::AlreadyExists);
+        }
+        Err(err) => return Err(AwsError::from_sdk(OP, &err)),
+    }
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(&schema.time_to_live_attribute)
+                .build()
+                .map_err(|e| build_error("dynamodb:UpdateTimeToLive", e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("dynamodb:UpdateTimeToLive", &e))?;
+    Ok(TableCreation::Created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+    use aws_sdk_dynamodb::operation::query::QueryOutput;
+    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use fleetopt_model::{Priority, Status};
+    use fleetopt_ports::fakes::contract::sample;
+
+    #[tokio::test]
+    async fn conditional_check_failure_on_put_means_already_exists() {
+        let rule = mock!(Client::put_item)
+            .match_requests(|r| r.condition_expression() == Some("attribute_not_exists(id)"))
+            .then_error(|| {
+                PutItemError::ConditionalCheckFailedException(
+                    ConditionalCheckFailedException::builder()
+                        .message("The conditional request failed")
+                        .build(),
+                )
+            });
+        let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+        let store = DynamoRecommendationStore::new(client, "t");
+        assert_eq!(
+            store.put_new(&sample("web", 9)).await,
+            Ok(PutOutcome::AlreadyExists)
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn other_put_errors_keep_the_aws_code_and_message() {
+        let rule = mock!(Client::put_item).then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#,
+                ),
+            )
+        });
+        let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+        let err = DynamoRecommendationStore::new(client, "t")
+            .put_new(&sample("web", 9))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dynamodb:PutItem failed: ResourceNotFoundException: Requested resource not found"
+        );
+    }
+
+    #[tokio::test]
+    async fn throttling_that_outlasts_the_retries_is_reported_as_throttled() {
+        let throttled = || {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"Rate exceeded"}"#,
+                ),
+            )
+        };
+        let rule = mock!(Client::put_item)
+            .sequence()
+            .http_response(throttled)
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule], |c| {
+            c.retry_config(
+                aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(std::time::Duration::from_millis(1)),
+            )
+        });
+        let err = DynamoRecommendationStore::new(client, "t")
+            .put_new(&sample("web", 9))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Throttled {
+                    operation: "dynamodb:PutItem",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        // The standard retry mode tried three times before giving up.
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_filtered_query_pages_until_the_limit_is_met() {
+        let first = sample("web", 8);
+        let second = sample("web", 7);
+        let page_one = {
+            let item = encode(&first).unwrap();
+            let key = HashMap::from([("id".to_owned(), s(&first.id))]);
+            move || {
+                QueryOutput::builder()
+                    .items(item.clone())
+                    .set_last_evaluated_key(Some(key.clone()))
+                    .build()
+            }
+        };
+        let page_two = {
+            let item = encode(&second).unwrap();
+            move || QueryOutput::builder().items(item.clone()).build()
+        };
+        let rule = mock!(Client::query)
+            .match_requests(|r| {
+                r.index_name() == Some("PriorityIndex")
+                    && r.filter_expression() == Some("#status = :status")
+                    && r.scan_index_forward() == Some(false)
+            })
+            .sequence()
+            .output(page_one)
+            .output(page_two)
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
+        let found = DynamoRecommendationStore::new(client, "t")
+            .query(&RecommendationQuery {
+                key: IndexKey::Priority(Priority::High),
+                status: Some(Status::Pending),
+                limit: Some(2),
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, vec![first, second]);
+        assert_eq!(rule.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_item_that_is_not_a_recommendation_is_a_decode_error_naming_it() {
+        let rule = mock!(Client::query).then_output(|| {
+            QueryOutput::builder()
+                .items(HashMap::from([
+                    ("id".to_owned(), s("rec-123")),
+                    ("status".to_owned(), s("PENDING")),
+                ]))
+                .build()
+        });
+        let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+        let err = DynamoRecommendationStore::new(client, "t")
+            .get("rec-123")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Decode(d) if d.id == "rec-123"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn put_sends_the_camel_case_item() {
+        let r = sample("web", 9);
+        let expected = encode(&r).unwrap();
+        let rule = mock!(Client::put_item)
+            .match_requests(move |req| {
+                req.item() == Some(&expected) && req.table_name() == Some("t")
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+        assert_eq!(
+            DynamoRecommendationStore::new(client, "t")
+                .put_new(&r)
+                .await,
+            Ok(PutOutcome::Written)
+        );
+        assert_eq!(rule.num_calls(), 1);
+    }
+}

@@ -1,0 +1,25 @@
+//! The AWS adapters: implementations of the ports in `fleetopt-ports` with the AWS SDK for Rust.
+//!
+//! **Architecture invariant:** this is the only crate that links the AWS SDK. Adapters return
+//! our model types and our errors, never SDK types; errors keep the AWS error code and message.
+//! Endpoints come from the standard variables (`AWS_ENDPOINT_URL`, ...): there is no other
+//! switch between AWS and the local emulator.
+
+mod dynamodb;
+mod error;
+
+pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
+pub use error::AwsError;
+
+pub use aws_config::SdkConfig;
+
+/// Loads the one `SdkConfig` a process uses: the standard chain (environment, profile, IMDS or
+/// the Lambda role), the standard retry mode, and `region` when given.
+pub async fn load_config(region: Option<String>) -> SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    loader.load().await
+}
