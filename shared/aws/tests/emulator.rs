@@ -1,0 +1,161 @@
+//! The DynamoDB adapter against the local emulator (moto server), with the real
+//! `aws-sdk-dynamodb`: the same contract suite the in-memory fake passes, on a real table
+//! created from the shared schema file.
+//!
+//! Needs a running emulator: `scripts/test` starts one; by hand, `scripts/emulator start`.
+//! The endpoint comes from `AWS_ENDPOINT_URL` or `.emulator/endpoint`, and must be on loopback:
+//! these tests never run against a real account.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{StreamViewType, TimeToLiveStatus};
+use fleetopt_aws::{DynamoRecommendationStore, TableCreation, create_table};
+use fleetopt_model::recommendations_table;
+use fleetopt_ports::fakes::contract;
+
+fn endpoint() -> String {
+    let from_file = || {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../.emulator/endpoint"
+        ))
+        .ok()
+    };
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .or_else(from_file)
+        .expect("no emulator endpoint: run `scripts/emulator start` (scripts/test does) first")
+        .trim()
+        .to_owned();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "refusing to run against {endpoint}: integration tests only talk to the local emulator"
+    );
+    endpoint
+}
+
+async fn client() -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "testing", "testing", None, None, "emulator",
+        ))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// A fresh table for one test, so tests run in parallel without seeing each other's items.
+async fn fresh_store() -> (Client, DynamoRecommendationStore) {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "it-{}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let client = client().await;
+    assert_eq!(
+        create_table(&client, recommendations_table(), &name).await,
+        Ok(TableCreation::Created)
+    );
+    (client.clone(), DynamoRecommendationStore::new(client, name))
+}
+
+#[tokio::test]
+async fn writing_the_same_recommendation_twice_leaves_one_item() {
+    let (client, store) = fresh_store().await;
+    contract::put_twice_keeps_one(&store, "web").await;
+    let count = client
+        .scan()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .count;
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn recommendations_read_back_whole_through_type_and_priority_indexes() {
+    let (_, store) = fresh_store().await;
+    contract::reads_back_whole_through_both_indexes(&store, "web").await;
+}
+
+#[tokio::test]
+async fn a_status_transition_with_a_stale_version_is_refused() {
+    let (_, store) = fresh_store().await;
+    contract::stale_transition_is_refused(&store, "web").await;
+}
+
+#[tokio::test]
+async fn a_transition_of_a_missing_item_creates_nothing() {
+    let (_, store) = fresh_store().await;
+    contract::transition_of_a_missing_item_fails(&store, "web").await;
+}
+
+#[tokio::test]
+async fn the_table_is_built_as_the_schema_file_says() {
+    let (client, store) = fresh_store().await;
+    let schema = recommendations_table();
+    let table = client
+        .describe_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let keys: Vec<(&str, &str)> = table
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type().as_str()))
+        .collect();
+    assert_eq!(keys, vec![("id", "HASH"), ("timestamp", "RANGE")]);
+    let mut indexes: Vec<String> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|i| {
+            let keys: Vec<&str> = i.key_schema().iter().map(|k| k.attribute_name()).collect();
+            format!("{}({})", i.index_name().unwrap_or_default(), keys.join(","))
+        })
+        .collect();
+    indexes.sort();
+    assert_eq!(
+        indexes,
+        vec![
+            "PriorityIndex(priority,timestamp)",
+            "TypeIndex(type,timestamp)"
+        ]
+    );
+    let stream = table.stream_specification().unwrap();
+    assert!(stream.stream_enabled());
+    assert_eq!(
+        stream.stream_view_type(),
+        Some(&StreamViewType::NewAndOldImages)
+    );
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap()
+        .time_to_live_description
+        .unwrap();
+    assert_eq!(
+        ttl.attribute_name(),
+        Some(schema.time_to_live_attribute.as_str())
+    );
+    assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
+    // Creating it again is harmless.
+    assert_eq!(
+        create_table(&client, schema, store.table()).await,
+        Ok(TableCreation::AlreadyExists)
+    );
+}
