@@ -6,6 +6,9 @@
 //! The endpoint comes from `AWS_ENDPOINT_URL` or `.emulator/endpoint`, and must be on loopback:
 //! these tests never run against a real account.
 
+// A test that cannot set up must fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_dynamodb::Client;
