@@ -32,7 +32,7 @@ mod oracle {
     };
 
     fn clamp(x: f64) -> f64 {
-        x.max(0.0).min(100.0)
+        x.clamp(0.0, 100.0)
     }
 
     fn banded(v: f64, lo: f64, hi: f64) -> f64 {
