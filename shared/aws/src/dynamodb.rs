@@ -11,9 +11,9 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
     ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
-use fleetopt_model::{Recommendation, StatusChange, TableSchema};
+use fleetopt_model::{Priority, Recommendation, RecommendationType, StatusChange, TableSchema};
 use fleetopt_ports::{
-    IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
 };
 
 use crate::error::AwsError;
@@ -28,6 +28,11 @@ pub struct DynamoRecommendationStore {
 }
 
 impl DynamoRecommendationStore {
+    /// A store over `table`, with a client built from the process's one `SdkConfig`.
+    pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        Self::new(Client::new(config), table)
+    }
+
     /// A store over `table`, using `client` (built once per process).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
@@ -58,6 +63,81 @@ fn decode(item: Item) -> Result<Recommendation, StoreError> {
 
 fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_owned())
+}
+
+/// The index a query reads, with its key.
+#[derive(Debug, Clone, Copy)]
+enum IndexRead {
+    Type(RecommendationType),
+    Priority(Priority),
+}
+
+impl DynamoRecommendationStore {
+    /// One index, paged until `query.limit` matches are found or the index is exhausted; the
+    /// criteria that are not the index key become a filter expression.
+    async fn query_index(
+        &self,
+        read: IndexRead,
+        query: &RecommendationQuery,
+    ) -> Result<Vec<Recommendation>, StoreError> {
+        let (index, attribute, value) = match read {
+            IndexRead::Type(kind) => ("TypeIndex", "type", kind.as_str()),
+            IndexRead::Priority(priority) => ("PriorityIndex", "priority", priority.as_str()),
+        };
+        let mut filters: Vec<(&str, &str)> = Vec::new();
+        if let (Some(priority), IndexRead::Type(_)) = (query.priority, read) {
+            filters.push(("priority", priority.as_str()));
+        }
+        if let Some(status) = query.status {
+            filters.push(("status", status.as_str()));
+        }
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", attribute)
+                .expression_attribute_values(":k", s(value))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take());
+            let mut conditions = Vec::new();
+            for (i, (name, value)) in filters.iter().enumerate() {
+                conditions.push(format!("#f{i} = :f{i}"));
+                request = request
+                    .expression_attribute_names(format!("#f{i}"), *name)
+                    .expression_attribute_values(format!(":f{i}"), s(value));
+            }
+            if !conditions.is_empty() {
+                request = request.filter_expression(conditions.join(" AND "));
+            }
+            if let Some(limit) = query.limit {
+                // DynamoDB applies Limit before the filter, so ask for what is still missing
+                // and keep paging until it is found or the index is exhausted.
+                let missing = limit.saturating_sub(found.len()).max(1);
+                request = request.limit(i32::try_from(missing).unwrap_or(i32::MAX));
+            }
+            let output = request
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("dynamodb:Query", &e))?;
+            for item in output.items.unwrap_or_default() {
+                found.push(decode(item)?);
+            }
+            if let Some(limit) = query.limit.filter(|limit| found.len() >= *limit) {
+                found.truncate(limit);
+                break;
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(found)
+    }
 }
 
 impl RecommendationStore for DynamoRecommendationStore {
@@ -107,52 +187,23 @@ impl RecommendationStore for DynamoRecommendationStore {
     }
 
     async fn query(&self, query: &RecommendationQuery) -> Result<Vec<Recommendation>, StoreError> {
-        let (index, attribute, value) = match query.key {
-            IndexKey::Type(kind) => ("TypeIndex", "type", kind.as_str()),
-            IndexKey::Priority(priority) => ("PriorityIndex", "priority", priority.as_str()),
-        };
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression("#k = :k")
-                .expression_attribute_names("#k", attribute)
-                .expression_attribute_values(":k", s(value))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start.take());
-            if let Some(status) = query.status {
-                request = request
-                    .filter_expression("#status = :status")
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":status", s(status.as_str()));
-            }
-            if let Some(limit) = query.limit {
-                // DynamoDB applies Limit before the filter, so ask for what is still missing
-                // and keep paging until it is found or the index is exhausted.
-                let missing = limit.saturating_sub(found.len()).max(1);
-                request = request.limit(i32::try_from(missing).unwrap_or(i32::MAX));
-            }
-            let output = request
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("dynamodb:Query", &e))?;
-            for item in output.items.unwrap_or_default() {
-                found.push(decode(item)?);
-            }
-            if query.limit.is_some_and(|limit| found.len() >= limit) {
-                found.truncate(query.limit.unwrap_or(usize::MAX));
-                break;
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+        match (query.kind, query.priority) {
+            (Some(kind), _) => self.query_index(IndexRead::Type(kind), query).await,
+            (None, Some(priority)) => self.query_index(IndexRead::Priority(priority), query).await,
+            (None, None) => {
+                // No index key given: one TypeIndex query per type (five small queries) is
+                // still cheaper and more predictable than a scan of the table.
+                let mut found = Vec::new();
+                for kind in RecommendationType::ALL {
+                    found.extend(self.query_index(IndexRead::Type(kind), query).await?);
+                }
+                found.sort_by(newest_first);
+                if let Some(limit) = query.limit {
+                    found.truncate(limit);
+                }
+                Ok(found)
             }
         }
-        Ok(found)
     }
 
     async fn transition(
@@ -328,7 +379,7 @@ mod tests {
     use aws_sdk_dynamodb::operation::query::QueryOutput;
     use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
-    use fleetopt_model::{Priority, Status};
+    use fleetopt_model::Status;
     use fleetopt_ports::fakes::contract::sample;
 
     #[tokio::test]
@@ -433,7 +484,7 @@ mod tests {
         let rule = mock!(Client::query)
             .match_requests(|r| {
                 r.index_name() == Some("PriorityIndex")
-                    && r.filter_expression() == Some("#status = :status")
+                    && r.filter_expression() == Some("#f0 = :f0")
                     && r.scan_index_forward() == Some(false)
             })
             .sequence()
@@ -443,14 +494,32 @@ mod tests {
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
         let found = DynamoRecommendationStore::new(client, "t")
             .query(&RecommendationQuery {
-                key: IndexKey::Priority(Priority::High),
+                priority: Some(Priority::High),
                 status: Some(Status::Pending),
                 limit: Some(2),
+                ..RecommendationQuery::default()
             })
             .await
             .unwrap();
         assert_eq!(found, vec![first, second]);
         assert_eq!(rule.num_calls(), 2);
+    }
+
+    #[tokio::test]
+    async fn without_an_index_key_it_queries_type_index_once_per_type_and_never_scans() {
+        let by_type = mock!(Client::query)
+            .match_requests(|r| r.index_name() == Some("TypeIndex"))
+            .then_output(|| QueryOutput::builder().build());
+        let scan = mock!(Client::scan)
+            .then_output(|| aws_sdk_dynamodb::operation::scan::ScanOutput::builder().build());
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&by_type, &scan]);
+        let found = DynamoRecommendationStore::new(client, "t")
+            .query(&RecommendationQuery::default())
+            .await
+            .unwrap();
+        assert!(found.is_empty());
+        assert_eq!(by_type.num_calls(), 5);
+        assert_eq!(scan.num_calls(), 0);
     }
 
     #[tokio::test]

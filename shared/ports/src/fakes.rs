@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use fleetopt_model::Recommendation;
 
 use crate::store::{
-    IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
 };
 
 /// A recommendations table in memory.
@@ -27,13 +27,6 @@ impl InMemoryStore {
         self.items
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-fn matches(r: &Recommendation, key: &IndexKey) -> bool {
-    match key {
-        IndexKey::Type(kind) => r.kind == *kind,
-        IndexKey::Priority(priority) => r.priority == *priority,
     }
 }
 
@@ -61,11 +54,10 @@ impl RecommendationStore for InMemoryStore {
         let mut found: Vec<Recommendation> = self
             .items()
             .values()
-            .filter(|r| matches(r, &query.key))
-            .filter(|r| query.status.is_none_or(|s| r.status == s))
+            .filter(|r| query.matches(r))
             .cloned()
             .collect();
-        found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp).then(b.id.cmp(&a.id)));
+        found.sort_by(newest_first);
         if let Some(limit) = query.limit {
             found.truncate(limit);
         }
@@ -111,7 +103,7 @@ pub mod contract {
     };
 
     use crate::store::{
-        IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+        PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
     };
 
     fn window(hour: u32) -> AnalysisWindow {
@@ -178,16 +170,16 @@ pub mod contract {
         assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
         assert_eq!(store.put_new(&r).await, Ok(PutOutcome::AlreadyExists));
         let q = RecommendationQuery {
-            key: IndexKey::Type(RecommendationType::ScaleUp),
-            status: None,
-            limit: None,
+            kind: Some(RecommendationType::ScaleUp),
+            ..RecommendationQuery::default()
         };
         let found = store.query(&q).await.unwrap();
         assert_eq!(found.iter().filter(|f| f.id == r.id).count(), 1);
         assert_eq!(store.get(&r.id).await, Ok(Some(r)));
     }
 
-    /// A recommendation reads back whole through both GSIs, newest first, with filters.
+    /// A recommendation reads back whole through both GSIs, newest first, with filters, and
+    /// through the per-type fan-out when no index key is given.
     pub async fn reads_back_whole_through_both_indexes(
         store: &impl RecommendationStore,
         group: &str,
@@ -197,37 +189,62 @@ pub mod contract {
         for r in [&older, &newer] {
             assert_eq!(store.put_new(r).await, Ok(PutOutcome::Written));
         }
-        for key in [
-            IndexKey::Type(RecommendationType::ScaleUp),
-            IndexKey::Priority(Priority::High),
-        ] {
-            let found: Vec<Recommendation> = store
-                .query(&RecommendationQuery {
-                    key,
-                    status: Some(Status::Pending),
-                    limit: None,
-                })
-                .await
-                .unwrap()
+        let ours = |found: Vec<Recommendation>| -> Vec<Recommendation> {
+            found
                 .into_iter()
                 .filter(|r| r.auto_scaling_group_name == group)
-                .collect();
-            assert_eq!(found, vec![newer.clone(), older.clone()], "through {key:?}");
+                .collect()
+        };
+        for query in [
+            RecommendationQuery {
+                kind: Some(RecommendationType::ScaleUp),
+                status: Some(Status::Pending),
+                ..RecommendationQuery::default()
+            },
+            RecommendationQuery {
+                priority: Some(Priority::High),
+                status: Some(Status::Pending),
+                ..RecommendationQuery::default()
+            },
+            RecommendationQuery {
+                kind: Some(RecommendationType::ScaleUp),
+                priority: Some(Priority::High),
+                ..RecommendationQuery::default()
+            },
+            RecommendationQuery::default(),
+        ] {
+            let found = ours(store.query(&query).await.unwrap());
+            assert_eq!(
+                found,
+                vec![newer.clone(), older.clone()],
+                "through {query:?}"
+            );
         }
-        let none = store
-            .query(&RecommendationQuery {
-                key: IndexKey::Priority(Priority::Low),
-                status: None,
-                limit: None,
-            })
-            .await
-            .unwrap();
-        assert!(none.iter().all(|r| r.auto_scaling_group_name != group));
+        for query in [
+            RecommendationQuery {
+                priority: Some(Priority::Low),
+                ..RecommendationQuery::default()
+            },
+            RecommendationQuery {
+                kind: Some(RecommendationType::ScaleUp),
+                priority: Some(Priority::Medium),
+                ..RecommendationQuery::default()
+            },
+            RecommendationQuery {
+                status: Some(Status::Completed),
+                ..RecommendationQuery::default()
+            },
+        ] {
+            assert!(
+                ours(store.query(&query).await.unwrap()).is_empty(),
+                "{query:?}"
+            );
+        }
         let limited = store
             .query(&RecommendationQuery {
-                key: IndexKey::Type(RecommendationType::ScaleUp),
                 status: Some(Status::Pending),
                 limit: Some(1),
+                ..RecommendationQuery::default()
             })
             .await
             .unwrap();

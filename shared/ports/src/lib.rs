@@ -9,5 +9,5 @@ mod store;
 pub mod fakes;
 
 pub use store::{
-    IndexKey, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
 };

@@ -17,24 +17,33 @@ pub enum PutOutcome {
     AlreadyExists,
 }
 
-/// Which index a query reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IndexKey {
-    /// `TypeIndex`.
-    Type(RecommendationType),
-    /// `PriorityIndex`.
-    Priority(Priority),
+/// A query over the recommendations, newest first. The store reads `TypeIndex` when a type is
+/// given, else `PriorityIndex` when a priority is given, else `TypeIndex` once per type; the
+/// other criteria are filters. Never a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecommendationQuery {
+    /// Only this type.
+    pub kind: Option<RecommendationType>,
+    /// Only this priority.
+    pub priority: Option<Priority>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// At most this many.
+    pub limit: Option<usize>,
 }
 
-/// A query over one index, newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RecommendationQuery {
-    /// The index and its key.
-    pub key: IndexKey,
-    /// Only this status, when given.
-    pub status: Option<Status>,
-    /// At most this many, when given.
-    pub limit: Option<usize>,
+impl RecommendationQuery {
+    /// Whether `r` meets every criterion (the limit aside).
+    pub fn matches(&self, r: &Recommendation) -> bool {
+        self.kind.is_none_or(|k| r.kind == k)
+            && self.priority.is_none_or(|p| r.priority == p)
+            && self.status.is_none_or(|s| r.status == s)
+    }
+}
+
+/// Newest first; ties broken by id so that the order is total.
+pub fn newest_first(a: &Recommendation, b: &Recommendation) -> std::cmp::Ordering {
+    b.timestamp.cmp(&a.timestamp).then_with(|| b.id.cmp(&a.id))
 }
 
 /// A status change asked of the store.
@@ -120,7 +129,7 @@ pub trait RecommendationStore {
         id: &str,
     ) -> impl Future<Output = Result<Option<Recommendation>, StoreError>> + Send;
 
-    /// Recommendations by type or priority through the GSIs, newest first; never a scan.
+    /// Recommendations matching `query` through the GSIs, newest first; never a scan.
     fn query(
         &self,
         query: &RecommendationQuery,
