@@ -3,9 +3,7 @@
 
 use std::process::Command;
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
-
-use crate::support::{emulator_endpoint, repo, stderr, stdout};
+use crate::support::{emulator_config, repo, stderr, stdout, unique_name};
 
 fn create_table(name: &str) -> std::process::Output {
     Command::new(repo().join("scripts/emulator"))
@@ -16,8 +14,7 @@ fn create_table(name: &str) -> std::process::Output {
 
 #[tokio::test]
 async fn create_table_script_builds_the_schema_and_is_idempotent() {
-    let endpoint = emulator_endpoint();
-    let name = format!("e2e-script-{}", std::process::id());
+    let name = unique_name("e2e-script");
     let first = create_table(&name);
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(stdout(&first).trim(), name);
@@ -25,15 +22,7 @@ async fn create_table_script_builds_the_schema_and_is_idempotent() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stderr(&again).contains("already exists"));
 
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "testing", "testing", None, None, "emulator",
-        ))
-        .load()
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let client = aws_sdk_dynamodb::Client::new(&emulator_config().await);
     let table = client
         .describe_table()
         .table_name(&name)

@@ -24,13 +24,53 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// Runs `fleetopt` with `args`, without any AWS variables from the caller's shell.
+/// Runs `fleetopt` with `args`.
 pub fn fleetopt(args: &[&str]) -> Output {
     Command::new(binary("fleetopt"))
         .args(args)
         .env("NO_COLOR", "1")
         .output()
         .unwrap()
+}
+
+/// Runs `fleetopt` with `args` against `endpoint`, with emulator credentials only.
+pub fn fleetopt_at(endpoint: &str, args: &[&str]) -> Output {
+    Command::new(binary("fleetopt"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("FLEETOPT_TABLE")
+        .output()
+        .unwrap()
+}
+
+/// An SDK configuration for the emulator, for tests that set up state through the adapters.
+pub async fn emulator_config() -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{Credentials, Region};
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(emulator_endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "testing", "testing", None, None, "emulator",
+        ))
+        .load()
+        .await
+}
+
+/// A table name no other test uses.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The emulator's endpoint: `AWS_ENDPOINT_URL` or `.emulator/endpoint`, on loopback only.

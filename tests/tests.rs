@@ -10,4 +10,5 @@
 mod support;
 
 mod emulator_scripts;
+mod recommendations;
 mod score;

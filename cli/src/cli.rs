@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fleetopt_config::Environment;
+use fleetopt_model::{Priority, RecommendationType, Status};
 
 /// fleetopt: read and act on what fleet-optimizer finds in an EC2 Auto Scaling fleet.
 #[derive(Debug, Parser)]
@@ -55,6 +56,34 @@ pub enum Command {
                             --output json"
     )]
     Score(ScoreArgs),
+    /// List recommendations from the table, newest first, through its GSIs (never a scan).
+    #[command(
+        after_help = "Examples:\n  fleetopt recommendations --priority HIGH --status PENDING\n  \
+                            fleetopt recommendations --type SCALE_DOWN --limit 5 --output json"
+    )]
+    Recommendations(RecommendationsArgs),
+}
+
+/// Filters for `recommendations`.
+#[derive(Debug, Args)]
+pub struct RecommendationsArgs {
+    /// Only this type: SCALE_UP, SCALE_DOWN, INSTANCE_TYPE_CHANGE, PERFORMANCE_TUNING,
+    /// COST_OPTIMIZATION (reads TypeIndex).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<RecommendationType>,
+    /// Only this priority: HIGH, MEDIUM, LOW (reads PriorityIndex when no type is given).
+    #[arg(long, value_name = "PRIORITY")]
+    pub priority: Option<Priority>,
+    /// Only this status: PENDING, IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK,
+    /// AWAITING_APPROVAL, APPROVED, REJECTED, SUPERSEDED.
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<Status>,
+    /// At most this many.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// The recommendations table (default <application>-<environment>-optimization-recommendations).
+    #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
 }
 
 /// Figures to score. Memory and response time are optional: without them their weight is

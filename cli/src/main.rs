@@ -4,16 +4,30 @@
 //! input. `--output json` is stable for scripts.
 
 mod cli;
+mod recommendations;
 mod score;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Runs an AWS-facing command on a small runtime: the CLI makes a few calls at a time.
+fn aws<F, Fut>(command: F) -> anyhow::Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(command())
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match &cli.command {
         cli::Command::Score(args) => score::run(&cli.global, args),
+        cli::Command::Recommendations(args) => aws(|| recommendations::run(&cli.global, args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

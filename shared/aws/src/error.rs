@@ -28,7 +28,7 @@ impl AwsError {
     pub fn from_sdk<E, R>(operation: &'static str, err: &SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let code = match err {
             SdkError::ServiceError(service) => service
@@ -48,7 +48,7 @@ impl AwsError {
                 .message()
                 .map(str::to_owned)
                 .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
-            _ => DisplayErrorContext(err).to_string(),
+            _ => error_chain(err),
         };
         AwsError {
             operation,
@@ -61,6 +61,20 @@ impl AwsError {
     pub fn is_throttling(&self) -> bool {
         THROTTLING_CODES.contains(&self.code.as_str())
     }
+}
+
+/// The error and its sources, each once, without the debug dump `DisplayErrorContext` adds.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 impl From<AwsError> for StoreError {

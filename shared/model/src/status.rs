@@ -74,13 +74,7 @@ impl FromStr for Status {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-                format!("unknown status {s:?}: expected one of {}", names.join(", "))
-            })
+        fleetopt_scoring::parse_named(s, &Status::ALL, Status::as_str, "status")
     }
 }
 

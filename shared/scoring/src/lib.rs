@@ -15,7 +15,7 @@ mod trend;
 
 pub use rules::{
     Analysis, Capacity, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType,
-    RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze,
+    RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, parse_named,
 };
 pub use score::{
     Assessment, Label, Part, ScoreInput, Scored, SubScores, capacity_score, cpu_score,

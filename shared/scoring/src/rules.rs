@@ -63,6 +63,41 @@ impl RecommendationType {
     }
 }
 
+/// Parses one of a closed set of names (`SCALE_UP`, `HIGH`, ...), or says which are allowed.
+pub fn parse_named<T: Copy>(
+    text: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    what: &str,
+) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            format!(
+                "unknown {what} {text:?}: expected one of {}",
+                names.join(", ")
+            )
+        })
+}
+
+impl std::str::FromStr for RecommendationType {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named(s, &Self::ALL, Self::as_str, "recommendation type")
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_named(s, &Self::ALL, Self::as_str, "priority")
+    }
+}
+
 /// How urgent a recommendation is.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
@@ -476,6 +511,7 @@ impl Rules<'_> {
         priority: Priority,
         target: u32,
         why: &str,
+        projectable: bool,
     ) -> Proposal {
         let name = &self.snapshot.group;
         let verb = if kind == RecommendationType::ScaleUp {
@@ -483,28 +519,37 @@ impl Rules<'_> {
         } else {
             "Scale down"
         };
-        let projected = self.projected_score(target);
+        // Target-tracking projects utilization, not latency: a scale-up driven by response
+        // time alone gets no projected score (it would pretend latency stays as it is).
+        let projected = if projectable {
+            self.projected_score(target)
+        } else {
+            None
+        };
         let gain = projected.map(|p| p - self.scored.performance_score);
         let cost = self.cost_change_percent(target);
-        let mut description = format!(
-            "{verb} {name} from {} to {target} instances: {why}.",
-            self.capacity.desired
-        );
-        if let Some(p) = projected {
-            description.push_str(&format!(
-                " Expected: CPU average near {:.0} % and performance score {:.0} -> {:.0}",
+        let expected = match projected {
+            Some(p) => format!(
+                "CPU average near {:.0} % and performance score {:.0} -> {:.0}",
                 self.cpu_average * f64::from(self.capacity.in_service) / f64::from(target),
                 self.scored.performance_score,
                 p
-            ));
-            match cost {
-                Some(c) if c < 0.0 => {
-                    description.push_str(&format!(", for {:.0} % more instance cost.", -c))
-                }
-                Some(c) => description.push_str(&format!(", saving {c:.0} % of instance cost.")),
-                None => description.push('.'),
-            }
-        }
+            ),
+            None => format!(
+                "response time back toward the {:.0} ms target as load spreads over {target} \
+                 instances",
+                self.targets.response_time_ms()
+            ),
+        };
+        let cost_text = match cost {
+            Some(c) if c < 0.0 => format!(", for {:.0} % more instance cost", -c),
+            Some(c) => format!(", saving {c:.0} % of instance cost"),
+            None => String::new(),
+        };
+        let description = format!(
+            "{verb} {name} from {} to {target} instances: {why}. Expected: {expected}{cost_text}.",
+            self.capacity.desired
+        );
         Proposal {
             kind,
             priority,
@@ -549,7 +594,14 @@ impl Rules<'_> {
             Priority::Medium
         };
         let why = self.reasons_for_more().join("; ");
-        Some(self.scale_change(RecommendationType::ScaleUp, priority, target, &why))
+        let projectable = self.cpu_above() || self.memory_above();
+        Some(self.scale_change(
+            RecommendationType::ScaleUp,
+            priority,
+            target,
+            &why,
+            projectable,
+        ))
     }
 
     fn trend_scale_up(&self) -> Option<Proposal> {
@@ -588,6 +640,7 @@ impl Rules<'_> {
                 Priority::Low,
                 target,
                 &reasons.join("; "),
+                true,
             )
         })
     }
@@ -662,7 +715,7 @@ impl Rules<'_> {
             peak,
             self.targets.cpu_utilization()
         );
-        Some(self.scale_change(RecommendationType::ScaleDown, priority, target, &why))
+        Some(self.scale_change(RecommendationType::ScaleDown, priority, target, &why, true))
     }
 
     fn performance_tuning(&self) -> Option<Proposal> {
@@ -774,6 +827,18 @@ mod tests {
     }
 
     #[test]
+    fn type_and_priority_names_parse_or_say_what_is_allowed() {
+        for kind in RecommendationType::ALL {
+            assert_eq!(kind.as_str().parse::<RecommendationType>(), Ok(kind));
+        }
+        assert_eq!("HIGH".parse::<Priority>(), Ok(Priority::High));
+        assert_eq!(
+            "URGENT".parse::<Priority>(),
+            Err("unknown priority \"URGENT\": expected one of HIGH, MEDIUM, LOW".to_owned())
+        );
+    }
+
+    #[test]
     fn cpu_above_range_scales_up_by_target_tracking() {
         // ceil(4 * 85 / 70) = ceil(4.857) = 5; peak 88 < 90 -> MEDIUM.
         let a = analyze(
@@ -841,8 +906,18 @@ mod tests {
                 (RecommendationType::PerformanceTuning, Priority::High),
             ]
         );
-        // Response-time driven: at least one more instance.
-        assert_eq!(a.proposals[0].target_desired_capacity, Some(4));
+        // Response-time driven: at least one more instance, and no pretend score projection.
+        let p = &a.proposals[0];
+        assert_eq!(p.target_desired_capacity, Some(4));
+        assert_eq!(p.expected_impact.performance_gain, None);
+        assert!(
+            p.description.ends_with(
+                "Expected: response time back toward the 500 ms target as load spreads over 4 \
+                 instances, for 33 % more instance cost."
+            ),
+            "{}",
+            p.description
+        );
     }
 
     #[test]
