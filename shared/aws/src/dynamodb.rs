@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{
 };
 use fleetopt_model::{Priority, Recommendation, RecommendationType, StatusChange, TableSchema};
 use fleetopt_ports::{
-    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
+    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
 };
 
 use crate::error::AwsError;
@@ -197,11 +197,7 @@ impl RecommendationStore for DynamoRecommendationStore {
                 for kind in RecommendationType::ALL {
                     found.extend(self.query_index(IndexRead::Type(kind), query).await?);
                 }
-                found.sort_by(newest_first);
-                if let Some(limit) = query.limit {
-                    found.truncate(limit);
-                }
-                Ok(found)
+                Ok(query.finish(found))
             }
         }
     }
@@ -211,12 +207,7 @@ impl RecommendationStore for DynamoRecommendationStore {
         current: &Recommendation,
         transition: &Transition<'_>,
     ) -> Result<Recommendation, StoreError> {
-        let next = current.transitioned(
-            transition.to,
-            transition.at,
-            transition.by,
-            transition.reason,
-        )?;
+        let next = transition.apply_to(current)?;
         let change: &StatusChange =
             next.status_history
                 .last()

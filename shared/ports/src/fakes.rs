@@ -6,9 +6,7 @@ use std::sync::Mutex;
 
 use fleetopt_model::Recommendation;
 
-use crate::store::{
-    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
-};
+use crate::store::{PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition};
 
 /// A recommendations table in memory.
 #[derive(Debug, Default)]
@@ -51,17 +49,13 @@ impl RecommendationStore for InMemoryStore {
     }
 
     async fn query(&self, query: &RecommendationQuery) -> Result<Vec<Recommendation>, StoreError> {
-        let mut found: Vec<Recommendation> = self
+        let found: Vec<Recommendation> = self
             .items()
             .values()
             .filter(|r| query.matches(r))
             .cloned()
             .collect();
-        found.sort_by(newest_first);
-        if let Some(limit) = query.limit {
-            found.truncate(limit);
-        }
-        Ok(found)
+        Ok(query.finish(found))
     }
 
     async fn transition(
@@ -69,12 +63,7 @@ impl RecommendationStore for InMemoryStore {
         current: &Recommendation,
         transition: &Transition<'_>,
     ) -> Result<Recommendation, StoreError> {
-        let next = current.transitioned(
-            transition.to,
-            transition.at,
-            transition.by,
-            transition.reason,
-        )?;
+        let next = transition.apply_to(current)?;
         let mut items = self.items();
         let key = (current.id.clone(), current.timestamp.clone());
         let stored = items.get(&key).ok_or_else(|| StoreError::NotFound {

@@ -41,6 +41,17 @@ impl RecommendationQuery {
     }
 }
 
+impl RecommendationQuery {
+    /// Sorts newest first and applies the limit: the last step of every implementation.
+    pub fn finish(&self, mut found: Vec<Recommendation>) -> Vec<Recommendation> {
+        found.sort_by(newest_first);
+        if let Some(limit) = self.limit {
+            found.truncate(limit);
+        }
+        found
+    }
+}
+
 /// Newest first; ties broken by id so that the order is total.
 pub fn newest_first(a: &Recommendation, b: &Recommendation) -> std::cmp::Ordering {
     b.timestamp.cmp(&a.timestamp).then_with(|| b.id.cmp(&a.id))
@@ -57,6 +68,14 @@ pub struct Transition<'a> {
     pub by: &'a str,
     /// Why, when given.
     pub reason: Option<&'a str>,
+}
+
+impl Transition<'_> {
+    /// `current` after this change, if the model allows it: what a store then writes on
+    /// condition that the stored status and version are still `current`'s.
+    pub fn apply_to(&self, current: &Recommendation) -> Result<Recommendation, TransitionError> {
+        current.transitioned(self.to, self.at, self.by, self.reason)
+    }
 }
 
 /// Why a store operation failed.
