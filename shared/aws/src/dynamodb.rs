@@ -13,10 +13,10 @@ use aws_sdk_dynamodb::types::{
 };
 use fleetopt_model::{Priority, Recommendation, RecommendationType, StatusChange, TableSchema};
 use fleetopt_ports::{
-    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+    PutOutcome, RecommendationQuery, RecommendationStore, ServiceError, StoreError, Transition,
 };
 
-use crate::error::AwsError;
+use crate::error::service_error;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -123,7 +123,7 @@ impl DynamoRecommendationStore {
             let output = request
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("dynamodb:Query", &e))?;
+                .map_err(|e| service_error("dynamodb:Query", &e))?;
             for item in output.items.unwrap_or_default() {
                 found.push(decode(item)?);
             }
@@ -160,7 +160,7 @@ impl RecommendationStore for DynamoRecommendationStore {
             {
                 Ok(PutOutcome::AlreadyExists)
             }
-            Err(err) => Err(AwsError::from_sdk("dynamodb:PutItem", &err).into()),
+            Err(err) => Err(service_error("dynamodb:PutItem", &err).into()),
         }
     }
 
@@ -176,7 +176,7 @@ impl RecommendationStore for DynamoRecommendationStore {
             .limit(1)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("dynamodb:Query", &e))?;
+            .map_err(|e| service_error("dynamodb:Query", &e))?;
         output
             .items
             .unwrap_or_default()
@@ -260,7 +260,7 @@ impl RecommendationStore for DynamoRecommendationStore {
                         })
                     }
                 }
-                _ => Err(AwsError::from_sdk("dynamodb:UpdateItem", &err).into()),
+                _ => Err(service_error("dynamodb:UpdateItem", &err).into()),
             },
         }
     }
@@ -275,7 +275,7 @@ pub enum TableCreation {
     AlreadyExists,
 }
 
-fn key(attribute: &str, key_type: KeyType) -> Result<KeySchemaElement, AwsError> {
+fn key(attribute: &str, key_type: KeyType) -> Result<KeySchemaElement, ServiceError> {
     KeySchemaElement::builder()
         .attribute_name(attribute)
         .key_type(key_type)
@@ -283,8 +283,8 @@ fn key(attribute: &str, key_type: KeyType) -> Result<KeySchemaElement, AwsError>
         .map_err(|e| build_error("dynamodb:CreateTable", e))
 }
 
-fn build_error(operation: &'static str, e: impl std::fmt::Display) -> AwsError {
-    AwsError {
+fn build_error(operation: &'static str, e: impl std::fmt::Display) -> ServiceError {
+    ServiceError {
         operation,
         code: "InvalidSchema".to_owned(),
         message: e.to_string(),
@@ -297,7 +297,7 @@ pub async fn create_table(
     client: &Client,
     schema: &TableSchema,
     name: &str,
-) -> Result<TableCreation, AwsError> {
+) -> Result<TableCreation, ServiceError> {
     const OP: &str = "dynamodb:CreateTable";
     let mut request = client
         .create_table()
@@ -345,7 +345,7 @@ pub async fn create_table(
         {
             return Ok(TableCreation::AlreadyExists);
         }
-        Err(err) => return Err(AwsError::from_sdk(OP, &err)),
+        Err(err) => return Err(service_error(OP, &err)),
     }
     client
         .update_time_to_live()
@@ -359,7 +359,7 @@ pub async fn create_table(
         )
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("dynamodb:UpdateTimeToLive", &e))?;
+        .map_err(|e| service_error("dynamodb:UpdateTimeToLive", &e))?;
     Ok(TableCreation::Created)
 }
 

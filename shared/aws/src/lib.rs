@@ -9,7 +9,7 @@ mod dynamodb;
 mod error;
 
 pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
-pub use error::AwsError;
+pub use error::service_error;
 
 pub use aws_config::SdkConfig;
 

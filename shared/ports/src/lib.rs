@@ -3,11 +3,46 @@
 //! them; the `fakes` feature adds in-memory implementations and the contract suite that every
 //! implementation, fake or real, must pass.
 
+mod fleet;
+mod metrics;
 mod store;
+
+/// Error codes AWS uses for throttling, across services.
+const THROTTLING_CODES: [&str; 5] = [
+    "ThrottlingException",
+    "Throttling",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
+/// A failed call to a service, reduced to what an operator needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{operation} failed: {code}: {message}")]
+pub struct ServiceError {
+    /// The API operation, for example `cloudwatch:GetMetricData`.
+    pub operation: &'static str,
+    /// The AWS error code, or the kind of failure when no service answered.
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+impl ServiceError {
+    /// Whether the service throttled the call.
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING_CODES.contains(&self.code.as_str())
+    }
+}
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
+pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
+pub use metrics::{
+    MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
+    TimeWindow,
+};
 pub use store::{
     PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
 };

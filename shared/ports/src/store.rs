@@ -134,6 +134,23 @@ pub enum StoreError {
     },
 }
 
+impl From<crate::ServiceError> for StoreError {
+    fn from(e: crate::ServiceError) -> Self {
+        if e.is_throttling() {
+            StoreError::Throttled {
+                operation: e.operation,
+                message: e.message,
+            }
+        } else {
+            StoreError::Service {
+                operation: e.operation,
+                code: e.code,
+                message: e.message,
+            }
+        }
+    }
+}
+
 /// The recommendations table, as the functions and the CLI use it.
 pub trait RecommendationStore {
     /// Writes a new recommendation unless one with the same key exists (`attribute_not_exists`).
