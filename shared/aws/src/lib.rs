@@ -5,11 +5,21 @@
 //! Endpoints come from the standard variables (`AWS_ENDPOINT_URL`, ...): there is no other
 //! switch between AWS and the local emulator.
 
+mod autoscaling;
+mod calls;
+mod clients;
+mod cloudwatch;
 mod dynamodb;
 mod error;
+mod sns;
 
+pub use autoscaling::AwsFleetDirectory;
+pub use calls::ApiCalls;
+pub use clients::Clients;
+pub use cloudwatch::{CloudWatchMetrics, DATUMS_PER_REQUEST, QUERIES_PER_REQUEST};
 pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
 pub use error::service_error;
+pub use sns::SnsNotifier;
 
 pub use aws_config::SdkConfig;
 

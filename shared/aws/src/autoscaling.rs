@@ -1,0 +1,205 @@
+//! The fleet through DescribeAutoScalingGroups (paginated, with tag filters) and
+//! DescribeTargetGroups (batched), as [`GroupInfo`]s.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter};
+use fleetopt_ports::{FleetDirectory, GroupInfo, GroupSelector, ServiceError, TargetGroupRef};
+
+use crate::error::service_error;
+
+/// DescribeAutoScalingGroups takes at most this many names per request.
+const NAMES_PER_REQUEST: usize = 100;
+/// DescribeTargetGroups takes at most this many ARNs per request.
+const TARGET_GROUPS_PER_REQUEST: usize = 20;
+
+/// The fleet, read through Auto Scaling and Elastic Load Balancing v2.
+#[derive(Debug, Clone)]
+pub struct AwsFleetDirectory {
+    autoscaling: aws_sdk_autoscaling::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+impl AwsFleetDirectory {
+    /// A directory over these clients.
+    pub fn new(
+        autoscaling: aws_sdk_autoscaling::Client,
+        elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    ) -> Self {
+        Self { autoscaling, elbv2 }
+    }
+
+    async fn describe(
+        &self,
+        names: Option<&[String]>,
+        filter: Option<Filter>,
+    ) -> Result<Vec<AutoScalingGroup>, ServiceError> {
+        let mut request = self
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .max_records(100)
+            .set_filters(filter.map(|f| vec![f]));
+        if let Some(names) = names {
+            request = request.set_auto_scaling_group_names(Some(names.to_vec()));
+        }
+        let mut groups = Vec::new();
+        let mut pages = request.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| service_error("autoscaling:DescribeAutoScalingGroups", &e))?;
+            groups.extend(page.auto_scaling_groups.unwrap_or_default());
+        }
+        Ok(groups)
+    }
+
+    /// `targetgroup/...` and `app/...` dimension values for every target group ARN that has a
+    /// load balancer.
+    async fn target_groups(
+        &self,
+        arns: &BTreeSet<String>,
+    ) -> Result<HashMap<String, TargetGroupRef>, ServiceError> {
+        let arns: Vec<String> = arns.iter().cloned().collect();
+        let mut refs = HashMap::new();
+        for chunk in arns.chunks(TARGET_GROUPS_PER_REQUEST) {
+            let output = self
+                .elbv2
+                .describe_target_groups()
+                .set_target_group_arns(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| service_error("elasticloadbalancing:DescribeTargetGroups", &e))?;
+            for tg in output.target_groups.unwrap_or_default() {
+                let (Some(arn), Some(lb)) =
+                    (tg.target_group_arn(), tg.load_balancer_arns().first())
+                else {
+                    continue;
+                };
+                if let (Some(target_group), Some(load_balancer)) = (
+                    dimension_value(arn, "targetgroup/"),
+                    dimension_value(lb, "app/"),
+                ) {
+                    refs.insert(
+                        arn.to_owned(),
+                        TargetGroupRef {
+                            target_group,
+                            load_balancer,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(refs)
+    }
+}
+
+/// The CloudWatch dimension value of an ELB ARN: the part from `prefix` on
+/// (`arn:...:targetgroup/web/73e2d6bc24d8a067` -> `targetgroup/web/73e2d6bc24d8a067`,
+/// `arn:...:loadbalancer/app/web/50dc6c495c0c9188` -> `app/web/50dc6c495c0c9188`).
+fn dimension_value(arn: &str, prefix: &str) -> Option<String> {
+    arn.find(prefix).map(|at| arn[at..].to_owned())
+}
+
+fn count(value: Option<i32>) -> u32 {
+    value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
+}
+
+fn group_info(
+    group: &AutoScalingGroup,
+    target_groups: &HashMap<String, TargetGroupRef>,
+) -> GroupInfo {
+    let in_service: Vec<_> = group
+        .instances()
+        .iter()
+        .filter(|i| i.lifecycle_state().map(|s| s.as_str()) == Some("InService"))
+        .collect();
+    GroupInfo {
+        name: group
+            .auto_scaling_group_name()
+            .unwrap_or_default()
+            .to_owned(),
+        min_size: count(group.min_size()),
+        max_size: count(group.max_size()),
+        desired: count(group.desired_capacity()),
+        in_service: u32::try_from(in_service.len()).unwrap_or(u32::MAX),
+        healthy: u32::try_from(
+            in_service
+                .iter()
+                .filter(|i| i.health_status() == Some("Healthy"))
+                .count(),
+        )
+        .unwrap_or(u32::MAX),
+        default_cooldown_seconds: count(group.default_cooldown()),
+        target_groups: group
+            .target_group_arns()
+            .iter()
+            .filter_map(|arn| target_groups.get(arn).cloned())
+            .collect(),
+    }
+}
+
+impl FleetDirectory for AwsFleetDirectory {
+    async fn groups(&self, selector: &GroupSelector) -> Result<Vec<GroupInfo>, ServiceError> {
+        let groups = match selector {
+            GroupSelector::Names(names) => {
+                let mut groups = Vec::new();
+                for chunk in names.chunks(NAMES_PER_REQUEST) {
+                    groups.extend(self.describe(Some(chunk), None).await?);
+                }
+                groups
+            }
+            GroupSelector::Tag { key, value } => {
+                let filter = Filter::builder()
+                    .name(format!("tag:{key}"))
+                    .values(value)
+                    .build();
+                self.describe(None, Some(filter)).await?
+            }
+        };
+        let arns: BTreeSet<String> = groups
+            .iter()
+            .flat_map(|g| g.target_group_arns().iter().cloned())
+            .collect();
+        let target_groups = if arns.is_empty() {
+            HashMap::new()
+        } else {
+            self.target_groups(&arns).await?
+        };
+        let mut infos: Vec<GroupInfo> = groups
+            .iter()
+            .map(|g| group_info(g, &target_groups))
+            .collect();
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
+        infos.dedup_by(|a, b| a.name == b.name);
+        Ok(infos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dimension_values_are_the_arn_suffixes_cloudwatch_uses() {
+        assert_eq!(
+            dimension_value(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc24d8a067",
+                "targetgroup/"
+            ),
+            Some("targetgroup/web/73e2d6bc24d8a067".to_owned())
+        );
+        assert_eq!(
+            dimension_value(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/50dc6c495c0c9188",
+                "app/"
+            ),
+            Some("app/web/50dc6c495c0c9188".to_owned())
+        );
+        assert_eq!(
+            dimension_value(
+                "arn:aws:elasticloadbalancing:x:loadbalancer/net/n/1",
+                "app/"
+            ),
+            None
+        );
+    }
+}
