@@ -1,0 +1,494 @@
+//! One analysis run: discover the groups, read their metrics in batches, score them, write
+//! the recommendations (conditionally), supersede older ones, publish our metrics and alert.
+//! Generic over the ports, so tests run it on fakes and on the emulator alike.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use fleetopt_config::{Config, FleetSelector};
+use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, Status};
+use fleetopt_ports::{
+    FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
+    Notifier, PutOutcome, RecommendationQuery, RecommendationStore, ServiceError, StoreError,
+    Transition,
+};
+use fleetopt_scoring::{Assessment, Part, Priority, analyze};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::event::{EventError, Trigger};
+use crate::plan::{Windows, assessment_queries, snapshot, trend_queries};
+
+/// How many table writes run at once.
+const WRITE_CONCURRENCY: usize = 16;
+/// Who the analyzer is in status histories.
+const ACTOR: &str = "analyzer";
+
+/// The capabilities an analysis needs.
+#[derive(Debug, Clone)]
+pub struct Deps<F, M, N, S> {
+    /// The Auto Scaling groups.
+    pub fleet: F,
+    /// CloudWatch, read and published.
+    pub metrics: M,
+    /// SNS.
+    pub notifier: N,
+    /// The recommendations table.
+    pub store: S,
+}
+
+/// What happened to one group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GroupStatus {
+    /// Scored; recommendations written.
+    Scored,
+    /// Not enough data to score: no score, no recommendation.
+    InsufficientData,
+    /// Something failed for this group; the others went on.
+    Error,
+}
+
+/// One group in the response (DESIGN section 12).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupOutcome {
+    /// The group.
+    pub auto_scaling_group_name: String,
+    /// What happened.
+    pub status: GroupStatus,
+    /// 0-100, when scored.
+    pub performance_score: Option<f64>,
+    /// 0-100, when scored.
+    pub efficiency_rating: Option<f64>,
+    /// Parts of the score without data.
+    pub missing: Vec<Part>,
+    /// The recommendations for this window (written now, or already there).
+    pub recommendation_ids: Vec<String>,
+    /// Why there is no score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl GroupOutcome {
+    fn failed(name: &str, error: String) -> Self {
+        GroupOutcome {
+            auto_scaling_group_name: name.to_owned(),
+            status: GroupStatus::Error,
+            performance_score: None,
+            efficiency_rating: None,
+            missing: Vec::new(),
+            recommendation_ids: Vec::new(),
+            reason: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// The analyzer's response (DESIGN section 12).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    /// The environment.
+    pub environment: String,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Why nothing was analyzed, for an accepted event that asked for nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// One entry per group analyzed or asked for.
+    pub groups: Vec<GroupOutcome>,
+    /// New items written.
+    pub recommendations_written: usize,
+    /// Older PENDING items marked SUPERSEDED.
+    pub recommendations_superseded: usize,
+    /// AWS calls made, per API.
+    pub aws_calls: BTreeMap<String, u64>,
+}
+
+impl Response {
+    /// A response for an event that asks for nothing.
+    pub fn skipped(config: &Config, reason: String) -> Self {
+        Response {
+            environment: config.environment.as_str().to_owned(),
+            dry_run: config.dry_run,
+            skipped: Some(reason),
+            groups: Vec::new(),
+            recommendations_written: 0,
+            recommendations_superseded: 0,
+            aws_calls: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why an invocation could not do its job.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnalyzerError {
+    /// The event is not one the analyzer accepts.
+    #[error(transparent)]
+    InvalidEvent(#[from] EventError),
+    /// The groups could not be listed.
+    #[error("discovering the Auto Scaling groups: {0}")]
+    Discovery(ServiceError),
+    /// The metrics could not be read.
+    #[error("reading metrics: {0}")]
+    Metrics(ServiceError),
+    /// Our metrics could not be published.
+    #[error("publishing FleetOptimizer metrics: {0}")]
+    Publish(ServiceError),
+    /// The alert could not be sent.
+    #[error("sending the performance alert: {0}")]
+    Notify(ServiceError),
+}
+
+impl AnalyzerError {
+    /// The fixed error type the Lambda runtime reports.
+    pub fn error_type(&self) -> &'static str {
+        let service = match self {
+            AnalyzerError::InvalidEvent(_) => return "InvalidEvent",
+            AnalyzerError::Discovery(e)
+            | AnalyzerError::Metrics(e)
+            | AnalyzerError::Publish(e)
+            | AnalyzerError::Notify(e) => e,
+        };
+        if service.is_throttling() {
+            "Throttled"
+        } else {
+            "AwsServiceError"
+        }
+    }
+}
+
+fn selector(config: &Config) -> GroupSelector {
+    match &config.fleet {
+        FleetSelector::Names(names) => GroupSelector::Names(names.clone()),
+        FleetSelector::Tag { key, value } => GroupSelector::Tag {
+            key: key.clone(),
+            value: value.clone(),
+        },
+    }
+}
+
+/// Runs one analysis for `trigger` at `now`.
+pub async fn run<F, M, N, S>(
+    config: &Config,
+    deps: &Deps<F, M, N, S>,
+    trigger: &Trigger,
+    now: DateTime<Utc>,
+) -> Result<Response, AnalyzerError>
+where
+    F: FleetDirectory + Sync,
+    M: MetricsSource + MetricsPublisher + Sync,
+    N: Notifier + Sync,
+    S: RecommendationStore + Sync,
+{
+    let dry_run = config.dry_run || trigger.dry_run();
+    if !config.settings.enable_performance_monitoring {
+        return Ok(Response::skipped(
+            config,
+            "performance monitoring is disabled for this environment".to_owned(),
+        ));
+    }
+    let targeted = deps
+        .fleet
+        .groups(&selector(config))
+        .await
+        .map_err(AnalyzerError::Discovery)?;
+    let (groups, mut outcomes) = select(targeted, trigger.groups());
+
+    let windows = Windows::ending_before(now, config.settings.analysis_interval_minutes);
+    let (assessment, trend) = if groups.is_empty() {
+        Default::default()
+    } else {
+        let (assessment_queries, trend_queries) =
+            (assessment_queries(&groups), trend_queries(&groups));
+        let (a, t) = futures::join!(
+            deps.metrics.read(&windows.assessment, &assessment_queries),
+            deps.metrics.read(&windows.trend, &trend_queries),
+        );
+        (
+            a.map_err(AnalyzerError::Metrics)?,
+            t.map_err(AnalyzerError::Metrics)?,
+        )
+    };
+
+    let origin = Origin {
+        source: Source::Analyzer,
+        environment: config.environment.as_str(),
+        window: AnalysisWindow {
+            start: windows.assessment.start,
+            end: windows.assessment.end,
+        },
+        now,
+        automation_enabled: config.settings.enable_auto_scaling_optimization,
+    };
+    let mut fresh: Vec<Recommendation> = Vec::new();
+    let mut scored: Vec<(String, f64, f64, usize)> = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        let analysis = analyze(
+            &snapshot(i, group, &windows, &assessment, &trend),
+            &config.settings.targets,
+        );
+        let recommendations: Vec<Recommendation> = analysis
+            .proposals
+            .iter()
+            .map(|p| Recommendation::from_proposal(p, &group.name, &origin))
+            .collect();
+        let outcome = match &analysis.assessment {
+            Assessment::Scored(s) => {
+                scored.push((
+                    group.name.clone(),
+                    s.performance_score,
+                    s.efficiency_rating,
+                    recommendations.len(),
+                ));
+                GroupOutcome {
+                    auto_scaling_group_name: group.name.clone(),
+                    status: GroupStatus::Scored,
+                    performance_score: Some(s.performance_score),
+                    efficiency_rating: Some(s.efficiency_rating),
+                    missing: s.missing.clone(),
+                    recommendation_ids: recommendations.iter().map(|r| r.id.clone()).collect(),
+                    reason: None,
+                    error: None,
+                }
+            }
+            Assessment::InsufficientData { reason } => GroupOutcome {
+                auto_scaling_group_name: group.name.clone(),
+                status: GroupStatus::InsufficientData,
+                performance_score: None,
+                efficiency_rating: None,
+                missing: Vec::new(),
+                recommendation_ids: Vec::new(),
+                reason: Some(reason.clone()),
+                error: None,
+            },
+        };
+        tracing::info!(
+            group = %group.name,
+            status = ?outcome.status,
+            score = ?outcome.performance_score,
+            recommendations = recommendations.len(),
+            "group analyzed"
+        );
+        outcomes.push(outcome);
+        fresh.extend(recommendations);
+    }
+
+    let mut written = 0;
+    let mut superseded = 0;
+    if !dry_run {
+        let failures = write(&deps.store, &fresh, &mut written).await;
+        for (group, error) in &failures {
+            if let Some(o) = outcomes
+                .iter_mut()
+                .find(|o| &o.auto_scaling_group_name == group)
+            {
+                o.status = GroupStatus::Error;
+                o.error = Some(error.clone());
+            }
+        }
+        let failed: HashSet<&String> = failures.keys().collect();
+        let kept: Vec<&Recommendation> = fresh
+            .iter()
+            .filter(|r| !failed.contains(&r.auto_scaling_group_name))
+            .collect();
+        superseded = supersede(&deps.store, &kept, now).await;
+        publish(config, &deps.metrics, &scored, windows.assessment.end).await?;
+        alert(config, &deps.notifier, &fresh).await?;
+    }
+    outcomes.sort_by(|a, b| a.auto_scaling_group_name.cmp(&b.auto_scaling_group_name));
+    Ok(Response {
+        environment: config.environment.as_str().to_owned(),
+        dry_run,
+        skipped: None,
+        groups: outcomes,
+        recommendations_written: written,
+        recommendations_superseded: superseded,
+        aws_calls: BTreeMap::new(),
+    })
+}
+
+/// The targeted groups the trigger asks for, and an ERROR outcome for each name asked for that
+/// is not among them.
+fn select(
+    targeted: Vec<GroupInfo>,
+    asked: Option<&[String]>,
+) -> (Vec<GroupInfo>, Vec<GroupOutcome>) {
+    let Some(asked) = asked else {
+        return (targeted, Vec::new());
+    };
+    let wanted: HashSet<&str> = asked.iter().map(String::as_str).collect();
+    let found: HashSet<String> = targeted.iter().map(|g| g.name.clone()).collect();
+    let missing = asked
+        .iter()
+        .filter(|name| !found.contains(*name))
+        .map(|name| {
+            GroupOutcome::failed(
+                name,
+                format!("{name} is not among the targeted Auto Scaling groups"),
+            )
+        })
+        .collect();
+    let groups = targeted
+        .into_iter()
+        .filter(|g| wanted.contains(g.name.as_str()))
+        .collect();
+    (groups, missing)
+}
+
+/// Conditional puts with bounded concurrency; returns the failures by group.
+async fn write<S: RecommendationStore + Sync>(
+    store: &S,
+    fresh: &[Recommendation],
+    written: &mut usize,
+) -> HashMap<String, String> {
+    let results: Vec<(&Recommendation, Result<PutOutcome, StoreError>)> =
+        futures::stream::iter(fresh)
+            .map(|r| async move { (r, store.put_new(r).await) })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .collect()
+            .await;
+    let mut failures = HashMap::new();
+    for (r, result) in results {
+        match result {
+            Ok(PutOutcome::Written) => *written += 1,
+            Ok(PutOutcome::AlreadyExists) => {}
+            Err(e) => {
+                tracing::error!(group = %r.auto_scaling_group_name, id = %r.id, error = %e, "write failed");
+                failures.insert(r.auto_scaling_group_name.clone(), e.to_string());
+            }
+        }
+    }
+    failures
+}
+
+/// Marks older PENDING recommendations of the same type and group SUPERSEDED: one query per
+/// type written (never per group), then conditional transitions.
+async fn supersede<S: RecommendationStore + Sync>(
+    store: &S,
+    fresh: &[&Recommendation],
+    now: DateTime<Utc>,
+) -> usize {
+    let mut newest: HashMap<(fleetopt_scoring::RecommendationType, &str), &Recommendation> =
+        HashMap::new();
+    for r in fresh {
+        newest.insert((r.kind, r.auto_scaling_group_name.as_str()), r);
+    }
+    let kinds: HashSet<_> = newest.keys().map(|(kind, _)| *kind).collect();
+    let mut stale = Vec::new();
+    for kind in kinds {
+        let query = RecommendationQuery {
+            kind: Some(kind),
+            status: Some(Status::Pending),
+            ..RecommendationQuery::default()
+        };
+        match store.query(&query).await {
+            Ok(pending) => stale.extend(pending.into_iter().filter(|old| {
+                newest
+                    .get(&(old.kind, old.auto_scaling_group_name.as_str()))
+                    .is_some_and(|new| new.id != old.id && old.timestamp < new.timestamp)
+            })),
+            Err(e) => tracing::warn!(error = %e, "could not look for superseded recommendations"),
+        }
+    }
+    let mut count = 0;
+    for old in stale {
+        let replacement = newest
+            .get(&(old.kind, old.auto_scaling_group_name.as_str()))
+            .map(|r| format!("replaced by {}", r.id));
+        let transition = Transition {
+            to: Status::Superseded,
+            at: now,
+            by: ACTOR,
+            reason: replacement.as_deref(),
+        };
+        match store.transition(&old, &transition).await {
+            Ok(_) => count += 1,
+            // Someone else moved it first (the engine claimed it, or another run superseded
+            // it): nothing to do.
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => tracing::warn!(id = %old.id, error = %e, "could not supersede"),
+        }
+    }
+    count
+}
+
+/// PerformanceScore, EfficiencyRating and OptimizationRecommendations for every scored group,
+/// in one PutMetricData call (the adapter splits past the API's limit).
+async fn publish<M: MetricsPublisher + Sync>(
+    config: &Config,
+    metrics: &M,
+    scored: &[(String, f64, f64, usize)],
+    at: DateTime<Utc>,
+) -> Result<(), AnalyzerError> {
+    if scored.is_empty() {
+        return Ok(());
+    }
+    let environment = config.environment.as_str();
+    let data: Vec<MetricDatum> = scored
+        .iter()
+        .flat_map(|(group, score, rating, count)| {
+            let dims = vec![
+                ("Environment", environment.to_owned()),
+                ("AutoScalingGroupName", group.clone()),
+            ];
+            [
+                ("PerformanceScore", *score, "None"),
+                ("EfficiencyRating", *rating, "None"),
+                ("OptimizationRecommendations", *count as f64, "Count"),
+            ]
+            .map(|(name, value, unit)| MetricDatum {
+                name,
+                dimensions: dims.clone(),
+                value,
+                unit,
+                timestamp: at,
+            })
+        })
+        .collect();
+    metrics
+        .publish(&config.metrics_namespace, &data)
+        .await
+        .map_err(AnalyzerError::Publish)
+}
+
+/// One message per run summarizing the HIGH-priority recommendations, when the topic is set.
+async fn alert<N: Notifier + Sync>(
+    config: &Config,
+    notifier: &N,
+    fresh: &[Recommendation],
+) -> Result<(), AnalyzerError> {
+    let Some(topic) = &config.topics.performance_alert else {
+        return Ok(());
+    };
+    let high: Vec<&Recommendation> = fresh
+        .iter()
+        .filter(|r| r.priority == Priority::High)
+        .collect();
+    if high.is_empty() {
+        return Ok(());
+    }
+    let subject = format!(
+        "fleet-optimizer {}: {} HIGH-priority recommendation(s)",
+        config.environment,
+        high.len()
+    );
+    let mut message = String::new();
+    for r in &high {
+        message.push_str(&format!(
+            "- [{}] {} ({}): {}\n",
+            r.kind.as_str(),
+            r.auto_scaling_group_name,
+            r.id,
+            r.description
+        ));
+    }
+    notifier
+        .notify(topic, &subject, &message)
+        .await
+        .map_err(AnalyzerError::Notify)
+}

@@ -1,0 +1,13 @@
+//! fleet-optimizer's performance analyzer (DESIGN sections 2, 4-6, 9, 12, 13): reads the
+//! fleet's CloudWatch metrics in batches, scores every group, writes recommendations with
+//! conditional puts, supersedes older ones, publishes its metrics and alerts on HIGH findings.
+//!
+//! The handler logic lives here so tests can call it; `main.rs` only wires it to the Lambda
+//! runtime.
+
+mod analysis;
+pub mod event;
+pub mod lambda;
+pub mod plan;
+
+pub use analysis::{AnalyzerError, Deps, GroupOutcome, GroupStatus, Response, run};

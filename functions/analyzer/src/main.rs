@@ -1,0 +1,17 @@
+//! The analyzer Lambda: tracing, configuration, clients once, then the runtime loop.
+
+use analyzer::lambda::{App, handle, init_tracing};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = fleetopt_config::Config::from_env()?;
+    let app = App::new(config, &fleetopt_aws::load_config(None).await);
+    let app = &app;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(app, event).await
+    }))
+    .await
+}
