@@ -50,17 +50,7 @@ pub fn fleetopt_at(endpoint: &str, args: &[&str]) -> Output {
 }
 
 /// An SDK configuration for the emulator, for tests that set up state through the adapters.
-pub async fn emulator_config() -> aws_config::SdkConfig {
-    use aws_sdk_dynamodb::config::{Credentials, Region};
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator_endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "testing", "testing", None, None, "emulator",
-        ))
-        .load()
-        .await
-}
+pub use fleetopt_aws::emulator::sdk_config as emulator_config;
 
 /// A table name no other test uses.
 pub fn unique_name(prefix: &str) -> String {
@@ -73,20 +63,8 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
-/// The emulator's endpoint: `AWS_ENDPOINT_URL` or `.emulator/endpoint`, on loopback only.
-pub fn emulator_endpoint() -> String {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .ok()
-        .or_else(|| std::fs::read_to_string(repo().join(".emulator/endpoint")).ok())
-        .expect("no emulator endpoint: run `scripts/emulator start` (scripts/test does) first")
-        .trim()
-        .to_owned();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
-        "refusing to run against {endpoint}: end-to-end tests only talk to the local emulator"
-    );
-    endpoint
-}
+/// The emulator's endpoint (loopback only).
+pub use fleetopt_aws::emulator::endpoint as emulator_endpoint;
 
 /// Standard output as text.
 pub fn stdout(output: &Output) -> String {

@@ -9,6 +9,7 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// Calls made, keyed `service:Operation` (for example `cloudwatch:GetMetricData`).
@@ -58,17 +59,21 @@ impl Intercept for ApiCalls {
         "fleetopt::ApiCalls"
     }
 
-    fn read_before_execution(
+    // Before serialization, the operation's own configuration (its `Metadata`) is in the bag;
+    // serialization happens once per call, before the retry loop, so retries count once.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(metadata) = cfg.load::<Metadata>() {
-            self.record(&format!(
+        match cfg.load::<Metadata>() {
+            Some(metadata) => self.record(&format!(
                 "{}:{}",
                 service_prefix(metadata.service()),
                 metadata.name()
-            ));
+            )),
+            None => self.record("unknown"),
         }
         Ok(())
     }

@@ -10,6 +10,8 @@ mod calls;
 mod clients;
 mod cloudwatch;
 mod dynamodb;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod error;
 mod sns;
 

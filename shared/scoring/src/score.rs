@@ -7,10 +7,12 @@ use serde::Serialize;
 use crate::status::MetricStatus;
 use crate::targets::{Range, Targets};
 
-const CPU_WEIGHT: f64 = 0.4;
-const MEMORY_WEIGHT: f64 = 0.3;
-const CAPACITY_WEIGHT: f64 = 0.2;
-const RESPONSE_TIME_WEIGHT: f64 = 0.1;
+// Weights in tenths (0.4, 0.3, 0.2, 0.1): whole numbers add up exactly, so a fleet whose
+// every part scores 100 scores exactly 100, not 99.99999999999999.
+const CPU_WEIGHT: f64 = 4.0;
+const MEMORY_WEIGHT: f64 = 3.0;
+const CAPACITY_WEIGHT: f64 = 2.0;
+const RESPONSE_TIME_WEIGHT: f64 = 1.0;
 
 fn clamp_score(value: f64) -> f64 {
     value.clamp(0.0, 100.0)
@@ -425,6 +427,24 @@ mod tests {
         assert!(close(scored.performance_score, expected));
         assert_eq!(scored.missing, vec![Part::Memory]);
         assert_eq!(scored.memory_status, None);
+    }
+
+    #[test]
+    fn perfect_parts_score_exactly_100_whatever_is_missing() {
+        for (memory, response) in [(None, None), (Some(75.0), None), (None, Some(100.0))] {
+            let input = ScoreInput {
+                cpu_average: Some(70.0),
+                memory_average: memory,
+                in_service: Some(2),
+                max_size: Some(10),
+                response_time_ms: response,
+            };
+            let scored = Assessment::of(&input, &production())
+                .scored()
+                .cloned()
+                .unwrap();
+            assert_eq!(scored.performance_score, 100.0);
+        }
     }
 
     #[test]

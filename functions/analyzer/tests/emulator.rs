@@ -1,0 +1,424 @@
+//! The analyzer against the local emulator, with the real adapters: groups created in moto's
+//! Auto Scaling, metrics stored in moto's CloudWatch, recommendations in a fresh table.
+//! Every test uses its own group names and table, so tests run in parallel.
+
+// A test that cannot set up must fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use analyzer::event::{Decision, Trigger, decode};
+use analyzer::lambda::App;
+use analyzer::{GroupStatus, Response, run};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use fleetopt_aws::emulator::{SeedGroup, create_group, put_series, sdk_config};
+use fleetopt_aws::{Clients, create_table};
+use fleetopt_config::Config;
+use fleetopt_model::{Priority, RecommendationType, Status, recommendations_table};
+use fleetopt_ports::{
+    MetricQuery, MetricsSource, RecommendationQuery, RecommendationStore, Statistic, TimeWindow,
+};
+use fleetopt_scoring::Part;
+
+/// A fixed, aligned "now": the emulator keeps whatever timestamps it is given.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+}
+
+struct Fleet {
+    clients: Clients,
+    app: App,
+    prefix: String,
+}
+
+fn unique_prefix() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "t{}{}x{}",
+        std::process::id(),
+        Utc::now().timestamp_subsec_nanos(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl Fleet {
+    /// A fresh table and a config targeting `groups` (by name, prefixed).
+    async fn new(groups: &[&str], extra: &[(&str, &str)]) -> Fleet {
+        let prefix = unique_prefix();
+        let sdk = sdk_config().await;
+        let clients = Clients::new(&sdk);
+        let table = format!("{prefix}-recommendations");
+        create_table(&clients.dynamodb, recommendations_table(), &table)
+            .await
+            .unwrap();
+        let names: Vec<String> = groups.iter().map(|g| format!("{prefix}-{g}")).collect();
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
+            ("FLEETOPT_APPLICATION".into(), "it".into()),
+            ("FLEETOPT_TABLE".into(), table),
+            ("FLEETOPT_TARGET_GROUPS".into(), names.join(",")),
+        ]);
+        for (k, v) in extra {
+            vars.insert((*k).into(), (*v).into());
+        }
+        let config = Config::from_lookup(&move |k| vars.get(k).cloned()).unwrap();
+        Fleet {
+            app: App::new(config, &sdk),
+            clients,
+            prefix,
+        }
+    }
+
+    fn name(&self, group: &str) -> String {
+        format!("{}-{group}", self.prefix)
+    }
+
+    async fn group(&self, group: &str, (min, desired, max): (i32, i32, i32)) {
+        create_group(
+            &self.clients,
+            &SeedGroup {
+                name: self.name(group),
+                min_size: min,
+                max_size: max,
+                desired,
+                tags: vec![],
+                instance_type: "m5.large".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Twelve 5-minute buckets before `end`, each with two samples whose mean is `average`
+    /// and whose larger one is `peak`.
+    async fn metric(
+        &self,
+        namespace: &str,
+        name: &'static str,
+        group: &str,
+        average: f64,
+        peak: f64,
+        end: DateTime<Utc>,
+    ) {
+        let mut points = Vec::new();
+        for k in 0..12 {
+            let bucket = end - TimeDelta::minutes(5 * (k + 1));
+            points.push((bucket + TimeDelta::seconds(30), peak));
+            points.push((bucket + TimeDelta::seconds(90), 2.0 * average - peak));
+        }
+        put_series(&self.clients, namespace, name, &self.name(group), &points)
+            .await
+            .unwrap();
+    }
+
+    async fn cpu(&self, group: &str, average: f64, peak: f64) {
+        self.metric("AWS/EC2", "CPUUtilization", group, average, peak, now())
+            .await;
+    }
+
+    async fn memory(&self, group: &str, average: f64) {
+        self.metric(
+            "CWAgent",
+            "mem_used_percent",
+            group,
+            average,
+            average,
+            now(),
+        )
+        .await;
+    }
+
+    async fn run(&self, trigger: Trigger, at: DateTime<Utc>) -> Response {
+        let mut response = run(&self.app.config, &self.app.deps, &trigger, at)
+            .await
+            .unwrap();
+        response.aws_calls = self.app.calls.take();
+        response
+    }
+}
+
+fn outcome<'a>(response: &'a Response, name: &str) -> &'a analyzer::GroupOutcome {
+    response
+        .groups
+        .iter()
+        .find(|g| g.auto_scaling_group_name == name)
+        .unwrap_or_else(|| panic!("{name} not in {response:#?}"))
+}
+
+#[tokio::test]
+async fn an_overloaded_group_gets_scale_up_to_the_exact_target_capacity() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    fleet.memory("web", 75.0).await;
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let web = outcome(&response, &fleet.name("web"));
+    assert_eq!(web.status, GroupStatus::Scored);
+    assert_eq!(web.missing, vec![Part::ResponseTime]);
+    assert_eq!(web.recommendation_ids.len(), 1);
+    let stored = fleet
+        .app
+        .deps
+        .store
+        .get(&web.recommendation_ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.kind, RecommendationType::ScaleUp);
+    // Peak 95 % >= 90 %: HIGH. ceil(4 * 85 / 70) = 5.
+    assert_eq!(stored.priority, Priority::High);
+    assert_eq!(stored.evidence.target_desired_capacity, Some(5));
+    assert_eq!(stored.evidence.in_service, Some(4));
+    assert!((stored.evidence.cpu_average.unwrap() - 85.0).abs() < 1e-9);
+    assert_eq!(stored.evidence.cpu_peak, Some(95.0));
+    assert_eq!(stored.status, Status::Pending);
+    assert_eq!(stored.timestamp, "2026-11-20T12:00:00Z");
+    assert_eq!(response.recommendations_written, 1);
+    // One GetMetricData per window (5 + 2 queries), one describe, one put.
+    assert_eq!(response.aws_calls.get("cloudwatch:GetMetricData"), Some(&2));
+    assert_eq!(
+        response
+            .aws_calls
+            .get("autoscaling:DescribeAutoScalingGroups"),
+        Some(&1)
+    );
+    assert_eq!(response.aws_calls.get("dynamodb:PutItem"), Some(&1));
+    assert_eq!(response.aws_calls.get("cloudwatch:PutMetricData"), Some(&1));
+}
+
+#[tokio::test]
+async fn a_group_at_max_size_gets_an_instance_type_change() {
+    let fleet = Fleet::new(&["batch"], &[]).await;
+    fleet.group("batch", (1, 3, 3)).await;
+    fleet.cpu("batch", 88.0, 89.0).await;
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let batch = outcome(&response, &fleet.name("batch"));
+    let stored = fleet
+        .app
+        .deps
+        .store
+        .get(&batch.recommendation_ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.kind, RecommendationType::InstanceTypeChange);
+    assert_eq!(stored.priority, Priority::High);
+    assert_eq!(batch.recommendation_ids.len(), 1);
+}
+
+#[tokio::test]
+async fn memory_without_the_agent_is_missing_not_zero_and_no_cpu_is_insufficient_data() {
+    let fleet = Fleet::new(&["noagent", "dark"], &[]).await;
+    fleet.group("noagent", (1, 2, 10)).await;
+    fleet.group("dark", (1, 2, 10)).await;
+    fleet.cpu("noagent", 70.0, 75.0).await;
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let noagent = outcome(&response, &fleet.name("noagent"));
+    assert_eq!(noagent.status, GroupStatus::Scored);
+    assert_eq!(noagent.missing, vec![Part::Memory, Part::ResponseTime]);
+    // CPU in range, capacity 20 %: every available part scores 100.
+    assert_eq!(noagent.performance_score, Some(100.0));
+    let dark = outcome(&response, &fleet.name("dark"));
+    assert_eq!(dark.status, GroupStatus::InsufficientData);
+    assert_eq!(dark.performance_score, None);
+    assert!(dark.recommendation_ids.is_empty());
+    assert_eq!(
+        dark.reason.as_deref(),
+        Some("no CPU utilization datapoints")
+    );
+}
+
+#[tokio::test]
+async fn a_second_run_over_the_same_window_writes_nothing_new() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    let first = fleet.run(Trigger::Schedule, now()).await;
+    let second = fleet
+        .run(Trigger::Schedule, now() + TimeDelta::minutes(3))
+        .await;
+    assert_eq!(first.recommendations_written, 1);
+    assert_eq!(second.recommendations_written, 0);
+    assert_eq!(
+        outcome(&first, &fleet.name("web")).recommendation_ids,
+        outcome(&second, &fleet.name("web")).recommendation_ids
+    );
+    let all = fleet
+        .app
+        .deps
+        .store
+        .query(&RecommendationQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+#[tokio::test]
+async fn a_newer_recommendation_supersedes_the_older_pending_one() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    fleet
+        .metric(
+            "AWS/EC2",
+            "CPUUtilization",
+            "web",
+            85.0,
+            95.0,
+            now() + TimeDelta::hours(1),
+        )
+        .await;
+    let first = fleet.run(Trigger::Schedule, now()).await;
+    let later = fleet
+        .run(Trigger::Schedule, now() + TimeDelta::hours(1))
+        .await;
+    assert_eq!(later.recommendations_written, 1);
+    assert_eq!(later.recommendations_superseded, 1);
+    let old_id = &outcome(&first, &fleet.name("web")).recommendation_ids[0];
+    let old = fleet.app.deps.store.get(old_id).await.unwrap().unwrap();
+    assert_eq!(old.status, Status::Superseded);
+    assert_eq!(old.version, 2);
+    let new_id = &outcome(&later, &fleet.name("web")).recommendation_ids[0];
+    assert_eq!(
+        old.status_history.last().unwrap().reason.as_deref(),
+        Some(format!("replaced by {new_id}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_computes_everything_and_writes_nothing() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    let trigger = Trigger::Manual {
+        groups: Some(vec![fleet.name("web")]),
+        dry_run: true,
+    };
+    let response = fleet.run(trigger, now()).await;
+    assert!(response.dry_run);
+    assert_eq!(
+        outcome(&response, &fleet.name("web"))
+            .recommendation_ids
+            .len(),
+        1
+    );
+    assert_eq!(response.recommendations_written, 0);
+    assert!(!response.aws_calls.contains_key("dynamodb:PutItem"));
+    assert!(!response.aws_calls.contains_key("cloudwatch:PutMetricData"));
+    let all = fleet
+        .app
+        .deps
+        .store
+        .query(&RecommendationQuery::default())
+        .await
+        .unwrap();
+    assert!(all.is_empty());
+}
+
+#[tokio::test]
+async fn published_scores_can_be_read_back_from_cloudwatch() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let score = outcome(&response, &fleet.name("web"))
+        .performance_score
+        .unwrap();
+    let read = fleet
+        .app
+        .deps
+        .metrics
+        .read(
+            &TimeWindow {
+                start: now() - TimeDelta::hours(1),
+                end: now() + TimeDelta::hours(1),
+            },
+            &[MetricQuery {
+                id: "score".into(),
+                namespace: "FleetOptimizer",
+                name: "PerformanceScore",
+                dimensions: vec![
+                    ("Environment", "production".into()),
+                    ("AutoScalingGroupName", fleet.name("web")),
+                ],
+                statistic: Statistic::Average,
+                period_seconds: 3600,
+            }],
+        )
+        .await
+        .unwrap();
+    let values: Vec<f64> = read["score"].iter().map(|(_, v)| *v).collect();
+    assert_eq!(values.len(), 1);
+    assert!((values[0] - score).abs() < 1e-6, "{values:?} vs {score}");
+}
+
+#[tokio::test]
+async fn groups_are_discovered_by_tag_and_unknown_names_are_reported() {
+    let prefix = unique_prefix();
+    let key = format!("fleet-optimizer:{prefix}");
+    let fleet = Fleet::new(
+        &[],
+        &[
+            ("FLEETOPT_TARGET_GROUPS", ""),
+            ("FLEETOPT_TARGET_TAG", &format!("{key}=true")),
+        ],
+    )
+    .await;
+    for (group, tagged) in [("tagged", true), ("untagged", false)] {
+        create_group(
+            &fleet.clients,
+            &SeedGroup {
+                name: fleet.name(group),
+                min_size: 1,
+                max_size: 4,
+                desired: 1,
+                tags: if tagged {
+                    vec![(key.clone(), "true".into())]
+                } else {
+                    vec![]
+                },
+                instance_type: "m5.large".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let names: Vec<&str> = response
+        .groups
+        .iter()
+        .map(|g| g.auto_scaling_group_name.as_str())
+        .collect();
+    assert_eq!(names, vec![fleet.name("tagged").as_str()]);
+    let asked = Trigger::Manual {
+        groups: Some(vec![fleet.name("tagged"), fleet.name("untagged")]),
+        dry_run: true,
+    };
+    let response = fleet.run(asked, now()).await;
+    let untagged = outcome(&response, &fleet.name("untagged"));
+    assert_eq!(untagged.status, GroupStatus::Error);
+    assert!(
+        untagged
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not among the targeted")
+    );
+    assert_eq!(
+        outcome(&response, &fleet.name("tagged")).status,
+        GroupStatus::InsufficientData
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_an_error_naming_what_is_accepted() {
+    let err = decode(serde_json::json!({"Records": []})).unwrap_err();
+    let diagnostic: lambda_runtime::Diagnostic = analyzer::AnalyzerError::from(err).into();
+    assert_eq!(diagnostic.error_type, "InvalidEvent");
+    assert!(diagnostic.error_message.contains("Scheduled Event"));
+    assert!(matches!(
+        decode(serde_json::json!({})),
+        Ok(Decision::Run(_))
+    ));
+}

@@ -1,0 +1,138 @@
+//! The local emulator, for tests, the demo and benchmarks (feature `emulator`): an `SdkConfig`
+//! that can only reach a loopback endpoint, and seeding of Auto Scaling groups and metrics.
+//! Never compiled into a function.
+
+use aws_config::SdkConfig;
+use aws_sdk_autoscaling::types::Tag;
+use aws_sdk_cloudwatch::config::{Credentials, Region};
+use chrono::{DateTime, Utc};
+use fleetopt_ports::{MetricDatum, MetricsPublisher, ServiceError};
+
+use crate::clients::Clients;
+use crate::cloudwatch::CloudWatchMetrics;
+use crate::error::service_error;
+
+/// Where the emulator listens: `AWS_ENDPOINT_URL`, else `.emulator/endpoint` of this checkout.
+/// Panics (this is test support) when neither is there or the endpoint is not on loopback: no
+/// test, demo or benchmark may reach a real account.
+#[allow(clippy::expect_used)]
+pub fn endpoint() -> String {
+    let from_file = || {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../.emulator/endpoint"
+        ))
+        .ok()
+    };
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .or_else(from_file)
+        .expect("no emulator endpoint: run `scripts/emulator start` (scripts/test does) first")
+        .trim()
+        .to_owned();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
+        "refusing to use {endpoint}: only the local emulator on loopback"
+    );
+    endpoint
+}
+
+/// An `SdkConfig` for the emulator, with emulator-only credentials.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "testing", "testing", None, None, "emulator",
+        ))
+        .load()
+        .await
+}
+
+/// An Auto Scaling group to create in the emulator.
+#[derive(Debug, Clone)]
+pub struct SeedGroup {
+    /// Its name.
+    pub name: String,
+    /// MinSize.
+    pub min_size: i32,
+    /// MaxSize.
+    pub max_size: i32,
+    /// DesiredCapacity (the emulator launches that many healthy instances).
+    pub desired: i32,
+    /// Tags on the group.
+    pub tags: Vec<(String, String)>,
+    /// Instance type of its launch configuration.
+    pub instance_type: String,
+}
+
+/// Creates the group (and a launch configuration for its instance type, once).
+pub async fn create_group(clients: &Clients, group: &SeedGroup) -> Result<(), ServiceError> {
+    let launch_configuration = format!("fleetopt-seed-{}", group.instance_type);
+    let created = clients
+        .autoscaling
+        .create_launch_configuration()
+        .launch_configuration_name(&launch_configuration)
+        .image_id("ami-12345678")
+        .instance_type(&group.instance_type)
+        .send()
+        .await;
+    if let Err(e) = created {
+        let e = service_error("autoscaling:CreateLaunchConfiguration", &e);
+        if e.code != "AlreadyExists" {
+            return Err(e);
+        }
+    }
+    let mut request = clients
+        .autoscaling
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(&group.name)
+        .launch_configuration_name(&launch_configuration)
+        .min_size(group.min_size)
+        .max_size(group.max_size)
+        .desired_capacity(group.desired)
+        .availability_zones("us-east-1a");
+    for (key, value) in &group.tags {
+        request = request.tags(
+            Tag::builder()
+                .key(key)
+                .value(value)
+                .resource_id(&group.name)
+                .resource_type("auto-scaling-group")
+                .propagate_at_launch(false)
+                .build(),
+        );
+    }
+    request
+        .send()
+        .await
+        .map_err(|e| service_error("autoscaling:CreateAutoScalingGroup", &e))?;
+    Ok(())
+}
+
+/// Stores a series for one metric of one group (batched by the publisher).
+pub async fn put_series(
+    clients: &Clients,
+    namespace: &str,
+    name: &'static str,
+    group: &str,
+    points: &[(DateTime<Utc>, f64)],
+) -> Result<(), ServiceError> {
+    let unit = match name {
+        "NetworkIn" | "NetworkOut" => "Bytes",
+        _ => "Percent",
+    };
+    let data: Vec<MetricDatum> = points
+        .iter()
+        .map(|(timestamp, value)| MetricDatum {
+            name,
+            dimensions: vec![("AutoScalingGroupName", group.to_owned())],
+            value: *value,
+            unit,
+            timestamp: *timestamp,
+        })
+        .collect();
+    CloudWatchMetrics::new(clients.cloudwatch.clone())
+        .publish(namespace, &data)
+        .await
+}
