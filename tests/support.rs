@@ -75,3 +75,119 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// A program installed in the emulator's venv (`FLEETOPT_VENV`, default `.venv`).
+pub fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("FLEETOPT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv"));
+    let path = venv.join("bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `scripts/emulator install` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `cargo lambda watch --only-lambda-apis` on loopback, and a built function binary polling its
+/// Lambda runtime API: the function runs as on Lambda, invoked through the Invoke API.
+pub struct LocalLambda {
+    processes: Vec<std::process::Child>,
+    /// The Invoke API's endpoint, for `AWS_ENDPOINT_URL_LAMBDA`.
+    pub endpoint: String,
+}
+
+impl LocalLambda {
+    /// Starts the runtime API and `binary` under the function name `binary`, with `env`.
+    pub fn start(binary_name: &str, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let watch = Command::new(venv_bin("cargo-lambda"))
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .current_dir(repo())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut local = LocalLambda {
+            processes: vec![watch],
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "cargo lambda watch did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let function = Command::new(binary(binary_name))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt/{binary_name}"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", binary_name)
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_ENDPOINT_URL", emulator_endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        local.processes.push(function);
+        local
+    }
+}
+
+impl Drop for LocalLambda {
+    fn drop(&mut self) {
+        for process in self.processes.iter_mut().rev() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+/// Runs `command` to completion, or kills it and fails the test after `seconds`: a test that
+/// waits on a process never hangs the suite.
+pub fn output_within(mut command: Command, seconds: u64) -> Output {
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("{command:?} did not finish within {seconds} s");
+        }
+    }
+}

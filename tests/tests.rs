@@ -9,6 +9,7 @@
 
 mod support;
 
+mod analyzer_lambda;
 mod emulator_scripts;
 mod recommendations;
 mod score;

@@ -62,6 +62,27 @@ pub enum Command {
                             fleetopt recommendations --type SCALE_DOWN --limit 5 --output json"
     )]
     Recommendations(RecommendationsArgs),
+    /// Run the analyzer now, through the Lambda Invoke API, and show what it found.
+    #[command(
+        after_help = "Examples:\n  fleetopt analyze\n  fleetopt analyze --group web --dry-run \
+                            --output json\n\nLocally, AWS_ENDPOINT_URL_LAMBDA points the Invoke API at \
+                            `cargo lambda watch` (scripts/demo does this)."
+    )]
+    Analyze(AnalyzeArgs),
+}
+
+/// What to analyze.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Only this group (repeat for several); default: every targeted group.
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+    /// Compute and show everything, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The analyzer function (default <application>-<environment>-performance-analyzer).
+    #[arg(long, env = "FLEETOPT_ANALYZER_FUNCTION", value_name = "NAME")]
+    pub function_name: Option<String>,
 }
 
 /// Filters for `recommendations`.

@@ -3,6 +3,7 @@
 //! Exit status: 0 success, 1 runtime failure (AWS error, not found), 2 bad usage or invalid
 //! input. `--output json` is stable for scripts.
 
+mod analyze;
 mod cli;
 mod recommendations;
 mod score;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         cli::Command::Score(args) => score::run(&cli.global, args),
         cli::Command::Recommendations(args) => aws(|| recommendations::run(&cli.global, args)),
+        cli::Command::Analyze(args) => aws(|| analyze::run(&cli.global, args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

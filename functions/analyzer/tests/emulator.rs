@@ -12,7 +12,7 @@ use analyzer::event::{Decision, Trigger, decode};
 use analyzer::lambda::App;
 use analyzer::{GroupStatus, Response, run};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_series, sdk_config};
+use fleetopt_aws::emulator::{SeedGroup, create_group, put_load, sdk_config};
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{Priority, RecommendationType, Status, recommendations_table};
@@ -90,8 +90,6 @@ impl Fleet {
         .unwrap();
     }
 
-    /// Twelve 5-minute buckets before `end`, each with two samples whose mean is `average`
-    /// and whose larger one is `peak`.
     async fn metric(
         &self,
         namespace: &str,
@@ -101,15 +99,16 @@ impl Fleet {
         peak: f64,
         end: DateTime<Utc>,
     ) {
-        let mut points = Vec::new();
-        for k in 0..12 {
-            let bucket = end - TimeDelta::minutes(5 * (k + 1));
-            points.push((bucket + TimeDelta::seconds(30), peak));
-            points.push((bucket + TimeDelta::seconds(90), 2.0 * average - peak));
-        }
-        put_series(&self.clients, namespace, name, &self.name(group), &points)
-            .await
-            .unwrap();
+        put_load(
+            &self.clients,
+            (namespace, name),
+            &self.name(group),
+            (average, peak),
+            end,
+            12,
+        )
+        .await
+        .unwrap();
     }
 
     async fn cpu(&self, group: &str, average: f64, peak: f64) {

@@ -136,3 +136,26 @@ pub async fn put_series(
         .publish(namespace, &data)
         .await
 }
+
+/// Stores `buckets` 5-minute buckets ending at `end`, each holding two samples whose mean is
+/// `average` and whose larger one is `peak`: a load whose 5-minute Average is `average` and
+/// whose Maximum is `peak`.
+pub async fn put_load(
+    clients: &Clients,
+    (namespace, name): (&str, &'static str),
+    group: &str,
+    (average, peak): (f64, f64),
+    end: DateTime<Utc>,
+    buckets: i64,
+) -> Result<(), ServiceError> {
+    let mut points = Vec::new();
+    for k in 0..buckets {
+        let bucket = end - chrono::TimeDelta::minutes(5 * (k + 1));
+        points.push((bucket + chrono::TimeDelta::seconds(30), peak));
+        points.push((
+            bucket + chrono::TimeDelta::seconds(90),
+            2.0 * average - peak,
+        ));
+    }
+    put_series(clients, namespace, name, group, &points).await
+}

@@ -13,6 +13,7 @@ mod dynamodb;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod lambda;
 mod sns;
 
 pub use autoscaling::AwsFleetDirectory;
@@ -21,6 +22,7 @@ pub use clients::Clients;
 pub use cloudwatch::{CloudWatchMetrics, DATUMS_PER_REQUEST, QUERIES_PER_REQUEST};
 pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
 pub use error::service_error;
+pub use lambda::{FunctionInvoker, InvokeError};
 pub use sns::SnsNotifier;
 
 pub use aws_config::SdkConfig;
