@@ -421,3 +421,39 @@ async fn a_malformed_event_is_an_error_naming_what_is_accepted() {
         Ok(Decision::Run(_))
     ));
 }
+
+#[tokio::test]
+async fn high_priority_findings_send_one_alert_per_run() {
+    let sdk = sdk_config().await;
+    let topic = Clients::new(&sdk)
+        .sns
+        .create_topic()
+        .name(unique_prefix())
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let fleet = Fleet::new(
+        &["web", "api"],
+        &[("FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN", topic.as_str())],
+    )
+    .await;
+    for group in ["web", "api"] {
+        fleet.group(group, (1, 4, 10)).await;
+        fleet.cpu(group, 85.0, 95.0).await;
+    }
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    assert_eq!(response.recommendations_written, 2);
+    assert_eq!(response.aws_calls.get("sns:Publish"), Some(&1));
+    // Nothing HIGH, no message.
+    let calm = Fleet::new(
+        &["calm"],
+        &[("FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN", topic.as_str())],
+    )
+    .await;
+    calm.group("calm", (1, 4, 10)).await;
+    calm.cpu("calm", 70.0, 75.0).await;
+    let response = calm.run(Trigger::Schedule, now()).await;
+    assert!(!response.aws_calls.contains_key("sns:Publish"));
+}
