@@ -11,5 +11,6 @@ mod support;
 
 mod analyzer_lambda;
 mod emulator_scripts;
+mod metrics;
 mod recommendations;
 mod score;

@@ -69,6 +69,24 @@ pub enum Command {
                             `cargo lambda watch` (scripts/demo does this)."
     )]
     Analyze(AnalyzeArgs),
+    /// Show a group's section 4 figures over the last hours, each with its status, then its
+    /// performance score and efficiency rating.
+    #[command(
+        after_help = "Examples:\n  fleetopt metrics --group web\n  fleetopt metrics --group web \
+                            --period 24 --output json"
+    )]
+    Metrics(MetricsArgs),
+}
+
+/// Which group, over how long.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// The Auto Scaling group.
+    #[arg(long, value_name = "NAME")]
+    pub group: String,
+    /// Hours to look back (1 to 336).
+    #[arg(long, value_name = "HOURS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=336))]
+    pub period: u32,
 }
 
 /// What to analyze.

@@ -5,6 +5,7 @@
 
 mod analyze;
 mod cli;
+mod metrics;
 mod recommendations;
 mod score;
 
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Score(args) => score::run(&cli.global, args),
         cli::Command::Recommendations(args) => aws(|| recommendations::run(&cli.global, args)),
         cli::Command::Analyze(args) => aws(|| analyze::run(&cli.global, args)),
+        cli::Command::Metrics(args) => aws(|| metrics::run(&cli.global, args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

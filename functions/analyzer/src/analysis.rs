@@ -17,7 +17,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
-use crate::plan::{Windows, assessment_queries, snapshot, trend_queries};
+use fleetopt_snapshot::{Windows, assessment_queries, snapshot, trend_queries};
 
 /// How many table writes run at once.
 const WRITE_CONCURRENCY: usize = 16;

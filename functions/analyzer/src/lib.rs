@@ -8,6 +8,5 @@
 mod analysis;
 pub mod event;
 pub mod lambda;
-pub mod plan;
 
 pub use analysis::{AnalyzerError, Deps, GroupOutcome, GroupStatus, Response, run};

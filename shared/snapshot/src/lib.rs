@@ -1,5 +1,6 @@
 //! Which metrics to read for a set of groups (DESIGN section 4), over which aligned windows,
-//! and how the figures read back become a [`Snapshot`]. Pure: no AWS, no clock.
+//! and how the figures read back become a [`Snapshot`]. Pure: no AWS, no clock. Shared by the
+//! analyzer and `fleetopt metrics`, so both read and average the same figures the same way.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_ports::{GroupInfo, MetricQuery, MetricResults, Statistic, TimeWindow};
