@@ -176,7 +176,10 @@ fn render(r: &Value) -> String {
     row(
         "Response time",
         fmt(&f["responseTimeMs"], " ms", 0),
-        format!("<= {} ms", t["responseTimeMs"]),
+        format!(
+            "<= {:.0} ms",
+            t["responseTimeMs"].as_f64().unwrap_or_default()
+        ),
         &s["responseTime"],
     );
     row(

@@ -10,6 +10,7 @@ so nothing is guessed.
 Usage: emulator_proxy.py --listen PORT --upstream PORT   (both on 127.0.0.1)
 """
 import argparse
+import gzip
 import http.client
 import re
 import sys
@@ -72,6 +73,9 @@ class Proxy(BaseHTTPRequestHandler):
         self._reply(*self._upstream(method, self.path, headers, body))
 
     def _translate(self, service, operation, body):
+        # The SDK gzips large requests (PutMetricData has the requestCompression trait).
+        if self.headers.get("Content-Encoding", "").lower() == "gzip":
+            body = gzip.decompress(body)
         op = model(service).operation_model(operation)
         params = {}
         if body and op.input_shape is not None:
@@ -80,7 +84,8 @@ class Proxy(BaseHTTPRequestHandler):
             params.pop("ResponseMetadata", None)
         request = JSONSerializer().serialize_to_request(params, op)
         headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in HOP_BY_HOP | {"content-type", "accept", "smithy-protocol"}}
+                   if k.lower() not in HOP_BY_HOP | {"content-type", "accept", "smithy-protocol",
+                                                     "content-encoding"}}
         headers.update(request["headers"])
         status, _, answer = self._upstream("POST", "/", headers, request["body"])
         parsed = JSONParser().parse({"body": answer, "headers": {}, "status_code": status},

@@ -1,118 +1,160 @@
-//! Seeds the recommendations table with what the real rules propose for four sample groups,
-//! through the real DynamoDB adapter: the demo's stand-in for the analyzer until it lands.
-//! The analysis window is the last whole hour, so running it again within the hour writes
-//! nothing new (the ids are deterministic and the writes conditional).
+//! Seeds the local emulator with a realistic fleet for the demo: four Auto Scaling groups
+//! tagged `fleet-optimizer:enabled=true`, each with 14 days of metrics (hourly samples, and
+//! 5-minute samples for the last day) following a daily cycle with occasional spikes:
 //!
-//! Usage: cargo run -p fleetopt-aws --example seed -- <table> [production|staging|development]
+//! - `web`: overloaded (CPU around 84 %, spikes to 97 %), 4 of max 10 instances
+//! - `api`: idle (CPU around 18 %), 8 instances where 2 would do
+//! - `checkout`: healthy (CPU around 68 %, memory 76 %)
+//! - `reports`: no CloudWatch agent, so no memory metric
+//!
+//! The volume stays modest (moto scans every stored point for each query).
+//! Usage: cargo run -p fleetopt-aws --features emulator --example seed
 
 // An example: a failed step must stop it with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use chrono::{DurationRound, TimeDelta, Utc};
-use fleetopt_aws::{DynamoRecommendationStore, load_config};
-use fleetopt_config::Environment;
-use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source};
-use fleetopt_ports::{PutOutcome, RecommendationStore};
-use fleetopt_scoring::{Capacity, Snapshot, analyze};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use fleetopt_aws::Clients;
+use fleetopt_aws::emulator::{SeedGroup, create_group, put_series, sdk_config};
 
-fn group(
-    name: &str,
-    (min, desired, in_service, max): (u32, u32, u32, u32),
-    (cpu, peak): (f64, f64),
+struct Profile {
+    name: &'static str,
+    sizes: (i32, i32, i32),
+    cpu: (f64, f64),
     memory: Option<f64>,
-    response_time_ms: Option<f64>,
-) -> Snapshot {
-    Snapshot {
-        group: name.to_owned(),
-        capacity: Some(Capacity {
-            min_size: min,
-            max_size: max,
-            desired,
-            in_service,
-        }),
-        cpu_average: Some(cpu),
-        cpu_peak: Some(peak),
-        memory_average: memory,
-        response_time_ms,
-        ..Snapshot::default()
+    spikes: bool,
+}
+
+const FLEET: [Profile; 4] = [
+    Profile {
+        name: "web",
+        sizes: (2, 4, 10),
+        cpu: (84.0, 6.0),
+        memory: Some(78.0),
+        spikes: true,
+    },
+    Profile {
+        name: "api",
+        sizes: (2, 8, 12),
+        cpu: (18.0, 5.0),
+        memory: Some(40.0),
+        spikes: false,
+    },
+    Profile {
+        name: "checkout",
+        sizes: (2, 4, 12),
+        cpu: (68.0, 5.0),
+        memory: Some(76.0),
+        spikes: false,
+    },
+    Profile {
+        name: "reports",
+        sizes: (1, 3, 6),
+        cpu: (55.0, 8.0),
+        memory: None,
+        spikes: true,
+    },
+];
+
+/// A deterministic pseudo-random number in [0, 1) for a sample index.
+fn noise(i: u64) -> f64 {
+    let x = i
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The value of a daily cycle around `mean` (peak mid-afternoon UTC), with noise and spikes.
+fn sample(t: DateTime<Utc>, (mean, amplitude): (f64, f64), spikes: bool, i: u64) -> f64 {
+    let hour = t.timestamp() as f64 / 3600.0;
+    let cycle = ((hour - 9.0) / 24.0 * std::f64::consts::TAU).sin();
+    let mut v = mean + amplitude * cycle + (noise(i) - 0.5) * 4.0;
+    if spikes && noise(i ^ 0x9e37) > 0.97 {
+        v += 13.0;
     }
+    v.clamp(0.5, 99.5)
+}
+
+/// Timestamps: hourly for days 2-14, every 150 s for the last 24 h (two samples per 5-minute
+/// period, so Average and Maximum differ).
+fn timeline(now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let day_ago = now - TimeDelta::hours(24);
+    let mut times: Vec<DateTime<Utc>> = (24..24 * 14)
+        .rev()
+        .map(|h| now - TimeDelta::hours(h))
+        .collect();
+    let mut t = day_ago;
+    while t < now + TimeDelta::minutes(10) {
+        times.push(t);
+        t += TimeDelta::seconds(150);
+    }
+    times
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let table = args
-        .next()
-        .expect("usage: seed <table> [production|staging|development]");
-    let environment: Environment = args
-        .next()
-        .as_deref()
-        .unwrap_or("production")
-        .parse()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let settings = environment.preset();
-    let end = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap();
-    let window = AnalysisWindow {
-        start: end - TimeDelta::hours(1),
-        end,
-    };
-    let fleet = [
-        group("web", (2, 4, 4, 10), (86.0, 95.0), Some(78.0), Some(420.0)),
-        group("api", (2, 8, 8, 12), (22.0, 35.0), Some(41.0), Some(120.0)),
-        group("batch", (1, 6, 6, 6), (91.0, 99.0), None, None),
-        group(
-            "checkout",
-            (2, 3, 3, 8),
-            (55.0, 64.0),
-            Some(72.0),
-            Some(900.0),
-        ),
-    ];
-    let store = DynamoRecommendationStore::from_config(&load_config(None).await, &table);
-    let (mut written, mut existing) = (0, 0);
-    for snapshot in &fleet {
-        let analysis = analyze(snapshot, &settings.targets);
-        let score = analysis
-            .assessment
-            .scored()
-            .map(|s| {
-                format!(
-                    "score {:.1} {}",
-                    s.performance_score,
-                    s.performance_label.as_str()
-                )
-            })
-            .unwrap_or_else(|| "insufficient data".to_owned());
-        println!("{:<9} {score}", snapshot.group);
-        for proposal in &analysis.proposals {
-            let r = Recommendation::from_proposal(
-                proposal,
-                &snapshot.group,
-                &Origin {
-                    source: Source::Manual,
-                    environment: environment.as_str(),
-                    window,
-                    now: Utc::now(),
-                    automation_enabled: settings.enable_auto_scaling_optimization,
-                },
-            );
-            let outcome = store.put_new(&r).await.unwrap_or_else(|e| panic!("{e}"));
-            match outcome {
-                PutOutcome::Written => written += 1,
-                PutOutcome::AlreadyExists => existing += 1,
-            }
-            println!(
-                "          {} {:<20} {:<6} {}",
-                r.id,
-                r.kind.as_str(),
-                r.priority.as_str(),
-                if outcome == PutOutcome::Written {
-                    "written"
-                } else {
-                    "already there"
-                }
-            );
+    let clients = Clients::new(&sdk_config().await);
+    let now = Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap();
+    let times = timeline(now);
+    for profile in &FLEET {
+        let (min_size, desired, max_size) = profile.sizes;
+        create_group(
+            &clients,
+            &SeedGroup {
+                name: profile.name.to_owned(),
+                min_size,
+                max_size,
+                desired,
+                tags: vec![("fleet-optimizer:enabled".into(), "true".into())],
+                instance_type: "m5.large".into(),
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("creating {}: {e}", profile.name));
+        let cpu: Vec<(DateTime<Utc>, f64)> = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (*t, sample(*t, profile.cpu, profile.spikes, i as u64)))
+            .collect();
+        put_series(&clients, "AWS/EC2", "CPUUtilization", profile.name, &cpu)
+            .await
+            .unwrap();
+        if let Some(memory) = profile.memory {
+            let series: Vec<(DateTime<Utc>, f64)> = times
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, sample(*t, (memory, 2.0), false, 7 * i as u64)))
+                .collect();
+            put_series(
+                &clients,
+                "CWAgent",
+                "mem_used_percent",
+                profile.name,
+                &series,
+            )
+            .await
+            .unwrap();
         }
+        let network: Vec<(DateTime<Utc>, f64)> = cpu
+            .iter()
+            .map(|(t, c)| (*t, c * 2.0e5 * f64::from(desired)))
+            .collect();
+        for name in ["NetworkIn", "NetworkOut"] {
+            put_series(&clients, "AWS/EC2", name, profile.name, &network)
+                .await
+                .unwrap();
+        }
+        println!(
+            "{:<9} {} of max {} instances, {} CPU samples{}",
+            profile.name,
+            desired,
+            max_size,
+            cpu.len(),
+            if profile.memory.is_some() {
+                ", memory, network"
+            } else {
+                ", network (no memory agent)"
+            }
+        );
     }
-    println!("{written} written, {existing} already there (table {table})");
 }
