@@ -1,14 +1,13 @@
 //! The built `analyzer` binary through the Lambda runtime API (`cargo lambda watch`), invoked
 //! by `fleetopt analyze` through the Lambda Invoke API, against the emulator.
 
-use chrono::{DurationRound, TimeDelta, Utc};
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_load};
 use fleetopt_aws::{Clients, FunctionInvoker, InvokeError, create_table};
 use fleetopt_model::recommendations_table;
 use serde_json::{Value, json};
 
 use crate::support::{
-    LocalLambda, emulator_config, fleetopt_at, output_within, stderr, stdout, unique_name,
+    LocalLambda, emulator_config, fleetopt_at, output_within, overloaded_group, stderr, stdout,
+    unique_name,
 };
 
 /// A group overloaded for the last hour (CPU 85 %, peak 95 %, 4 of 10 instances), a fresh
@@ -21,32 +20,7 @@ async fn overloaded_fleet() -> (String, String, LocalLambda) {
     create_table(&clients.dynamodb, recommendations_table(), &table)
         .await
         .unwrap();
-    create_group(
-        &clients,
-        &SeedGroup {
-            name: group.clone(),
-            min_size: 1,
-            max_size: 10,
-            desired: 4,
-            tags: vec![],
-            instance_type: "m5.large".into(),
-        },
-    )
-    .await
-    .unwrap();
-    // 13 buckets up to the next 5-minute boundary: the window still holds 12 of them if the
-    // clock crosses a boundary before the analyzer runs.
-    let end = Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap() + TimeDelta::minutes(5);
-    put_load(
-        &clients,
-        ("AWS/EC2", "CPUUtilization"),
-        &group,
-        (85.0, 95.0),
-        end,
-        13,
-    )
-    .await
-    .unwrap();
+    overloaded_group(&clients, &group).await;
     let lambda = LocalLambda::start(
         "analyzer",
         &[

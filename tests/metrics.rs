@@ -3,41 +3,19 @@
 
 use chrono::{DurationRound, TimeDelta, Utc};
 use fleetopt_aws::Clients;
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_load};
+use fleetopt_aws::emulator::put_load;
 use serde_json::Value;
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt_at, stderr, stdout, unique_name,
+    emulator_config, emulator_endpoint, fleetopt_at, overloaded_group, stderr, stdout, unique_name,
 };
 
 #[tokio::test]
 async fn metrics_show_figures_statuses_and_the_score() {
     let clients = Clients::new(&emulator_config().await);
     let group = unique_name("e2e-metrics");
-    create_group(
-        &clients,
-        &SeedGroup {
-            name: group.clone(),
-            min_size: 1,
-            max_size: 10,
-            desired: 4,
-            tags: vec![],
-            instance_type: "m5.large".into(),
-        },
-    )
-    .await
-    .unwrap();
+    overloaded_group(&clients, &group).await;
     let end = Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap() + TimeDelta::minutes(5);
-    put_load(
-        &clients,
-        ("AWS/EC2", "CPUUtilization"),
-        &group,
-        (85.0, 95.0),
-        end,
-        13,
-    )
-    .await
-    .unwrap();
     put_load(
         &clients,
         ("CWAgent", "mem_used_percent"),

@@ -191,3 +191,38 @@ pub fn output_within(mut command: Command, seconds: u64) -> Output {
         }
     }
 }
+
+/// A group `name` with 4 of max 10 instances, overloaded for the last hour up to now (CPU
+/// average 85 %, peak 95 %): 13 buckets up to the next 5-minute boundary, so an analysis window
+/// still holds 12 of them if the clock crosses a boundary before the analyzer runs.
+pub async fn overloaded_group(clients: &fleetopt_aws::Clients, name: &str) {
+    use chrono::{DurationRound, TimeDelta, Utc};
+    use fleetopt_aws::emulator::{SeedGroup, create_group, put_load};
+    create_group(
+        clients,
+        &SeedGroup {
+            name: name.to_owned(),
+            min_size: 1,
+            max_size: 10,
+            desired: 4,
+            tags: vec![],
+            instance_type: "m5.large".into(),
+        },
+    )
+    .await
+    .unwrap();
+    put_load(
+        clients,
+        ("AWS/EC2", "CPUUtilization"),
+        name,
+        (85.0, 95.0),
+        last_hour_end(),
+        13,
+    )
+    .await
+    .unwrap();
+
+    fn last_hour_end() -> chrono::DateTime<Utc> {
+        Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap() + TimeDelta::minutes(5)
+    }
+}
