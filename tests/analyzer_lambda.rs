@@ -117,3 +117,21 @@ async fn a_malformed_event_is_a_function_error_and_the_function_keeps_serving() 
         .unwrap();
     assert_eq!(answer["dryRun"], true);
 }
+
+#[test]
+fn the_analyzer_refuses_to_start_with_an_invalid_configuration() {
+    let mut command = std::process::Command::new(crate::support::binary("analyzer"));
+    command
+        .env("FLEETOPT_ENVIRONMENT", "production")
+        .env("FLEETOPT_APPLICATION", "e2e")
+        .env("FLEETOPT_CPU_UTILIZATION_TARGET", "95")
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9");
+    let output = output_within(command, 30);
+    assert!(!output.status.success());
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        all.contains("FLEETOPT_CPU_UTILIZATION_TARGET=\\\"95\\\": must be between 20 and 90")
+            || all.contains("FLEETOPT_CPU_UTILIZATION_TARGET=\"95\": must be between 20 and 90"),
+        "{all}"
+    );
+}

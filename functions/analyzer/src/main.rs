@@ -7,7 +7,10 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let config = fleetopt_config::Config::from_env()?;
+    let config = fleetopt_config::Config::from_env().inspect_err(|e| {
+        // Lambda shows this line in the function's log; the init error follows it.
+        tracing::error!(error = %e, "the analyzer cannot start");
+    })?;
     let app = App::new(config, &fleetopt_aws::load_config(None).await);
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
