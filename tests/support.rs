@@ -207,6 +207,7 @@ pub async fn overloaded_group(clients: &fleetopt_aws::Clients, name: &str) {
             desired: 4,
             tags: vec![],
             instance_type: "m5.large".into(),
+            target_group_arns: vec![],
         },
     )
     .await

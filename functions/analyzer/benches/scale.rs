@@ -51,6 +51,7 @@ async fn main() {
                         desired: 2,
                         tags: vec![(tag.clone(), "true".into())],
                         instance_type: "m5.large".into(),
+                        target_group_arns: vec![],
                     },
                 )
                 .await

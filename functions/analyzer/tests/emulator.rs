@@ -12,7 +12,7 @@ use analyzer::event::{Decision, Trigger, decode};
 use analyzer::lambda::App;
 use analyzer::{GroupStatus, Response, run};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_load, sdk_config};
+use fleetopt_aws::emulator::{SeedGroup, create_group, put_datapoints, put_load, sdk_config};
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{Priority, RecommendationType, Status, recommendations_table};
@@ -84,6 +84,7 @@ impl Fleet {
                 desired,
                 tags: vec![],
                 instance_type: "m5.large".into(),
+                target_group_arns: vec![],
             },
         )
         .await
@@ -378,6 +379,7 @@ async fn groups_are_discovered_by_tag_and_unknown_names_are_reported() {
                     vec![]
                 },
                 instance_type: "m5.large".into(),
+                target_group_arns: vec![],
             },
         )
         .await
@@ -456,4 +458,127 @@ async fn high_priority_findings_send_one_alert_per_run() {
     calm.cpu("calm", 70.0, 75.0).await;
     let response = calm.run(Trigger::Schedule, now()).await;
     assert!(!response.aws_calls.contains_key("sns:Publish"));
+}
+
+/// Creates a VPC, an Application Load Balancer and a target group in the emulator with boto3
+/// from the emulator's venv (the Rust workspace does not link the EC2 SDK for a test's VPC),
+/// and returns the target group's ARN.
+fn load_balanced_target_group(prefix: &str) -> String {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let venv = std::env::var_os("FLEETOPT_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo.join(".venv"));
+    let script = r#"
+import sys, boto3
+prefix = sys.argv[1][-20:]
+ec2, elb = boto3.client("ec2"), boto3.client("elbv2")
+vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+           for i, az in enumerate(["us-east-1a", "us-east-1b"])]
+lb = elb.create_load_balancer(Name=f"lb{prefix}", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+tg = elb.create_target_group(Name=f"tg{prefix}", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                    DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+print(tg)
+"#;
+    let output = std::process::Command::new(venv.join("bin/python"))
+        .args(["-c", script, prefix])
+        .env("AWS_ENDPOINT_URL", fleetopt_aws::emulator::endpoint())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
+    let fleet = Fleet::new(&["shop"], &[]).await;
+    let target_group = load_balanced_target_group(&fleet.prefix);
+    create_group(
+        &fleet.clients,
+        &SeedGroup {
+            name: fleet.name("shop"),
+            min_size: 1,
+            max_size: 10,
+            desired: 3,
+            tags: vec![],
+            instance_type: "m5.large".into(),
+            target_group_arns: vec![target_group.clone()],
+        },
+    )
+    .await
+    .unwrap();
+    fleet.cpu("shop", 65.0, 70.0).await;
+    fleet.memory("shop", 75.0).await;
+    // The dimension values CloudWatch uses: the ARN suffixes of the target group and its ALB.
+    let tg_dimension = target_group[target_group.find("targetgroup/").unwrap()..].to_owned();
+    let described = fleet
+        .clients
+        .elbv2
+        .describe_target_groups()
+        .target_group_arns(&target_group)
+        .send()
+        .await
+        .unwrap();
+    let lb_arn = described.target_groups()[0].load_balancer_arns()[0].clone();
+    let lb_dimension = lb_arn[lb_arn.find("app/").unwrap()..].to_owned();
+    let dimensions = [
+        ("TargetGroup", tg_dimension),
+        ("LoadBalancer", lb_dimension),
+    ];
+    let points: Vec<_> = (1..=12)
+        .map(|k| {
+            (
+                now() - TimeDelta::minutes(5 * k) + TimeDelta::seconds(30),
+                0.9,
+            )
+        })
+        .collect();
+    put_datapoints(
+        &fleet.clients,
+        ("AWS/ApplicationELB", "TargetResponseTime", "Seconds"),
+        &dimensions,
+        &points,
+    )
+    .await
+    .unwrap();
+    let requests: Vec<_> = points.iter().map(|(t, _)| (*t, 600.0)).collect();
+    put_datapoints(
+        &fleet.clients,
+        ("AWS/ApplicationELB", "RequestCount", "Count"),
+        &dimensions,
+        &requests,
+    )
+    .await
+    .unwrap();
+
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let shop = outcome(&response, &fleet.name("shop"));
+    assert_eq!(shop.status, GroupStatus::Scored);
+    assert!(shop.missing.is_empty(), "{:?}", shop.missing);
+    assert_eq!(
+        response
+            .aws_calls
+            .get("elasticloadbalancing:DescribeTargetGroups"),
+        Some(&1)
+    );
+    // Response time 900 ms > 1.5 x 500 ms with CPU and memory in range: tuning, HIGH.
+    let mut kinds = Vec::new();
+    for id in &shop.recommendation_ids {
+        let r = fleet.app.deps.store.get(id).await.unwrap().unwrap();
+        assert!((r.evidence.response_time_ms.unwrap() - 900.0).abs() < 1e-6);
+        kinds.push((r.kind, r.priority));
+    }
+    assert!(
+        kinds.contains(&(RecommendationType::PerformanceTuning, Priority::High)),
+        "{kinds:?}"
+    );
 }

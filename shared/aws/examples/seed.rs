@@ -107,6 +107,7 @@ async fn main() {
                 desired,
                 tags: vec![("fleet-optimizer:enabled".into(), "true".into())],
                 instance_type: "m5.large".into(),
+                target_group_arns: vec![],
             },
         )
         .await

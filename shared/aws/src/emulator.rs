@@ -64,6 +64,8 @@ pub struct SeedGroup {
     pub tags: Vec<(String, String)>,
     /// Instance type of its launch configuration.
     pub instance_type: String,
+    /// Load balancer target groups it registers with.
+    pub target_group_arns: Vec<String>,
 }
 
 /// Creates the group (and a launch configuration for its instance type, once).
@@ -91,6 +93,7 @@ pub async fn create_group(clients: &Clients, group: &SeedGroup) -> Result<(), Se
         .min_size(group.min_size)
         .max_size(group.max_size)
         .desired_capacity(group.desired)
+        .set_target_group_arns(Some(group.target_group_arns.clone()))
         .availability_zones("us-east-1a");
     for (key, value) in &group.tags {
         request = request.tags(
@@ -122,11 +125,22 @@ pub async fn put_series(
         "NetworkIn" | "NetworkOut" => "Bytes",
         _ => "Percent",
     };
+    let dimensions = [("AutoScalingGroupName", group.to_owned())];
+    put_datapoints(clients, (namespace, name, unit), &dimensions, points).await
+}
+
+/// Stores a series for one metric with any dimensions (batched by the publisher).
+pub async fn put_datapoints(
+    clients: &Clients,
+    (namespace, name, unit): (&str, &'static str, &'static str),
+    dimensions: &[(&'static str, String)],
+    points: &[(DateTime<Utc>, f64)],
+) -> Result<(), ServiceError> {
     let data: Vec<MetricDatum> = points
         .iter()
         .map(|(timestamp, value)| MetricDatum {
             name,
-            dimensions: vec![("AutoScalingGroupName", group.to_owned())],
+            dimensions: dimensions.to_vec(),
             value: *value,
             unit,
             timestamp: *timestamp,
