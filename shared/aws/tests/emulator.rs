@@ -3,8 +3,8 @@
 //! created from the shared schema file.
 //!
 //! Needs a running emulator: `scripts/test` starts one; by hand, `scripts/emulator start`.
-//! The endpoint comes from `AWS_ENDPOINT_URL` or `.emulator/endpoint`, and must be on loopback:
-//! these tests never run against a real account.
+//! `fleetopt_aws::emulator` finds the endpoint (`AWS_ENDPOINT_URL` or `.emulator/endpoint`) and
+//! refuses anything not on loopback: these tests never run against a real account.
 
 // A test that cannot set up must fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,43 +12,13 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::{StreamViewType, TimeToLiveStatus};
 use fleetopt_aws::{DynamoRecommendationStore, TableCreation, create_table};
 use fleetopt_model::recommendations_table;
 use fleetopt_ports::fakes::contract;
 
-fn endpoint() -> String {
-    let from_file = || {
-        std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../.emulator/endpoint"
-        ))
-        .ok()
-    };
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .ok()
-        .or_else(from_file)
-        .expect("no emulator endpoint: run `scripts/emulator start` (scripts/test does) first")
-        .trim()
-        .to_owned();
-    assert!(
-        endpoint.starts_with("http://127.0.0.1:") || endpoint.starts_with("http://localhost:"),
-        "refusing to run against {endpoint}: integration tests only talk to the local emulator"
-    );
-    endpoint
-}
-
 async fn client() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "testing", "testing", None, None, "emulator",
-        ))
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&fleetopt_aws::emulator::sdk_config().await)
 }
 
 /// A fresh table for one test, so tests run in parallel without seeing each other's items.
