@@ -10,6 +10,7 @@ use fleetopt_ports::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, ServiceError,
     TimeWindow,
 };
+use futures::{StreamExt, TryStreamExt};
 
 use crate::error::service_error;
 
@@ -69,43 +70,68 @@ fn data_query(q: &MetricQuery) -> MetricDataQuery {
         .build()
 }
 
+/// GetMetricData requests of one read in flight at once (the API allows 50 a second).
+const CONCURRENT_REQUESTS: usize = 4;
+
+impl CloudWatchMetrics {
+    /// One request of at most 500 queries, following NextToken to the end.
+    async fn read_chunk(
+        &self,
+        window: &TimeWindow,
+        chunk: &[MetricQuery],
+    ) -> Result<MetricResults, ServiceError> {
+        let data_queries: Vec<MetricDataQuery> = chunk.iter().map(data_query).collect();
+        let mut results = MetricResults::with_capacity(chunk.len());
+        let mut token: Option<String> = None;
+        loop {
+            let output = self
+                .client
+                .get_metric_data()
+                .start_time(aws_time(window.start))
+                .end_time(aws_time(window.end))
+                .scan_by(ScanBy::TimestampAscending)
+                .set_metric_data_queries(Some(data_queries.clone()))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| service_error("cloudwatch:GetMetricData", &e))?;
+            for result in output.metric_data_results() {
+                let Some(id) = result.id() else { continue };
+                let series = results.entry(id.to_owned()).or_default();
+                for (t, v) in result.timestamps().iter().zip(result.values()) {
+                    if let Some(t) = chrono_time(t) {
+                        series.push((t, *v));
+                    }
+                }
+            }
+            match output.next_token {
+                Some(next) if !next.is_empty() => token = Some(next),
+                _ => return Ok(results),
+            }
+        }
+    }
+}
+
 impl MetricsSource for CloudWatchMetrics {
     async fn read(
         &self,
         window: &TimeWindow,
         queries: &[MetricQuery],
     ) -> Result<MetricResults, ServiceError> {
-        const OP: &str = "cloudwatch:GetMetricData";
+        // The futures are built up front (they do nothing until polled), which keeps the stream
+        // free of a borrowing closure the trait's `Send` future could not name.
+        let requests: Vec<_> = queries
+            .chunks(QUERIES_PER_REQUEST)
+            .map(|chunk| self.read_chunk(window, chunk))
+            .collect();
+        let chunks: Vec<MetricResults> = futures::stream::iter(requests)
+            .buffer_unordered(CONCURRENT_REQUESTS)
+            .try_collect()
+            .await?;
         let mut results = MetricResults::with_capacity(queries.len());
-        for chunk in queries.chunks(QUERIES_PER_REQUEST) {
-            let data_queries: Vec<MetricDataQuery> = chunk.iter().map(data_query).collect();
-            let mut token: Option<String> = None;
-            loop {
-                let output = self
-                    .client
-                    .get_metric_data()
-                    .start_time(aws_time(window.start))
-                    .end_time(aws_time(window.end))
-                    .scan_by(ScanBy::TimestampAscending)
-                    .set_metric_data_queries(Some(data_queries.clone()))
-                    .set_next_token(token.take())
-                    .send()
-                    .await
-                    .map_err(|e| service_error(OP, &e))?;
-                for result in output.metric_data_results() {
-                    let Some(id) = result.id() else { continue };
-                    let series = results.entry(id.to_owned()).or_default();
-                    for (t, v) in result.timestamps().iter().zip(result.values()) {
-                        if let Some(t) = chrono_time(t) {
-                            series.push((t, *v));
-                        }
-                    }
-                }
-                match output.next_token {
-                    Some(next) if !next.is_empty() => token = Some(next),
-                    _ => break,
-                }
-            }
+        for chunk in chunks {
+            // Query ids are unique across a read, so chunks never share a key.
+            results.extend(chunk);
         }
         for series in results.values_mut() {
             series.sort_by_key(|(t, _)| *t);
