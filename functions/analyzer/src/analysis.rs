@@ -226,7 +226,6 @@ where
         automation_enabled: config.settings.enable_auto_scaling_optimization,
     };
     let mut fresh: Vec<Recommendation> = Vec::new();
-    let mut scored: Vec<(String, f64, f64, usize)> = Vec::new();
     for (i, group) in groups.iter().enumerate() {
         let analysis = analyze(
             &snapshot(i, group, &windows, &assessment, &trend),
@@ -238,24 +237,16 @@ where
             .map(|p| Recommendation::from_proposal(p, &group.name, &origin))
             .collect();
         let outcome = match &analysis.assessment {
-            Assessment::Scored(s) => {
-                scored.push((
-                    group.name.clone(),
-                    s.performance_score,
-                    s.efficiency_rating,
-                    recommendations.len(),
-                ));
-                GroupOutcome {
-                    auto_scaling_group_name: group.name.clone(),
-                    status: GroupStatus::Scored,
-                    performance_score: Some(s.performance_score),
-                    efficiency_rating: Some(s.efficiency_rating),
-                    missing: s.missing.clone(),
-                    recommendation_ids: recommendations.iter().map(|r| r.id.clone()).collect(),
-                    reason: None,
-                    error: None,
-                }
-            }
+            Assessment::Scored(s) => GroupOutcome {
+                auto_scaling_group_name: group.name.clone(),
+                status: GroupStatus::Scored,
+                performance_score: Some(s.performance_score),
+                efficiency_rating: Some(s.efficiency_rating),
+                missing: s.missing.clone(),
+                recommendation_ids: recommendations.iter().map(|r| r.id.clone()).collect(),
+                reason: None,
+                error: None,
+            },
             Assessment::InsufficientData { reason } => GroupOutcome {
                 auto_scaling_group_name: group.name.clone(),
                 status: GroupStatus::InsufficientData,
@@ -297,7 +288,7 @@ where
             .filter(|r| !failed.contains(&r.auto_scaling_group_name))
             .collect();
         superseded = supersede(&deps.store, &kept, now).await;
-        publish(config, &deps.metrics, &scored, windows.assessment.end).await?;
+        publish(config, &deps.metrics, &outcomes, windows.assessment.end).await?;
         alert(config, &deps.notifier, &fresh).await?;
     }
     outcomes.sort_by(|a, b| a.auto_scaling_group_name.cmp(&b.auto_scaling_group_name));
@@ -417,29 +408,40 @@ async fn supersede<S: RecommendationStore + Sync>(
     count
 }
 
-/// PerformanceScore, EfficiencyRating and OptimizationRecommendations for every scored group,
-/// in one PutMetricData call (the adapter splits past the API's limit).
+/// PerformanceScore, EfficiencyRating and OptimizationRecommendations for every group that
+/// has a score, in one PutMetricData call (the adapter splits past the API's limit).
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
-    scored: &[(String, f64, f64, usize)],
+    outcomes: &[GroupOutcome],
     at: DateTime<Utc>,
 ) -> Result<(), AnalyzerError> {
+    let scored: Vec<(&String, f64, f64, usize)> = outcomes
+        .iter()
+        .filter_map(|o| {
+            Some((
+                &o.auto_scaling_group_name,
+                o.performance_score?,
+                o.efficiency_rating?,
+                o.recommendation_ids.len(),
+            ))
+        })
+        .collect();
     if scored.is_empty() {
         return Ok(());
     }
     let environment = config.environment.as_str();
     let data: Vec<MetricDatum> = scored
-        .iter()
+        .into_iter()
         .flat_map(|(group, score, rating, count)| {
             let dims = vec![
                 ("Environment", environment.to_owned()),
                 ("AutoScalingGroupName", group.clone()),
             ];
             [
-                ("PerformanceScore", *score, "None"),
-                ("EfficiencyRating", *rating, "None"),
-                ("OptimizationRecommendations", *count as f64, "Count"),
+                ("PerformanceScore", score, "None"),
+                ("EfficiencyRating", rating, "None"),
+                ("OptimizationRecommendations", count as f64, "Count"),
             ]
             .map(|(name, value, unit)| MetricDatum {
                 name,
