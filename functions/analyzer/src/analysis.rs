@@ -392,10 +392,8 @@ async fn supersede<S: RecommendationStore + Sync>(
             .get(&(old.kind, old.auto_scaling_group_name.as_str()))
             .map(|r| format!("replaced by {}", r.id));
         let transition = Transition {
-            to: Status::Superseded,
-            at: now,
-            by: ACTOR,
             reason: replacement.as_deref(),
+            ..Transition::new(Status::Superseded, now, ACTOR)
         };
         match store.transition(&old, &transition).await {
             Ok(_) => count += 1,

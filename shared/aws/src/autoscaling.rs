@@ -4,7 +4,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter};
-use fleetopt_ports::{FleetDirectory, GroupInfo, GroupSelector, ServiceError, TargetGroupRef};
+use chrono::{DateTime, Utc};
+use fleetopt_ports::{
+    ActivityStatus, FleetControl, FleetDirectory, GroupInfo, GroupSelector, ScalingActivity,
+    ServiceError, TargetGroupRef,
+};
 
 use crate::error::service_error;
 
@@ -129,6 +133,7 @@ fn group_info(
         )
         .unwrap_or(u32::MAX),
         default_cooldown_seconds: count(group.default_cooldown()),
+        health_check_grace_period_seconds: count(group.health_check_grace_period()),
         target_groups: group
             .target_group_arns()
             .iter()
@@ -171,6 +176,66 @@ impl FleetDirectory for AwsFleetDirectory {
         infos.sort_by(|a, b| a.name.cmp(&b.name));
         infos.dedup_by(|a, b| a.name == b.name);
         Ok(infos)
+    }
+}
+
+fn time(value: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    value.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+}
+
+impl FleetControl for AwsFleetDirectory {
+    async fn last_activity(&self, group: &str) -> Result<Option<ScalingActivity>, ServiceError> {
+        // Activities come newest first; one record is the last one.
+        let output = self
+            .autoscaling
+            .describe_scaling_activities()
+            .auto_scaling_group_name(group)
+            .max_records(1)
+            .send()
+            .await
+            .map_err(|e| service_error("autoscaling:DescribeScalingActivities", &e))?;
+        Ok(output.activities().first().map(|a| {
+            let status = a
+                .status_code()
+                .map_or(ActivityStatus::InProgress, |c| {
+                    ActivityStatus::from_code(c.as_str())
+                });
+            let description = match (status, a.status_message()) {
+                (ActivityStatus::Failed | ActivityStatus::Cancelled, Some(message)) => message,
+                _ => a.description().unwrap_or_default(),
+            };
+            ScalingActivity {
+                id: a.activity_id().unwrap_or_default().to_owned(),
+                status,
+                // An activity always has a start; the epoch stands in for a missing one, which
+                // makes any cooldown since it long over rather than never over.
+                start: time(a.start_time()).unwrap_or_default(),
+                end: time(a.end_time()),
+                description: description.to_owned(),
+            }
+        }))
+    }
+
+    async fn set_desired_capacity(
+        &self,
+        group: &str,
+        desired: u32,
+        honor_cooldown: bool,
+    ) -> Result<(), ServiceError> {
+        let desired = i32::try_from(desired).map_err(|_| ServiceError {
+            operation: "autoscaling:SetDesiredCapacity",
+            code: "ValidationError".to_owned(),
+            message: format!("desired capacity {desired} is out of range"),
+        })?;
+        self.autoscaling
+            .set_desired_capacity()
+            .auto_scaling_group_name(group)
+            .desired_capacity(desired)
+            .honor_cooldown(honor_cooldown)
+            .send()
+            .await
+            .map_err(|e| service_error("autoscaling:SetDesiredCapacity", &e))?;
+        Ok(())
     }
 }
 

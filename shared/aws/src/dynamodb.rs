@@ -11,7 +11,9 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
     ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
-use fleetopt_model::{Priority, Recommendation, RecommendationType, StatusChange, TableSchema};
+use fleetopt_model::{
+    Check, Priority, Recommendation, RecommendationType, StatusChange, TableSchema,
+};
 use fleetopt_ports::{
     PutOutcome, RecommendationQuery, RecommendationStore, ServiceError, StoreError, Transition,
 };
@@ -215,54 +217,107 @@ impl RecommendationStore for DynamoRecommendationStore {
                     id: current.id.clone(),
                     message: "a transition always appends to statusHistory".to_owned(),
                 })?;
-        let change: AttributeValue =
-            serde_dynamo::to_attribute_value(change).map_err(|e| StoreError::Encode {
-                id: current.id.clone(),
-                message: e.to_string(),
-            })?;
+        let mut set = vec![
+            "#status = :to",
+            "#version = :next",
+            "#history = list_append(#history, :change)",
+        ];
+        let mut request = self
+            .conditional_update(current)
+            .expression_attribute_names("#history", "statusHistory")
+            .expression_attribute_names("#check", "lastCheck")
+            .expression_attribute_values(":to", s(next.status.as_str()))
+            .expression_attribute_values(":next", AttributeValue::N(next.version.to_string()))
+            .expression_attribute_values(
+                ":change",
+                AttributeValue::L(vec![attribute(&current.id, change)?]),
+            );
+        if let Some(execution) = &next.execution {
+            set.push("#execution = :execution");
+            request = request
+                .expression_attribute_names("#execution", "execution")
+                .expression_attribute_values(":execution", attribute(&current.id, execution)?);
+        }
+        let result = request
+            .update_expression(format!("SET {} REMOVE #check", set.join(", ")))
+            .send()
+            .await;
+        finish_update(current, result)
+    }
+
+    async fn note(
+        &self,
+        current: &Recommendation,
+        check: &Check,
+    ) -> Result<Recommendation, StoreError> {
         let result = self
-            .client
+            .conditional_update(current)
+            .update_expression("SET #check = :check")
+            .expression_attribute_names("#check", "lastCheck")
+            .expression_attribute_values(":check", attribute(&current.id, check)?)
+            .send()
+            .await;
+        finish_update(current, result)
+    }
+}
+
+impl DynamoRecommendationStore {
+    /// An UpdateItem of `current`'s key on condition that its status and version are still
+    /// `current`'s, returning the new item, and the old one when the condition fails.
+    fn conditional_update(
+        &self,
+        current: &Recommendation,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .key("id", s(&current.id))
             .key("timestamp", s(&current.timestamp))
-            .update_expression(
-                "SET #status = :to, #version = :next, \
-                 #history = list_append(#history, :change)",
-            )
             .condition_expression("#status = :from AND #version = :version")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#history", "statusHistory")
-            .expression_attribute_values(":to", s(next.status.as_str()))
             .expression_attribute_values(":from", s(current.status.as_str()))
             .expression_attribute_values(":version", AttributeValue::N(current.version.to_string()))
-            .expression_attribute_values(":next", AttributeValue::N(next.version.to_string()))
-            .expression_attribute_values(":change", AttributeValue::L(vec![change]))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => decode(output.attributes.unwrap_or_default()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    // With ALL_OLD the failure carries the stored item; none means no item.
-                    if failed.item().is_some_and(|item| !item.is_empty()) {
-                        Err(StoreError::Conflict {
-                            id: current.id.clone(),
-                            status: current.status,
-                            version: current.version,
-                        })
-                    } else {
-                        Err(StoreError::NotFound {
-                            id: current.id.clone(),
-                        })
-                    }
+    }
+}
+
+/// One of a recommendation's parts as an attribute value.
+fn attribute(id: &str, part: &impl serde::Serialize) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(part).map_err(|e| StoreError::Encode {
+        id: id.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// The stored item after a conditional update, or why there is none: with ALL_OLD a failed
+/// condition carries the stored item, so a conflict is told from a missing item.
+fn finish_update(
+    current: &Recommendation,
+    result: Result<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+        aws_sdk_dynamodb::error::SdkError<UpdateItemError, aws_smithy_runtime_api::http::Response>,
+    >,
+) -> Result<Recommendation, StoreError> {
+    match result {
+        Ok(output) => decode(output.attributes.unwrap_or_default()),
+        Err(err) => match err.as_service_error() {
+            Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                if failed.item().is_some_and(|item| !item.is_empty()) {
+                    Err(StoreError::Conflict {
+                        id: current.id.clone(),
+                        status: current.status,
+                        version: current.version,
+                    })
+                } else {
+                    Err(StoreError::NotFound {
+                        id: current.id.clone(),
+                    })
                 }
-                _ => Err(service_error("dynamodb:UpdateItem", &err).into()),
-            },
-        }
+            }
+            _ => Err(service_error("dynamodb:UpdateItem", &err).into()),
+        },
     }
 }
 

@@ -68,6 +68,12 @@ async fn a_status_transition_with_a_stale_version_is_refused() {
 }
 
 #[tokio::test]
+async fn executions_and_notes_are_written_conditionally() {
+    let (_, store) = fresh_store().await;
+    contract::execution_and_notes_are_conditional_too(&store, "web").await;
+}
+
+#[tokio::test]
 async fn a_transition_of_a_missing_item_creates_nothing() {
     let (_, store) = fresh_store().await;
     contract::transition_of_a_missing_item_fails(&store, "web").await;

@@ -206,6 +206,9 @@ pub struct Config {
     pub dry_run: bool,
     /// CloudWatch namespace of the published metrics.
     pub metrics_namespace: String,
+    /// The wait after a scaling activity before the engine scales a group again; `None`: the
+    /// group's own DefaultCooldown.
+    pub scaling_cooldown_seconds: Option<u32>,
 }
 
 /// One refused variable.
@@ -281,6 +284,8 @@ pub mod vars {
     pub const DRY_RUN: &str = "FLEETOPT_DRY_RUN";
     /// CloudWatch namespace.
     pub const METRICS_NAMESPACE: &str = "FLEETOPT_METRICS_NAMESPACE";
+    /// Seconds the engine waits after a scaling activity (default: the group's DefaultCooldown).
+    pub const SCALING_COOLDOWN_SECONDS: &str = "FLEETOPT_SCALING_COOLDOWN_SECONDS";
 }
 
 /// The default tag selector: `fleet-optimizer:enabled=true`.
@@ -289,6 +294,8 @@ pub const DEFAULT_TARGET_TAG: (&str, &str) = ("fleet-optimizer:enabled", "true")
 pub const DEFAULT_METRICS_NAMESPACE: &str = "FleetOptimizer";
 /// The longest analysis interval accepted: the trend window is 24 h.
 pub const MAX_ANALYSIS_INTERVAL_MINUTES: u32 = 24 * 60;
+/// The longest scaling cooldown accepted: a day, like the analysis interval.
+pub const MAX_COOLDOWN_SECONDS: u32 = 24 * 60 * 60;
 
 /// The recommendations table's default name: `<application>-<environment>-optimization-recommendations`.
 pub fn default_table_name(application: &str, environment: Environment) -> String {
@@ -347,20 +354,31 @@ impl Reader<'_> {
     }
 
     fn minutes(&mut self, variable: &'static str, default: u32) -> u32 {
-        let Some(raw) = self.get(variable) else {
-            return default;
-        };
+        self.whole(variable, 1..=MAX_ANALYSIS_INTERVAL_MINUTES, "minutes")
+            .unwrap_or(default)
+    }
+
+    /// A whole number within `range`, when the variable is set and valid.
+    fn whole(
+        &mut self,
+        variable: &'static str,
+        range: std::ops::RangeInclusive<u32>,
+        unit: &str,
+    ) -> Option<u32> {
+        let raw = self.get(variable)?;
         match raw.parse::<u32>() {
-            Ok(value) if (1..=MAX_ANALYSIS_INTERVAL_MINUTES).contains(&value) => value,
+            Ok(value) if range.contains(&value) => Some(value),
             _ => {
                 self.refuse(
                     variable,
                     Some(&raw),
                     format!(
-                        "must be a whole number of minutes from 1 to {MAX_ANALYSIS_INTERVAL_MINUTES}"
+                        "must be a whole number of {unit} from {} to {}",
+                        range.start(),
+                        range.end()
                     ),
                 );
-                default
+                None
             }
         }
     }
@@ -568,6 +586,9 @@ impl Config {
             }
         };
 
+        let scaling_cooldown_seconds =
+            r.whole(vars::SCALING_COOLDOWN_SECONDS, 0..=MAX_COOLDOWN_SECONDS, "seconds");
+
         match (environment, application, r.errors.is_empty()) {
             (Some(environment), Some(application), true) => Ok(Config {
                 table: table.unwrap_or_else(|| default_table_name(&application, environment)),
@@ -578,6 +599,7 @@ impl Config {
                 topics,
                 dry_run,
                 metrics_namespace,
+                scaling_cooldown_seconds,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }
@@ -756,6 +778,7 @@ mod tests {
             (vars::RECOMMENDATION_TOPIC_ARN, "my-topic"),
             (vars::METRICS_NAMESPACE, "AWS/EC2"),
             (vars::RESPONSE_TIME_TARGET_MS, "NaN"),
+            (vars::SCALING_COOLDOWN_SECONDS, "-5"),
         ])
         .unwrap_err();
         let named: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
@@ -774,6 +797,7 @@ mod tests {
                 vars::RECOMMENDATION_TOPIC_ARN,
                 vars::DRY_RUN,
                 vars::METRICS_NAMESPACE,
+                vars::SCALING_COOLDOWN_SECONDS,
             ]
         );
         let text = errors.to_string();
@@ -785,6 +809,21 @@ mod tests {
         assert!(text.contains("FLEETOPT_APPLICATION: is required"));
         assert!(text.contains("FLEETOPT_MEMORY_UTILIZATION_TARGET=\"ninety\": is not a number"));
         assert!(text.contains("FLEETOPT_UTILIZATION_THRESHOLD=\"101\": must be between 0 and 100"));
+        assert!(text.contains(
+            "FLEETOPT_SCALING_COOLDOWN_SECONDS=\"-5\": must be a whole number of seconds from 0 \
+             to 86400"
+        ));
+    }
+
+    #[test]
+    fn the_scaling_cooldown_defaults_to_the_groups_own() {
+        assert_eq!(
+            config(&minimal("production")).unwrap().scaling_cooldown_seconds,
+            None
+        );
+        let mut vars = minimal("production");
+        vars.push((vars::SCALING_COOLDOWN_SECONDS, "0"));
+        assert_eq!(config(&vars).unwrap().scaling_cooldown_seconds, Some(0));
     }
 
     #[test]

@@ -98,6 +98,42 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
+/// What the engine did to the group for a recommendation: recorded when it claims the item,
+/// so that a later sweep can verify the change and, if needed, restore the previous size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    /// Desired capacity before the change: what a rollback restores.
+    pub previous_capacity: u32,
+    /// Desired capacity set.
+    pub new_capacity: u32,
+    /// When SetDesiredCapacity was called, RFC 3339 UTC.
+    pub applied_at: String,
+    /// The scaling activity the change started, when Auto Scaling reported one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub activity_id: Option<String>,
+}
+
+impl Execution {
+    /// The moment the change was made.
+    pub fn applied_at(&self) -> Option<DateTime<Utc>> {
+        parse_time(&self.applied_at)
+    }
+}
+
+/// The last check that held a recommendation back without changing its status ("cooldown
+/// until 10:35"): what an operator reads to know why nothing happened yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Who checked.
+    pub by: String,
+    /// Why the recommendation waits.
+    pub reason: String,
+}
+
 /// A recommendation as stored in the table. Attribute names are camelCase (DESIGN section 6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,6 +172,12 @@ pub struct Recommendation {
     pub version: u64,
     /// Every status change, oldest first.
     pub status_history: Vec<StatusChange>,
+    /// What the engine did to the group, once it acted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub execution: Option<Execution>,
+    /// Why it still waits, while a check holds it back; cleared by the next status change.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_check: Option<Check>,
     /// Expiry, epoch seconds (DynamoDB TTL).
     pub ttl: i64,
 }
@@ -167,8 +209,15 @@ pub struct DecodeError {
 
 /// RFC 3339 UTC to the second (`2026-11-23T09:00:00Z`): fixed width, so that timestamps sort
 /// as strings in the table's sort keys.
-fn rfc3339(time: DateTime<Utc>) -> String {
+pub fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The time in one of our RFC 3339 attributes.
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The deterministic id of a recommendation: the same source, group, type and analysis window
@@ -243,6 +292,8 @@ impl Recommendation {
                 reason: None,
             }],
             created_at,
+            execution: None,
+            last_check: None,
             version: 1,
             ttl: (origin.now + Duration::days(ttl_days)).timestamp(),
         }
@@ -268,6 +319,7 @@ impl Recommendation {
         let mut next = self.clone();
         next.status = to;
         next.version = self.version + 1;
+        next.last_check = None;
         next.status_history.push(StatusChange {
             from: Some(self.status),
             to,
@@ -276,6 +328,11 @@ impl Recommendation {
             reason: reason.map(str::to_owned),
         });
         Ok(next)
+    }
+
+    /// The recommendation's creation time, when it parses.
+    pub fn created(&self) -> Option<DateTime<Utc>> {
+        parse_time(&self.created_at)
     }
 
     /// The DynamoDB item.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use fleetopt_model::Recommendation;
+use fleetopt_model::{Check, Recommendation};
 
 use crate::store::{PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition};
 
@@ -64,6 +64,28 @@ impl RecommendationStore for InMemoryStore {
         transition: &Transition<'_>,
     ) -> Result<Recommendation, StoreError> {
         let next = transition.apply_to(current)?;
+        self.replace_if_unchanged(current, next)
+    }
+
+    async fn note(
+        &self,
+        current: &Recommendation,
+        check: &Check,
+    ) -> Result<Recommendation, StoreError> {
+        let mut next = current.clone();
+        next.last_check = Some(check.clone());
+        self.replace_if_unchanged(current, next)
+    }
+}
+
+impl InMemoryStore {
+    /// Stores `next` in place of `current` if the stored status and version are still
+    /// `current`'s: DynamoDB's condition expression, in memory.
+    fn replace_if_unchanged(
+        &self,
+        current: &Recommendation,
+        next: Recommendation,
+    ) -> Result<Recommendation, StoreError> {
         let mut items = self.items();
         let key = (current.id.clone(), current.timestamp.clone());
         let stored = items.get(&key).ok_or_else(|| StoreError::NotFound {
@@ -88,7 +110,8 @@ impl RecommendationStore for InMemoryStore {
 pub mod contract {
     use chrono::{DateTime, Duration, TimeZone, Utc};
     use fleetopt_model::{
-        AnalysisWindow, Origin, Priority, Recommendation, RecommendationType, Source, Status,
+        AnalysisWindow, Check, Execution, Origin, Priority, Recommendation, RecommendationType,
+        Source, Status,
     };
 
     use crate::store::{
@@ -145,12 +168,7 @@ pub mod contract {
     }
 
     fn claim<'a>(by: &'a str) -> Transition<'a> {
-        Transition {
-            to: Status::InProgress,
-            at: now(),
-            by,
-            reason: Some("contract test"),
-        }
+        Transition::new(Status::InProgress, now(), by).because("contract test")
     }
 
     /// Writing the same recommendation twice leaves exactly one item.
@@ -260,12 +278,7 @@ pub mod contract {
         let done = store
             .transition(
                 &claimed,
-                &Transition {
-                    to: Status::Completed,
-                    at: now(),
-                    by: "engine-a",
-                    reason: None,
-                },
+                &Transition::new(Status::Completed, now(), "engine-a"),
             )
             .await
             .unwrap();
@@ -275,6 +288,41 @@ pub mod contract {
         assert!(matches!(
             store.transition(&done, &claim("engine-a")).await,
             Err(StoreError::InvalidTransition(_))
+        ));
+    }
+
+    /// A claim records what the engine did in the same write; a note keeps the version, is
+    /// cleared by the next status change, and loses to a claim made after it was read.
+    pub async fn execution_and_notes_are_conditional_too(
+        store: &impl RecommendationStore,
+        group: &str,
+    ) {
+        let r = sample(group, 4);
+        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
+        let check = Check {
+            at: "2026-11-23T10:00:00Z".to_owned(),
+            by: "engine-a".to_owned(),
+            reason: "cooldown until 2026-11-23T10:05:00Z".to_owned(),
+        };
+        let noted = store.note(&r, &check).await.unwrap();
+        assert_eq!((noted.version, noted.last_check.as_ref()), (1, Some(&check)));
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(noted.clone()));
+        let execution = Execution {
+            previous_capacity: 4,
+            new_capacity: 6,
+            applied_at: "2026-11-23T10:06:00Z".to_owned(),
+            activity_id: Some("a-1".to_owned()),
+        };
+        let claimed = store
+            .transition(&noted, &claim("engine-a").recording(&execution))
+            .await
+            .unwrap();
+        assert_eq!(claimed.execution.as_ref(), Some(&execution));
+        assert_eq!(claimed.last_check, None);
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(claimed));
+        assert!(matches!(
+            store.note(&noted, &check).await,
+            Err(StoreError::Conflict { .. })
         ));
     }
 
@@ -312,6 +360,11 @@ mod tests {
     #[tokio::test]
     async fn in_memory_store_refuses_stale_transitions() {
         contract::stale_transition_is_refused(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_records_executions_and_notes_conditionally() {
+        contract::execution_and_notes_are_conditional_too(&InMemoryStore::new(), "web").await;
     }
 
     #[tokio::test]

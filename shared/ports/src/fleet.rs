@@ -45,6 +45,9 @@ pub struct GroupInfo {
     pub healthy: u32,
     /// DefaultCooldown, seconds.
     pub default_cooldown_seconds: u32,
+    /// HealthCheckGracePeriod, seconds: how long a new instance may be unhealthy before it
+    /// counts against the group.
+    pub health_check_grace_period_seconds: u32,
     /// The group's target groups that sit behind a load balancer.
     pub target_groups: Vec<TargetGroupRef>,
 }

@@ -3,6 +3,7 @@
 //! them; the `fakes` feature adds in-memory implementations and the contract suite that every
 //! implementation, fake or real, must pass.
 
+mod control;
 mod fleet;
 mod metrics;
 mod store;
@@ -38,6 +39,9 @@ impl ServiceError {
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
+pub use control::{
+    ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity,
+};
 pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
 pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,

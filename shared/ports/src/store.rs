@@ -5,7 +5,8 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    DecodeError, Priority, Recommendation, RecommendationType, Status, TransitionError,
+    Check, DecodeError, Execution, Priority, Recommendation, RecommendationType, Status,
+    TransitionError,
 };
 
 /// What a write of a new recommendation did.
@@ -68,13 +69,46 @@ pub struct Transition<'a> {
     pub by: &'a str,
     /// Why, when given.
     pub reason: Option<&'a str>,
+    /// What the engine did to the group, written in the same conditional update.
+    pub execution: Option<&'a Execution>,
 }
 
-impl Transition<'_> {
+impl<'a> Transition<'a> {
+    /// A move to `to`, at `at`, by `by`, with no reason and no execution record.
+    pub fn new(to: Status, at: DateTime<Utc>, by: &'a str) -> Self {
+        Transition {
+            to,
+            at,
+            by,
+            reason: None,
+            execution: None,
+        }
+    }
+
+    /// The same move, with a reason.
+    pub fn because(self, reason: &'a str) -> Self {
+        Transition {
+            reason: Some(reason),
+            ..self
+        }
+    }
+
+    /// The same move, recording what was done to the group.
+    pub fn recording(self, execution: &'a Execution) -> Self {
+        Transition {
+            execution: Some(execution),
+            ..self
+        }
+    }
+
     /// `current` after this change, if the model allows it: what a store then writes on
     /// condition that the stored status and version are still `current`'s.
     pub fn apply_to(&self, current: &Recommendation) -> Result<Recommendation, TransitionError> {
-        current.transitioned(self.to, self.at, self.by, self.reason)
+        let mut next = current.transitioned(self.to, self.at, self.by, self.reason)?;
+        if let Some(execution) = self.execution {
+            next.execution = Some(execution.clone());
+        }
+        Ok(next)
     }
 }
 
@@ -178,5 +212,14 @@ pub trait RecommendationStore {
         &self,
         current: &Recommendation,
         transition: &Transition<'_>,
+    ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
+
+    /// Records why `current` still waits (its `lastCheck`), on condition that the stored status
+    /// and version are still `current`'s. Not a status change: the version stays, so a note
+    /// never makes a concurrent claim fail, and a claim makes a late note fail as a conflict.
+    fn note(
+        &self,
+        current: &Recommendation,
+        check: &Check,
     ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
 }

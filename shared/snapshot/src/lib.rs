@@ -246,6 +246,7 @@ mod tests {
             in_service: 4,
             healthy: 4,
             default_cooldown_seconds: 300,
+            health_check_grace_period_seconds: 300,
             target_groups: (0..target_groups)
                 .map(|i| TargetGroupRef {
                     target_group: format!("targetgroup/{name}-{i}/abc"),
