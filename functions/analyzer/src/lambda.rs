@@ -88,18 +88,3 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Di
         }
     }
 }
-
-/// JSON log lines, one per event, with the invocation's span (and so its request id).
-pub fn init_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .without_time()
-        .init();
-}

@@ -1,12 +1,12 @@
 //! The analyzer Lambda: tracing, configuration, clients once, then the runtime loop.
 
-use analyzer::lambda::{App, handle, init_tracing};
+use analyzer::lambda::{App, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    fleetopt_logging::init();
     let config = fleetopt_config::Config::from_env().inspect_err(|e| {
         // Lambda shows this line in the function's log; the init error follows it.
         tracing::error!(error = %e, "the analyzer cannot start");

@@ -195,11 +195,9 @@ impl FleetControl for AwsFleetDirectory {
             .await
             .map_err(|e| service_error("autoscaling:DescribeScalingActivities", &e))?;
         Ok(output.activities().first().map(|a| {
-            let status = a
-                .status_code()
-                .map_or(ActivityStatus::InProgress, |c| {
-                    ActivityStatus::from_code(c.as_str())
-                });
+            let status = a.status_code().map_or(ActivityStatus::InProgress, |c| {
+                ActivityStatus::from_code(c.as_str())
+            });
             let description = match (status, a.status_message()) {
                 (ActivityStatus::Failed | ActivityStatus::Cancelled, Some(message)) => message,
                 _ => a.description().unwrap_or_default(),

@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use fleetopt_model::{
-    Check, Priority, Recommendation, RecommendationType, StatusChange, TableSchema,
+    Check, Execution, Priority, Recommendation, RecommendationType, StatusChange, TableSchema,
 };
 use fleetopt_ports::{
     PutOutcome, RecommendationQuery, RecommendationStore, ServiceError, StoreError, Transition,
@@ -255,6 +255,21 @@ impl RecommendationStore for DynamoRecommendationStore {
             .update_expression("SET #check = :check")
             .expression_attribute_names("#check", "lastCheck")
             .expression_attribute_values(":check", attribute(&current.id, check)?)
+            .send()
+            .await;
+        finish_update(current, result)
+    }
+
+    async fn record_execution(
+        &self,
+        current: &Recommendation,
+        execution: &Execution,
+    ) -> Result<Recommendation, StoreError> {
+        let result = self
+            .conditional_update(current)
+            .update_expression("SET #execution = :execution")
+            .expression_attribute_names("#execution", "execution")
+            .expression_attribute_values(":execution", attribute(&current.id, execution)?)
             .send()
             .await;
         finish_update(current, result)

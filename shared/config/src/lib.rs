@@ -586,8 +586,11 @@ impl Config {
             }
         };
 
-        let scaling_cooldown_seconds =
-            r.whole(vars::SCALING_COOLDOWN_SECONDS, 0..=MAX_COOLDOWN_SECONDS, "seconds");
+        let scaling_cooldown_seconds = r.whole(
+            vars::SCALING_COOLDOWN_SECONDS,
+            0..=MAX_COOLDOWN_SECONDS,
+            "seconds",
+        );
 
         match (environment, application, r.errors.is_empty()) {
             (Some(environment), Some(application), true) => Ok(Config {
@@ -818,7 +821,9 @@ mod tests {
     #[test]
     fn the_scaling_cooldown_defaults_to_the_groups_own() {
         assert_eq!(
-            config(&minimal("production")).unwrap().scaling_cooldown_seconds,
+            config(&minimal("production"))
+                .unwrap()
+                .scaling_cooldown_seconds,
             None
         );
         let mut vars = minimal("production");

@@ -4,9 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use fleetopt_model::{Check, Recommendation};
+use fleetopt_model::{Check, Execution, Recommendation};
 
 use crate::store::{PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition};
+use crate::{
+    FleetControl, FleetDirectory, GroupInfo, GroupSelector, ScalingActivity, ServiceError,
+};
 
 /// A recommendations table in memory.
 #[derive(Debug, Default)]
@@ -76,6 +79,16 @@ impl RecommendationStore for InMemoryStore {
         next.last_check = Some(check.clone());
         self.replace_if_unchanged(current, next)
     }
+
+    async fn record_execution(
+        &self,
+        current: &Recommendation,
+        execution: &Execution,
+    ) -> Result<Recommendation, StoreError> {
+        let mut next = current.clone();
+        next.execution = Some(execution.clone());
+        self.replace_if_unchanged(current, next)
+    }
 }
 
 impl InMemoryStore {
@@ -100,6 +113,100 @@ impl InMemoryStore {
         }
         items.insert(key, next.clone());
         Ok(next)
+    }
+}
+
+/// Auto Scaling groups in memory, for the states the emulator cannot show (an activity in
+/// progress, a cooldown, unhealthy instances): groups and last activities are set by the
+/// test, SetDesiredCapacity calls are recorded and change the group's desired capacity.
+#[derive(Debug, Default)]
+pub struct FakeFleet {
+    state: Mutex<FakeFleetState>,
+}
+
+#[derive(Debug, Default)]
+struct FakeFleetState {
+    groups: BTreeMap<String, GroupInfo>,
+    activities: BTreeMap<String, ScalingActivity>,
+    calls: Vec<(String, u32, bool)>,
+}
+
+impl FakeFleet {
+    /// A fleet of these groups, without activities.
+    pub fn new(groups: impl IntoIterator<Item = GroupInfo>) -> Self {
+        let fleet = Self::default();
+        for g in groups {
+            fleet.set_group(g);
+        }
+        fleet
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, FakeFleetState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds or replaces a group.
+    pub fn set_group(&self, group: GroupInfo) {
+        self.state().groups.insert(group.name.clone(), group);
+    }
+
+    /// Sets a group's last scaling activity.
+    pub fn set_activity(&self, group: &str, activity: ScalingActivity) {
+        self.state().activities.insert(group.to_owned(), activity);
+    }
+
+    /// A group as it stands.
+    pub fn group(&self, name: &str) -> Option<GroupInfo> {
+        self.state().groups.get(name).cloned()
+    }
+
+    /// Every SetDesiredCapacity call: (group, desired, honor cooldown).
+    pub fn calls(&self) -> Vec<(String, u32, bool)> {
+        self.state().calls.clone()
+    }
+}
+
+impl FleetDirectory for FakeFleet {
+    async fn groups(&self, selector: &GroupSelector) -> Result<Vec<GroupInfo>, ServiceError> {
+        let state = self.state();
+        Ok(match selector {
+            GroupSelector::Names(names) => names
+                .iter()
+                .filter_map(|n| state.groups.get(n).cloned())
+                .collect(),
+            GroupSelector::Tag { .. } => state.groups.values().cloned().collect(),
+        })
+    }
+}
+
+impl FleetControl for FakeFleet {
+    async fn last_activity(&self, group: &str) -> Result<Option<ScalingActivity>, ServiceError> {
+        Ok(self.state().activities.get(group).cloned())
+    }
+
+    async fn set_desired_capacity(
+        &self,
+        group: &str,
+        desired: u32,
+        honor_cooldown: bool,
+    ) -> Result<(), ServiceError> {
+        let mut state = self.state();
+        state
+            .calls
+            .push((group.to_owned(), desired, honor_cooldown));
+        match state.groups.get_mut(group) {
+            Some(g) => {
+                g.desired = desired;
+                Ok(())
+            }
+            None => Err(ServiceError {
+                operation: "autoscaling:SetDesiredCapacity",
+                code: "ValidationError".to_owned(),
+                message: format!("AutoScalingGroup name not found - {group}"),
+            }),
+        }
     }
 }
 
@@ -305,7 +412,10 @@ pub mod contract {
             reason: "cooldown until 2026-11-23T10:05:00Z".to_owned(),
         };
         let noted = store.note(&r, &check).await.unwrap();
-        assert_eq!((noted.version, noted.last_check.as_ref()), (1, Some(&check)));
+        assert_eq!(
+            (noted.version, noted.last_check.as_ref()),
+            (1, Some(&check))
+        );
         assert_eq!(store.get(&r.id).await.unwrap(), Some(noted.clone()));
         let execution = Execution {
             previous_capacity: 4,
@@ -319,7 +429,16 @@ pub mod contract {
             .unwrap();
         assert_eq!(claimed.execution.as_ref(), Some(&execution));
         assert_eq!(claimed.last_check, None);
-        assert_eq!(store.get(&r.id).await.unwrap(), Some(claimed));
+        let started = Execution {
+            activity_id: Some("a-2".to_owned()),
+            ..execution
+        };
+        let recorded = store.record_execution(&claimed, &started).await.unwrap();
+        assert_eq!(
+            (recorded.version, recorded.execution.as_ref()),
+            (claimed.version, Some(&started))
+        );
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(recorded));
         assert!(matches!(
             store.note(&noted, &check).await,
             Err(StoreError::Conflict { .. })

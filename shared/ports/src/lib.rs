@@ -39,9 +39,7 @@ impl ServiceError {
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
-pub use control::{
-    ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity,
-};
+pub use control::{ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity};
 pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
 pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,

@@ -222,4 +222,12 @@ pub trait RecommendationStore {
         current: &Recommendation,
         check: &Check,
     ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
+
+    /// Replaces `current`'s execution record (to add the scaling activity a change started),
+    /// on the same condition as [`note`](Self::note) and, like it, without a status change.
+    fn record_execution(
+        &self,
+        current: &Recommendation,
+        execution: &Execution,
+    ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
 }

@@ -82,6 +82,18 @@ pub fn parse_named<T: Copy>(
         })
 }
 
+impl std::fmt::Display for RecommendationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Priority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for RecommendationType {
     type Err = String;
 

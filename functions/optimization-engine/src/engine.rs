@@ -1,0 +1,827 @@
+//! One engine run: gather the recommendations the trigger names (stream records, or every open
+//! one for the sweep), rank them, read the groups once, decide each with [`plan::decide`], and
+//! carry the verdicts out with conditional writes; then notify, alert and publish the action
+//! counts in one PutMetricData call. Generic over the ports, so tests run it on fakes and on
+//! the emulator alike.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use fleetopt_config::{Config, FleetSelector};
+use fleetopt_model::{Check, Execution, Recommendation, RecommendationType, Status, rfc3339};
+use fleetopt_ports::{
+    FleetControl, FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher,
+    Notifier, RecommendationQuery, RecommendationStore, SCALING_ACTIVITY_IN_PROGRESS,
+    ScalingActivity, ServiceError, StoreError, Transition,
+};
+use serde::Serialize;
+
+use crate::event::{Change, EventError, Trigger};
+use crate::plan::{self, GroupNow, Policy, Verdict};
+
+/// Who the engine is in status histories.
+pub const ACTOR: &str = "optimization-engine";
+
+/// The capabilities a run needs.
+#[derive(Debug, Clone)]
+pub struct Deps<F, N, M, S> {
+    /// The Auto Scaling groups: read and scaled.
+    pub fleet: F,
+    /// SNS.
+    pub notifier: N,
+    /// CloudWatch, for our metrics.
+    pub metrics: M,
+    /// The recommendations table.
+    pub store: S,
+}
+
+/// What the engine did with one recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    /// Claimed and the desired capacity set.
+    Applied,
+    /// Moved to AWAITING_APPROVAL; a person was notified.
+    AwaitingApproval,
+    /// A check fails for now; it stays as it is and is tried again.
+    Waiting,
+    /// A check can never pass, or the change failed: FAILED.
+    Failed,
+    /// Too old: FAILED as expired.
+    Expired,
+    /// Nothing to do.
+    Ignored,
+    /// Verified: COMPLETED.
+    Completed,
+    /// Undone: ROLLED_BACK.
+    RolledBack,
+    /// Another invocation moved it first; nothing was done twice.
+    AlreadyHandled,
+    /// A call failed; a stream record is retried, the sweep tries again.
+    Error,
+}
+
+/// One decision, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    /// The recommendation, when the record could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation_id: Option<String>,
+    /// Its group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_group_name: Option<String>,
+    /// Its type.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RecommendationType>,
+    /// Its status before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// What was done.
+    pub outcome: Outcome,
+    /// Why.
+    pub reason: String,
+    /// The capacity change made (or, in a dry run, that would be made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_capacity: Option<CapacityChange>,
+    /// The stream record, for stream triggers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
+}
+
+/// A desired capacity change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CapacityChange {
+    /// Before.
+    pub from: u32,
+    /// After.
+    pub to: u32,
+}
+
+/// A stream record to retry (Lambda's partial batch response).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure {
+    /// The record's sequence number.
+    pub item_identifier: String,
+}
+
+/// The engine's response: every decision, the counts, and for a stream the records to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    /// The environment.
+    pub environment: String,
+    /// Whether nothing was changed.
+    pub dry_run: bool,
+    /// `stream` or `sweep`.
+    pub trigger: &'static str,
+    /// One per recommendation or record, in the order they were handled.
+    pub decisions: Vec<Decision>,
+    /// Scale changes made.
+    pub actions_applied: u32,
+    /// Recommendations that failed (expiry aside).
+    pub actions_failed: u32,
+    /// Changes undone.
+    pub actions_rolled_back: u32,
+    /// The stream records Lambda should retry; empty for the sweep.
+    pub batch_item_failures: Vec<BatchItemFailure>,
+    /// AWS calls made, per API.
+    pub aws_calls: BTreeMap<String, u64>,
+}
+
+/// Why an invocation could not do its job.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The event is not one the engine accepts.
+    #[error(transparent)]
+    InvalidEvent(#[from] EventError),
+    /// The groups could not be listed.
+    #[error("discovering the Auto Scaling groups: {0}")]
+    Discovery(ServiceError),
+    /// The open recommendations could not be read.
+    #[error("reading open recommendations: {0}")]
+    Store(StoreError),
+    /// The approval notification could not be sent; nothing was moved to AWAITING_APPROVAL.
+    #[error("notifying approvers: {0}")]
+    Notify(ServiceError),
+    /// The rollback or failure alert could not be sent (the changes themselves are recorded).
+    #[error("alerting about rollbacks and failures: {0}")]
+    Alert(ServiceError),
+    /// Our metrics could not be published.
+    #[error("publishing ActionsApplied/ActionsFailed/ActionsRolledBack: {0}")]
+    Publish(ServiceError),
+}
+
+impl EngineError {
+    /// The fixed error type Lambda reports.
+    pub fn error_type(&self) -> &'static str {
+        let service = match self {
+            EngineError::InvalidEvent(_) => return "InvalidEvent",
+            EngineError::Store(StoreError::Throttled { .. }) => return "Throttled",
+            EngineError::Store(_) => return "AwsServiceError",
+            EngineError::Discovery(e)
+            | EngineError::Notify(e)
+            | EngineError::Alert(e)
+            | EngineError::Publish(e) => e,
+        };
+        if service.is_throttling() {
+            "Throttled"
+        } else {
+            "AwsServiceError"
+        }
+    }
+}
+
+/// The environment's rules, from the configuration.
+pub fn policy(config: &Config) -> Policy {
+    Policy {
+        automation_enabled: config.settings.enable_auto_scaling_optimization,
+        cooldown_override_seconds: config.scaling_cooldown_seconds,
+        pending_lifetime: Duration::minutes(
+            2 * i64::from(config.settings.analysis_interval_minutes),
+        ),
+    }
+}
+
+/// One recommendation to handle, with the stream record it came from.
+struct Item {
+    recommendation: Recommendation,
+    sequence_number: Option<String>,
+}
+
+/// What the run has done so far.
+#[derive(Default)]
+struct Tally {
+    decisions: Vec<Decision>,
+    failed_records: Vec<String>,
+    applied: BTreeMap<String, u32>,
+    failed: BTreeMap<String, u32>,
+    rolled_back: BTreeMap<String, u32>,
+    approvals: Vec<(Recommendation, Option<String>, String)>,
+    alerts: Vec<String>,
+}
+
+impl Tally {
+    fn record(
+        &mut self,
+        item: &Item,
+        outcome: Outcome,
+        reason: String,
+        desired_capacity: Option<CapacityChange>,
+    ) {
+        let r = &item.recommendation;
+        let group = &r.auto_scaling_group_name;
+        match outcome {
+            Outcome::Applied => *self.applied.entry(group.clone()).or_default() += 1,
+            Outcome::Failed => *self.failed.entry(group.clone()).or_default() += 1,
+            Outcome::RolledBack => *self.rolled_back.entry(group.clone()).or_default() += 1,
+            Outcome::Error => self.failed_records.extend(item.sequence_number.clone()),
+            _ => {}
+        }
+        if matches!(outcome, Outcome::Failed | Outcome::RolledBack) {
+            self.alerts.push(format!(
+                "- {outcome:?} {} {} ({}): {reason}",
+                r.kind, group, r.id
+            ));
+        }
+        tracing::info!(id = %r.id, group = %group, kind = %r.kind, ?outcome, %reason, "decision");
+        self.decisions.push(Decision {
+            recommendation_id: Some(r.id.clone()),
+            auto_scaling_group_name: Some(group.clone()),
+            kind: Some(r.kind),
+            status: Some(r.status),
+            outcome,
+            reason,
+            desired_capacity,
+            sequence_number: item.sequence_number.clone(),
+        });
+    }
+}
+
+/// Runs the engine for `trigger` at `now`.
+pub async fn run<F, N, M, S>(
+    config: &Config,
+    deps: &Deps<F, N, M, S>,
+    trigger: &Trigger,
+    now: DateTime<Utc>,
+) -> Result<Response, EngineError>
+where
+    F: FleetDirectory + FleetControl + Sync,
+    N: Notifier + Sync,
+    M: MetricsPublisher + Sync,
+    S: RecommendationStore + Sync,
+{
+    let dry_run = config.dry_run || trigger.dry_run();
+    let mut tally = Tally::default();
+    let (items, in_progress) = match trigger {
+        Trigger::Stream(records) => {
+            let mut items = Vec::new();
+            for record in records {
+                match &record.change {
+                    Ok(Change::Act(r)) => items.push(Item {
+                        recommendation: (**r).clone(),
+                        sequence_number: Some(record.sequence_number.clone()),
+                    }),
+                    Ok(Change::Skip(reason)) => tally.decisions.push(Decision {
+                        recommendation_id: None,
+                        auto_scaling_group_name: None,
+                        kind: None,
+                        status: None,
+                        outcome: Outcome::Ignored,
+                        reason: reason.clone(),
+                        desired_capacity: None,
+                        sequence_number: Some(record.sequence_number.clone()),
+                    }),
+                    Err(problem) => {
+                        tracing::error!(sequence_number = %record.sequence_number, %problem, "unreadable stream record");
+                        tally.failed_records.push(record.sequence_number.clone());
+                        tally.decisions.push(Decision {
+                            recommendation_id: None,
+                            auto_scaling_group_name: None,
+                            kind: None,
+                            status: None,
+                            outcome: Outcome::Error,
+                            reason: problem.clone(),
+                            desired_capacity: None,
+                            sequence_number: Some(record.sequence_number.clone()),
+                        });
+                    }
+                }
+            }
+            let in_progress = if items
+                .iter()
+                .any(|i| plan::is_scale_change(&i.recommendation))
+            {
+                open(&deps.store, &[Status::InProgress], &SCALE_TYPES).await?
+            } else {
+                Vec::new()
+            };
+            (items, in_progress)
+        }
+        Trigger::Sweep { .. } => {
+            let mut items: Vec<Item> =
+                open(&deps.store, &[Status::Pending], &RecommendationType::ALL)
+                    .await?
+                    .into_iter()
+                    .chain(
+                        open(
+                            &deps.store,
+                            &[Status::Approved, Status::InProgress],
+                            &SCALE_TYPES,
+                        )
+                        .await?,
+                    )
+                    .map(|recommendation| Item {
+                        recommendation,
+                        sequence_number: None,
+                    })
+                    .collect();
+            // IN_PROGRESS first: verifying (or rolling back) a change frees its group.
+            items.sort_by(|a, b| {
+                (b.recommendation.status == Status::InProgress)
+                    .cmp(&(a.recommendation.status == Status::InProgress))
+                    .then_with(|| plan::rank(&a.recommendation, &b.recommendation))
+            });
+            let in_progress = items
+                .iter()
+                .filter(|i| i.recommendation.status == Status::InProgress)
+                .map(|i| i.recommendation.clone())
+                .collect();
+            (items, in_progress)
+        }
+    };
+    let mut items = items;
+    if matches!(trigger, Trigger::Stream(_)) {
+        items.sort_by(|a, b| plan::rank(&a.recommendation, &b.recommendation));
+    }
+
+    let groups: HashMap<String, GroupInfo> = if items.is_empty() {
+        HashMap::new()
+    } else {
+        targeted(config, &deps.fleet, &items).await?
+    };
+    let mut busy: HashMap<String, String> = in_progress
+        .iter()
+        .map(|r| (r.auto_scaling_group_name.clone(), r.id.clone()))
+        .collect();
+    let mut activities: HashMap<String, Option<ScalingActivity>> = HashMap::new();
+    let policy = policy(config);
+
+    for item in &items {
+        let r = &item.recommendation;
+        let group = groups.get(&r.auto_scaling_group_name);
+        let needs_activity = group.is_some()
+            && match r.status {
+                Status::Pending => r.kind == RecommendationType::ScaleUp,
+                Status::Approved | Status::InProgress => plan::is_scale_change(r),
+                _ => false,
+            };
+        if needs_activity && !activities.contains_key(&r.auto_scaling_group_name) {
+            match deps.fleet.last_activity(&r.auto_scaling_group_name).await {
+                Ok(a) => {
+                    activities.insert(r.auto_scaling_group_name.clone(), a);
+                }
+                Err(e) => {
+                    tally.record(item, Outcome::Error, e.to_string(), None);
+                    continue;
+                }
+            }
+        }
+        let busy_with = busy
+            .get(&r.auto_scaling_group_name)
+            .filter(|id| **id != r.id)
+            .map(String::as_str);
+        let verdict = plan::decide(
+            r,
+            now,
+            &GroupNow {
+                group,
+                activity: activities
+                    .get(&r.auto_scaling_group_name)
+                    .and_then(Option::as_ref),
+                busy_with,
+            },
+            &policy,
+        );
+        if let Verdict::Apply { .. } = verdict {
+            busy.insert(r.auto_scaling_group_name.clone(), r.id.clone());
+        }
+        carry_out(deps, item, verdict, now, dry_run, &mut tally).await;
+    }
+
+    if !dry_run {
+        notify_approvals(config, deps, now, &mut tally).await?;
+        alert(config, &deps.notifier, &tally).await?;
+        publish(config, &deps.metrics, &tally, now).await?;
+    }
+    let count = |m: &BTreeMap<String, u32>| m.values().sum();
+    Ok(Response {
+        environment: config.environment.as_str().to_owned(),
+        dry_run,
+        trigger: match trigger {
+            Trigger::Stream(_) => "stream",
+            Trigger::Sweep { .. } => "sweep",
+        },
+        actions_applied: count(&tally.applied),
+        actions_failed: count(&tally.failed),
+        actions_rolled_back: count(&tally.rolled_back),
+        batch_item_failures: tally
+            .failed_records
+            .iter()
+            .map(|s| BatchItemFailure {
+                item_identifier: s.clone(),
+            })
+            .collect(),
+        decisions: tally.decisions,
+        aws_calls: BTreeMap::new(),
+    })
+}
+
+/// The types the engine changes a group's size for.
+const SCALE_TYPES: [RecommendationType; 2] =
+    [RecommendationType::ScaleUp, RecommendationType::ScaleDown];
+
+/// Every recommendation of these types in these statuses: one TypeIndex query each.
+async fn open<S: RecommendationStore + Sync>(
+    store: &S,
+    statuses: &[Status],
+    kinds: &[RecommendationType],
+) -> Result<Vec<Recommendation>, EngineError> {
+    let mut found = Vec::new();
+    for &status in statuses {
+        for &kind in kinds {
+            let query = RecommendationQuery {
+                kind: Some(kind),
+                status: Some(status),
+                ..RecommendationQuery::default()
+            };
+            found.extend(store.query(&query).await.map_err(EngineError::Store)?);
+        }
+    }
+    Ok(found)
+}
+
+/// The targeted groups the items name, from one (paginated) read of the fleet.
+async fn targeted<F: FleetDirectory + Sync>(
+    config: &Config,
+    fleet: &F,
+    items: &[Item],
+) -> Result<HashMap<String, GroupInfo>, EngineError> {
+    let selector = match &config.fleet {
+        FleetSelector::Names(names) => {
+            let named: HashSet<&str> = items
+                .iter()
+                .map(|i| i.recommendation.auto_scaling_group_name.as_str())
+                .collect();
+            GroupSelector::Names(
+                names
+                    .iter()
+                    .filter(|n| named.contains(n.as_str()))
+                    .cloned()
+                    .collect(),
+            )
+        }
+        FleetSelector::Tag { key, value } => GroupSelector::Tag {
+            key: key.clone(),
+            value: value.clone(),
+        },
+    };
+    if matches!(&selector, GroupSelector::Names(n) if n.is_empty()) {
+        return Ok(HashMap::new());
+    }
+    Ok(fleet
+        .groups(&selector)
+        .await
+        .map_err(EngineError::Discovery)?
+        .into_iter()
+        .map(|g| (g.name.clone(), g))
+        .collect())
+}
+
+/// A transition's result as an outcome: a conflict means another invocation moved it first.
+fn settled(
+    result: Result<Recommendation, StoreError>,
+    done: Outcome,
+    reason: String,
+) -> (Outcome, String) {
+    match result {
+        Ok(_) => (done, reason),
+        Err(StoreError::Conflict { .. }) => (
+            Outcome::AlreadyHandled,
+            "another invocation changed it first; nothing was done twice".to_owned(),
+        ),
+        Err(e) => (Outcome::Error, e.to_string()),
+    }
+}
+
+async fn carry_out<F, N, M, S>(
+    deps: &Deps<F, N, M, S>,
+    item: &Item,
+    verdict: Verdict,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    tally: &mut Tally,
+) where
+    F: FleetDirectory + FleetControl + Sync,
+    S: RecommendationStore + Sync,
+{
+    let r = &item.recommendation;
+    let store = &deps.store;
+    let transition = |to: Status| Transition::new(to, now, ACTOR);
+    let (outcome, reason, change) = match verdict {
+        Verdict::Apply { from, to } => {
+            let change = Some(CapacityChange { from, to });
+            if dry_run {
+                tally.record(
+                    item,
+                    Outcome::Applied,
+                    format!("dry run: would set desired capacity {from} -> {to}"),
+                    change,
+                );
+                return;
+            }
+            let (outcome, reason) = apply(deps, r, from, to, now).await;
+            (outcome, reason, change)
+        }
+        Verdict::AskApproval(reason) => {
+            if dry_run {
+                (
+                    Outcome::AwaitingApproval,
+                    format!("dry run: {reason}"),
+                    None,
+                )
+            } else {
+                // Notified first, moved after: a failed notification leaves it PENDING, so a
+                // retry notifies again instead of never.
+                tally
+                    .approvals
+                    .push((r.clone(), item.sequence_number.clone(), reason));
+                return;
+            }
+        }
+        Verdict::Wait(reason) => {
+            let unchanged = r.last_check.as_ref().is_some_and(|c| c.reason == reason);
+            if !dry_run && !unchanged {
+                let check = Check {
+                    at: rfc3339(now),
+                    by: ACTOR.to_owned(),
+                    reason: reason.clone(),
+                };
+                if let Err(e) = store.note(r, &check).await {
+                    tracing::warn!(id = %r.id, error = %e, "could not note why it waits");
+                }
+            }
+            (Outcome::Waiting, reason, None)
+        }
+        Verdict::Fail(reason) | Verdict::Expire(reason) if dry_run => {
+            (Outcome::Failed, format!("dry run: {reason}"), None)
+        }
+        Verdict::Fail(reason) => {
+            let (o, why) = settled(
+                store
+                    .transition(r, &transition(Status::Failed).because(&reason))
+                    .await,
+                Outcome::Failed,
+                reason.clone(),
+            );
+            (o, why, None)
+        }
+        Verdict::Expire(reason) => {
+            let (o, why) = settled(
+                store
+                    .transition(r, &transition(Status::Failed).because(&reason))
+                    .await,
+                Outcome::Expired,
+                reason.clone(),
+            );
+            (o, why, None)
+        }
+        Verdict::Ignore(reason) => (Outcome::Ignored, reason, None),
+        Verdict::Complete(reason) if dry_run => {
+            (Outcome::Completed, format!("dry run: {reason}"), None)
+        }
+        Verdict::Complete(reason) => {
+            let (o, why) = settled(
+                store
+                    .transition(r, &transition(Status::Completed).because(&reason))
+                    .await,
+                Outcome::Completed,
+                reason.clone(),
+            );
+            (o, why, None)
+        }
+        Verdict::RollBack { restore, reason } => {
+            let change = r.execution.as_ref().map(|e| CapacityChange {
+                from: e.new_capacity,
+                to: restore,
+            });
+            if dry_run {
+                (
+                    Outcome::RolledBack,
+                    format!("dry run: would restore {restore}: {reason}"),
+                    change,
+                )
+            } else {
+                let (o, why) = roll_back(deps, r, restore, &reason, now).await;
+                (o, why, change)
+            }
+        }
+    };
+    tally.record(item, outcome, reason, change);
+}
+
+/// Claim (-> IN_PROGRESS with the execution record), then SetDesiredCapacity with
+/// HonorCooldown, then record the activity it started.
+async fn apply<F, N, M, S>(
+    deps: &Deps<F, N, M, S>,
+    r: &Recommendation,
+    from: u32,
+    to: u32,
+    now: DateTime<Utc>,
+) -> (Outcome, String)
+where
+    F: FleetDirectory + FleetControl + Sync,
+    S: RecommendationStore + Sync,
+{
+    let group = &r.auto_scaling_group_name;
+    let execution = Execution {
+        previous_capacity: from,
+        new_capacity: to,
+        applied_at: rfc3339(now),
+        activity_id: None,
+    };
+    let reason = format!("desired capacity {from} -> {to}");
+    let claim = Transition::new(Status::InProgress, now, ACTOR)
+        .because(&reason)
+        .recording(&execution);
+    let claimed = match deps.store.transition(r, &claim).await {
+        Ok(claimed) => claimed,
+        Err(e) => return settled(Err(e), Outcome::Applied, reason),
+    };
+    if let Err(e) = deps.fleet.set_desired_capacity(group, to, true).await {
+        let why = if e.code == SCALING_ACTIVITY_IN_PROGRESS {
+            format!("Auto Scaling refused the change for now (activity or cooldown): {e}")
+        } else {
+            format!("SetDesiredCapacity failed: {e}")
+        };
+        let failed = Transition::new(Status::Failed, now, ACTOR).because(&why);
+        if let Err(store_error) = deps.store.transition(&claimed, &failed).await {
+            // Left IN_PROGRESS: the sweep finds the group unchanged and settles it.
+            tracing::error!(id = %r.id, error = %store_error, "could not mark the failed change FAILED");
+        }
+        return (Outcome::Failed, why);
+    }
+    // The activity the change started, for the record (Auto Scaling lists it at once; an
+    // emulator may list none).
+    match deps.fleet.last_activity(group).await {
+        Ok(Some(activity)) if activity.start >= now - Duration::seconds(5) => {
+            let started = Execution {
+                activity_id: Some(activity.id.clone()),
+                ..execution
+            };
+            if let Err(e) = deps.store.record_execution(&claimed, &started).await {
+                tracing::warn!(id = %r.id, error = %e, "could not record the scaling activity");
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(id = %r.id, error = %e, "could not read the scaling activity"),
+    }
+    (Outcome::Applied, reason)
+}
+
+/// Restores the previous capacity (without HonorCooldown: undoing must not wait), then
+/// ROLLED_BACK.
+async fn roll_back<F, N, M, S>(
+    deps: &Deps<F, N, M, S>,
+    r: &Recommendation,
+    restore: u32,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> (Outcome, String)
+where
+    F: FleetDirectory + FleetControl + Sync,
+    S: RecommendationStore + Sync,
+{
+    if let Err(e) = deps
+        .fleet
+        .set_desired_capacity(&r.auto_scaling_group_name, restore, false)
+        .await
+    {
+        return (
+            Outcome::Error,
+            format!("rolling back to {restore} failed, tried again on the next sweep: {e}"),
+        );
+    }
+    let why = format!("restored desired capacity {restore}: {reason}");
+    let result = deps
+        .store
+        .transition(
+            r,
+            &Transition::new(Status::RolledBack, now, ACTOR).because(&why),
+        )
+        .await;
+    settled(result, Outcome::RolledBack, why)
+}
+
+/// One message for every recommendation that now needs a person, then their moves to
+/// AWAITING_APPROVAL.
+async fn notify_approvals<F, N, M, S>(
+    config: &Config,
+    deps: &Deps<F, N, M, S>,
+    now: DateTime<Utc>,
+    tally: &mut Tally,
+) -> Result<(), EngineError>
+where
+    N: Notifier + Sync,
+    S: RecommendationStore + Sync,
+{
+    let approvals = std::mem::take(&mut tally.approvals);
+    if approvals.is_empty() {
+        return Ok(());
+    }
+    if let Some(topic) = &config.topics.recommendation {
+        let subject = format!(
+            "fleet-optimizer {}: {} recommendation(s) await approval",
+            config.environment,
+            approvals.len()
+        );
+        let mut message = String::new();
+        for (r, _, _) in &approvals {
+            message.push_str(&format!(
+                "- [{} {}] {} ({}): {}\n  approve: fleetopt approve {} --environment {}\n  reject:  fleetopt reject {} --reason <why> --environment {}\n",
+                r.priority, r.kind, r.auto_scaling_group_name, r.id, r.description,
+                r.id, config.environment, r.id, config.environment
+            ));
+        }
+        deps.notifier
+            .notify(topic, &subject, &message)
+            .await
+            .map_err(EngineError::Notify)?;
+    }
+    for (r, sequence_number, reason) in approvals {
+        let result = deps
+            .store
+            .transition(
+                &r,
+                &Transition::new(Status::AwaitingApproval, now, ACTOR).because(&reason),
+            )
+            .await;
+        let (outcome, reason) = settled(result, Outcome::AwaitingApproval, reason);
+        tally.record(
+            &Item {
+                recommendation: r,
+                sequence_number,
+            },
+            outcome,
+            reason,
+            None,
+        );
+    }
+    Ok(())
+}
+
+/// One message on the performance-alert topic for every failure and rollback of this run.
+async fn alert<N: Notifier + Sync>(
+    config: &Config,
+    notifier: &N,
+    tally: &Tally,
+) -> Result<(), EngineError> {
+    let (Some(topic), false) = (&config.topics.performance_alert, tally.alerts.is_empty()) else {
+        return Ok(());
+    };
+    let subject = format!(
+        "fleet-optimizer {}: {} scaling change(s) failed or rolled back",
+        config.environment,
+        tally.alerts.len()
+    );
+    notifier
+        .notify(topic, &subject, &tally.alerts.join("\n"))
+        .await
+        .map_err(EngineError::Alert)
+}
+
+/// ActionsApplied, ActionsFailed and ActionsRolledBack for the environment (always, zeros
+/// included, so alarms see data) and for every group with an action, in one PutMetricData.
+async fn publish<M: MetricsPublisher + Sync>(
+    config: &Config,
+    metrics: &M,
+    tally: &Tally,
+    at: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    let environment = config.environment.as_str().to_owned();
+    let series = [
+        ("ActionsApplied", &tally.applied),
+        ("ActionsFailed", &tally.failed),
+        ("ActionsRolledBack", &tally.rolled_back),
+    ];
+    let mut data = Vec::new();
+    for (name, by_group) in series {
+        data.push(MetricDatum {
+            name,
+            dimensions: vec![("Environment", environment.clone())],
+            value: f64::from(by_group.values().sum::<u32>()),
+            unit: "Count",
+            timestamp: at,
+        });
+    }
+    let groups: HashSet<&String> = series.iter().flat_map(|(_, m)| m.keys()).collect();
+    for group in groups {
+        for (name, by_group) in series {
+            data.push(MetricDatum {
+                name,
+                dimensions: vec![
+                    ("Environment", environment.clone()),
+                    ("AutoScalingGroupName", group.clone()),
+                ],
+                value: f64::from(by_group.get(group).copied().unwrap_or(0)),
+                unit: "Count",
+                timestamp: at,
+            });
+        }
+    }
+    metrics
+        .publish(&config.metrics_namespace, &data)
+        .await
+        .map_err(EngineError::Publish)
+}

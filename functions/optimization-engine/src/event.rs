@@ -1,0 +1,221 @@
+//! The events the engine accepts (DESIGN section 2): the recommendations table's DynamoDB
+//! stream, the 15-minute EventBridge schedule, and the manual `{"sweep": true}`. Stream records
+//! are decoded one by one, so that a record that is not a recommendation fails alone (reported
+//! in `batchItemFailures`) and the rest of its batch goes on.
+
+use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
+use aws_lambda_events::event::dynamodb::EventRecord;
+use fleetopt_model::{Recommendation, Status};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// What the accepted events are, for error messages.
+pub const ACCEPTED: &str = "a DynamoDB stream event of the recommendations table, an \
+     EventBridge \"Scheduled Event\", or a manual payload {\"sweep\": true} with an optional \
+     \"dryRun\": true";
+
+/// Why the engine runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// Stream records, in stream order.
+    Stream(Vec<StreamRecord>),
+    /// The sweep: every open recommendation.
+    Sweep {
+        /// Decide and report, change nothing.
+        dry_run: bool,
+    },
+}
+
+impl Trigger {
+    /// Whether the event asked for a dry run.
+    pub fn dry_run(&self) -> bool {
+        matches!(self, Trigger::Sweep { dry_run: true })
+    }
+}
+
+/// One stream record: its sequence number (the `itemIdentifier` of a batch item failure) and
+/// what it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamRecord {
+    /// `dynamodb.SequenceNumber`.
+    pub sequence_number: String,
+    /// What changed, or why the record could not be read.
+    pub change: Result<Change, String>,
+}
+
+/// What a stream record asks of the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A recommendation the engine acts on: a new PENDING one, or one a person just approved.
+    Act(Box<Recommendation>),
+    /// A change that needs nothing (the engine's own status changes, a note, a TTL removal).
+    Skip(String),
+}
+
+/// An event the engine refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// Not one of the accepted kinds.
+    #[error("unrecognized event ({found}): the optimization engine accepts {ACCEPTED}")]
+    Unrecognized {
+        /// What was received, briefly.
+        found: String,
+    },
+    /// One of the accepted kinds, but not well formed.
+    #[error("malformed {kind}: {message}")]
+    Malformed {
+        /// Which kind it looked like.
+        kind: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ManualPayload {
+    sweep: bool,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn malformed(kind: &'static str, e: impl std::fmt::Display) -> EventError {
+    EventError::Malformed {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Object(map) if map.is_empty() => "an empty object".to_owned(),
+        Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).take(5).collect();
+            format!("an object with keys {}", keys.join(", "))
+        }
+        Value::Array(_) => "a JSON array".to_owned(),
+        Value::String(_) => "a JSON string".to_owned(),
+        Value::Number(_) => "a JSON number".to_owned(),
+        Value::Bool(_) => "a JSON boolean".to_owned(),
+        Value::Null => "null".to_owned(),
+    }
+}
+
+/// What a decoded record asks for.
+fn change(record: EventRecord) -> Result<Change, String> {
+    let image =
+        |item: serde_dynamo::Item| Recommendation::from_item(item).map_err(|e| e.to_string());
+    match record.event_name.as_str() {
+        "INSERT" => {
+            let new = image(record.change.new_image)?;
+            Ok(if new.status == Status::Pending {
+                Change::Act(Box::new(new))
+            } else {
+                Change::Skip(format!("inserted as {}, not PENDING", new.status))
+            })
+        }
+        "MODIFY" => {
+            let new = image(record.change.new_image)?;
+            let old_status = record.change.old_image.get("status").and_then(|s| match s {
+                serde_dynamo::AttributeValue::S(s) => s.parse::<Status>().ok(),
+                _ => None,
+            });
+            Ok(match old_status {
+                Some(old) if old == new.status => {
+                    Change::Skip(format!("{} without a status change", new.status))
+                }
+                _ if new.status == Status::Approved => Change::Act(Box::new(new)),
+                _ => Change::Skip(format!("moved to {}: nothing for the engine", new.status)),
+            })
+        }
+        "REMOVE" => Ok(Change::Skip("removed (expired by TTL)".to_owned())),
+        other => Err(format!(
+            "eventName {other:?} is not INSERT, MODIFY or REMOVE"
+        )),
+    }
+}
+
+/// One record, read on its own: a record that does not decode fails alone.
+fn record(value: Value, index: usize) -> Result<StreamRecord, EventError> {
+    let sequence_number = value
+        .pointer("/dynamodb/SequenceNumber")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            malformed(
+                "DynamoDB stream event",
+                format!(
+                    "record {index} has no dynamodb.SequenceNumber, so its failure could not be \
+                     reported alone"
+                ),
+            )
+        })?;
+    let change = serde_json::from_value::<EventRecord>(value)
+        .map_err(|e| format!("not a DynamoDB stream record: {e}"))
+        .and_then(change);
+    Ok(StreamRecord {
+        sequence_number,
+        change,
+    })
+}
+
+/// Decodes an invocation's payload.
+pub fn decode(event: Value) -> Result<Trigger, EventError> {
+    let Value::Object(map) = &event else {
+        return Err(EventError::Unrecognized {
+            found: describe(&event),
+        });
+    };
+    if let Some(records) = map.get("Records") {
+        const KIND: &str = "DynamoDB stream event";
+        let Value::Array(records) = records else {
+            return Err(malformed(KIND, "Records is not an array"));
+        };
+        if let Some(source) = records
+            .iter()
+            .filter_map(|r| r.get("eventSource").and_then(Value::as_str))
+            .find(|s| *s != "aws:dynamodb")
+        {
+            return Err(EventError::Unrecognized {
+                found: format!("records from {source}"),
+            });
+        }
+        // Each record is decoded on its own (as `aws_lambda_events`' `EventRecord`), so that
+        // one bad record does not take its batch down with it.
+        return records
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, r)| record(r, i))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Trigger::Stream);
+    }
+    if map.contains_key("detail-type") {
+        const KIND: &str = "EventBridge event";
+        let envelope: CloudWatchEvent<Value> =
+            serde_json::from_value(event).map_err(|e| malformed(KIND, e))?;
+        return match envelope.detail_type.as_deref() {
+            Some("Scheduled Event") => Ok(Trigger::Sweep { dry_run: false }),
+            other => Err(EventError::Unrecognized {
+                found: format!("an EventBridge event with detail-type {other:?}"),
+            }),
+        };
+    }
+    if map.contains_key("sweep") {
+        const KIND: &str = "manual payload";
+        let payload: ManualPayload =
+            serde_json::from_value(event).map_err(|e| malformed(KIND, e))?;
+        if !payload.sweep {
+            return Err(malformed(
+                KIND,
+                "\"sweep\" must be true: the engine has no other manual action",
+            ));
+        }
+        return Ok(Trigger::Sweep {
+            dry_run: payload.dry_run,
+        });
+    }
+    Err(EventError::Unrecognized {
+        found: describe(&event),
+    })
+}

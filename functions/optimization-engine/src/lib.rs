@@ -1,0 +1,9 @@
+//! The optimization engine Lambda (DESIGN sections 2, 6, 7 and 9): applies the safe
+//! recommendations itself (SCALE_UP, after every check of section 7), holds the rest for a
+//! person's approval, verifies applied changes on its 15-minute sweep and rolls back those
+//! that went wrong.
+
+pub mod engine;
+pub mod event;
+pub mod lambda;
+pub mod plan;

@@ -1,0 +1,724 @@
+//! The engine's decisions, as pure functions of a recommendation, the group as Auto Scaling
+//! reports it now, its last scaling activity and the time (DESIGN section 7). No I/O: the
+//! engine reads the inputs, calls [`decide`], and carries the verdict out.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use fleetopt_model::{Action, Priority, Recommendation, RecommendationType, Status};
+use fleetopt_ports::{ActivityStatus, GroupInfo, ScalingActivity};
+
+/// How long new instances get, past the health-check grace period, to launch and come into
+/// service before a change that has not reached its size is rolled back.
+pub const LAUNCH_ALLOWANCE: Duration = Duration::minutes(10);
+
+/// The rules the environment sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Whether SCALE_UP may be applied without a person (the environment's
+    /// enableAutoScalingOptimization).
+    pub automation_enabled: bool,
+    /// Wait after a scaling activity; `None`: the group's DefaultCooldown.
+    pub cooldown_override_seconds: Option<u32>,
+    /// A PENDING recommendation older than this (after its analysis window ended) expires:
+    /// twice the analysis interval, by when a newer analysis has spoken.
+    pub pending_lifetime: Duration,
+}
+
+/// What the group looks like now, as far as the engine's checks go.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupNow<'a> {
+    /// The group, when it is among the targeted ones.
+    pub group: Option<&'a GroupInfo>,
+    /// Its most recent scaling activity.
+    pub activity: Option<&'a ScalingActivity>,
+    /// Another recommendation already changing this group (its id), if any.
+    pub busy_with: Option<&'a str>,
+}
+
+/// What to do with one recommendation now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed: claim it (-> IN_PROGRESS) and set the desired capacity.
+    Apply {
+        /// Desired capacity now: what a rollback restores.
+        from: u32,
+        /// Desired capacity to set: the recommended one, clamped to the group's bounds.
+        to: u32,
+    },
+    /// Not for automation: -> AWAITING_APPROVAL, with a notification.
+    AskApproval(String),
+    /// A check fails for now: leave the status, note the reason, try again on the next sweep.
+    Wait(String),
+    /// A check that can never pass: -> FAILED with the reason.
+    Fail(String),
+    /// Too old to act on: -> FAILED with the reason.
+    Expire(String),
+    /// Nothing for the engine to do (the status needs no action, or the group is not
+    /// targeted).
+    Ignore(String),
+    /// An applied change reached its size with healthy instances: -> COMPLETED.
+    Complete(String),
+    /// An applied change went wrong: restore `restore` and -> ROLLED_BACK.
+    RollBack {
+        /// The desired capacity before the change.
+        restore: u32,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// HIGH before MEDIUM before LOW, then newest first, then by id: the order the engine works
+/// in, so that the most urgent change gets a group first.
+pub fn rank(a: &Recommendation, b: &Recommendation) -> Ordering {
+    fn urgency(p: Priority) -> u8 {
+        match p {
+            Priority::High => 0,
+            Priority::Medium => 1,
+            Priority::Low => 2,
+        }
+    }
+    urgency(a.priority)
+        .cmp(&urgency(b.priority))
+        .then_with(|| fleetopt_ports::newest_first(a, b))
+}
+
+/// Whether the engine ever changes a group's size for this recommendation once approved or
+/// automated: the scale changes with a SetDesiredCapacity action.
+pub fn is_scale_change(r: &Recommendation) -> bool {
+    matches!(
+        r.kind,
+        RecommendationType::ScaleUp | RecommendationType::ScaleDown
+    ) && r.implementation.action.is_some()
+}
+
+/// The verdict for `r` at `now`.
+pub fn decide(
+    r: &Recommendation,
+    now: DateTime<Utc>,
+    g: &GroupNow<'_>,
+    policy: &Policy,
+) -> Verdict {
+    match r.status {
+        Status::Pending => pending(r, now, g, policy),
+        Status::Approved if is_scale_change(r) => scale_checks(r, now, g, policy),
+        Status::Approved => Verdict::Ignore(format!(
+            "approved {}: for a person to carry out ({} steps)",
+            r.kind,
+            r.implementation.steps.len()
+        )),
+        Status::InProgress => verify(r, now, g),
+        other => Verdict::Ignore(format!("{other} needs nothing from the engine")),
+    }
+}
+
+fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
+    let expires = r.analysis_window.end + policy.pending_lifetime;
+    if now >= expires {
+        return Verdict::Expire(format!(
+            "expired: computed from data up to {}, and nothing may act on it after {}; a newer \
+             analysis decides again",
+            time(r.analysis_window.end),
+            time(expires)
+        ));
+    }
+    if g.group.is_none() {
+        return not_targeted(r);
+    }
+    if r.kind != RecommendationType::ScaleUp {
+        return Verdict::AskApproval(format!("{} always needs a person's approval", r.kind));
+    }
+    if !policy.automation_enabled {
+        return Verdict::AskApproval(
+            "automated scaling is disabled in this environment: SCALE_UP needs approval".to_owned(),
+        );
+    }
+    if !r.implementation.automated {
+        return Verdict::AskApproval(
+            "written as not automated (automation was off when it was made)".to_owned(),
+        );
+    }
+    scale_checks(r, now, g, policy)
+}
+
+fn not_targeted(r: &Recommendation) -> Verdict {
+    Verdict::Ignore(format!(
+        "{} is not among the targeted Auto Scaling groups (deleted, renamed or no longer \
+         tagged): nothing is done",
+        r.auto_scaling_group_name
+    ))
+}
+
+/// The checks of DESIGN section 7 before a scale change.
+fn scale_checks(
+    r: &Recommendation,
+    now: DateTime<Utc>,
+    g: &GroupNow<'_>,
+    policy: &Policy,
+) -> Verdict {
+    let Some(group) = g.group else {
+        return not_targeted(r);
+    };
+    let Some(Action::SetDesiredCapacity { from, to }) = r.implementation.action else {
+        return Verdict::Fail(format!(
+            "{} has no SetDesiredCapacity action to apply",
+            r.kind
+        ));
+    };
+    let target = match to.cmp(&from) {
+        Ordering::Greater => {
+            // Never past maxSize: Auto Scaling refuses it, but the emulator does not, and the
+            // engine must not depend on either.
+            let target = to.min(group.max_size);
+            if group.desired >= target {
+                return Verdict::Fail(format!(
+                    "nothing to apply: desired capacity is already {} (recommended {to}, max \
+                     size {})",
+                    group.desired, group.max_size
+                ));
+            }
+            target
+        }
+        Ordering::Less => {
+            let target = to.max(group.min_size);
+            if group.desired <= target {
+                return Verdict::Fail(format!(
+                    "nothing to apply: desired capacity is already {} (recommended {to}, min \
+                     size {})",
+                    group.desired, group.min_size
+                ));
+            }
+            target
+        }
+        Ordering::Equal => {
+            return Verdict::Fail(format!(
+                "the recommended capacity {to} is the capacity it was computed from"
+            ));
+        }
+    };
+    if let Some(other) = g.busy_with {
+        return Verdict::Wait(format!(
+            "another change to {} is in progress ({other})",
+            group.name
+        ));
+    }
+    if let Some(activity) = g.activity {
+        if !activity.status.is_finished() {
+            return Verdict::Wait(format!(
+                "scaling activity {} is in progress: {}",
+                activity.id, activity.description
+            ));
+        }
+        let cooldown = policy
+            .cooldown_override_seconds
+            .unwrap_or(group.default_cooldown_seconds);
+        let ended = activity.end.unwrap_or(activity.start);
+        let until = ended + Duration::seconds(i64::from(cooldown));
+        if now < until {
+            return Verdict::Wait(format!(
+                "cooldown: the last scaling activity ended at {}, the {cooldown} s cooldown runs \
+                 until {}",
+                time(ended),
+                time(until)
+            ));
+        }
+    }
+    if group.healthy * 2 < group.in_service {
+        return Verdict::Wait(format!(
+            "only {} of {} in-service instances are healthy (at least half must be)",
+            group.healthy, group.in_service
+        ));
+    }
+    Verdict::Apply {
+        from: group.desired,
+        to: target,
+    }
+}
+
+/// The sweep's check of an IN_PROGRESS change.
+fn verify(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict {
+    let Some(execution) = &r.execution else {
+        return Verdict::Fail("IN_PROGRESS without an execution record: nothing to verify".into());
+    };
+    let Some(applied_at) = execution.applied_at() else {
+        return Verdict::Fail(format!(
+            "the execution record's appliedAt {:?} is not a time",
+            execution.applied_at
+        ));
+    };
+    let Some(group) = g.group else {
+        return Verdict::Fail(format!(
+            "{} is no longer among the targeted groups: the change cannot be verified",
+            r.auto_scaling_group_name
+        ));
+    };
+    let new = execution.new_capacity;
+    let restore = execution
+        .previous_capacity
+        .clamp(group.min_size, group.max_size.max(group.min_size));
+    if let Some(activity) = g.activity
+        && activity.start >= applied_at
+        && matches!(
+            activity.status,
+            ActivityStatus::Failed | ActivityStatus::Cancelled
+        )
+    {
+        return Verdict::RollBack {
+            restore,
+            reason: format!(
+                "scaling activity {} {}: {}",
+                activity.id,
+                if activity.status == ActivityStatus::Failed {
+                    "failed"
+                } else {
+                    "was cancelled"
+                },
+                activity.description
+            ),
+        };
+    }
+    if group.desired != new {
+        return Verdict::Fail(format!(
+            "desired capacity is now {}, not the {new} the engine set: someone else changed the \
+             group, so it is left as it is",
+            group.desired
+        ));
+    }
+    if group.in_service == new && group.healthy == new {
+        return Verdict::Complete(format!(
+            "{new} instances in service and healthy (was {})",
+            execution.previous_capacity
+        ));
+    }
+    let grace = Duration::seconds(i64::from(group.health_check_grace_period_seconds));
+    let grace_ends = applied_at + grace;
+    if now >= grace_ends && group.in_service >= new && group.healthy < group.in_service {
+        return Verdict::RollBack {
+            restore,
+            reason: format!(
+                "{} of {} in-service instances are unhealthy after the {} s health-check grace \
+                 period",
+                group.in_service - group.healthy,
+                group.in_service,
+                group.health_check_grace_period_seconds
+            ),
+        };
+    }
+    let deadline = grace_ends + LAUNCH_ALLOWANCE;
+    if now >= deadline {
+        return Verdict::RollBack {
+            restore,
+            reason: format!(
+                "the group did not reach {new} healthy in-service instances by {} ({} in service, \
+                 {} healthy)",
+                time(deadline),
+                group.in_service,
+                group.healthy
+            ),
+        };
+    }
+    Verdict::Wait(format!(
+        "waiting for {new} healthy in-service instances ({} in service, {} healthy); rolled back \
+         if not there by {}",
+        group.in_service,
+        group.healthy,
+        time(deadline)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use fleetopt_model::Execution;
+    use fleetopt_ports::fakes::contract::sample;
+
+    fn now() -> DateTime<Utc> {
+        // sample(_, 9) covers 09:00-10:00 and was written at 10:02.
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap()
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            automation_enabled: true,
+            cooldown_override_seconds: None,
+            pending_lifetime: Duration::hours(2),
+        }
+    }
+
+    fn group() -> GroupInfo {
+        GroupInfo {
+            name: "web".into(),
+            min_size: 2,
+            max_size: 10,
+            desired: 4,
+            in_service: 4,
+            healthy: 4,
+            default_cooldown_seconds: 300,
+            health_check_grace_period_seconds: 300,
+            target_groups: Vec::new(),
+        }
+    }
+
+    /// The sample: SCALE_UP of web from 4 to 5 (CPU 85 % against a 70 % target), HIGH.
+    fn scale_up() -> Recommendation {
+        let r = sample("web", 9);
+        assert_eq!(r.kind, RecommendationType::ScaleUp);
+        assert_eq!(
+            r.implementation.action,
+            Some(Action::SetDesiredCapacity { from: 4, to: 5 })
+        );
+        r
+    }
+
+    fn with_action(mut r: Recommendation, kind: RecommendationType, to: u32) -> Recommendation {
+        r.kind = kind;
+        r.implementation.action = Some(Action::SetDesiredCapacity { from: 4, to });
+        r
+    }
+
+    fn decide_with(
+        r: &Recommendation,
+        g: &GroupInfo,
+        activity: Option<&ScalingActivity>,
+    ) -> Verdict {
+        decide(
+            r,
+            now(),
+            &GroupNow {
+                group: Some(g),
+                activity,
+                busy_with: None,
+            },
+            &policy(),
+        )
+    }
+
+    fn activity(status: ActivityStatus, ended_minutes_ago: i64) -> ScalingActivity {
+        let end = now() - Duration::minutes(ended_minutes_ago);
+        ScalingActivity {
+            id: "act-1".into(),
+            status,
+            start: end - Duration::minutes(2),
+            end: status.is_finished().then_some(end),
+            description: "Launching a new EC2 instance".into(),
+        }
+    }
+
+    #[test]
+    fn a_pending_scale_up_that_passes_every_check_is_applied() {
+        assert_eq!(
+            decide_with(
+                &scale_up(),
+                &group(),
+                Some(&activity(ActivityStatus::Successful, 30))
+            ),
+            Verdict::Apply { from: 4, to: 5 }
+        );
+    }
+
+    #[test]
+    fn scale_up_never_exceeds_max_size() {
+        let r = with_action(scale_up(), RecommendationType::ScaleUp, 14);
+        let g = GroupInfo {
+            max_size: 6,
+            ..group()
+        };
+        assert_eq!(decide_with(&r, &g, None), Verdict::Apply { from: 4, to: 6 });
+        let at_max = GroupInfo {
+            desired: 6,
+            in_service: 6,
+            healthy: 6,
+            ..g
+        };
+        assert!(
+            matches!(decide_with(&r, &at_max, None), Verdict::Fail(m) if m.contains("max size 6"))
+        );
+    }
+
+    #[test]
+    fn nothing_scales_down_without_approval() {
+        let r = with_action(scale_up(), RecommendationType::ScaleDown, 2);
+        assert!(matches!(
+            decide_with(&r, &group(), None),
+            Verdict::AskApproval(_)
+        ));
+        for kind in [
+            RecommendationType::InstanceTypeChange,
+            RecommendationType::PerformanceTuning,
+            RecommendationType::CostOptimization,
+        ] {
+            let mut other = scale_up();
+            other.kind = kind;
+            assert!(
+                matches!(decide_with(&other, &group(), None), Verdict::AskApproval(_)),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_automation_a_scale_up_waits_for_approval_too() {
+        let off = Policy {
+            automation_enabled: false,
+            ..policy()
+        };
+        let g = group();
+        let here = GroupNow {
+            group: Some(&g),
+            activity: None,
+            busy_with: None,
+        };
+        assert!(
+            matches!(decide(&scale_up(), now(), &here, &off), Verdict::AskApproval(m) if m.contains("disabled"))
+        );
+        let mut manual = scale_up();
+        manual.implementation.automated = false;
+        assert!(matches!(
+            decide(&manual, now(), &here, &policy()),
+            Verdict::AskApproval(_)
+        ));
+    }
+
+    #[test]
+    fn an_approved_scale_down_goes_no_further_than_recommended_nor_below_min_size() {
+        let mut r = with_action(scale_up(), RecommendationType::ScaleDown, 3);
+        r.status = Status::Approved;
+        assert_eq!(
+            decide_with(&r, &group(), None),
+            Verdict::Apply { from: 4, to: 3 }
+        );
+        let below_min = with_action(r.clone(), RecommendationType::ScaleDown, 1);
+        assert_eq!(
+            decide_with(&below_min, &group(), None),
+            Verdict::Apply { from: 4, to: 2 }
+        );
+        let already = GroupInfo {
+            desired: 3,
+            in_service: 3,
+            healthy: 3,
+            ..group()
+        };
+        assert!(
+            matches!(decide_with(&r, &already, None), Verdict::Fail(m) if m.contains("already 3"))
+        );
+    }
+
+    #[test]
+    fn an_approved_change_of_another_kind_is_left_to_a_person() {
+        let mut r = scale_up();
+        r.kind = RecommendationType::InstanceTypeChange;
+        r.implementation.action = None;
+        r.status = Status::Approved;
+        assert!(
+            matches!(decide_with(&r, &group(), None), Verdict::Ignore(m) if m.contains("person"))
+        );
+    }
+
+    #[test]
+    fn a_group_mid_activity_or_in_cooldown_waits() {
+        assert!(matches!(
+            decide_with(&scale_up(), &group(), Some(&activity(ActivityStatus::InProgress, 0))),
+            Verdict::Wait(m) if m.contains("act-1 is in progress")
+        ));
+        // Ended 4 minutes ago, 300 s cooldown: until 10:06.
+        assert_eq!(
+            decide_with(
+                &scale_up(),
+                &group(),
+                Some(&activity(ActivityStatus::Successful, 4))
+            ),
+            Verdict::Wait(
+                "cooldown: the last scaling activity ended at 2026-11-23T10:01:00Z, the 300 s \
+                 cooldown runs until 2026-11-23T10:06:00Z"
+                    .into()
+            )
+        );
+        let short = Policy {
+            cooldown_override_seconds: Some(60),
+            ..policy()
+        };
+        let g = group();
+        let done = activity(ActivityStatus::Successful, 4);
+        let here = GroupNow {
+            group: Some(&g),
+            activity: Some(&done),
+            busy_with: None,
+        };
+        assert_eq!(
+            decide(&scale_up(), now(), &here, &short),
+            Verdict::Apply { from: 4, to: 5 }
+        );
+    }
+
+    #[test]
+    fn fewer_than_half_healthy_waits_and_exactly_half_passes() {
+        let sick = GroupInfo {
+            healthy: 1,
+            ..group()
+        };
+        assert!(
+            matches!(decide_with(&scale_up(), &sick, None), Verdict::Wait(m) if m.contains("only 1 of 4"))
+        );
+        let half = GroupInfo {
+            healthy: 2,
+            ..group()
+        };
+        assert_eq!(
+            decide_with(&scale_up(), &half, None),
+            Verdict::Apply { from: 4, to: 5 }
+        );
+    }
+
+    #[test]
+    fn another_change_in_progress_on_the_group_waits() {
+        let g = group();
+        let here = GroupNow {
+            group: Some(&g),
+            activity: None,
+            busy_with: Some("rec-other"),
+        };
+        assert!(
+            matches!(decide(&scale_up(), now(), &here, &policy()), Verdict::Wait(m) if m.contains("rec-other"))
+        );
+    }
+
+    #[test]
+    fn stale_pending_items_expire_and_untargeted_groups_are_left_alone() {
+        let late = now() + Duration::hours(3);
+        let g = group();
+        let here = GroupNow {
+            group: Some(&g),
+            activity: None,
+            busy_with: None,
+        };
+        assert!(
+            matches!(decide(&scale_up(), late, &here, &policy()), Verdict::Expire(m) if m.contains("2026-11-23T12:00:00Z"))
+        );
+        let gone = GroupNow {
+            group: None,
+            activity: None,
+            busy_with: None,
+        };
+        assert!(
+            matches!(decide(&scale_up(), now(), &gone, &policy()), Verdict::Ignore(m) if m.contains("not among the targeted"))
+        );
+    }
+
+    #[test]
+    fn final_statuses_need_nothing() {
+        for status in [
+            Status::Completed,
+            Status::Superseded,
+            Status::Rejected,
+            Status::AwaitingApproval,
+        ] {
+            let mut r = scale_up();
+            r.status = status;
+            assert!(
+                matches!(decide_with(&r, &group(), None), Verdict::Ignore(_)),
+                "{status}"
+            );
+        }
+    }
+
+    fn in_progress(applied_minutes_ago: i64) -> Recommendation {
+        let mut r = scale_up();
+        r.status = Status::InProgress;
+        r.execution = Some(Execution {
+            previous_capacity: 4,
+            new_capacity: 5,
+            applied_at: time(now() - Duration::minutes(applied_minutes_ago)),
+            activity_id: None,
+        });
+        r
+    }
+
+    fn scaled(in_service: u32, healthy: u32) -> GroupInfo {
+        GroupInfo {
+            desired: 5,
+            in_service,
+            healthy,
+            ..group()
+        }
+    }
+
+    #[test]
+    fn a_change_that_reached_its_size_healthy_completes() {
+        assert!(matches!(
+            decide_with(&in_progress(3), &scaled(5, 5), None),
+            Verdict::Complete(_)
+        ));
+    }
+
+    #[test]
+    fn unhealthy_new_instances_after_the_grace_period_are_rolled_back() {
+        // Within the 300 s grace period: wait.
+        assert!(matches!(
+            decide_with(&in_progress(3), &scaled(5, 4), None),
+            Verdict::Wait(_)
+        ));
+        assert_eq!(
+            decide_with(&in_progress(6), &scaled(5, 4), None),
+            Verdict::RollBack {
+                restore: 4,
+                reason: "1 of 5 in-service instances are unhealthy after the 300 s health-check \
+                         grace period"
+                    .into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_activity_or_a_size_never_reached_is_rolled_back() {
+        let failed = ScalingActivity {
+            start: now() - Duration::minutes(1),
+            ..activity(ActivityStatus::Failed, 0)
+        };
+        assert!(matches!(
+            decide_with(&in_progress(2), &scaled(4, 4), Some(&failed)),
+            Verdict::RollBack { restore: 4, reason } if reason.contains("act-1 failed")
+        ));
+        // An older failed activity is not this change's.
+        let older = activity(ActivityStatus::Failed, 30);
+        assert!(matches!(
+            decide_with(&in_progress(2), &scaled(4, 4), Some(&older)),
+            Verdict::Wait(_)
+        ));
+        assert!(matches!(
+            decide_with(&in_progress(16), &scaled(4, 4), None),
+            Verdict::RollBack { reason, .. } if reason.contains("did not reach 5")
+        ));
+    }
+
+    #[test]
+    fn a_group_someone_else_resized_is_not_fought_over() {
+        let resized = GroupInfo {
+            desired: 8,
+            ..scaled(5, 5)
+        };
+        assert!(matches!(
+            decide_with(&in_progress(20), &resized, None),
+            Verdict::Fail(m) if m.contains("someone else")
+        ));
+    }
+
+    #[test]
+    fn ranking_is_high_first_then_newest() {
+        let mut low = sample("a", 9);
+        low.priority = Priority::Low;
+        let high_old = sample("b", 7);
+        let high_new = sample("c", 8);
+        let mut all = [low.clone(), high_old.clone(), high_new.clone()];
+        all.sort_by(rank);
+        let order: Vec<&str> = all
+            .iter()
+            .map(|r| r.auto_scaling_group_name.as_str())
+            .collect();
+        assert_eq!(order, ["c", "b", "a"]);
+    }
+}
