@@ -825,3 +825,386 @@ async fn publish<M: MetricsPublisher + Sync>(
         .await
         .map_err(EngineError::Publish)
 }
+
+/// The engine on in-memory fakes: the states the emulator cannot show (an activity in
+/// progress, a cooldown, unhealthy instances, failing notifications) and the run's own
+/// bookkeeping. The same paths run against the emulator in `tests/emulator.rs`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{ItemChange, decode, stream_event};
+    use chrono::TimeZone;
+    use fleetopt_model::Action;
+    use fleetopt_ports::fakes::contract::sample;
+    use fleetopt_ports::fakes::{FakeFleet, InMemoryStore, Recorder};
+    use fleetopt_ports::{ActivityStatus, PutOutcome};
+
+    type FakeDeps = Deps<FakeFleet, Recorder, Recorder, InMemoryStore>;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap()
+    }
+
+    fn config(extra: &[(&str, &str)]) -> Config {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
+            ("FLEETOPT_APPLICATION".into(), "app".into()),
+            ("FLEETOPT_TARGET_GROUPS".into(), "web,api".into()),
+            (
+                "FLEETOPT_RECOMMENDATION_TOPIC_ARN".into(),
+                "arn:aws:sns:us-east-1:111122223333:recommendations".into(),
+            ),
+            (
+                "FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN".into(),
+                "arn:aws:sns:us-east-1:111122223333:alerts".into(),
+            ),
+        ]);
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Config::from_lookup(&|name| vars.get(name).cloned()).unwrap()
+    }
+
+    fn group(name: &str) -> GroupInfo {
+        GroupInfo {
+            name: name.into(),
+            min_size: 2,
+            max_size: 10,
+            desired: 4,
+            in_service: 4,
+            healthy: 4,
+            default_cooldown_seconds: 300,
+            health_check_grace_period_seconds: 300,
+            target_groups: Vec::new(),
+        }
+    }
+
+    fn deps(notifier: Recorder) -> FakeDeps {
+        Deps {
+            fleet: FakeFleet::new([group("web"), group("api")]),
+            notifier,
+            metrics: Recorder::new(),
+            store: InMemoryStore::new(),
+        }
+    }
+
+    async fn stored(deps: &FakeDeps, rs: &[&Recommendation]) {
+        for r in rs {
+            assert_eq!(deps.store.put_new(r).await, Ok(PutOutcome::Written));
+        }
+    }
+
+    fn inserted(rs: &[&Recommendation]) -> Trigger {
+        let seqs: Vec<String> = (1..=rs.len()).map(|i| i.to_string()).collect();
+        let changes: Vec<ItemChange<'_>> = rs
+            .iter()
+            .zip(&seqs)
+            .map(|(r, s)| ItemChange {
+                event_name: "INSERT",
+                old: None,
+                new: Some(r),
+                sequence_number: s,
+            })
+            .collect();
+        decode(stream_event(&changes).unwrap()).unwrap()
+    }
+
+    fn scale_down(group: &str) -> Recommendation {
+        let mut r = sample(group, 9);
+        r.kind = RecommendationType::ScaleDown;
+        r.id = format!("{}-down", r.id);
+        r.implementation.action = Some(Action::SetDesiredCapacity { from: 4, to: 3 });
+        r
+    }
+
+    #[tokio::test]
+    async fn a_pending_scale_up_is_claimed_applied_and_counted_once() {
+        let deps = deps(Recorder::new());
+        let r = sample("web", 9);
+        stored(&deps, &[&r]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
+            .await
+            .unwrap();
+        assert_eq!(response.actions_applied, 1);
+        assert_eq!(response.decisions[0].outcome, Outcome::Applied);
+        assert_eq!(deps.fleet.calls(), vec![("web".to_owned(), 5, true)]);
+        let item = deps.store.get(&r.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::InProgress);
+        let execution = item.execution.unwrap();
+        assert_eq!(
+            (execution.previous_capacity, execution.new_capacity),
+            (4, 5)
+        );
+        // The same record again (a retried batch): the claim's condition refuses it.
+        let again = run(&config(&[]), &deps, &inserted(&[&r]), now())
+            .await
+            .unwrap();
+        assert_eq!(again.decisions[0].outcome, Outcome::AlreadyHandled);
+        assert_eq!(deps.fleet.calls().len(), 1);
+        let published = deps.metrics.published();
+        assert_eq!(published.len(), 2, "one PutMetricData per invocation");
+        let applied: Vec<f64> = published[0]
+            .iter()
+            .filter(|d| d.name == "ActionsApplied")
+            .map(|d| d.value)
+            .collect();
+        assert_eq!(applied, vec![1.0, 1.0], "environment total and the group's");
+    }
+
+    #[tokio::test]
+    async fn two_concurrent_invocations_with_the_same_record_apply_it_once() {
+        for _ in 0..50 {
+            let deps = deps(Recorder::new());
+            let r = sample("web", 9);
+            stored(&deps, &[&r]).await;
+            let trigger = inserted(&[&r]);
+            let config = config(&[]);
+            let (a, b) = tokio::join!(
+                run(&config, &deps, &trigger, now()),
+                run(&config, &deps, &trigger, now())
+            );
+            let applied = a.unwrap().actions_applied + b.unwrap().actions_applied;
+            assert_eq!(applied, 1);
+            assert_eq!(deps.fleet.calls().len(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_mid_activity_or_in_cooldown_is_not_touched_and_says_why() {
+        for (status, ended_ago, expected) in [
+            (ActivityStatus::InProgress, 0, "is in progress"),
+            (ActivityStatus::Successful, 2, "cooldown"),
+        ] {
+            let deps = deps(Recorder::new());
+            let end = now() - Duration::minutes(ended_ago);
+            deps.fleet.set_activity(
+                "web",
+                ScalingActivity {
+                    id: "act-9".into(),
+                    status,
+                    start: end - Duration::minutes(1),
+                    end: status.is_finished().then_some(end),
+                    description: "Launching a new EC2 instance".into(),
+                },
+            );
+            let r = sample("web", 9);
+            stored(&deps, &[&r]).await;
+            let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
+                .await
+                .unwrap();
+            assert_eq!(response.decisions[0].outcome, Outcome::Waiting);
+            assert!(deps.fleet.calls().is_empty());
+            let item = deps.store.get(&r.id).await.unwrap().unwrap();
+            assert_eq!(item.status, Status::Pending);
+            assert!(item.last_check.unwrap().reason.contains(expected));
+        }
+    }
+
+    #[tokio::test]
+    async fn unhealthy_instances_hold_a_scale_up_back() {
+        let deps = deps(Recorder::new());
+        deps.fleet.set_group(GroupInfo {
+            healthy: 1,
+            ..group("web")
+        });
+        let r = sample("web", 9);
+        stored(&deps, &[&r]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
+            .await
+            .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Waiting);
+        assert!(deps.fleet.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn risky_types_wait_for_approval_with_one_notification() {
+        let deps = deps(Recorder::new());
+        let down = scale_down("api");
+        let mut tuning = sample("web", 8);
+        tuning.kind = RecommendationType::PerformanceTuning;
+        tuning.implementation.action = None;
+        stored(&deps, &[&down, &tuning]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&down, &tuning]), now())
+            .await
+            .unwrap();
+        assert!(
+            deps.fleet.calls().is_empty(),
+            "nothing scales down on its own"
+        );
+        assert_eq!(
+            response
+                .decisions
+                .iter()
+                .filter(|d| d.outcome == Outcome::AwaitingApproval)
+                .count(),
+            2
+        );
+        let notes = deps.notifier.notifications();
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].1.contains("2 recommendation(s) await approval"));
+        assert!(
+            notes[0]
+                .2
+                .contains(&format!("fleetopt approve {}", down.id))
+        );
+        for r in [&down, &tuning] {
+            let item = deps.store.get(&r.id).await.unwrap().unwrap();
+            assert_eq!(item.status, Status::AwaitingApproval);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_notification_leaves_approvals_pending_for_the_retry() {
+        let deps = deps(Recorder::failing("InternalError"));
+        let down = scale_down("api");
+        stored(&deps, &[&down]).await;
+        let err = run(&config(&[]), &deps, &inserted(&[&down]), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EngineError::Notify(_)), "{err}");
+        let item = deps.store.get(&down.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::Pending);
+    }
+
+    #[tokio::test]
+    async fn a_poison_record_fails_alone() {
+        let deps = deps(Recorder::new());
+        let r = sample("web", 9);
+        stored(&deps, &[&r]).await;
+        let mut event = stream_event(&[ItemChange {
+            event_name: "INSERT",
+            old: None,
+            new: Some(&r),
+            sequence_number: "7",
+        }])
+        .unwrap();
+        let mut poison = event["Records"][0].clone();
+        poison["dynamodb"]["SequenceNumber"] = "8".into();
+        poison["dynamodb"]["NewImage"]["type"] = serde_json::json!({"S": "SCALE_SIDEWAYS"});
+        event["Records"].as_array_mut().unwrap().insert(0, poison);
+        let response = run(&config(&[]), &deps, &decode(event).unwrap(), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            response.batch_item_failures,
+            vec![BatchItemFailure {
+                item_identifier: "8".into()
+            }]
+        );
+        assert_eq!(response.actions_applied, 1);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_decides_everything_and_changes_nothing() {
+        let deps = deps(Recorder::new());
+        let up = sample("web", 9);
+        let down = scale_down("api");
+        stored(&deps, &[&up, &down]).await;
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: true },
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(response.dry_run);
+        let outcomes: Vec<Outcome> = response.decisions.iter().map(|d| d.outcome).collect();
+        assert_eq!(outcomes, vec![Outcome::Applied, Outcome::AwaitingApproval]);
+        assert!(deps.fleet.calls().is_empty());
+        assert!(deps.notifier.notifications().is_empty());
+        assert!(deps.metrics.published().is_empty());
+        for r in [&up, &down] {
+            assert_eq!(deps.store.get(&r.id).await.unwrap().as_ref(), Some(r));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sweep_completes_verified_changes_and_rolls_back_bad_ones() {
+        let deps = deps(Recorder::new());
+        let up = sample("web", 9);
+        let other = sample("api", 9);
+        stored(&deps, &[&up, &other]).await;
+        let applied_at = now();
+        run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            applied_at,
+        )
+        .await
+        .unwrap();
+        let mut calls = deps.fleet.calls();
+        calls.sort();
+        assert_eq!(
+            calls,
+            vec![("api".to_owned(), 5, true), ("web".to_owned(), 5, true)]
+        );
+        // web came up healthy; api's new instance is unhealthy past the grace period.
+        deps.fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 5,
+            healthy: 5,
+            ..group("web")
+        });
+        deps.fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 5,
+            healthy: 4,
+            ..group("api")
+        });
+        let later = applied_at + Duration::minutes(6);
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            later,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (response.actions_rolled_back, response.actions_applied),
+            (1, 0)
+        );
+        assert_eq!(deps.fleet.group("api").unwrap().desired, 4);
+        assert_eq!(
+            deps.fleet.calls().last(),
+            Some(&("api".to_owned(), 4, false))
+        );
+        let web = deps.store.get(&up.id).await.unwrap().unwrap();
+        let api = deps.store.get(&other.id).await.unwrap().unwrap();
+        assert_eq!(
+            (web.status, api.status),
+            (Status::Completed, Status::RolledBack)
+        );
+        let alerts = deps.notifier.notifications();
+        assert_eq!(alerts.len(), 1);
+        assert!(
+            alerts[0]
+                .2
+                .contains("unhealthy after the 300 s health-check grace period")
+        );
+    }
+
+    #[tokio::test]
+    async fn stale_pending_items_expire_on_the_sweep() {
+        let deps = deps(Recorder::new());
+        let r = sample("web", 9);
+        stored(&deps, &[&r]).await;
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            now() + Duration::hours(3),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Expired);
+        assert_eq!(response.actions_failed, 0, "expiry is not a failed action");
+        let item = deps.store.get(&r.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::Failed);
+        assert!(deps.fleet.calls().is_empty());
+    }
+}

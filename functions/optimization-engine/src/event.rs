@@ -219,3 +219,191 @@ pub fn decode(event: Value) -> Result<Trigger, EventError> {
         found: describe(&event),
     })
 }
+
+/// One item change, as a stream record reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemChange<'a> {
+    /// `INSERT`, `MODIFY` or `REMOVE`.
+    pub event_name: &'a str,
+    /// The item before (MODIFY, REMOVE).
+    pub old: Option<&'a Recommendation>,
+    /// The item after (INSERT, MODIFY).
+    pub new: Option<&'a Recommendation>,
+    /// The record's sequence number.
+    pub sequence_number: &'a str,
+}
+
+/// The DynamoDB stream event Lambda delivers for these item changes (NEW_AND_OLD_IMAGES):
+/// what the tests and local tooling feed the engine where no event source mapping exists.
+pub fn stream_event(changes: &[ItemChange<'_>]) -> Result<Value, serde_dynamo::Error> {
+    let image = |r: Option<&Recommendation>| -> Result<Value, serde_dynamo::Error> {
+        Ok(match r {
+            Some(r) => serde_json::to_value(r.to_item()?)
+                .map_err(|e| <serde_dynamo::Error as serde::ser::Error>::custom(e.to_string()))?,
+            None => Value::Null,
+        })
+    };
+    let mut records = Vec::new();
+    for c in changes {
+        let key = c.new.or(c.old);
+        let mut dynamodb = serde_json::json!({
+            "ApproximateCreationDateTime": 1_795_510_800,
+            "Keys": key.map(|r| serde_json::json!({
+                "id": {"S": r.id},
+                "timestamp": {"S": r.timestamp},
+            })),
+            "SequenceNumber": c.sequence_number,
+            "SizeBytes": 1024,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        });
+        if c.new.is_some() {
+            dynamodb["NewImage"] = image(c.new)?;
+        }
+        if c.old.is_some() {
+            dynamodb["OldImage"] = image(c.old)?;
+        }
+        records.push(serde_json::json!({
+            "eventID": format!("event-{}", c.sequence_number),
+            "eventName": c.event_name,
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": dynamodb,
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:111122223333:table/app-production-optimization-recommendations/stream/2026-11-01T00:00:00.000",
+        }));
+    }
+    Ok(serde_json::json!({ "Records": records }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fleetopt_ports::fakes::contract::sample;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    fn one(change: ItemChange<'_>) -> Change {
+        match decode(stream_event(&[change]).unwrap()).unwrap() {
+            Trigger::Stream(mut records) => records.remove(0).change.unwrap(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_pending_recommendation_is_acted_on_whole() {
+        let r = sample("web", 9);
+        let change = one(ItemChange {
+            event_name: "INSERT",
+            old: None,
+            new: Some(&r),
+            sequence_number: "1",
+        });
+        assert_eq!(change, Change::Act(Box::new(r)));
+    }
+
+    #[test]
+    fn only_a_move_to_approved_is_acted_on_among_modifications() {
+        let pending = sample("web", 9);
+        let waiting = pending
+            .transitioned(Status::AwaitingApproval, chrono::Utc::now(), "engine", None)
+            .unwrap();
+        let approved = waiting
+            .transitioned(Status::Approved, chrono::Utc::now(), "alice", None)
+            .unwrap();
+        let modify = |old, new| ItemChange {
+            event_name: "MODIFY",
+            old: Some(old),
+            new: Some(new),
+            sequence_number: "2",
+        };
+        assert_eq!(
+            one(modify(&waiting, &approved)),
+            Change::Act(Box::new(approved.clone()))
+        );
+        assert!(
+            matches!(one(modify(&pending, &waiting)), Change::Skip(m) if m.contains("AWAITING_APPROVAL"))
+        );
+        let mut noted = approved.clone();
+        noted.last_check = Some(fleetopt_model::Check {
+            at: "2026-11-23T10:00:00Z".into(),
+            by: "optimization-engine".into(),
+            reason: "cooldown".into(),
+        });
+        assert!(
+            matches!(one(modify(&approved, &noted)), Change::Skip(m) if m.contains("without a status change"))
+        );
+    }
+
+    #[test]
+    fn a_bad_record_fails_alone_and_a_ttl_removal_is_skipped() {
+        let Trigger::Stream(records) = decode(fixture("dynamodb-stream-ttl-remove.json")).unwrap()
+        else {
+            panic!("a stream event")
+        };
+        assert_eq!(records.len(), 2);
+        assert!(matches!(&records[0].change, Ok(Change::Skip(m)) if m.contains("TTL")));
+        assert_eq!(records[1].sequence_number, "111100000000000000000002");
+        let problem = records[1].change.clone().unwrap_err();
+        assert!(
+            problem.contains("rec-ffffffffffffffffffffffff"),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn the_schedule_and_the_manual_payload_sweep() {
+        assert_eq!(
+            decode(fixture("eventbridge-schedule.json")),
+            Ok(Trigger::Sweep { dry_run: false })
+        );
+        assert_eq!(
+            decode(serde_json::json!({"sweep": true, "dryRun": true})),
+            Ok(Trigger::Sweep { dry_run: true })
+        );
+        assert!(matches!(
+            decode(serde_json::json!({"sweep": false})),
+            Err(EventError::Malformed { message, .. }) if message.contains("must be true")
+        ));
+        assert!(matches!(
+            decode(serde_json::json!({"sweep": true, "group": "web"})),
+            Err(EventError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn anything_else_is_refused_naming_what_is_accepted() {
+        for (event, found) in [
+            (fixture("sqs-message.json"), "records from aws:sqs"),
+            (serde_json::json!({}), "an empty object"),
+            (serde_json::json!([1]), "a JSON array"),
+            (
+                {
+                    let mut e = fixture("eventbridge-schedule.json");
+                    e["detail-type"] = "EC2 Instance State-change Notification".into();
+                    e
+                },
+                "detail-type Some(\"EC2 Instance State-change Notification\")",
+            ),
+        ] {
+            let err = decode(event).unwrap_err().to_string();
+            assert!(err.contains(found), "{err}");
+            assert!(err.contains("accepts a DynamoDB stream event"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_record_without_a_sequence_number_fails_the_invocation() {
+        let mut event = fixture("dynamodb-stream-ttl-remove.json");
+        event["Records"][0]["dynamodb"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SequenceNumber");
+        assert!(matches!(
+            decode(event),
+            Err(EventError::Malformed { message, .. }) if message.contains("record 0 has no dynamodb.SequenceNumber")
+        ));
+    }
+}

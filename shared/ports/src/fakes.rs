@@ -8,7 +8,8 @@ use fleetopt_model::{Check, Execution, Recommendation};
 
 use crate::store::{PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition};
 use crate::{
-    FleetControl, FleetDirectory, GroupInfo, GroupSelector, ScalingActivity, ServiceError,
+    FleetControl, FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher,
+    Notifier, ScalingActivity, ServiceError,
 };
 
 /// A recommendations table in memory.
@@ -207,6 +208,84 @@ impl FleetControl for FakeFleet {
                 message: format!("AutoScalingGroup name not found - {group}"),
             }),
         }
+    }
+}
+
+/// A notifier and metrics publisher that keeps what it is given, or fails every call when
+/// built with [`Recorder::failing`].
+#[derive(Debug, Default)]
+pub struct Recorder {
+    fail_with: Option<String>,
+    notifications: Mutex<Vec<(String, String, String)>>,
+    published: Mutex<Vec<Vec<MetricDatum>>>,
+}
+
+impl Recorder {
+    /// A recorder whose calls succeed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A recorder whose every call fails with this AWS error code.
+    pub fn failing(code: &str) -> Self {
+        Recorder {
+            fail_with: Some(code.to_owned()),
+            ..Self::default()
+        }
+    }
+
+    fn outcome(&self, operation: &'static str) -> Result<(), ServiceError> {
+        match &self.fail_with {
+            None => Ok(()),
+            Some(code) => Err(ServiceError {
+                operation,
+                code: code.clone(),
+                message: "injected by the test".to_owned(),
+            }),
+        }
+    }
+
+    /// Every notification: (topic, subject, message).
+    pub fn notifications(&self) -> Vec<(String, String, String)> {
+        self.notifications
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Every publish call's datums.
+    pub fn published(&self) -> Vec<Vec<MetricDatum>> {
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Notifier for Recorder {
+    async fn notify(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), ServiceError> {
+        self.outcome("sns:Publish")?;
+        self.notifications
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((topic_arn.to_owned(), subject.to_owned(), message.to_owned()));
+        Ok(())
+    }
+}
+
+impl MetricsPublisher for Recorder {
+    async fn publish(&self, _namespace: &str, data: &[MetricDatum]) -> Result<(), ServiceError> {
+        self.outcome("cloudwatch:PutMetricData")?;
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(data.to_vec());
+        Ok(())
     }
 }
 
