@@ -1,0 +1,404 @@
+//! The engine against the local emulator, with the real adapters: groups in moto's Auto
+//! Scaling, recommendations in a fresh table, stream records built from the stored items.
+//! moto records no scaling activities and accepts a desired capacity above max size, so the
+//! max-size clamp these tests see is the engine's own; cooldowns and activities in progress
+//! are covered on fakes in `src/engine.rs`.
+
+// A test that cannot set up must fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use fleetopt_aws::emulator::{SeedGroup, create_group, sdk_config};
+use fleetopt_aws::{Clients, create_table};
+use fleetopt_config::Config;
+use fleetopt_model::{Action, Recommendation, RecommendationType, Status, recommendations_table};
+use fleetopt_ports::fakes::contract::sample;
+use fleetopt_ports::{PutOutcome, RecommendationStore, Transition};
+use optimization_engine::engine::{Outcome, Response, run};
+use optimization_engine::event::{ItemChange, Trigger, decode, stream_event};
+use optimization_engine::lambda::App;
+
+/// Ten past the end of the sample's analysis window (09:00-10:00).
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap()
+}
+
+fn unique_prefix() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "e{}{}x{}",
+        std::process::id(),
+        Utc::now().timestamp_subsec_nanos(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+struct Fleet {
+    clients: Clients,
+    config: Config,
+    prefix: String,
+}
+
+impl Fleet {
+    /// A fresh table, and groups `(name, min, desired, max)` targeted by name.
+    async fn new(groups: &[(&str, i32, i32, i32)], extra: &[(&str, &str)]) -> Fleet {
+        let prefix = unique_prefix();
+        let clients = Clients::new(&sdk_config().await);
+        let table = format!("{prefix}-recommendations");
+        create_table(&clients.dynamodb, recommendations_table(), &table)
+            .await
+            .unwrap();
+        let mut names = Vec::new();
+        for (name, min, desired, max) in groups {
+            let name = format!("{prefix}-{name}");
+            create_group(
+                &clients,
+                &SeedGroup {
+                    name: name.clone(),
+                    min_size: *min,
+                    max_size: *max,
+                    desired: *desired,
+                    tags: Vec::new(),
+                    instance_type: "m5.large".into(),
+                    target_group_arns: Vec::new(),
+                },
+            )
+            .await
+            .unwrap();
+            names.push(name);
+        }
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
+            ("FLEETOPT_APPLICATION".into(), "it".into()),
+            ("FLEETOPT_TABLE".into(), table),
+            ("FLEETOPT_TARGET_GROUPS".into(), names.join(",")),
+        ]);
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let config = Config::from_lookup(&|name| vars.get(name).cloned()).unwrap();
+        Fleet {
+            clients,
+            config,
+            prefix,
+        }
+    }
+
+    fn name(&self, group: &str) -> String {
+        format!("{}-{group}", self.prefix)
+    }
+
+    /// A new process's worth of clients and adapters.
+    async fn app(&self) -> App {
+        App::new(self.config.clone(), &sdk_config().await)
+    }
+
+    /// The sample SCALE_UP (4 -> 5 at CPU 85 %), for this fleet's `group`, with `to` as its
+    /// recommended capacity; written to the table.
+    async fn scale(&self, group: &str, kind: RecommendationType, to: u32) -> Recommendation {
+        self.scale_at(group, kind, to, 9).await
+    }
+
+    /// The same, computed from the hour starting at `hour` o'clock.
+    async fn scale_at(
+        &self,
+        group: &str,
+        kind: RecommendationType,
+        to: u32,
+        hour: u32,
+    ) -> Recommendation {
+        let mut r = sample(&self.name(group), hour);
+        r.kind = kind;
+        r.implementation.action = Some(Action::SetDesiredCapacity { from: 4, to });
+        let app = self.app().await;
+        assert_eq!(app.deps.store.put_new(&r).await, Ok(PutOutcome::Written));
+        r
+    }
+
+    async fn desired(&self, group: &str) -> (i32, usize) {
+        let out = self
+            .clients
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(self.name(group))
+            .send()
+            .await
+            .unwrap();
+        let g = &out.auto_scaling_groups()[0];
+        (g.desired_capacity().unwrap(), g.instances().len())
+    }
+
+    async fn stored(&self, id: &str) -> Recommendation {
+        self.app()
+            .await
+            .deps
+            .store
+            .get(id)
+            .await
+            .unwrap()
+            .expect("the item is there")
+    }
+
+    /// One invocation through a fresh App, with its AWS call counts.
+    async fn invoke(&self, trigger: &Trigger, at: DateTime<Utc>) -> (Response, u64) {
+        let app = self.app().await;
+        let response = run(&app.config, &app.deps, trigger, at).await.unwrap();
+        let calls = app.calls.take();
+        let sets = calls
+            .get("autoscaling:SetDesiredCapacity")
+            .copied()
+            .unwrap_or(0);
+        (response, sets)
+    }
+}
+
+fn inserted(r: &Recommendation, sequence_number: &str) -> Trigger {
+    decode(
+        stream_event(&[ItemChange {
+            event_name: "INSERT",
+            old: None,
+            new: Some(r),
+            sequence_number,
+        }])
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_pending_scale_up_moves_desired_capacity_to_the_recommended_value() {
+    let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
+    let r = fleet.scale("web", RecommendationType::ScaleUp, 6).await;
+    let (response, sets) = fleet.invoke(&inserted(&r, "1"), now()).await;
+    assert_eq!(response.actions_applied, 1, "{response:?}");
+    assert_eq!(sets, 1);
+    assert_eq!(fleet.desired("web").await, (6, 6));
+    let item = fleet.stored(&r.id).await;
+    assert_eq!(item.status, Status::InProgress);
+    let execution = item.execution.unwrap();
+    assert_eq!(
+        (execution.previous_capacity, execution.new_capacity),
+        (4, 6)
+    );
+
+    // The sweep finds the group at its new size with healthy instances.
+    let (sweep, _) = fleet
+        .invoke(
+            &Trigger::Sweep { dry_run: false },
+            now() + Duration::minutes(15),
+        )
+        .await;
+    assert_eq!(sweep.decisions[0].outcome, Outcome::Completed, "{sweep:?}");
+    assert_eq!(fleet.stored(&r.id).await.status, Status::Completed);
+}
+
+#[tokio::test]
+async fn scale_up_never_exceeds_max_size_even_where_the_emulator_would_allow_it() {
+    let fleet = Fleet::new(&[("web", 2, 4, 5)], &[]).await;
+    let r = fleet.scale("web", RecommendationType::ScaleUp, 9).await;
+    let (response, _) = fleet.invoke(&inserted(&r, "1"), now()).await;
+    assert_eq!(response.actions_applied, 1);
+    assert_eq!(fleet.desired("web").await, (5, 5));
+    // The emulator itself takes a desired capacity above max size: the clamp above is ours.
+    fleet
+        .clients
+        .autoscaling
+        .set_desired_capacity()
+        .auto_scaling_group_name(fleet.name("web"))
+        .desired_capacity(9)
+        .send()
+        .await
+        .expect("moto accepts desired > max; AWS would refuse it");
+    assert_eq!(fleet.desired("web").await.0, 9);
+}
+
+#[tokio::test]
+async fn two_concurrent_invocations_with_the_same_record_apply_it_exactly_once() {
+    const TRIALS: usize = 10;
+    let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
+    for trial in 0..TRIALS {
+        // Each trial its own item (its own hour's window), the group back at 4.
+        let hour = u32::try_from(trial).unwrap();
+        let r = fleet
+            .scale_at("web", RecommendationType::ScaleUp, 5, hour)
+            .await;
+        let at = r.analysis_window.end + Duration::minutes(5);
+        let trigger = inserted(&r, "1");
+        let ((a, sets_a), (b, sets_b)) =
+            tokio::join!(fleet.invoke(&trigger, at), fleet.invoke(&trigger, at));
+        assert_eq!(sets_a + sets_b, 1, "trial {trial}: {a:?} {b:?}");
+        let outcomes = [a.decisions[0].outcome, b.decisions[0].outcome];
+        assert!(
+            outcomes.contains(&Outcome::Applied) && outcomes.contains(&Outcome::AlreadyHandled),
+            "trial {trial}: {outcomes:?}"
+        );
+        assert_eq!(fleet.desired("web").await.0, 5);
+        let claimed = fleet.stored(&r.id).await;
+        assert_eq!(claimed.status, Status::InProgress);
+        fleet
+            .app()
+            .await
+            .deps
+            .store
+            .transition(&claimed, &Transition::new(Status::Completed, at, "test"))
+            .await
+            .unwrap();
+        fleet
+            .clients
+            .autoscaling
+            .set_desired_capacity()
+            .auto_scaling_group_name(fleet.name("web"))
+            .desired_capacity(4)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_scale_down_leaves_the_group_alone_until_approved_then_goes_no_further() {
+    let fleet = Fleet::new(&[("idle", 2, 4, 10)], &[]).await;
+    let r = fleet.scale("idle", RecommendationType::ScaleDown, 3).await;
+    let (response, sets) = fleet.invoke(&inserted(&r, "1"), now()).await;
+    assert_eq!(sets, 0);
+    assert_eq!(response.decisions[0].outcome, Outcome::AwaitingApproval);
+    assert_eq!(fleet.desired("idle").await.0, 4);
+    let waiting = fleet.stored(&r.id).await;
+    assert_eq!(waiting.status, Status::AwaitingApproval);
+    // A sweep does not touch it either.
+    let (_, sets) = fleet
+        .invoke(&Trigger::Sweep { dry_run: false }, now())
+        .await;
+    assert_eq!(sets, 0);
+
+    // A person approves: the stream delivers the MODIFY, the engine applies it.
+    let app = fleet.app().await;
+    let approved = app
+        .deps
+        .store
+        .transition(&waiting, &Transition::new(Status::Approved, now(), "alice"))
+        .await
+        .unwrap();
+    let modify = decode(
+        stream_event(&[ItemChange {
+            event_name: "MODIFY",
+            old: Some(&waiting),
+            new: Some(&approved),
+            sequence_number: "2",
+        }])
+        .unwrap(),
+    )
+    .unwrap();
+    let (response, sets) = fleet.invoke(&modify, now()).await;
+    assert_eq!((response.actions_applied, sets), (1, 1), "{response:?}");
+    assert_eq!(fleet.desired("idle").await, (3, 3));
+    assert_eq!(fleet.stored(&r.id).await.status, Status::InProgress);
+}
+
+#[tokio::test]
+async fn a_dry_run_changes_nothing() {
+    let fleet = Fleet::new(&[("web", 2, 4, 10), ("idle", 2, 4, 10)], &[]).await;
+    let up = fleet.scale("web", RecommendationType::ScaleUp, 6).await;
+    let down = fleet.scale("idle", RecommendationType::ScaleDown, 3).await;
+    let (response, sets) = fleet.invoke(&Trigger::Sweep { dry_run: true }, now()).await;
+    assert!(response.dry_run);
+    assert_eq!(sets, 0);
+    let outcomes: Vec<Outcome> = response.decisions.iter().map(|d| d.outcome).collect();
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.contains(&Outcome::Applied) && outcomes.contains(&Outcome::AwaitingApproval));
+    assert_eq!(fleet.desired("web").await.0, 4);
+    assert_eq!(fleet.desired("idle").await.0, 4);
+    assert_eq!(fleet.stored(&up.id).await, up);
+    assert_eq!(fleet.stored(&down.id).await, down);
+}
+
+#[tokio::test]
+async fn a_poison_record_fails_alone_while_the_rest_of_its_batch_succeeds() {
+    let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
+    let r = fleet.scale("web", RecommendationType::ScaleUp, 5).await;
+    let mut event = stream_event(&[ItemChange {
+        event_name: "INSERT",
+        old: None,
+        new: Some(&r),
+        sequence_number: "200",
+    }])
+    .unwrap();
+    let mut poison = event["Records"][0].clone();
+    poison["dynamodb"]["SequenceNumber"] = "100".into();
+    poison["dynamodb"]["NewImage"]["version"] = serde_json::json!({"S": "not a number"});
+    event["Records"].as_array_mut().unwrap().insert(0, poison);
+    let (response, sets) = fleet.invoke(&decode(event).unwrap(), now()).await;
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["100"]);
+    assert_eq!((response.actions_applied, sets), (1, 1));
+    assert_eq!(fleet.desired("web").await.0, 5);
+}
+
+#[tokio::test]
+async fn rollback_restores_the_previous_capacity_when_new_instances_are_unhealthy() {
+    let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
+    let before: Vec<String> = instance_ids(&fleet, "web").await;
+    let r = fleet.scale("web", RecommendationType::ScaleUp, 6).await;
+    let (response, _) = fleet.invoke(&inserted(&r, "1"), now()).await;
+    assert_eq!(response.actions_applied, 1);
+    let after = instance_ids(&fleet, "web").await;
+    let new: Vec<&String> = after.iter().filter(|i| !before.contains(i)).collect();
+    assert_eq!(new.len(), 2);
+    for id in new {
+        fleet
+            .clients
+            .autoscaling
+            .set_instance_health()
+            .instance_id(id)
+            .health_status("Unhealthy")
+            .send()
+            .await
+            .unwrap();
+    }
+    // Within the grace period (moto's default 300 s): it waits.
+    let (early, sets) = fleet
+        .invoke(
+            &Trigger::Sweep { dry_run: false },
+            now() + Duration::minutes(2),
+        )
+        .await;
+    assert_eq!((early.decisions[0].outcome, sets), (Outcome::Waiting, 0));
+    let (late, sets) = fleet
+        .invoke(
+            &Trigger::Sweep { dry_run: false },
+            now() + Duration::minutes(6),
+        )
+        .await;
+    assert_eq!(late.actions_rolled_back, 1, "{late:?}");
+    assert_eq!(sets, 1);
+    assert_eq!(fleet.desired("web").await.0, 4);
+    let item = fleet.stored(&r.id).await;
+    assert_eq!(item.status, Status::RolledBack);
+    let reason = item.status_history.last().unwrap().reason.clone().unwrap();
+    assert!(reason.contains("restored desired capacity 4"), "{reason}");
+}
+
+async fn instance_ids(fleet: &Fleet, group: &str) -> Vec<String> {
+    let out = fleet
+        .clients
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(fleet.name(group))
+        .send()
+        .await
+        .unwrap();
+    out.auto_scaling_groups()[0]
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id().map(str::to_owned))
+        .collect()
+}
