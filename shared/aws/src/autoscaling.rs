@@ -240,6 +240,91 @@ impl FleetControl for AwsFleetDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_autoscaling::Client;
+    use aws_sdk_autoscaling::operation::describe_scaling_activities::DescribeScalingActivitiesOutput;
+    use aws_sdk_autoscaling::operation::set_desired_capacity::SetDesiredCapacityError;
+    use aws_sdk_autoscaling::types::error::ScalingActivityInProgressFault;
+    use aws_sdk_autoscaling::types::{Activity, ScalingActivityStatusCode};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    fn directory(autoscaling: Client) -> AwsFleetDirectory {
+        // Never called by these tests.
+        let elbv2 = aws_sdk_elasticloadbalancingv2::Client::from_conf(
+            aws_sdk_elasticloadbalancingv2::Config::builder()
+                .behavior_version(aws_sdk_elasticloadbalancingv2::config::BehaviorVersion::latest())
+                .region(aws_sdk_elasticloadbalancingv2::config::Region::new(
+                    "us-east-1",
+                ))
+                .build(),
+        );
+        AwsFleetDirectory::new(autoscaling, elbv2)
+    }
+
+    #[tokio::test]
+    async fn the_last_activity_is_one_record_and_a_failure_says_why() {
+        let rule = mock!(Client::describe_scaling_activities)
+            .match_requests(|r| {
+                r.max_records() == Some(1) && r.auto_scaling_group_name() == Some("web")
+            })
+            .then_output(|| {
+                DescribeScalingActivitiesOutput::builder()
+                    .activities(
+                        Activity::builder()
+                            .activity_id("a-1")
+                            .auto_scaling_group_name("web")
+                            .cause("user request")
+                            .description("Launching a new EC2 instance")
+                            .status_code(ScalingActivityStatusCode::Failed)
+                            .status_message("We currently do not have sufficient m5.large capacity")
+                            .start_time(aws_smithy_types::DateTime::from_secs(1_795_424_400))
+                            .end_time(aws_smithy_types::DateTime::from_secs(1_795_424_460))
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_autoscaling, RuleMode::MatchAny, [&rule]);
+        let activity = directory(client)
+            .last_activity("web")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(activity.status, ActivityStatus::Failed);
+        assert_eq!(
+            activity.description,
+            "We currently do not have sufficient m5.large capacity"
+        );
+        assert_eq!(activity.end.map(|t| t.timestamp()), Some(1_795_424_460));
+        assert_eq!(
+            ActivityStatus::from_code("WaitingForInstanceWarmup"),
+            ActivityStatus::InProgress
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_during_an_activity_keeps_its_aws_code() {
+        let rule = mock!(Client::set_desired_capacity)
+            .match_requests(|r| r.honor_cooldown() == Some(true) && r.desired_capacity() == Some(6))
+            .then_error(|| {
+                SetDesiredCapacityError::ScalingActivityInProgressFault(
+                    ScalingActivityInProgressFault::builder()
+                        .message("Scaling activity is in progress")
+                        .meta(
+                            aws_smithy_types::error::ErrorMetadata::builder()
+                                .code("ScalingActivityInProgress")
+                                .message("Scaling activity is in progress")
+                                .build(),
+                        )
+                        .build(),
+                )
+            });
+        let client = mock_client!(aws_sdk_autoscaling, RuleMode::MatchAny, [&rule]);
+        let err = directory(client)
+            .set_desired_capacity("web", 6, true)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, fleetopt_ports::SCALING_ACTIVITY_IN_PROGRESS);
+        assert_eq!(err.operation, "autoscaling:SetDesiredCapacity");
+    }
 
     #[test]
     fn dimension_values_are_the_arn_suffixes_cloudwatch_uses() {
