@@ -35,6 +35,11 @@ pub fn fleetopt(args: &[&str]) -> Output {
 
 /// Runs `fleetopt` with `args` against `endpoint`, with emulator credentials only.
 pub fn fleetopt_at(endpoint: &str, args: &[&str]) -> Output {
+    fleetopt_at_with(endpoint, args, &[])
+}
+
+/// [`fleetopt_at`] with these variables set as well (after the emulator's, so they win).
+pub fn fleetopt_at_with(endpoint: &str, args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(binary("fleetopt"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -45,6 +50,8 @@ pub fn fleetopt_at(endpoint: &str, args: &[&str]) -> Output {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("FLEETOPT_TABLE")
+        .env_remove("FLEETOPT_ACTOR")
+        .envs(vars.iter().copied())
         .output()
         .unwrap()
 }

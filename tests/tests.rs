@@ -10,6 +10,7 @@
 mod support;
 
 mod analyzer_lambda;
+mod approval_and_scaling;
 mod emulator_scripts;
 mod metrics;
 mod recommendations;

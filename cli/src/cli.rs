@@ -76,6 +76,91 @@ pub enum Command {
                             --period 24 --output json"
     )]
     Metrics(MetricsArgs),
+    /// Approve a recommendation that awaits approval (AWAITING_APPROVAL -> APPROVED).
+    #[command(after_help = "Examples:\n  \
+                      fleetopt approve rec-5d41402abc4b2a76b9719d91 --note \"after the sale\"\n  \
+                      fleetopt approve rec-5d41402abc4b2a76b9719d91 --actor alice --output json\n\n\
+                      An approved SCALE_UP or SCALE_DOWN is applied by the optimization engine on \
+                      its next run; any other type lists the steps to carry out. The change is \
+                      conditional: if someone else moved the recommendation first, nothing is \
+                      written and the exit status is 1.")]
+    Approve(ApproveArgs),
+    /// Reject a recommendation that awaits approval (AWAITING_APPROVAL -> REJECTED), saying why.
+    #[command(after_help = "Examples:\n  \
+                      fleetopt reject rec-5d41402abc4b2a76b9719d91 --reason \"peak season\"\n  \
+                      fleetopt reject rec-5d41402abc4b2a76b9719d91 --reason \"reserved instances \
+                      cover it\" --output json\n\n\
+                      The change is conditional: if someone else moved the recommendation first, \
+                      nothing is written and the exit status is 1.")]
+    Reject(RejectArgs),
+    /// Show each targeted Auto Scaling group's size, health, last scaling activity and open
+    /// recommendations.
+    #[command(
+        after_help = "Examples:\n  fleetopt scaling\n  fleetopt scaling --group web --group api \
+                            --output json\n  fleetopt scaling --tag team=checkout\n\n\
+                            Open recommendations are those PENDING, AWAITING_APPROVAL, APPROVED or \
+                            IN_PROGRESS; \"waiting\" is why the engine last held one back."
+    )]
+    Scaling(ScalingArgs),
+}
+
+/// Who decides, and where the recommendation is: what `approve` and `reject` share.
+#[derive(Debug, Args)]
+pub struct DecisionOptions {
+    /// Who decides, recorded in the recommendation's statusHistory (default: $FLEETOPT_ACTOR,
+    /// else $USER, else fleetopt).
+    #[arg(long, env = "FLEETOPT_ACTOR", value_name = "NAME", value_parser = non_empty)]
+    pub actor: Option<String>,
+    /// The recommendations table (default <application>-<environment>-optimization-recommendations).
+    #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
+}
+
+/// What to approve.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The recommendation's id (as `fleetopt recommendations` shows it).
+    #[arg(value_name = "ID", value_parser = non_empty)]
+    pub id: String,
+    /// A note kept with the approval in statusHistory.
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    pub note: Option<String>,
+    /// Who and where.
+    #[command(flatten)]
+    pub options: DecisionOptions,
+}
+
+/// What to reject, and why.
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// The recommendation's id (as `fleetopt recommendations` shows it).
+    #[arg(value_name = "ID", value_parser = non_empty)]
+    pub id: String,
+    /// Why it is rejected, kept in statusHistory (required, not empty).
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    pub reason: String,
+    /// Who and where.
+    #[command(flatten)]
+    pub options: DecisionOptions,
+}
+
+/// Which groups `scaling` shows.
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Only this group (repeat for several); default: the groups carrying --tag.
+    #[arg(long = "group", value_name = "NAME", value_parser = non_empty, conflicts_with = "tag")]
+    pub groups: Vec<String>,
+    /// The tag that marks targeted groups, key=value.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        value_parser = tag,
+        default_value = "fleet-optimizer:enabled=true"
+    )]
+    pub tag: (String, String),
+    /// The recommendations table (default <application>-<environment>-optimization-recommendations).
+    #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
 }
 
 /// Which group, over how long.
@@ -159,6 +244,27 @@ pub struct ScoreArgs {
 fn parse_environment(s: &str) -> Result<Environment, String> {
     s.parse()
         .map_err(|e: fleetopt_config::UnknownEnvironment| e.to_string())
+}
+
+fn non_empty(s: &str) -> Result<String, String> {
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(trimmed.to_owned())
+    }
+}
+
+/// `key=value`, as FLEETOPT_TARGET_TAG: a non-empty key; the value may be empty.
+fn tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "{s:?} is not key=value, for example fleet-optimizer:enabled=true"
+        )),
+    }
 }
 
 fn finite(s: &str) -> Result<f64, String> {
@@ -245,5 +351,64 @@ mod tests {
         assert!(instance_count("-1").is_err());
         assert!(instance_count("1.5").is_err());
         assert!(max_size("0").is_err());
+    }
+
+    fn usage_error(args: &[&str]) -> clap::error::ErrorKind {
+        let err = Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        err.kind()
+    }
+
+    #[test]
+    fn reject_needs_a_reason_that_is_not_empty() {
+        use clap::error::ErrorKind;
+        assert_eq!(
+            usage_error(&["fleetopt", "reject", "rec-1"]),
+            ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            usage_error(&["fleetopt", "reject", "rec-1", "--reason", " "]),
+            ErrorKind::ValueValidation
+        );
+        assert_eq!(
+            usage_error(&["fleetopt", "approve", "rec-1", "--actor", ""]),
+            ErrorKind::ValueValidation
+        );
+        let cli =
+            Cli::try_parse_from(["fleetopt", "reject", "rec-1", "--reason", " peak "]).unwrap();
+        let Command::Reject(args) = cli.command else {
+            panic!("{:?}", cli.command);
+        };
+        assert_eq!((args.id.as_str(), args.reason.as_str()), ("rec-1", "peak"));
+    }
+
+    #[test]
+    fn scaling_takes_groups_or_a_tag_not_both() {
+        let cli = Cli::try_parse_from(["fleetopt", "scaling"]).unwrap();
+        let Command::Scaling(args) = cli.command else {
+            panic!("{:?}", cli.command);
+        };
+        assert!(args.groups.is_empty());
+        assert_eq!(
+            args.tag,
+            ("fleet-optimizer:enabled".to_owned(), "true".to_owned())
+        );
+        assert_eq!(
+            usage_error(&["fleetopt", "scaling", "--group", "web", "--tag", "team=web"]),
+            clap::error::ErrorKind::ArgumentConflict
+        );
+        assert_eq!(
+            usage_error(&["fleetopt", "scaling", "--tag", "team"]),
+            clap::error::ErrorKind::ValueValidation
+        );
+    }
+
+    #[test]
+    fn a_tag_is_a_key_and_a_value() {
+        assert_eq!(tag("team=web"), Ok(("team".to_owned(), "web".to_owned())));
+        assert_eq!(tag("team="), Ok(("team".to_owned(), String::new())));
+        assert_eq!(tag("a=b=c"), Ok(("a".to_owned(), "b=c".to_owned())));
+        assert!(tag("=web").is_err());
+        assert!(tag("team").is_err());
     }
 }

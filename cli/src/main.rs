@@ -4,9 +4,11 @@
 //! input. `--output json` is stable for scripts.
 
 mod analyze;
+mod approval;
 mod cli;
 mod metrics;
 mod recommendations;
+mod scaling;
 mod score;
 
 use std::process::ExitCode;
@@ -32,6 +34,9 @@ fn main() -> ExitCode {
         cli::Command::Recommendations(args) => aws(|| recommendations::run(&cli.global, args)),
         cli::Command::Analyze(args) => aws(|| analyze::run(&cli.global, args)),
         cli::Command::Metrics(args) => aws(|| metrics::run(&cli.global, args)),
+        cli::Command::Approve(args) => aws(|| approval::approve(&cli.global, args)),
+        cli::Command::Reject(args) => aws(|| approval::reject(&cli.global, args)),
+        cli::Command::Scaling(args) => aws(|| scaling::run(&cli.global, args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

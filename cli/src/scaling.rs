@@ -1,0 +1,473 @@
+//! `fleetopt scaling`: each targeted Auto Scaling group as it stands (size, health, last scaling
+//! activity) beside its open recommendations, and why the engine holds one back.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use fleetopt_aws::{AwsFleetDirectory, Clients, DynamoRecommendationStore, load_config};
+use fleetopt_config::default_table_name;
+use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, rfc3339};
+use fleetopt_ports::{
+    ActivityStatus, FleetControl, FleetDirectory, GroupInfo, GroupSelector, RecommendationQuery,
+    RecommendationStore, ScalingActivity, newest_first,
+};
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::cli::{Global, Output, ScalingArgs};
+
+/// The statuses of a recommendation that is still to be acted on or being acted on.
+const OPEN: [Status; 4] = [
+    Status::Pending,
+    Status::AwaitingApproval,
+    Status::Approved,
+    Status::InProgress,
+];
+
+/// DescribeScalingActivities calls in flight at once.
+const ACTIVITY_READS_IN_FLIGHT: usize = 8;
+
+/// The JSON document `scaling --output json` prints (stable keys).
+#[derive(Debug, Serialize)]
+struct ScalingReport {
+    groups: Vec<GroupReport>,
+}
+
+/// One group.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupReport {
+    auto_scaling_group_name: String,
+    min_size: u32,
+    desired_capacity: u32,
+    max_size: u32,
+    in_service: u32,
+    healthy: u32,
+    last_activity: Option<ActivityReport>,
+    open_recommendations: Vec<OpenRecommendation>,
+}
+
+/// A group's last scaling activity.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityReport {
+    id: String,
+    /// The Auto Scaling status code it was reduced to: InProgress, Successful, Failed, Cancelled.
+    status: &'static str,
+    start_time: String,
+    end_time: Option<String>,
+    description: String,
+}
+
+/// An open recommendation for a group.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenRecommendation {
+    id: String,
+    #[serde(rename = "type")]
+    kind: RecommendationType,
+    status: Status,
+    priority: Priority,
+    /// Why the engine last held it back (its `lastCheck.reason`).
+    waiting_reason: Option<String>,
+}
+
+/// Runs `fleetopt scaling`.
+pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
+    let table = args
+        .table
+        .clone()
+        .unwrap_or_else(|| default_table_name(&global.application, global.environment));
+    let config = load_config(global.region.clone()).await;
+    let clients = Clients::new(&config);
+    let fleet = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone());
+    let selector = if args.groups.is_empty() {
+        GroupSelector::Tag {
+            key: args.tag.0.clone(),
+            value: args.tag.1.clone(),
+        }
+    } else {
+        GroupSelector::Names(args.groups.clone())
+    };
+    let groups = fleet
+        .groups(&selector)
+        .await
+        .context("reading the Auto Scaling groups")?;
+    if let Some(message) = missing(&args.groups, &groups) {
+        bail!(message);
+    }
+    let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
+    let (activities, open) = tokio::join!(
+        last_activities(&fleet, &groups),
+        open_recommendations(&store)
+    );
+    let activities = activities?;
+    let open = open.with_context(|| format!("reading open recommendations from table {table}"))?;
+    let report = report(groups, activities, open);
+    match global.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Output::Table => print!("{}", render(&report, &selector, &table)),
+    }
+    Ok(())
+}
+
+/// The named groups the directory did not find, as an error message.
+fn missing(asked: &[String], found: &[GroupInfo]) -> Option<String> {
+    let missing: Vec<&str> = asked
+        .iter()
+        .filter(|name| !found.iter().any(|g| &g.name == *name))
+        .map(String::as_str)
+        .collect();
+    match missing.as_slice() {
+        [] => None,
+        [one] => Some(format!("Auto Scaling group {one} not found")),
+        many => Some(format!("Auto Scaling groups {} not found", many.join(", "))),
+    }
+}
+
+/// Each group's last scaling activity, in the order of `groups`, a few reads at a time.
+async fn last_activities(
+    fleet: &AwsFleetDirectory,
+    groups: &[GroupInfo],
+) -> Result<Vec<Option<ScalingActivity>>> {
+    let mut activities = vec![None; groups.len()];
+    let mut waiting = groups.iter().enumerate();
+    let mut reads = JoinSet::new();
+    loop {
+        while reads.len() < ACTIVITY_READS_IN_FLIGHT {
+            let Some((i, g)) = waiting.next() else {
+                break;
+            };
+            let (fleet, name) = (fleet.clone(), g.name.clone());
+            reads.spawn(async move {
+                let activity = fleet.last_activity(&name).await;
+                (i, name, activity)
+            });
+        }
+        let Some(read) = reads.join_next().await else {
+            break;
+        };
+        let (i, name, activity) = read.context("reading a last scaling activity")?;
+        activities[i] =
+            activity.with_context(|| format!("reading the last scaling activity of {name}"))?;
+    }
+    Ok(activities)
+}
+
+/// Every open recommendation, by group, newest first: one GSI query per open status (each
+/// reads `TypeIndex` once per type), never a scan.
+async fn open_recommendations(
+    store: &DynamoRecommendationStore,
+) -> Result<BTreeMap<String, Vec<Recommendation>>, fleetopt_ports::StoreError> {
+    let [a, b, c, d] = OPEN.map(|status| RecommendationQuery {
+        status: Some(status),
+        ..RecommendationQuery::default()
+    });
+    let found = tokio::try_join!(
+        store.query(&a),
+        store.query(&b),
+        store.query(&c),
+        store.query(&d)
+    )?;
+    let mut by_group: BTreeMap<String, Vec<Recommendation>> = BTreeMap::new();
+    for r in [found.0, found.1, found.2, found.3].into_iter().flatten() {
+        by_group
+            .entry(r.auto_scaling_group_name.clone())
+            .or_default()
+            .push(r);
+    }
+    for list in by_group.values_mut() {
+        list.sort_by(newest_first);
+    }
+    Ok(by_group)
+}
+
+fn activity_status(status: ActivityStatus) -> &'static str {
+    match status {
+        ActivityStatus::InProgress => "InProgress",
+        ActivityStatus::Successful => "Successful",
+        ActivityStatus::Failed => "Failed",
+        ActivityStatus::Cancelled => "Cancelled",
+    }
+}
+
+/// The report, one entry per group in the directory's order (by name).
+fn report(
+    groups: Vec<GroupInfo>,
+    activities: Vec<Option<ScalingActivity>>,
+    mut open: BTreeMap<String, Vec<Recommendation>>,
+) -> ScalingReport {
+    let groups = groups
+        .into_iter()
+        .zip(activities)
+        .map(|(g, activity)| GroupReport {
+            open_recommendations: open
+                .remove(&g.name)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| OpenRecommendation {
+                    waiting_reason: r.last_check.map(|c| c.reason),
+                    id: r.id,
+                    kind: r.kind,
+                    status: r.status,
+                    priority: r.priority,
+                })
+                .collect(),
+            last_activity: activity.map(|a| ActivityReport {
+                id: a.id,
+                status: activity_status(a.status),
+                start_time: rfc3339(a.start),
+                end_time: a.end.map(rfc3339),
+                description: a.description,
+            }),
+            auto_scaling_group_name: g.name,
+            min_size: g.min_size,
+            desired_capacity: g.desired,
+            max_size: g.max_size,
+            in_service: g.in_service,
+            healthy: g.healthy,
+        })
+        .collect();
+    ScalingReport { groups }
+}
+
+fn describe(selector: &GroupSelector) -> String {
+    match selector {
+        GroupSelector::Names(_) => String::new(),
+        GroupSelector::Tag { key, value } => format!(" tagged {key}={value}"),
+    }
+}
+
+fn activity_cell(activity: Option<&ActivityReport>) -> String {
+    let Some(a) = activity else {
+        return "none".to_owned();
+    };
+    let when = match &a.end_time {
+        Some(end) => format!("ended {end}"),
+        None => format!("since {}", a.start_time),
+    };
+    if a.description.is_empty() {
+        format!("{} {when}", a.status)
+    } else {
+        format!("{} {when}\n{}", a.status, a.description)
+    }
+}
+
+fn open_cell(open: &[OpenRecommendation]) -> String {
+    if open.is_empty() {
+        return "none".to_owned();
+    }
+    let mut cell = format!("{} open", open.len());
+    for r in open {
+        cell.push_str(&format!("\n{} {}", r.kind, r.status));
+    }
+    if let Some(reason) = open.iter().find_map(|r| r.waiting_reason.as_deref()) {
+        cell.push_str(&format!("\nwaiting: {reason}"));
+    }
+    cell
+}
+
+fn render(report: &ScalingReport, selector: &GroupSelector, table_name: &str) -> String {
+    if report.groups.is_empty() {
+        return format!("No Auto Scaling groups{}.\n", describe(selector));
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header([
+            "Group",
+            "Min",
+            "Desired",
+            "Max",
+            "In service",
+            "Healthy",
+            "Last scaling activity",
+            "Open recommendations",
+        ]);
+    if table.width().is_none() {
+        // Not a terminal: wrap at a width that reads well in logs and pagers.
+        table.set_width(140);
+    }
+    for g in &report.groups {
+        let number = |n: u32| Cell::new(n).set_alignment(CellAlignment::Right);
+        table.add_row([
+            Cell::new(&g.auto_scaling_group_name),
+            number(g.min_size),
+            number(g.desired_capacity),
+            number(g.max_size),
+            number(g.in_service),
+            number(g.healthy),
+            Cell::new(activity_cell(g.last_activity.as_ref())),
+            Cell::new(open_cell(&g.open_recommendations)),
+        ]);
+    }
+    format!(
+        "{} Auto Scaling group(s){}; open recommendations from {table_name}\n{table}\n",
+        report.groups.len(),
+        describe(selector)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use fleetopt_model::Check;
+    use fleetopt_ports::Transition;
+    use fleetopt_ports::fakes::contract::sample;
+    use serde_json::json;
+
+    fn group(name: &str) -> GroupInfo {
+        GroupInfo {
+            name: name.to_owned(),
+            min_size: 2,
+            max_size: 10,
+            desired: 4,
+            in_service: 4,
+            healthy: 3,
+            default_cooldown_seconds: 300,
+            health_check_grace_period_seconds: 300,
+            target_groups: vec![],
+        }
+    }
+
+    fn waiting(group: &str, hour: u32) -> Recommendation {
+        let mut r = sample(group, hour);
+        r.last_check = Some(Check {
+            at: "2026-11-23T10:00:00Z".into(),
+            by: "optimization-engine".into(),
+            reason: "cooldown until 2026-11-23T10:05:00Z".into(),
+        });
+        r
+    }
+
+    fn activity() -> ScalingActivity {
+        ScalingActivity {
+            id: "a-1".into(),
+            status: ActivityStatus::Successful,
+            start: Utc.with_ymd_and_hms(2026, 11, 23, 9, 58, 0).unwrap(),
+            end: Some(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()),
+            description: "Launching a new EC2 instance: i-0abc".into(),
+        }
+    }
+
+    #[test]
+    fn json_has_the_documented_keys_and_each_groups_own_recommendations() {
+        let approved = Transition::new(Status::AwaitingApproval, Utc::now(), "analyzer")
+            .apply_to(&sample("api", 8))
+            .unwrap();
+        let open = BTreeMap::from([
+            ("web".to_owned(), vec![waiting("web", 7)]),
+            ("api".to_owned(), vec![approved.clone()]),
+            ("gone".to_owned(), vec![sample("gone", 7)]),
+        ]);
+        let report = report(
+            vec![group("api"), group("web")],
+            vec![None, Some(activity())],
+            open,
+        );
+        let v = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            v["groups"][0],
+            json!({
+                "autoScalingGroupName": "api", "minSize": 2, "desiredCapacity": 4, "maxSize": 10,
+                "inService": 4, "healthy": 3, "lastActivity": null,
+                "openRecommendations": [{
+                    "id": approved.id, "type": "SCALE_UP", "status": "AWAITING_APPROVAL",
+                    "priority": approved.priority.as_str(), "waitingReason": null,
+                }],
+            })
+        );
+        assert_eq!(
+            v["groups"][1]["lastActivity"],
+            json!({
+                "id": "a-1", "status": "Successful", "startTime": "2026-11-23T09:58:00Z",
+                "endTime": "2026-11-23T10:00:00Z",
+                "description": "Launching a new EC2 instance: i-0abc",
+            })
+        );
+        assert_eq!(
+            v["groups"][1]["openRecommendations"][0]["waitingReason"],
+            "cooldown until 2026-11-23T10:05:00Z"
+        );
+        assert_eq!(v["groups"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_table_shows_size_activity_and_why_a_recommendation_waits() {
+        let open = BTreeMap::from([("web".to_owned(), vec![waiting("web", 8), sample("web", 7)])]);
+        let report = report(
+            vec![group("api"), group("web")],
+            vec![None, Some(activity())],
+            open,
+        );
+        let selector = GroupSelector::Tag {
+            key: "fleet-optimizer:enabled".into(),
+            value: "true".into(),
+        };
+        let text = render(&report, &selector, "t");
+        assert!(
+            text.starts_with(
+                "2 Auto Scaling group(s) tagged fleet-optimizer:enabled=true; open \
+                 recommendations from t\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("Successful ended 2026-11-23T10:00:00Z"),
+            "{text}"
+        );
+        assert!(text.contains("2 open"), "{text}");
+        assert_eq!(text.matches("SCALE_UP PENDING").count(), 2, "{text}");
+        // The cell wraps at the table's width; the reason's start is on the "waiting" line.
+        assert!(text.contains("waiting: cooldown until"), "{text}");
+        assert!(text.contains("none"), "{text}");
+    }
+
+    #[test]
+    fn an_activity_in_progress_shows_when_it_started() {
+        let a = ActivityReport {
+            id: "a-2".into(),
+            status: "InProgress",
+            start_time: "2026-11-23T10:01:00Z".into(),
+            end_time: None,
+            description: String::new(),
+        };
+        assert_eq!(
+            activity_cell(Some(&a)),
+            "InProgress since 2026-11-23T10:01:00Z"
+        );
+        assert_eq!(activity_cell(None), "none");
+    }
+
+    #[test]
+    fn no_group_found_by_tag_says_which_tag() {
+        let selector = GroupSelector::Tag {
+            key: "team".into(),
+            value: "checkout".into(),
+        };
+        let empty = ScalingReport { groups: vec![] };
+        assert_eq!(
+            render(&empty, &selector, "t"),
+            "No Auto Scaling groups tagged team=checkout.\n"
+        );
+    }
+
+    #[test]
+    fn named_groups_that_do_not_exist_are_named() {
+        let asked = ["web".to_owned(), "nope".to_owned(), "gone".to_owned()];
+        assert_eq!(missing(&asked[..1], &[group("web")]), None);
+        assert_eq!(
+            missing(&asked[..2], &[group("web")]).unwrap(),
+            "Auto Scaling group nope not found"
+        );
+        assert_eq!(
+            missing(&asked, &[group("web")]).unwrap(),
+            "Auto Scaling groups nope, gone not found"
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! `fleetopt approve`, `fleetopt reject` and `fleetopt scaling` against the emulator: a
+//! decision is one conditional status change recorded with who made it and why, refused with
+//! exit 1 unless the recommendation awaits approval; `scaling` shows a group's size beside its
+//! open recommendations.
+
+use chrono::Utc;
+use fleetopt_aws::emulator::{SeedGroup, create_group};
+use fleetopt_aws::{Clients, DynamoRecommendationStore, create_table};
+use fleetopt_model::{Check, Recommendation, Status, recommendations_table};
+use fleetopt_ports::fakes::contract::sample;
+use fleetopt_ports::{RecommendationStore, Transition};
+use serde_json::Value;
+
+use crate::support::{
+    emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, stderr, stdout, unique_name,
+};
+
+/// A fresh recommendations table.
+async fn table() -> (String, DynamoRecommendationStore) {
+    let config = emulator_config().await;
+    let name = unique_name("e2e-approval");
+    create_table(
+        &aws_sdk_dynamodb::Client::new(&config),
+        recommendations_table(),
+        &name,
+    )
+    .await
+    .unwrap();
+    let store = DynamoRecommendationStore::from_config(&config, &name);
+    (name, store)
+}
+
+/// Writes the sample for `group` at `hour` (PENDING) and moves it along `path`.
+async fn seeded(
+    store: &DynamoRecommendationStore,
+    group: &str,
+    hour: u32,
+    path: &[Status],
+) -> Recommendation {
+    let mut r = sample(group, hour);
+    store.put_new(&r).await.unwrap();
+    for &to in path {
+        r = store
+            .transition(&r, &Transition::new(to, Utc::now(), "e2e"))
+            .await
+            .unwrap();
+    }
+    r
+}
+
+async fn awaiting_approval(store: &DynamoRecommendationStore, hour: u32) -> Recommendation {
+    seeded(store, "web", hour, &[Status::AwaitingApproval]).await
+}
+
+fn json(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "{}", stderr(output));
+    serde_json::from_str(&stdout(output)).unwrap()
+}
+
+#[tokio::test]
+async fn approve_moves_awaiting_approval_to_approved_recording_the_actor() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let output = fleetopt_at(
+        &emulator_endpoint(),
+        &[
+            "approve",
+            &r.id,
+            "--table",
+            &table,
+            "--actor",
+            "alice",
+            "--note",
+            "after the sale",
+            "--output",
+            "json",
+        ],
+    );
+    let v = json(&output);
+    assert_eq!(v["id"], r.id.as_str());
+    assert_eq!(v["status"], "APPROVED");
+    assert_eq!(v["version"], r.version + 1);
+    assert_eq!(v["type"], "SCALE_UP");
+    assert_eq!(v["autoScalingGroupName"], "web");
+    let last = v["statusHistory"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["from"], "AWAITING_APPROVAL");
+    assert_eq!(last["to"], "APPROVED");
+    assert_eq!(last["by"], "alice");
+    assert_eq!(last["reason"], "after the sale");
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(serde_json::to_value(&stored).unwrap(), v);
+}
+
+#[tokio::test]
+async fn approve_in_a_table_says_what_was_approved_and_that_the_engine_applies_it() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let output = fleetopt_at_with(
+        &emulator_endpoint(),
+        &["approve", &r.id, "--table", &table],
+        &[("FLEETOPT_ACTOR", "bob")],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("APPROVED {}: SCALE_UP for group web", r.id)),
+        "{text}"
+    );
+    assert!(text.contains("by bob."), "{text}");
+    assert!(
+        text.contains(
+            "the optimization engine applies it on its next run (stream or 15-minute sweep)"
+        ),
+        "{text}"
+    );
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.status_history.last().unwrap().by, "bob");
+}
+
+#[tokio::test]
+async fn approving_twice_fails_the_second_time_saying_it_is_already_approved() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let endpoint = emulator_endpoint();
+    let args = ["approve", &r.id, "--table", &table];
+    let first = fleetopt_at(&endpoint, &args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let second = fleetopt_at(&endpoint, &args);
+    assert_eq!(second.status.code(), Some(1), "{}", stdout(&second));
+    let err = stderr(&second);
+    assert!(
+        err.contains(&format!("recommendation {} is already APPROVED", r.id)),
+        "{err}"
+    );
+    assert!(err.contains("AWAITING_APPROVAL"), "{err}");
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.version,
+        r.version + 1,
+        "the second run wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn approve_of_a_pending_recommendation_is_refused() {
+    let (table, store) = table().await;
+    let r = seeded(&store, "web", 7, &[]).await;
+    let output = fleetopt_at(&emulator_endpoint(), &["approve", &r.id, "--table", &table]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "recommendation {} is PENDING, not AWAITING_APPROVAL",
+            r.id
+        )),
+        "{err}"
+    );
+    assert_eq!(store.get(&r.id).await.unwrap().unwrap(), r);
+}
+
+#[tokio::test]
+async fn reject_records_the_reason_and_the_actor() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let output = fleetopt_at(
+        &emulator_endpoint(),
+        &[
+            "reject",
+            &r.id,
+            "--table",
+            &table,
+            "--reason",
+            "peak season: keep the capacity",
+            "--actor",
+            "carol",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("REJECTED {}: SCALE_UP for group web", r.id)),
+        "{text}"
+    );
+    assert!(text.contains("Nothing will be done for it."), "{text}");
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, Status::Rejected);
+    let last = stored.status_history.last().unwrap();
+    assert_eq!(
+        (last.from, last.to, last.by.as_str(), last.reason.as_deref()),
+        (
+            Some(Status::AwaitingApproval),
+            Status::Rejected,
+            "carol",
+            Some("peak season: keep the capacity")
+        )
+    );
+}
+
+#[test]
+fn reject_without_a_reason_is_a_usage_error() {
+    let endpoint = emulator_endpoint();
+    for args in [
+        &["reject", "rec-0"][..],
+        &["reject", "rec-0", "--reason", ""][..],
+    ] {
+        let output = fleetopt_at(&endpoint, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains("--reason"), "{}", stderr(&output));
+    }
+}
+
+#[tokio::test]
+async fn approve_or_reject_of_an_unknown_id_fails_naming_it() {
+    let (table, _store) = table().await;
+    let endpoint = emulator_endpoint();
+    for args in [
+        &["approve", "rec-000000000000000000000000", "--table", &table][..],
+        &[
+            "reject",
+            "rec-000000000000000000000000",
+            "--reason",
+            "no",
+            "--table",
+            &table,
+        ][..],
+    ] {
+        let output = fleetopt_at(&endpoint, args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.contains(&format!(
+                "recommendation rec-000000000000000000000000 not found in table {table}"
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn scaling_json_shows_a_groups_size_and_its_open_recommendations() {
+    let (table, store) = table().await;
+    let clients = Clients::new(&emulator_config().await);
+    let group = unique_name("e2e-scaling");
+    let tag = unique_name("e2e-scaling-run");
+    create_group(
+        &clients,
+        &SeedGroup {
+            name: group.clone(),
+            min_size: 1,
+            max_size: 6,
+            desired: 3,
+            tags: vec![("fleetopt-e2e".into(), tag.clone())],
+            instance_type: "t3.small".into(),
+            target_group_arns: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let awaiting = seeded(&store, &group, 7, &[Status::AwaitingApproval]).await;
+    let pending = seeded(&store, &group, 8, &[]).await;
+    let check = Check {
+        at: "2026-11-23T10:00:00Z".into(),
+        by: "optimization-engine".into(),
+        reason: "cooldown until 2026-11-23T10:05:00Z".into(),
+    };
+    store.note(&pending, &check).await.unwrap();
+    seeded(
+        &store,
+        &group,
+        6,
+        &[Status::AwaitingApproval, Status::Rejected],
+    )
+    .await;
+    seeded(&store, "some-other-group", 7, &[]).await;
+
+    let endpoint = emulator_endpoint();
+    let tagged = format!("fleetopt-e2e={tag}");
+    for selection in [["--group", group.as_str()], ["--tag", tagged.as_str()]] {
+        let mut args = vec!["scaling", "--table", &table, "--output", "json"];
+        args.extend(selection);
+        let v = json(&fleetopt_at(&endpoint, &args));
+        let groups = v["groups"].as_array().unwrap();
+        assert_eq!(groups.len(), 1, "{v}");
+        let g = &groups[0];
+        assert_eq!(g["autoScalingGroupName"], group.as_str());
+        assert_eq!(
+            (
+                &g["minSize"],
+                &g["desiredCapacity"],
+                &g["maxSize"],
+                &g["inService"],
+                &g["healthy"]
+            ),
+            (&1.into(), &3.into(), &6.into(), &3.into(), &3.into()),
+            "{g}"
+        );
+        assert!(g.get("lastActivity").is_some(), "{g}");
+        assert_eq!(
+            g["openRecommendations"],
+            serde_json::json!([
+                {
+                    "id": pending.id, "type": "SCALE_UP", "status": "PENDING",
+                    "priority": pending.priority.as_str(),
+                    "waitingReason": "cooldown until 2026-11-23T10:05:00Z",
+                },
+                {
+                    "id": awaiting.id, "type": "SCALE_UP", "status": "AWAITING_APPROVAL",
+                    "priority": awaiting.priority.as_str(), "waitingReason": null,
+                },
+            ])
+        );
+    }
+
+    let text = stdout(&fleetopt_at(
+        &endpoint,
+        &["scaling", "--table", &table, "--group", &group],
+    ));
+    assert!(text.starts_with("1 Auto Scaling group(s);"), "{text}");
+    assert!(text.contains("2 open"), "{text}");
+    assert!(
+        text.contains("SCALE_UP PENDING") && text.contains("SCALE_UP AWAITING_APPROVAL"),
+        "{text}"
+    );
+    assert!(text.contains("waiting: cooldown until"), "{text}");
+}
+
+#[tokio::test]
+async fn scaling_of_a_group_that_does_not_exist_fails_naming_it() {
+    let (table, _store) = table().await;
+    let output = fleetopt_at(
+        &emulator_endpoint(),
+        &["scaling", "--table", &table, "--group", "nope"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("Auto Scaling group nope not found"), "{err}");
+}
