@@ -1,7 +1,9 @@
 //! The built `optimization-engine` binary through the Lambda runtime API (`cargo lambda
 //! watch`), fed what the analyzer binary wrote: the whole automated path, process by process.
 
-use fleetopt_aws::{Clients, DynamoRecommendationStore, FunctionInvoker, InvokeError, create_table};
+use fleetopt_aws::{
+    Clients, DynamoRecommendationStore, FunctionInvoker, InvokeError, create_table,
+};
 use fleetopt_model::{RecommendationType, Status, recommendations_table};
 use fleetopt_ports::{RecommendationQuery, RecommendationStore};
 use optimization_engine::event::{ItemChange, stream_event};
@@ -9,7 +11,11 @@ use serde_json::{Value, json};
 
 use crate::support::{LocalLambda, emulator_config, overloaded_group, unique_name};
 
-async fn invoke(invoker: &FunctionInvoker, function: &str, payload: &Value) -> Result<Value, InvokeError> {
+async fn invoke(
+    invoker: &FunctionInvoker,
+    function: &str,
+    payload: &Value,
+) -> Result<Value, InvokeError> {
     tokio::time::timeout(
         std::time::Duration::from_secs(120),
         invoker.invoke(function, payload),
@@ -71,7 +77,8 @@ async fn the_analyzers_scale_up_is_applied_by_the_engine_binary_and_a_poison_rec
     .unwrap();
     let mut poison = event["Records"][0].clone();
     poison["dynamodb"]["SequenceNumber"] = "1000".into();
-    poison["dynamodb"]["NewImage"] = json!({"id": {"S": "rec-x"}, "note": {"S": "not a recommendation"}});
+    poison["dynamodb"]["NewImage"] =
+        json!({"id": {"S": "rec-x"}, "note": {"S": "not a recommendation"}});
     event["Records"].as_array_mut().unwrap().insert(0, poison);
 
     let engine_invoker = invoker_at(&config, &engine.endpoint);
@@ -96,12 +103,21 @@ async fn the_analyzers_scale_up_is_applied_by_the_engine_binary_and_a_poison_rec
         .send()
         .await
         .unwrap();
-    assert_eq!(described.auto_scaling_groups()[0].desired_capacity(), Some(5));
+    assert_eq!(
+        described.auto_scaling_groups()[0].desired_capacity(),
+        Some(5)
+    );
     let item = store.get(&written.id).await.unwrap().unwrap();
     assert_eq!(item.status, Status::InProgress);
 
     // An event it does not know is a function error naming what it accepts.
-    match invoke(&engine_invoker, "optimization-engine", &json!({"detail": {}})).await {
+    match invoke(
+        &engine_invoker,
+        "optimization-engine",
+        &json!({"detail": {}}),
+    )
+    .await
+    {
         Err(InvokeError::Function {
             error_type,
             message,

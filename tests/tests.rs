@@ -12,6 +12,7 @@ mod support;
 mod analyzer_lambda;
 mod approval_and_scaling;
 mod emulator_scripts;
+mod engine_lambda;
 mod metrics;
 mod recommendations;
 mod score;

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::Utc;
 use fleetopt_aws::{DynamoRecommendationStore, load_config};
 use fleetopt_config::default_table_name;
-use fleetopt_model::{Action, Recommendation, RecommendationType, Status};
+use fleetopt_model::{Recommendation, Status};
 use fleetopt_ports::{RecommendationStore, StoreError, Transition};
 
 use crate::cli::{ApproveArgs, DecisionOptions, Global, Output, RejectArgs};
@@ -164,17 +164,6 @@ fn conflict(current: &Recommendation, decision: Decision, now: Option<Status>) -
     )
 }
 
-/// The desired-capacity change the engine makes, for a scale change it applies once approved.
-fn engine_action(r: &Recommendation) -> Option<(u32, u32)> {
-    match (r.kind, r.implementation.action) {
-        (
-            RecommendationType::ScaleUp | RecommendationType::ScaleDown,
-            Some(Action::SetDesiredCapacity { from, to }),
-        ) => Some((from, to)),
-        _ => None,
-    }
-}
-
 /// What the table output says: what was decided, and what happens next.
 fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&str>) -> String {
     let mut text = format!(
@@ -187,7 +176,7 @@ fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&s
     }
     match decision {
         Decision::Reject => text.push_str("Nothing will be done for it.\n"),
-        Decision::Approve => match engine_action(r) {
+        Decision::Approve => match r.scale_change() {
             Some((from, to)) => text.push_str(&format!(
                 "Next: the optimization engine applies it on its next run (stream or \
                  15-minute sweep): desired capacity {from} -> {to}.\n"
@@ -212,6 +201,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use fleetopt_model::{Action, RecommendationType};
     use fleetopt_ports::fakes::contract::sample;
 
     fn awaiting() -> Recommendation {

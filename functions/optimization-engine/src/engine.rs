@@ -291,7 +291,7 @@ where
             }
             let in_progress = if items
                 .iter()
-                .any(|i| plan::is_scale_change(&i.recommendation))
+                .any(|i| i.recommendation.scale_change().is_some())
             {
                 open(&deps.store, &[Status::InProgress], &SCALE_TYPES).await?
             } else {
@@ -354,7 +354,7 @@ where
         let needs_activity = group.is_some()
             && match r.status {
                 Status::Pending => r.kind == RecommendationType::ScaleUp,
-                Status::Approved | Status::InProgress => plan::is_scale_change(r),
+                Status::Approved | Status::InProgress => r.scale_change().is_some(),
                 _ => false,
             };
         if needs_activity && !activities.contains_key(&r.auto_scaling_group_name) {

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use fleetopt_model::{Action, Priority, Recommendation, RecommendationType, Status};
+use fleetopt_model::{Priority, Recommendation, RecommendationType, Status};
 use fleetopt_ports::{ActivityStatus, GroupInfo, ScalingActivity};
 
 /// How long new instances get, past the health-check grace period, to launch and come into
@@ -87,15 +87,6 @@ pub fn rank(a: &Recommendation, b: &Recommendation) -> Ordering {
         .then_with(|| fleetopt_ports::newest_first(a, b))
 }
 
-/// Whether the engine ever changes a group's size for this recommendation once approved or
-/// automated: the scale changes with a SetDesiredCapacity action.
-pub fn is_scale_change(r: &Recommendation) -> bool {
-    matches!(
-        r.kind,
-        RecommendationType::ScaleUp | RecommendationType::ScaleDown
-    ) && r.implementation.action.is_some()
-}
-
 /// The verdict for `r` at `now`.
 pub fn decide(
     r: &Recommendation,
@@ -105,7 +96,7 @@ pub fn decide(
 ) -> Verdict {
     match r.status {
         Status::Pending => pending(r, now, g, policy),
-        Status::Approved if is_scale_change(r) => scale_checks(r, now, g, policy),
+        Status::Approved if r.scale_change().is_some() => scale_checks(r, now, g, policy),
         Status::Approved => Verdict::Ignore(format!(
             "approved {}: for a person to carry out ({} steps)",
             r.kind,
@@ -163,7 +154,7 @@ fn scale_checks(
     let Some(group) = g.group else {
         return not_targeted(r);
     };
-    let Some(Action::SetDesiredCapacity { from, to }) = r.implementation.action else {
+    let Some((from, to)) = r.scale_change() else {
         return Verdict::Fail(format!(
             "{} has no SetDesiredCapacity action to apply",
             r.kind
@@ -334,7 +325,7 @@ fn verify(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use fleetopt_model::Execution;
+    use fleetopt_model::{Action, Execution};
     use fleetopt_ports::fakes::contract::sample;
 
     fn now() -> DateTime<Utc> {

@@ -330,6 +330,18 @@ impl Recommendation {
         Ok(next)
     }
 
+    /// The desired-capacity change (from, to) the engine makes for it: a SCALE_UP or
+    /// SCALE_DOWN with a SetDesiredCapacity action; `None` for anything a person carries out.
+    pub fn scale_change(&self) -> Option<(u32, u32)> {
+        match (self.kind, self.implementation.action) {
+            (
+                RecommendationType::ScaleUp | RecommendationType::ScaleDown,
+                Some(Action::SetDesiredCapacity { from, to }),
+            ) => Some((from, to)),
+            _ => None,
+        }
+    }
+
     /// The recommendation's creation time, when it parses.
     pub fn created(&self) -> Option<DateTime<Utc>> {
         parse_time(&self.created_at)
