@@ -257,14 +257,8 @@ fn non_empty(s: &str) -> Result<String, String> {
 
 /// `key=value`, as FLEETOPT_TARGET_TAG: a non-empty key; the value may be empty.
 fn tag(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((key, value)) if !key.trim().is_empty() => {
-            Ok((key.trim().to_owned(), value.trim().to_owned()))
-        }
-        _ => Err(format!(
-            "{s:?} is not key=value, for example fleet-optimizer:enabled=true"
-        )),
-    }
+    fleetopt_config::parse_tag(s)
+        .ok_or_else(|| format!("{s:?} is not key=value, for example fleet-optimizer:enabled=true"))
 }
 
 fn finite(s: &str) -> Result<f64, String> {

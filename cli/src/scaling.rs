@@ -9,7 +9,7 @@ use fleetopt_aws::{AwsFleetDirectory, Clients, DynamoRecommendationStore, load_c
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, rfc3339};
 use fleetopt_ports::{
-    ActivityStatus, FleetControl, FleetDirectory, GroupInfo, GroupSelector, RecommendationQuery,
+    FleetControl, FleetDirectory, GroupInfo, GroupSelector, RecommendationQuery,
     RecommendationStore, ScalingActivity, newest_first,
 };
 use serde::Serialize;
@@ -183,15 +183,6 @@ async fn open_recommendations(
     Ok(by_group)
 }
 
-fn activity_status(status: ActivityStatus) -> &'static str {
-    match status {
-        ActivityStatus::InProgress => "InProgress",
-        ActivityStatus::Successful => "Successful",
-        ActivityStatus::Failed => "Failed",
-        ActivityStatus::Cancelled => "Cancelled",
-    }
-}
-
 /// The report, one entry per group in the directory's order (by name).
 fn report(
     groups: Vec<GroupInfo>,
@@ -216,7 +207,7 @@ fn report(
                 .collect(),
             last_activity: activity.map(|a| ActivityReport {
                 id: a.id,
-                status: activity_status(a.status),
+                status: a.status.as_str(),
                 start_time: rfc3339(a.start),
                 end_time: a.end.map(rfc3339),
                 description: a.description,
@@ -317,6 +308,7 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
     use fleetopt_model::Check;
+    use fleetopt_ports::ActivityStatus;
     use fleetopt_ports::Transition;
     use fleetopt_ports::fakes::contract::sample;
     use serde_json::json;

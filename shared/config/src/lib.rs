@@ -297,6 +297,17 @@ pub const MAX_ANALYSIS_INTERVAL_MINUTES: u32 = 24 * 60;
 /// The longest scaling cooldown accepted: a day, like the analysis interval.
 pub const MAX_COOLDOWN_SECONDS: u32 = 24 * 60 * 60;
 
+/// A tag selector `key=value` (`FLEETOPT_TARGET_TAG`, `fleetopt scaling --tag`): a non-empty
+/// key, a value that may be empty, both trimmed.
+pub fn parse_tag(text: &str) -> Option<(String, String)> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Some((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => None,
+    }
+}
+
 /// The recommendations table's default name: `<application>-<environment>-optimization-recommendations`.
 pub fn default_table_name(application: &str, environment: Environment) -> String {
     format!("{application}-{environment}-optimization-recommendations")
@@ -626,11 +637,9 @@ impl Config {
                 DEFAULT_TARGET_TAG.0.to_owned(),
                 DEFAULT_TARGET_TAG.1.to_owned(),
             ),
-            Some(raw) => match raw.split_once('=') {
-                Some((key, value)) if !key.trim().is_empty() => {
-                    (key.trim().to_owned(), value.trim().to_owned())
-                }
-                _ => {
+            Some(raw) => match parse_tag(&raw) {
+                Some(tag) => tag,
+                None => {
                     r.refuse(
                         vars::TARGET_TAG,
                         Some(&raw),

@@ -37,6 +37,16 @@ impl ActivityStatus {
         }
     }
 
+    /// The Auto Scaling word for it (`InProgress` for every status before a final one).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityStatus::InProgress => "InProgress",
+            ActivityStatus::Successful => "Successful",
+            ActivityStatus::Failed => "Failed",
+            ActivityStatus::Cancelled => "Cancelled",
+        }
+    }
+
     /// Whether the activity has ended.
     pub fn is_finished(self) -> bool {
         self != ActivityStatus::InProgress
