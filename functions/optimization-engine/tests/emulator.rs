@@ -144,12 +144,14 @@ impl Fleet {
             .expect("the item is there")
     }
 
-    /// One invocation through a fresh App, with its AWS call counts.
+    /// One invocation through a fresh App, with its AWS call counts (in the response, and
+    /// SetDesiredCapacity's on its own).
     async fn invoke(&self, trigger: &Trigger, at: DateTime<Utc>) -> (Response, u64) {
         let app = self.app().await;
-        let response = run(&app.config, &app.deps, trigger, at).await.unwrap();
-        let calls = app.calls.take();
-        let sets = calls
+        let mut response = run(&app.config, &app.deps, trigger, at).await.unwrap();
+        response.aws_calls = app.calls.take();
+        let sets = response
+            .aws_calls
             .get("autoscaling:SetDesiredCapacity")
             .copied()
             .unwrap_or(0);
@@ -262,11 +264,27 @@ async fn two_concurrent_invocations_with_the_same_record_apply_it_exactly_once()
 
 #[tokio::test]
 async fn a_scale_down_leaves_the_group_alone_until_approved_then_goes_no_further() {
-    let fleet = Fleet::new(&[("idle", 2, 4, 10)], &[]).await;
+    let topic = Clients::new(&sdk_config().await)
+        .sns
+        .create_topic()
+        .name(unique_prefix())
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    let fleet = Fleet::new(
+        &[("idle", 2, 4, 10)],
+        &[("FLEETOPT_RECOMMENDATION_TOPIC_ARN", topic.as_str())],
+    )
+    .await;
     let r = fleet.scale("idle", RecommendationType::ScaleDown, 3).await;
     let (response, sets) = fleet.invoke(&inserted(&r, "1"), now()).await;
     assert_eq!(sets, 0);
     assert_eq!(response.decisions[0].outcome, Outcome::AwaitingApproval);
+    // One approval message, one PutMetricData, through the real adapters.
+    assert_eq!(response.aws_calls.get("sns:Publish"), Some(&1));
+    assert_eq!(response.aws_calls.get("cloudwatch:PutMetricData"), Some(&1));
     assert_eq!(fleet.desired("idle").await.0, 4);
     let waiting = fleet.stored(&r.id).await;
     assert_eq!(waiting.status, Status::AwaitingApproval);
