@@ -150,6 +150,17 @@ pub enum RiskLevel {
     High,
 }
 
+impl RiskLevel {
+    /// The name written in DynamoDB and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "LOW",
+            RiskLevel::Medium => "MEDIUM",
+            RiskLevel::High => "HIGH",
+        }
+    }
+}
+
 /// The size of an Auto Scaling group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -274,6 +285,39 @@ pub struct Evidence {
     /// Hours until the memory trend crosses the range's upper bound.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub hours_to_memory_limit: Option<f64>,
+    /// The group's instance type (cost findings).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instance_type: Option<String>,
+    /// The instance type right-sizing suggests.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub suggested_instance_type: Option<String>,
+    /// On-demand price of the instance type, USD per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on_demand_hourly_usd: Option<f64>,
+    /// On-demand price of the suggested type, USD per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub suggested_hourly_usd: Option<f64>,
+    /// Mean spot price over the window, USD per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub spot_hourly_usd: Option<f64>,
+    /// Spot price standard deviation over its mean.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub spot_volatility: Option<f64>,
+    /// Instances that would run on spot.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub spot_instances: Option<u32>,
+    /// 99th percentile of hourly CPU maxima, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_p99: Option<f64>,
+    /// 99th percentile of hourly memory maxima, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory_p99: Option<f64>,
+    /// The fleet's on-demand run-rate, USD per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hourly_run_rate_usd: Option<f64>,
+    /// The environment's maxHourlyCost, USD per hour.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_hourly_cost_usd: Option<f64>,
 }
 
 /// What carrying out a proposal should bring.
@@ -460,6 +504,7 @@ impl Rules<'_> {
             hours_to_cpu_limit: self.cpu_trend.and_then(|t| t.hours_to_upper_bound),
             memory_trend_per_hour: self.memory_trend.map(|t| t.slope_per_hour),
             hours_to_memory_limit: self.memory_trend.and_then(|t| t.hours_to_upper_bound),
+            ..Evidence::default()
         }
     }
 

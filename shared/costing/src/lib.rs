@@ -1,0 +1,632 @@
+//! The cost rules of DESIGN section 8, as pure functions: spot savings and their interruption
+//! risk from price volatility, right-sizing from the 99th percentile of hourly maxima with 20 %
+//! headroom, reserved capacity opportunities, the run-rate against maxHourlyCost and the
+//! month-end projection. Plain numbers in, [`Proposal`]s out.
+//!
+//! **Architecture invariant:** like `scoring`, no I/O, no async, no clock: prices, usage and
+//! time come in as parameters.
+
+use fleetopt_scoring::{
+    Evidence, ExpectedImpact, Priority, Proposal, RecommendationType, RiskLevel,
+};
+use serde::Serialize;
+
+/// Hours in the average month (365 × 24 / 12): how AWS turns hourly prices into monthly ones.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+/// Right-sizing keeps this much room above the 99th percentile.
+pub const HEADROOM: f64 = 0.2;
+/// Savings below this share of the cost are LOW priority (DESIGN section 6).
+pub const SMALL_SAVING_PERCENT: f64 = 10.0;
+/// Savings from this share of the cost, at low risk, are HIGH priority and alerted.
+pub const LARGE_SAVING_PERCENT: f64 = 30.0;
+
+/// An instance type's processor architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    /// x86_64 (Intel, AMD).
+    X86_64,
+    /// arm64 (Graviton).
+    Arm64,
+}
+
+/// An instance type from the catalog, with its on-demand price when known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceType {
+    /// For example `m5.large`.
+    pub name: String,
+    /// Default vCPUs.
+    pub vcpus: u32,
+    /// Memory, MiB.
+    pub memory_mib: u64,
+    /// Processor architecture.
+    pub architecture: Architecture,
+    /// On-demand Linux price in the region, USD per hour.
+    pub on_demand_hourly: Option<f64>,
+}
+
+/// The 99th percentile by nearest rank: the smallest value at or above 99 % of the values.
+/// `None` without values.
+pub fn p99(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    // Nearest rank: ceil(0.99 n), 1-based.
+    let rank = (sorted.len() * 99).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+/// Spot prices of one type in one place over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotStats {
+    /// The latest price, USD per hour.
+    pub current: f64,
+    /// The mean, USD per hour.
+    pub mean: f64,
+    /// Standard deviation over the mean (coefficient of variation): 0 is a flat price.
+    pub volatility: f64,
+    /// How many prices.
+    pub samples: usize,
+}
+
+impl SpotStats {
+    /// Statistics of prices in time order (the last is the current one); `None` without any.
+    pub fn from_prices(prices: &[f64]) -> Option<SpotStats> {
+        let current = *prices.last()?;
+        let n = prices.len() as f64;
+        let mean = prices.iter().sum::<f64>() / n;
+        let variance = prices.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / n;
+        let volatility = if mean > 0.0 {
+            variance.sqrt() / mean
+        } else {
+            0.0
+        };
+        Some(SpotStats {
+            current,
+            mean,
+            volatility,
+            samples: prices.len(),
+        })
+    }
+
+    /// Interruption risk from volatility: a price that moves is a market under pressure.
+    /// Below 5 % LOW, below 15 % MEDIUM, else HIGH.
+    pub fn risk(&self) -> RiskLevel {
+        if self.volatility < 0.05 {
+            RiskLevel::Low
+        } else if self.volatility < 0.15 {
+            RiskLevel::Medium
+        } else {
+            RiskLevel::High
+        }
+    }
+}
+
+/// How a group would split between on-demand and spot instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotPlan {
+    /// OnDemandBaseCapacity of the mixed instances policy.
+    pub on_demand_base: u32,
+    /// Instances that would run on spot.
+    pub spot_instances: u32,
+}
+
+/// Production keeps half its desired capacity (at least its minimum size, at least one
+/// instance) on demand and runs the rest on spot; other environments may run all on spot.
+pub fn spot_plan(desired: u32, min_size: u32, production: bool) -> SpotPlan {
+    let on_demand_base = if production {
+        desired.div_ceil(2).max(min_size).max(1).min(desired)
+    } else {
+        0
+    };
+    SpotPlan {
+        on_demand_base,
+        spot_instances: desired - on_demand_base,
+    }
+}
+
+/// What the cost rules know about one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupCost<'a> {
+    /// The group.
+    pub group: &'a str,
+    /// Its instance type.
+    pub instance_type: &'a InstanceType,
+    /// Desired capacity.
+    pub desired: u32,
+    /// Minimum size.
+    pub min_size: u32,
+    /// Spot prices of its type in its zones, when read.
+    pub spot: Option<SpotStats>,
+    /// Hourly maxima of CPU utilization over the right-sizing window, percent.
+    pub cpu_hourly_maxima: &'a [f64],
+    /// Hourly maxima of memory utilization, percent (empty without the CloudWatch agent).
+    pub memory_hourly_maxima: &'a [f64],
+}
+
+impl GroupCost<'_> {
+    /// The group's on-demand cost per hour, when its type's price is known.
+    pub fn hourly(&self) -> Option<f64> {
+        self.instance_type
+            .on_demand_hourly
+            .map(|p| p * f64::from(self.desired))
+    }
+}
+
+fn priority(saving_percent: f64, risk: RiskLevel) -> Priority {
+    if saving_percent < SMALL_SAVING_PERCENT {
+        Priority::Low
+    } else if saving_percent >= LARGE_SAVING_PERCENT && risk == RiskLevel::Low {
+        Priority::High
+    } else {
+        Priority::Medium
+    }
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Running part of the group on spot: a COST_OPTIMIZATION proposal when spot is cheaper on
+/// average, with the interruption risk from the price's volatility.
+pub fn spot_savings(g: &GroupCost<'_>, production: bool) -> Option<Proposal> {
+    let on_demand = g.instance_type.on_demand_hourly?;
+    let spot = g.spot?;
+    let plan = spot_plan(g.desired, g.min_size, production);
+    if plan.spot_instances == 0 || spot.mean >= on_demand {
+        return None;
+    }
+    let hourly_saving = f64::from(plan.spot_instances) * (on_demand - spot.mean);
+    let monthly = hourly_saving * HOURS_PER_MONTH;
+    let percent = hourly_saving / (on_demand * f64::from(g.desired)) * 100.0;
+    let risk = spot.risk();
+    let discount = (1.0 - spot.mean / on_demand) * 100.0;
+    Some(Proposal {
+        kind: RecommendationType::CostOptimization,
+        priority: priority(percent, risk),
+        description: format!(
+            "Run {} of {}'s {} {} instances on spot: spot averaged ${:.4}/h over the window \
+             against ${:.4}/h on demand ({discount:.0} % less, volatility {:.1} %, {} \
+             interruption risk), keeping {} on demand. Expected: ${monthly:.0} a month less \
+             ({percent:.0} % of the group's cost).",
+            plan.spot_instances,
+            g.group,
+            g.desired,
+            g.instance_type.name,
+            spot.mean,
+            on_demand,
+            spot.volatility * 100.0,
+            risk.as_str().to_lowercase(),
+            plan.on_demand_base,
+        ),
+        target_desired_capacity: None,
+        expected_impact: ExpectedImpact {
+            performance_gain: None,
+            cost_savings: Some(round2(percent)),
+            monthly_savings_usd: Some(round2(monthly)),
+            risk_level: risk,
+        },
+        steps: vec![
+            format!(
+                "Give {} a mixed instances policy: OnDemandBaseCapacity {}, \
+                 OnDemandPercentageAboveBaseCapacity 0, SpotAllocationStrategy \
+                 price-capacity-optimized",
+                g.group, plan.on_demand_base
+            ),
+            format!(
+                "Add one or two more instance types of the same size as {} to the overrides, \
+                 to spread interruption risk",
+                g.instance_type.name
+            ),
+            "Enable capacity rebalancing and handle the two-minute interruption notice".to_owned(),
+        ],
+        evidence: Evidence {
+            instance_type: Some(g.instance_type.name.clone()),
+            desired_capacity: Some(g.desired),
+            min_size: Some(g.min_size),
+            on_demand_hourly_usd: Some(on_demand),
+            spot_hourly_usd: Some(spot.mean),
+            spot_volatility: Some(spot.volatility),
+            spot_instances: Some(plan.spot_instances),
+            ..Evidence::default()
+        },
+    })
+}
+
+/// The cheapest type of the same architecture, with a known price, that fits the group's 99th
+/// percentile CPU and memory with 20 % headroom; `None` when it is the current type or no
+/// cheaper type fits. Without memory data, memory may not shrink.
+pub fn right_size<'c>(
+    current: &InstanceType,
+    cpu_p99: f64,
+    memory_p99: Option<f64>,
+    catalog: &'c [InstanceType],
+) -> Option<&'c InstanceType> {
+    let current_price = current.on_demand_hourly?;
+    let vcpus_needed = f64::from(current.vcpus) * cpu_p99 / 100.0 * (1.0 + HEADROOM);
+    let memory_needed = match memory_p99 {
+        Some(p) => current.memory_mib as f64 * p / 100.0 * (1.0 + HEADROOM),
+        None => current.memory_mib as f64,
+    };
+    catalog
+        .iter()
+        .filter(|t| t.architecture == current.architecture && t.name != current.name)
+        .filter(|t| f64::from(t.vcpus) >= vcpus_needed && t.memory_mib as f64 >= memory_needed)
+        .filter_map(|t| t.on_demand_hourly.map(|p| (t, p)))
+        .filter(|(_, p)| *p < current_price)
+        .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)))
+        .map(|(t, _)| t)
+}
+
+/// Right-sizing as an INSTANCE_TYPE_CHANGE proposal, from 14 days of hourly maxima.
+pub fn right_sizing(g: &GroupCost<'_>, catalog: &[InstanceType]) -> Option<Proposal> {
+    let cpu = p99(g.cpu_hourly_maxima)?;
+    let memory = p99(g.memory_hourly_maxima);
+    let current_price = g.instance_type.on_demand_hourly?;
+    let smaller = right_size(g.instance_type, cpu, memory, catalog)?;
+    let new_price = smaller.on_demand_hourly?;
+    let hourly_saving = f64::from(g.desired) * (current_price - new_price);
+    let monthly = hourly_saving * HOURS_PER_MONTH;
+    let percent = (1.0 - new_price / current_price) * 100.0;
+    let memory_text = match memory {
+        Some(m) => format!("memory p99 {m:.1} %"),
+        None => "no memory metric (memory kept as it is)".to_owned(),
+    };
+    Some(Proposal {
+        kind: RecommendationType::InstanceTypeChange,
+        priority: priority(percent, RiskLevel::Medium),
+        description: format!(
+            "Move {} from {} ({} vCPU, {} MiB, ${current_price:.4}/h) to {} ({} vCPU, {} MiB, \
+             ${new_price:.4}/h): over the last {} hours CPU p99 of hourly maxima was {cpu:.1} % \
+             and {memory_text}, which fit the smaller type with 20 % headroom. Expected: \
+             ${monthly:.0} a month less ({percent:.0} %).",
+            g.group,
+            g.instance_type.name,
+            g.instance_type.vcpus,
+            g.instance_type.memory_mib,
+            smaller.name,
+            smaller.vcpus,
+            smaller.memory_mib,
+            g.cpu_hourly_maxima.len(),
+        ),
+        target_desired_capacity: None,
+        expected_impact: ExpectedImpact {
+            performance_gain: None,
+            cost_savings: Some(round2(percent)),
+            monthly_savings_usd: Some(round2(monthly)),
+            risk_level: RiskLevel::Medium,
+        },
+        steps: vec![
+            format!(
+                "Create a launch template version for {} with instance type {}",
+                g.group, smaller.name
+            ),
+            format!(
+                "Start an instance refresh on {} (MinHealthyPercentage 90)",
+                g.group
+            ),
+            "Watch CPU, memory and response time through the next analyses".to_owned(),
+        ],
+        evidence: Evidence {
+            instance_type: Some(g.instance_type.name.clone()),
+            suggested_instance_type: Some(smaller.name.clone()),
+            desired_capacity: Some(g.desired),
+            cpu_p99: Some(cpu),
+            memory_p99: memory,
+            on_demand_hourly_usd: Some(current_price),
+            suggested_hourly_usd: Some(new_price),
+            ..Evidence::default()
+        },
+    })
+}
+
+/// A reserved instance or savings plan purchase Cost Explorer recommends.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Commitment {
+    /// `Reserved Instances` or `Savings Plans`.
+    pub kind: &'static str,
+    /// What to buy, in Cost Explorer's words.
+    pub offer: String,
+    /// Estimated monthly saving, USD.
+    pub monthly_savings_usd: f64,
+    /// Estimated saving, percent of the covered on-demand cost.
+    pub savings_percent: f64,
+    /// Up-front cost, USD.
+    pub upfront_usd: f64,
+}
+
+/// A commitment as an account-wide COST_OPTIMIZATION proposal; `None` when it saves nothing.
+pub fn commitment(c: &Commitment) -> Option<Proposal> {
+    if c.monthly_savings_usd <= 0.0 {
+        return None;
+    }
+    Some(Proposal {
+        kind: RecommendationType::CostOptimization,
+        priority: priority(c.savings_percent, RiskLevel::Low),
+        description: format!(
+            "Buy {}: {}. Cost Explorer estimates ${:.0} a month less ({:.0} % of the covered \
+             on-demand cost), ${:.0} up front. A commitment: it pays off only if the usage \
+             stays.",
+            c.kind, c.offer, c.monthly_savings_usd, c.savings_percent, c.upfront_usd
+        ),
+        target_desired_capacity: None,
+        expected_impact: ExpectedImpact {
+            performance_gain: None,
+            cost_savings: Some(round2(c.savings_percent)),
+            monthly_savings_usd: Some(round2(c.monthly_savings_usd)),
+            risk_level: RiskLevel::Low,
+        },
+        steps: vec![
+            format!(
+                "Review the {} recommendation in the Cost Explorer console",
+                c.kind
+            ),
+            "Check the covered usage against the fleet's plans for the term".to_owned(),
+            format!("Purchase: {}", c.offer),
+        ],
+        evidence: Evidence::default(),
+    })
+}
+
+/// The fleet's on-demand run-rate above maxHourlyCost: a HIGH COST_OPTIMIZATION proposal.
+pub fn run_rate(hourly_usd: f64, max_hourly_usd: f64) -> Option<Proposal> {
+    if hourly_usd <= max_hourly_usd {
+        return None;
+    }
+    let over = hourly_usd - max_hourly_usd;
+    let percent = over / hourly_usd * 100.0;
+    Some(Proposal {
+        kind: RecommendationType::CostOptimization,
+        priority: Priority::High,
+        description: format!(
+            "The fleet runs at ${hourly_usd:.2}/h on demand, above the ${max_hourly_usd:.2}/h \
+             limit by ${over:.2}/h (${:.0} a month). Apply the savings recommended for its \
+             groups or raise the limit.",
+            over * HOURS_PER_MONTH
+        ),
+        target_desired_capacity: None,
+        expected_impact: ExpectedImpact {
+            performance_gain: None,
+            cost_savings: Some(round2(percent)),
+            monthly_savings_usd: Some(round2(over * HOURS_PER_MONTH)),
+            risk_level: RiskLevel::Medium,
+        },
+        steps: vec![
+            "Review the open COST_OPTIMIZATION and INSTANCE_TYPE_CHANGE recommendations".to_owned(),
+            "Or raise maxHourlyCost in the stack's configuration if the spend is intended"
+                .to_owned(),
+        ],
+        evidence: Evidence {
+            hourly_run_rate_usd: Some(hourly_usd),
+            max_hourly_cost_usd: Some(max_hourly_usd),
+            ..Evidence::default()
+        },
+    })
+}
+
+/// The month's cost as it stands and as it will end.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthProjection {
+    /// Month to date, USD.
+    pub month_to_date: f64,
+    /// Month to date plus the forecast to month end, USD.
+    pub projected: f64,
+    /// Last month's total, USD, when known.
+    pub last_month: Option<f64>,
+    /// Projected against last month, percent (+ is more).
+    pub change_from_last_month_percent: Option<f64>,
+    /// maxHourlyCost × the month's hours, USD.
+    pub budget: f64,
+    /// Whether the projection exceeds the budget.
+    pub over_budget: bool,
+}
+
+/// Projects the month: month to date plus the forecast of the rest, against last month and
+/// against maxHourlyCost for every hour of the month.
+pub fn project_month(
+    month_to_date: f64,
+    forecast_rest: f64,
+    last_month: Option<f64>,
+    max_hourly_usd: f64,
+    hours_in_month: u32,
+) -> MonthProjection {
+    let projected = month_to_date + forecast_rest;
+    let budget = max_hourly_usd * f64::from(hours_in_month);
+    MonthProjection {
+        month_to_date,
+        projected,
+        last_month,
+        change_from_last_month_percent: last_month
+            .filter(|m| *m > 0.0)
+            .map(|m| (projected / m - 1.0) * 100.0),
+        budget,
+        over_budget: projected > budget,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str, vcpus: u32, memory_gib: u64, arch: Architecture, price: f64) -> InstanceType {
+        InstanceType {
+            name: name.into(),
+            vcpus,
+            memory_mib: memory_gib * 1024,
+            architecture: arch,
+            on_demand_hourly: Some(price),
+        }
+    }
+
+    fn catalog() -> Vec<InstanceType> {
+        use Architecture::*;
+        vec![
+            t("m5.2xlarge", 8, 32, X86_64, 0.384),
+            t("m5.xlarge", 4, 16, X86_64, 0.192),
+            t("m5.large", 2, 8, X86_64, 0.096),
+            t("c5.large", 2, 4, X86_64, 0.085),
+            t("t3.medium", 2, 4, X86_64, 0.0416),
+            t("m6g.large", 2, 8, Arm64, 0.077),
+        ]
+    }
+
+    #[test]
+    fn p99_is_the_nearest_rank() {
+        let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(p99(&hundred), Some(99.0));
+        // 336 hourly maxima (14 days): rank ceil(332.64) = 333.
+        let days: Vec<f64> = (1..=336).map(f64::from).collect();
+        assert_eq!(p99(&days), Some(333.0));
+        assert_eq!(p99(&[7.0]), Some(7.0));
+        assert_eq!(p99(&[]), None);
+        assert_eq!(p99(&[f64::NAN, 3.0]), Some(3.0));
+    }
+
+    #[test]
+    fn spot_statistics_and_risk() {
+        let flat = SpotStats::from_prices(&[0.04, 0.04, 0.04]).unwrap();
+        assert_eq!(
+            (flat.mean, flat.volatility, flat.risk()),
+            (0.04, 0.0, RiskLevel::Low)
+        );
+        // Mean 0.05, deviations ±0.01: stddev 0.01, volatility 20 %.
+        let jumpy = SpotStats::from_prices(&[0.04, 0.06, 0.04, 0.06]).unwrap();
+        assert!((jumpy.volatility - 0.2).abs() < 1e-12);
+        assert_eq!((jumpy.current, jumpy.risk()), (0.06, RiskLevel::High));
+        assert_eq!(SpotStats::from_prices(&[]), None);
+    }
+
+    #[test]
+    fn production_keeps_an_on_demand_base() {
+        assert_eq!(
+            spot_plan(8, 2, true),
+            SpotPlan {
+                on_demand_base: 4,
+                spot_instances: 4
+            }
+        );
+        // The base is at least the minimum size and one instance, never above desired.
+        assert_eq!(spot_plan(4, 3, true).on_demand_base, 3);
+        assert_eq!(spot_plan(1, 0, true).spot_instances, 0);
+        assert_eq!(spot_plan(8, 2, false).spot_instances, 8);
+    }
+
+    #[test]
+    fn spot_savings_by_hand() {
+        let m5 = t("m5.large", 2, 8, Architecture::X86_64, 0.096);
+        let g = GroupCost {
+            group: "api",
+            instance_type: &m5,
+            desired: 8,
+            min_size: 2,
+            spot: SpotStats::from_prices(&[0.036, 0.036]),
+            cpu_hourly_maxima: &[],
+            memory_hourly_maxima: &[],
+        };
+        let p = spot_savings(&g, true).unwrap();
+        // 4 spot instances save 0.06 $/h each: 0.24 $/h, 175.20 $ a month, 31.25 % of 0.768 $/h.
+        assert_eq!(p.expected_impact.monthly_savings_usd, Some(175.2));
+        assert_eq!(p.expected_impact.cost_savings, Some(31.25));
+        assert_eq!(p.expected_impact.risk_level, RiskLevel::Low);
+        assert_eq!(p.priority, Priority::High);
+        assert!(
+            p.description.contains("keeping 4 on demand"),
+            "{}",
+            p.description
+        );
+        // Spot no cheaper than on demand: nothing.
+        let dear = GroupCost {
+            spot: SpotStats::from_prices(&[0.2]),
+            ..g.clone()
+        };
+        assert_eq!(spot_savings(&dear, true), None);
+    }
+
+    #[test]
+    fn right_sizing_picks_the_cheapest_fitting_type_of_the_same_architecture() {
+        let catalog = catalog();
+        let xl = &catalog[1];
+        // CPU p99 30 % of 4 vCPU = 1.2, +20 % = 1.44 vCPU; memory 40 % of 16 GiB = 6.4, +20 %
+        // = 7.68 GiB: m5.large (2 vCPU, 8 GiB) fits; c5.large and t3.medium lack memory;
+        // m6g.large is cheaper but arm64.
+        assert_eq!(
+            right_size(xl, 30.0, Some(40.0), &catalog).map(|t| t.name.as_str()),
+            Some("m5.large")
+        );
+        // Without memory data, memory may not shrink: nothing cheaper keeps 16 GiB.
+        assert_eq!(right_size(xl, 30.0, None, &catalog), None);
+        // Busy: nothing smaller fits.
+        assert_eq!(right_size(xl, 60.0, Some(40.0), &catalog), None);
+    }
+
+    #[test]
+    fn right_sizing_proposal_by_hand() {
+        let catalog = catalog();
+        let cpu: Vec<f64> = (0..336)
+            .map(|i| if i < 333 { 25.0 } else { 95.0 })
+            .collect();
+        let memory = vec![40.0; 336];
+        let g = GroupCost {
+            group: "reports",
+            instance_type: &catalog[1],
+            desired: 3,
+            min_size: 1,
+            spot: None,
+            cpu_hourly_maxima: &cpu,
+            memory_hourly_maxima: &memory,
+        };
+        let p = right_sizing(&g, &catalog).unwrap();
+        assert_eq!(p.kind, RecommendationType::InstanceTypeChange);
+        // 3 × (0.192 - 0.096) = 0.288 $/h = 210.24 $ a month, 50 %.
+        assert_eq!(p.expected_impact.monthly_savings_usd, Some(210.24));
+        assert_eq!(p.expected_impact.cost_savings, Some(50.0));
+        assert_eq!(p.evidence.cpu_p99, Some(25.0));
+        assert_eq!(
+            p.evidence.suggested_instance_type.as_deref(),
+            Some("m5.large")
+        );
+        assert_eq!(p.priority, Priority::Medium);
+    }
+
+    #[test]
+    fn commitments_run_rate_and_the_month() {
+        let ri = Commitment {
+            kind: "Reserved Instances",
+            offer: "4 x m5.large, 1 year, no upfront".into(),
+            monthly_savings_usd: 80.0,
+            savings_percent: 8.0,
+            upfront_usd: 0.0,
+        };
+        assert_eq!(commitment(&ri).unwrap().priority, Priority::Low);
+        assert_eq!(
+            commitment(&Commitment {
+                monthly_savings_usd: 0.0,
+                ..ri
+            }),
+            None
+        );
+        assert_eq!(run_rate(9.0, 10.0), None);
+        let over = run_rate(12.5, 10.0).unwrap();
+        assert_eq!(over.priority, Priority::High);
+        assert_eq!(over.expected_impact.monthly_savings_usd, Some(1825.0));
+        assert_eq!(over.expected_impact.cost_savings, Some(20.0));
+        // November: 720 hours × 10 $/h = 7,200 $ budget.
+        let m = project_month(5000.0, 2600.0, Some(7000.0), 10.0, 720);
+        assert_eq!(
+            (m.projected, m.budget, m.over_budget),
+            (7600.0, 7200.0, true)
+        );
+        assert!((m.change_from_last_month_percent.unwrap() - 8.571428571428571).abs() < 1e-9);
+        assert_eq!(
+            project_month(1.0, 1.0, Some(0.0), 10.0, 720).change_from_last_month_percent,
+            None
+        );
+    }
+}
