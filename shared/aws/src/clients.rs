@@ -5,6 +5,9 @@ use aws_config::SdkConfig;
 
 use crate::calls::ApiCalls;
 
+/// Where the Pricing API is called from.
+pub const PRICING_REGION: &str = "us-east-1";
+
 /// One client per service, sharing the configuration and the call counter.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -12,8 +15,14 @@ pub struct Clients {
     pub autoscaling: aws_sdk_autoscaling::Client,
     /// CloudWatch.
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Cost Explorer.
+    pub costexplorer: aws_sdk_costexplorer::Client,
     /// DynamoDB.
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// EC2 (spot prices, the instance catalog).
+    pub ec2: aws_sdk_ec2::Client,
+    /// The Pricing API, in us-east-1 (one of its three regions; it answers for all).
+    pub pricing: aws_sdk_pricing::Client,
     /// Elastic Load Balancing v2.
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     /// SNS.
@@ -34,6 +43,22 @@ impl Clients {
             ),
             cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
                 aws_sdk_cloudwatch::config::Builder::from(config)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            costexplorer: aws_sdk_costexplorer::Client::from_conf(
+                aws_sdk_costexplorer::config::Builder::from(config)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            pricing: aws_sdk_pricing::Client::from_conf(
+                aws_sdk_pricing::config::Builder::from(config)
+                    .region(aws_sdk_pricing::config::Region::new(PRICING_REGION))
                     .interceptor(calls.clone())
                     .build(),
             ),

@@ -9,20 +9,24 @@ mod autoscaling;
 mod calls;
 mod clients;
 mod cloudwatch;
+mod costexplorer;
 mod dynamodb;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
 mod lambda;
+mod prices;
 mod sns;
 
 pub use autoscaling::AwsFleetDirectory;
 pub use calls::ApiCalls;
-pub use clients::Clients;
+pub use clients::{Clients, PRICING_REGION};
 pub use cloudwatch::{CloudWatchMetrics, DATUMS_PER_REQUEST, QUERIES_PER_REQUEST};
+pub use costexplorer::CostExplorer;
 pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
 pub use error::service_error;
 pub use lambda::{FunctionInvoker, InvokeError};
+pub use prices::AwsPrices;
 pub use sns::SnsNotifier;
 
 pub use aws_config::SdkConfig;

@@ -4,6 +4,7 @@
 //! implementation, fake or real, must pass.
 
 mod control;
+mod cost;
 mod fleet;
 mod metrics;
 mod store;
@@ -40,6 +41,10 @@ impl ServiceError {
 pub mod fakes;
 
 pub use control::{ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity};
+pub use cost::{
+    CostResult, CostSource, CostUnavailable, InstanceTypeInfo, MonthCost, PriceSource,
+    PurchaseRecommendation, SpotPrice,
+};
 pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
 pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
