@@ -877,6 +877,8 @@ mod tests {
             healthy: 4,
             default_cooldown_seconds: 300,
             health_check_grace_period_seconds: 300,
+            instance_type: Some("m5.large".into()),
+            availability_zones: vec!["us-east-1a".into()],
             target_groups: Vec::new(),
         }
     }

@@ -107,6 +107,18 @@ fn count(value: Option<i32>) -> u32 {
     value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
 }
 
+/// The value that occurs most often; ties go to the smallest, so the answer is stable.
+fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for v in values {
+        *counts.entry(v).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(v, _)| v.to_owned())
+}
+
 fn group_info(
     group: &AutoScalingGroup,
     target_groups: &HashMap<String, TargetGroupRef>,
@@ -134,6 +146,8 @@ fn group_info(
         .unwrap_or(u32::MAX),
         default_cooldown_seconds: count(group.default_cooldown()),
         health_check_grace_period_seconds: count(group.health_check_grace_period()),
+        instance_type: most_common(in_service.iter().filter_map(|i| i.instance_type())),
+        availability_zones: group.availability_zones().to_vec(),
         target_groups: group
             .target_group_arns()
             .iter()

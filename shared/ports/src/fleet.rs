@@ -48,6 +48,10 @@ pub struct GroupInfo {
     /// HealthCheckGracePeriod, seconds: how long a new instance may be unhealthy before it
     /// counts against the group.
     pub health_check_grace_period_seconds: u32,
+    /// The instance type most of its in-service instances run (`None` without instances).
+    pub instance_type: Option<String>,
+    /// Its availability zones.
+    pub availability_zones: Vec<String>,
     /// The group's target groups that sit behind a load balancer.
     pub target_groups: Vec<TargetGroupRef>,
 }
