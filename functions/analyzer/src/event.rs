@@ -3,21 +3,17 @@
 //! direct Lambda action, and the manual payload of section 12. Anything else is refused with a
 //! message naming what is accepted.
 
-use std::collections::BTreeSet;
-
-use aws_lambda_events::event::cloudwatch_alarms::{
-    CloudWatchAlarm, CloudWatchAlarmData, CloudWatchAlarmStateValue,
-    CloudWatchMetricAlarmConfiguration,
-};
-use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
+use fleetopt_events::{AwsEvent, decode_aws, describe, is_aws, malformed};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use fleetopt_events::EventError;
+
 /// What the accepted events are, for error messages.
-pub const ACCEPTED: &str = "an EventBridge \"Scheduled Event\", an EventBridge \"CloudWatch Alarm \
-     State Change\", a CloudWatch alarm's Lambda action, or a manual payload \
-     {\"autoScalingGroupName\": \"...\"} or {\"autoScalingGroupNames\": [...]} with an optional \
-     \"dryRun\": true";
+pub const ACCEPTED: &str = "the analyzer accepts an EventBridge \"Scheduled Event\", an \
+     EventBridge \"CloudWatch Alarm State Change\", a CloudWatch alarm's Lambda action, or a \
+     manual payload {\"autoScalingGroupName\": \"...\"} or {\"autoScalingGroupNames\": [...]} with \
+     an optional \"dryRun\": true";
 
 /// Why the analyzer runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,25 +66,6 @@ pub enum Decision {
     },
 }
 
-/// An event the analyzer refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EventError {
-    /// Not one of the accepted kinds.
-    #[error("unrecognized event ({found}): the analyzer accepts {ACCEPTED}")]
-    Unrecognized {
-        /// What was received, briefly.
-        found: String,
-    },
-    /// One of the accepted kinds, but not well formed.
-    #[error("malformed {kind}: {message}")]
-    Malformed {
-        /// Which kind it looked like.
-        kind: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ManualPayload {
@@ -99,51 +76,6 @@ struct ManualPayload {
 }
 
 const MANUAL_KEYS: [&str; 3] = ["autoScalingGroupName", "autoScalingGroupNames", "dryRun"];
-
-fn malformed(kind: &'static str, e: impl std::fmt::Display) -> EventError {
-    EventError::Malformed {
-        kind,
-        message: e.to_string(),
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Object(map) if map.is_empty() => "an empty object".to_owned(),
-        Value::Object(map) => {
-            let keys: Vec<&str> = map.keys().map(String::as_str).take(5).collect();
-            format!("an object with keys {}", keys.join(", "))
-        }
-        Value::Array(_) => "a JSON array".to_owned(),
-        Value::String(_) => "a JSON string".to_owned(),
-        Value::Number(_) => "a JSON number".to_owned(),
-        Value::Bool(_) => "a JSON boolean".to_owned(),
-        Value::Null => "null".to_owned(),
-    }
-}
-
-fn alarm(data: CloudWatchAlarmData<CloudWatchMetricAlarmConfiguration, Value>) -> Decision {
-    let state = data.state.map(|s| s.value).unwrap_or_default();
-    if state != CloudWatchAlarmStateValue::Alarm {
-        return Decision::Skip {
-            reason: format!(
-                "alarm {} is {:?}, not ALARM: nothing to analyze",
-                data.alarm_name, state
-            ),
-        };
-    }
-    let groups: BTreeSet<String> = data
-        .configuration
-        .metrics
-        .iter()
-        .filter_map(|m| m.metric_stat.metric.dimensions.get("AutoScalingGroupName"))
-        .cloned()
-        .collect();
-    Decision::Run(Trigger::Alarm {
-        name: data.alarm_name,
-        groups: groups.into_iter().collect(),
-    })
-}
 
 fn manual(value: Value) -> Result<Decision, EventError> {
     const KIND: &str = "manual payload";
@@ -184,39 +116,22 @@ fn manual(value: Value) -> Result<Decision, EventError> {
 
 /// Decodes an invocation's payload.
 pub fn decode(event: Value) -> Result<Decision, EventError> {
-    let Value::Object(map) = &event else {
-        return Err(EventError::Unrecognized {
-            found: describe(&event),
+    if is_aws(&event) {
+        return Ok(match decode_aws(event, ACCEPTED)? {
+            AwsEvent::Schedule => Decision::Run(Trigger::Schedule),
+            AwsEvent::Alarm { name, groups } => Decision::Run(Trigger::Alarm { name, groups }),
+            AwsEvent::NotInAlarm { reason } => Decision::Skip { reason },
         });
-    };
-    if map.contains_key("detail-type") {
-        const KIND: &str = "EventBridge event";
-        let envelope: CloudWatchEvent<Value> =
-            serde_json::from_value(event).map_err(|e| malformed(KIND, e))?;
-        return match envelope.detail_type.as_deref() {
-            Some("Scheduled Event") => Ok(Decision::Run(Trigger::Schedule)),
-            Some("CloudWatch Alarm State Change") => {
-                let detail = envelope.detail.unwrap_or(Value::Null);
-                let data = serde_json::from_value(detail)
-                    .map_err(|e| malformed("CloudWatch Alarm State Change detail", e))?;
-                Ok(alarm(data))
-            }
-            other => Err(EventError::Unrecognized {
-                found: format!("an EventBridge event with detail-type {other:?}"),
-            }),
-        };
     }
-    if map.contains_key("alarmData") {
-        let event: CloudWatchAlarm<CloudWatchMetricAlarmConfiguration, Value> =
-            serde_json::from_value(event).map_err(|e| malformed("CloudWatch alarm action", e))?;
-        return Ok(alarm(event.alarm_data));
+    match &event {
+        Value::Object(map) if map.keys().all(|k| MANUAL_KEYS.contains(&k.as_str())) => {
+            manual(event)
+        }
+        _ => Err(EventError::Unrecognized {
+            found: describe(&event),
+            accepts: ACCEPTED,
+        }),
     }
-    if map.keys().all(|k| MANUAL_KEYS.contains(&k.as_str())) {
-        return manual(event);
-    }
-    Err(EventError::Unrecognized {
-        found: describe(&event),
-    })
 }
 
 #[cfg(test)]
@@ -224,7 +139,17 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        // AWS's own shapes live with the shared decoding; the manual payloads here.
+        let own = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let shared = format!(
+            "{}/../../shared/events/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let path = if std::path::Path::new(&own).exists() {
+            own
+        } else {
+            shared
+        };
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     }
 

@@ -3,14 +3,16 @@
 //! are decoded one by one, so that a record that is not a recommendation fails alone (reported
 //! in `batchItemFailures`) and the rest of its batch goes on.
 
-use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use aws_lambda_events::event::dynamodb::EventRecord;
+use fleetopt_events::{AwsEvent, decode_aws, describe, is_aws, malformed};
 use fleetopt_model::{Recommendation, Status};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use fleetopt_events::EventError;
+
 /// What the accepted events are, for error messages.
-pub const ACCEPTED: &str = "a DynamoDB stream event of the recommendations table, an \
+pub const ACCEPTED: &str = "the optimization engine accepts a DynamoDB stream event of the recommendations table, an \
      EventBridge \"Scheduled Event\", or a manual payload {\"sweep\": true} with an optional \
      \"dryRun\": true";
 
@@ -52,53 +54,12 @@ pub enum Change {
     Skip(String),
 }
 
-/// An event the engine refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EventError {
-    /// Not one of the accepted kinds.
-    #[error("unrecognized event ({found}): the optimization engine accepts {ACCEPTED}")]
-    Unrecognized {
-        /// What was received, briefly.
-        found: String,
-    },
-    /// One of the accepted kinds, but not well formed.
-    #[error("malformed {kind}: {message}")]
-    Malformed {
-        /// Which kind it looked like.
-        kind: &'static str,
-        /// What is wrong.
-        message: String,
-    },
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ManualPayload {
     sweep: bool,
     #[serde(default)]
     dry_run: bool,
-}
-
-fn malformed(kind: &'static str, e: impl std::fmt::Display) -> EventError {
-    EventError::Malformed {
-        kind,
-        message: e.to_string(),
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Object(map) if map.is_empty() => "an empty object".to_owned(),
-        Value::Object(map) => {
-            let keys: Vec<&str> = map.keys().map(String::as_str).take(5).collect();
-            format!("an object with keys {}", keys.join(", "))
-        }
-        Value::Array(_) => "a JSON array".to_owned(),
-        Value::String(_) => "a JSON string".to_owned(),
-        Value::Number(_) => "a JSON number".to_owned(),
-        Value::Bool(_) => "a JSON boolean".to_owned(),
-        Value::Null => "null".to_owned(),
-    }
 }
 
 /// What a decoded record asks for.
@@ -164,6 +125,7 @@ pub fn decode(event: Value) -> Result<Trigger, EventError> {
     let Value::Object(map) = &event else {
         return Err(EventError::Unrecognized {
             found: describe(&event),
+            accepts: ACCEPTED,
         });
     };
     if let Some(records) = map.get("Records") {
@@ -178,6 +140,7 @@ pub fn decode(event: Value) -> Result<Trigger, EventError> {
         {
             return Err(EventError::Unrecognized {
                 found: format!("records from {source}"),
+                accepts: ACCEPTED,
             });
         }
         // Each record is decoded on its own (as `aws_lambda_events`' `EventRecord`), so that
@@ -190,14 +153,16 @@ pub fn decode(event: Value) -> Result<Trigger, EventError> {
             .collect::<Result<Vec<_>, _>>()
             .map(Trigger::Stream);
     }
-    if map.contains_key("detail-type") {
-        const KIND: &str = "EventBridge event";
-        let envelope: CloudWatchEvent<Value> =
-            serde_json::from_value(event).map_err(|e| malformed(KIND, e))?;
-        return match envelope.detail_type.as_deref() {
-            Some("Scheduled Event") => Ok(Trigger::Sweep { dry_run: false }),
-            other => Err(EventError::Unrecognized {
-                found: format!("an EventBridge event with detail-type {other:?}"),
+    if is_aws(&event) {
+        return match decode_aws(event, ACCEPTED)? {
+            AwsEvent::Schedule => Ok(Trigger::Sweep { dry_run: false }),
+            AwsEvent::Alarm { name, .. } => Err(EventError::Unrecognized {
+                found: format!("CloudWatch alarm {name}"),
+                accepts: ACCEPTED,
+            }),
+            AwsEvent::NotInAlarm { reason } => Err(EventError::Unrecognized {
+                found: reason,
+                accepts: ACCEPTED,
             }),
         };
     }
@@ -217,6 +182,7 @@ pub fn decode(event: Value) -> Result<Trigger, EventError> {
     }
     Err(EventError::Unrecognized {
         found: describe(&event),
+        accepts: ACCEPTED,
     })
 }
 
@@ -281,7 +247,17 @@ mod tests {
     use fleetopt_ports::fakes::contract::sample;
 
     fn fixture(name: &str) -> Value {
-        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        // AWS's own shapes live with the shared decoding; the stream samples here.
+        let own = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let shared = format!(
+            "{}/../../shared/events/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let path = if std::path::Path::new(&own).exists() {
+            own
+        } else {
+            shared
+        };
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     }
 
@@ -390,7 +366,10 @@ mod tests {
         ] {
             let err = decode(event).unwrap_err().to_string();
             assert!(err.contains(found), "{err}");
-            assert!(err.contains("accepts a DynamoDB stream event"), "{err}");
+            assert!(
+                err.contains("engine accepts a DynamoDB stream event"),
+                "{err}"
+            );
         }
     }
 
