@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::error::service_error;
 
-/// DescribeInstanceTypes takes at most this many names per request.
-const TYPES_PER_REQUEST: usize = 100;
+/// EC2 takes at most this many values per filter.
+const FILTER_VALUES_PER_REQUEST: usize = 200;
 
 /// Pricing and EC2, through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -179,19 +179,21 @@ impl PriceSource for AwsPrices {
 
     async fn instance_types(
         &self,
-        names: &[String],
+        patterns: &[String],
     ) -> Result<Vec<InstanceTypeInfo>, ServiceError> {
         const OP: &str = "ec2:DescribeInstanceTypes";
         let mut found = Vec::new();
-        for chunk in names.chunks(TYPES_PER_REQUEST) {
-            let types: Vec<Ec2InstanceType> = chunk
-                .iter()
-                .map(|t| Ec2InstanceType::from(t.as_str()))
-                .collect();
+        for chunk in patterns.chunks(FILTER_VALUES_PER_REQUEST) {
             let mut pages = self
                 .ec2
                 .describe_instance_types()
-                .set_instance_types(Some(types))
+                .filters(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("instance-type")
+                        .set_values(Some(chunk.to_vec()))
+                        .build(),
+                )
+                .max_results(100)
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {

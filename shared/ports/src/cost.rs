@@ -148,9 +148,11 @@ pub trait PriceSource {
         end: DateTime<Utc>,
     ) -> impl Future<Output = Result<Vec<SpotPrice>, ServiceError>> + Send;
 
-    /// The catalog entries of these types (DescribeInstanceTypes, paginated).
+    /// The catalog entries whose names match these patterns, `*` a wildcard (`m5.*`):
+    /// DescribeInstanceTypes with the `instance-type` filter, paginated. A pattern that
+    /// matches nothing is no error.
     fn instance_types(
         &self,
-        names: &[String],
+        patterns: &[String],
     ) -> impl Future<Output = Result<Vec<InstanceTypeInfo>, ServiceError>> + Send;
 }
