@@ -54,6 +54,7 @@ enum Figure {
     CpuAverage,
     CpuPeak,
     Memory,
+    MemoryPeak,
     NetworkIn,
     NetworkOut,
     ResponseTime(usize),
@@ -66,6 +67,7 @@ impl Figure {
             Figure::CpuAverage => format!("g{group}_cpu"),
             Figure::CpuPeak => format!("g{group}_cpumax"),
             Figure::Memory => format!("g{group}_mem"),
+            Figure::MemoryPeak => format!("g{group}_memmax"),
             Figure::NetworkIn => format!("g{group}_netin"),
             Figure::NetworkOut => format!("g{group}_netout"),
             Figure::ResponseTime(tg) => format!("g{group}_rt{tg}"),
@@ -94,6 +96,7 @@ fn group_query(
 const CPU_AVERAGE: (&str, &str, Statistic) = ("AWS/EC2", "CPUUtilization", Statistic::Average);
 const CPU_PEAK: (&str, &str, Statistic) = ("AWS/EC2", "CPUUtilization", Statistic::Maximum);
 const MEMORY: (&str, &str, Statistic) = ("CWAgent", "mem_used_percent", Statistic::Average);
+const MEMORY_PEAK: (&str, &str, Statistic) = ("CWAgent", "mem_used_percent", Statistic::Maximum);
 const NETWORK_IN: (&str, &str, Statistic) = ("AWS/EC2", "NetworkIn", Statistic::Sum);
 const NETWORK_OUT: (&str, &str, Statistic) = ("AWS/EC2", "NetworkOut", Statistic::Sum);
 
@@ -141,6 +144,34 @@ pub fn assessment_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
         }
     }
     queries
+}
+
+/// Days of hourly maxima right-sizing reads (DESIGN section 4).
+pub const RIGHT_SIZING_DAYS: i64 = 14;
+
+/// The right-sizing queries for every group: hourly CPU and memory maxima. CloudWatch's p99
+/// statistic is not used (moto refuses percentiles); the cost rules take the 99th percentile
+/// of these maxima themselves.
+pub fn right_sizing_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
+    groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| {
+            [
+                group_query(i, &g.name, Figure::CpuPeak, CPU_PEAK, TREND_PERIOD),
+                group_query(i, &g.name, Figure::MemoryPeak, MEMORY_PEAK, TREND_PERIOD),
+            ]
+        })
+        .collect()
+}
+
+/// The hourly CPU and memory maxima of group number `index`, as read with
+/// [`right_sizing_queries`] (empty when there are none).
+pub fn hourly_maxima(results: &MetricResults, index: usize) -> (Vec<f64>, Vec<f64>) {
+    (
+        values(results, &Figure::CpuPeak.id(index)).collect(),
+        values(results, &Figure::MemoryPeak.id(index)).collect(),
+    )
 }
 
 /// The trend queries for every group: hourly CPU and memory averages.

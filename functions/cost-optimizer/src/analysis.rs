@@ -1,0 +1,728 @@
+//! One cost analysis (DESIGN section 8): discover the groups, read Cost Explorer (at most 5
+//! calls, whatever the fleet's size), the prices and the catalog (cached), and 14 days of hourly
+//! maxima; apply the cost rules; write the recommendations conditionally; publish
+//! CostSavingsPotential in one PutMetricData; send one cost alert when the month runs over
+//! budget or a HIGH saving is found. What Cost Explorer cannot answer is reported, not fatal.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
+use fleetopt_config::{Config, Environment, FleetSelector};
+use fleetopt_costing::{
+    Architecture, Commitment, GroupCost, HOURS_PER_MONTH, InstanceType, MonthProjection, SpotStats,
+    commitment, project_month, right_sizing, run_rate, spot_savings,
+};
+use fleetopt_model::{AnalysisWindow, Origin, Priority, Recommendation, Source};
+use fleetopt_ports::{
+    CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
+    MetricsPublisher, MetricsSource, Notifier, PriceSource, PutOutcome, RecommendationStore,
+    ServiceError, TimeWindow,
+};
+use fleetopt_scoring::Proposal;
+use fleetopt_snapshot::{RIGHT_SIZING_DAYS, hourly_maxima, right_sizing_queries};
+use serde::Serialize;
+
+use crate::event::{EventError, Trigger};
+use crate::prices::{CacheStats, CachedPrices};
+
+/// The cost allocation tag the daily costs are filtered by; its value is the application.
+pub const APPLICATION_TAG: &str = "fleet-optimizer:application";
+/// Days of spot prices read.
+pub const SPOT_DAYS: i64 = 7;
+/// The prefix of account-wide findings' subject, in place of a group name
+/// (`account:reserved-instances`, `account:savings-plans`, `account:run-rate`).
+pub const ACCOUNT: &str = "account";
+
+/// The capabilities a cost analysis needs.
+#[derive(Debug)]
+pub struct Deps<F, M, C, P, N, S> {
+    /// The Auto Scaling groups.
+    pub fleet: F,
+    /// CloudWatch, read and published.
+    pub metrics: M,
+    /// Cost Explorer.
+    pub costs: C,
+    /// Prices and the catalog, cached.
+    pub prices: CachedPrices<P>,
+    /// SNS.
+    pub notifier: N,
+    /// The recommendations table.
+    pub store: S,
+    /// The region whose prices apply.
+    pub region: String,
+}
+
+/// One group's costs in the response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupCosts {
+    /// The group.
+    pub auto_scaling_group_name: String,
+    /// The instance type its instances run.
+    pub instance_type: Option<String>,
+    /// Desired capacity.
+    pub desired_capacity: u32,
+    /// On-demand cost, USD per hour, when the type's price is known.
+    pub hourly_cost_usd: Option<f64>,
+    /// Monthly savings found, USD.
+    pub monthly_savings_usd: f64,
+    /// Savings as a share of the group's monthly cost, percent.
+    pub cost_savings_potential: Option<f64>,
+    /// The recommendations for it.
+    pub recommendation_ids: Vec<String>,
+}
+
+/// The account's costs in the response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountCosts {
+    /// Cost per month and service, oldest first.
+    pub months: Vec<MonthSummary>,
+    /// The application's cost per day over the last 30 days (its cost allocation tag).
+    pub daily: Vec<DaySummary>,
+    /// The month's projection, when month to date is known.
+    pub projection: Option<MonthProjection>,
+}
+
+/// One month's cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthSummary {
+    /// `2026-09`.
+    pub month: String,
+    /// USD per service.
+    pub by_service: BTreeMap<String, f64>,
+    /// USD.
+    pub total: f64,
+}
+
+/// One day's cost.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DaySummary {
+    /// `2026-11-22`.
+    pub day: String,
+    /// USD.
+    pub cost: f64,
+}
+
+/// The cost optimizer's response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Response {
+    /// The environment.
+    pub environment: String,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+    /// Why nothing was analyzed, for an accepted event that asked for nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// One entry per group analyzed.
+    pub groups: Vec<GroupCosts>,
+    /// The account's costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub costs: Option<AccountCosts>,
+    /// Account-wide recommendations (reserved capacity, run-rate).
+    pub account_recommendation_ids: Vec<String>,
+    /// New items written.
+    pub recommendations_written: usize,
+    /// What could not be read, and why; the rest of the run went on.
+    pub unavailable: Vec<String>,
+    /// Cost Explorer calls (billed per request).
+    pub cost_explorer_calls: u32,
+    /// Price and catalog cache hits and misses.
+    pub cache: CacheStats,
+    /// AWS calls made, per API.
+    pub aws_calls: BTreeMap<String, u64>,
+}
+
+impl Response {
+    /// A response for an event that asks for nothing.
+    pub fn skipped(config: &Config, reason: String) -> Self {
+        Response {
+            environment: config.environment.as_str().to_owned(),
+            dry_run: config.dry_run,
+            skipped: Some(reason),
+            groups: Vec::new(),
+            costs: None,
+            account_recommendation_ids: Vec::new(),
+            recommendations_written: 0,
+            unavailable: Vec::new(),
+            cost_explorer_calls: 0,
+            cache: CacheStats::default(),
+            aws_calls: BTreeMap::new(),
+        }
+    }
+}
+
+/// Why an invocation could not do its job.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CostError {
+    /// The event is not one the cost optimizer accepts.
+    #[error(transparent)]
+    InvalidEvent(#[from] EventError),
+    /// The groups could not be listed.
+    #[error("discovering the Auto Scaling groups: {0}")]
+    Discovery(ServiceError),
+    /// The metrics could not be read.
+    #[error("reading metrics: {0}")]
+    Metrics(ServiceError),
+    /// Prices or the catalog could not be read.
+    #[error("reading prices: {0}")]
+    Prices(ServiceError),
+    /// Writing a recommendation failed.
+    #[error("writing recommendation {id}: {message}")]
+    Store {
+        /// The recommendation.
+        id: String,
+        /// What failed.
+        message: String,
+    },
+    /// CostSavingsPotential could not be published.
+    #[error("publishing CostSavingsPotential: {0}")]
+    Publish(ServiceError),
+    /// The cost alert could not be sent.
+    #[error("sending the cost alert: {0}")]
+    Notify(ServiceError),
+}
+
+impl CostError {
+    /// The fixed error type Lambda reports.
+    pub fn error_type(&self) -> &'static str {
+        let service = match self {
+            CostError::InvalidEvent(_) => return "InvalidEvent",
+            CostError::Store { .. } => return "AwsServiceError",
+            CostError::Discovery(e)
+            | CostError::Metrics(e)
+            | CostError::Prices(e)
+            | CostError::Publish(e)
+            | CostError::Notify(e) => e,
+        };
+        if service.is_throttling() {
+            "Throttled"
+        } else {
+            "AwsServiceError"
+        }
+    }
+}
+
+/// The first day of `day`'s month.
+fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// The first day of the month after `day`'s.
+fn next_month(day: NaiveDate) -> NaiveDate {
+    let first = month_start(day);
+    let (year, month) = if first.month() == 12 {
+        (first.year() + 1, 1)
+    } else {
+        (first.year(), first.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(first)
+}
+
+/// The first day of the month `n` months before `day`'s.
+fn months_back(day: NaiveDate, n: u32) -> NaiveDate {
+    let mut first = month_start(day);
+    for _ in 0..n {
+        first = month_start(first - Duration::days(1));
+    }
+    first
+}
+
+/// Catalog patterns for right-sizing a type: its own family and the general purpose, compute
+/// and memory families of the same generation (`m5.xlarge` -> `m5.*`, `c5.*`, `r5.*`).
+fn families(instance_type: &str) -> Vec<String> {
+    let Some((family, _)) = instance_type.split_once('.') else {
+        return vec![instance_type.to_owned()];
+    };
+    let mut patterns = BTreeSet::from([format!("{family}.*")]);
+    if let Some(generation) = family.strip_prefix(['c', 'm', 'r'])
+        && generation.starts_with(|c: char| c.is_ascii_digit())
+    {
+        for letter in ['c', 'm', 'r'] {
+            patterns.insert(format!("{letter}{generation}.*"));
+        }
+    }
+    patterns.into_iter().collect()
+}
+
+fn architecture(info: &fleetopt_ports::InstanceTypeInfo) -> Architecture {
+    if info.architectures.iter().any(|a| a == "arm64") {
+        Architecture::Arm64
+    } else {
+        Architecture::X86_64
+    }
+}
+
+/// Records what Cost Explorer could not answer and counts the call.
+fn cost<T>(result: CostResult<T>, calls: &mut u32, unavailable: &mut Vec<String>) -> Option<T> {
+    *calls += 1;
+    match result {
+        Ok(value) => Some(value),
+        Err(e) => {
+            tracing::warn!(error = %e, "Cost Explorer figure unavailable");
+            unavailable.push(e.to_string());
+            None
+        }
+    }
+}
+
+/// Runs a cost analysis for `trigger` at `now`.
+pub async fn run<F, M, C, P, N, S>(
+    config: &Config,
+    deps: &Deps<F, M, C, P, N, S>,
+    trigger: &Trigger,
+    now: DateTime<Utc>,
+) -> Result<Response, CostError>
+where
+    F: FleetDirectory + Sync,
+    M: MetricsSource + MetricsPublisher + Sync,
+    C: CostSource + Sync,
+    P: PriceSource + Sync,
+    N: Notifier + Sync,
+    S: RecommendationStore + Sync,
+{
+    if !config.settings.enable_cost_optimization {
+        return Ok(Response::skipped(
+            config,
+            "cost optimization is disabled for this environment".to_owned(),
+        ));
+    }
+    let dry_run = config.dry_run || trigger.dry_run();
+    let selector = match &config.fleet {
+        FleetSelector::Names(names) => GroupSelector::Names(names.clone()),
+        FleetSelector::Tag { key, value } => GroupSelector::Tag {
+            key: key.clone(),
+            value: value.clone(),
+        },
+    };
+    let mut groups = deps
+        .fleet
+        .groups(&selector)
+        .await
+        .map_err(CostError::Discovery)?;
+    if let Some(asked) = trigger.groups() {
+        groups.retain(|g| asked.contains(&g.name));
+    }
+
+    // Cost Explorer: five calls at most, whatever the fleet's size.
+    let today = now.date_naive();
+    let tomorrow = today + Duration::days(1);
+    let mut unavailable = Vec::new();
+    let mut ce_calls = 0;
+    let months = cost(
+        deps.costs
+            .monthly_by_service(months_back(today, 3), tomorrow)
+            .await,
+        &mut ce_calls,
+        &mut unavailable,
+    )
+    .unwrap_or_default();
+    let daily = cost(
+        deps.costs
+            .daily_for_tag(
+                today - Duration::days(30),
+                today,
+                (APPLICATION_TAG, &config.application),
+            )
+            .await,
+        &mut ce_calls,
+        &mut unavailable,
+    )
+    .unwrap_or_default();
+    let forecast = if tomorrow < next_month(today) {
+        cost(
+            deps.costs.forecast(tomorrow, next_month(today)).await,
+            &mut ce_calls,
+            &mut unavailable,
+        )
+    } else {
+        Some(0.0)
+    };
+    let reservations = cost(
+        deps.costs.reservation_recommendation().await,
+        &mut ce_calls,
+        &mut unavailable,
+    )
+    .flatten();
+    let savings_plans = cost(
+        deps.costs.savings_plans_recommendation().await,
+        &mut ce_calls,
+        &mut unavailable,
+    )
+    .flatten();
+
+    // Prices and the catalog, through the caches.
+    let types: BTreeSet<String> = groups
+        .iter()
+        .filter_map(|g| g.instance_type.clone())
+        .collect();
+    let patterns: BTreeSet<String> = types.iter().flat_map(|t| families(t)).collect();
+    let patterns: Vec<String> = patterns.into_iter().collect();
+    let catalog_info = deps
+        .prices
+        .instance_types(&patterns)
+        .await
+        .map_err(CostError::Prices)?;
+    let mut priced: Vec<String> = catalog_info.iter().map(|t| t.name.clone()).collect();
+    priced.extend(types.iter().cloned());
+    priced.sort();
+    priced.dedup();
+    let on_demand = deps
+        .prices
+        .on_demand_hourly(&deps.region, &priced)
+        .await
+        .map_err(CostError::Prices)?;
+    let catalog: Vec<InstanceType> = catalog_info
+        .iter()
+        .map(|t| InstanceType {
+            name: t.name.clone(),
+            vcpus: t.vcpus,
+            memory_mib: t.memory_mib,
+            architecture: architecture(t),
+            on_demand_hourly: on_demand.get(&t.name).copied(),
+        })
+        .collect();
+    let zones: BTreeSet<String> = groups
+        .iter()
+        .flat_map(|g| g.availability_zones.iter().cloned())
+        .collect();
+    let spot_prices = deps
+        .prices
+        .spot_prices(
+            &types.iter().cloned().collect::<Vec<_>>(),
+            &zones.into_iter().collect::<Vec<_>>(),
+            now - Duration::days(SPOT_DAYS),
+            now,
+        )
+        .await
+        .map_err(CostError::Prices)?;
+
+    // 14 days of hourly maxima, batched like every other read.
+    let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    let usage = if groups.is_empty() {
+        Default::default()
+    } else {
+        deps.metrics
+            .read(
+                &TimeWindow {
+                    start: end - Duration::days(RIGHT_SIZING_DAYS),
+                    end,
+                },
+                &right_sizing_queries(&groups),
+            )
+            .await
+            .map_err(CostError::Metrics)?
+    };
+
+    // The rules.
+    let production = config.environment == Environment::Production;
+    let mut per_group: Vec<(GroupCosts, Vec<Proposal>)> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let (proposals, costs) = group_findings(g, i, &catalog, &spot_prices, &usage, production);
+        per_group.push((costs, proposals));
+    }
+    let fleet_hourly: f64 = per_group
+        .iter()
+        .filter_map(|(c, _)| c.hourly_cost_usd)
+        .sum();
+    // Account-wide findings, each under its own subject so that their ids differ.
+    let mut account: Vec<(String, Proposal)> = Vec::new();
+    for (kind, subject, found) in [
+        ("Reserved Instances", "reserved-instances", reservations),
+        ("Savings Plans", "savings-plans", savings_plans),
+    ] {
+        if let Some(r) = found {
+            let c = Commitment {
+                kind,
+                offer: r.offer,
+                monthly_savings_usd: r.monthly_savings_usd,
+                savings_percent: r.savings_percent,
+                upfront_usd: r.upfront_usd,
+            };
+            account.extend(commitment(&c).map(|p| (format!("{ACCOUNT}:{subject}"), p)));
+        }
+    }
+    account.extend(
+        run_rate(fleet_hourly, config.settings.max_hourly_cost)
+            .map(|p| (format!("{ACCOUNT}:run-rate"), p)),
+    );
+
+    let month_to_date = months
+        .iter()
+        .find(|m| m.month == month_start(today))
+        .map(|m| m.total());
+    let last_month = months
+        .iter()
+        .find(|m| m.month == months_back(today, 1))
+        .map(|m| m.total());
+    let hours_in_month =
+        u32::try_from((next_month(today) - month_start(today)).num_hours()).unwrap_or(720);
+    let projection = month_to_date.map(|mtd| {
+        project_month(
+            mtd,
+            forecast.unwrap_or(0.0),
+            last_month,
+            config.settings.max_hourly_cost,
+            hours_in_month,
+        )
+    });
+
+    // Recommendations: one window per day, so a second run the same day writes nothing new.
+    let day_start = now.duration_trunc(Duration::days(1)).unwrap_or(now);
+    let origin = Origin {
+        source: Source::CostOptimizer,
+        environment: config.environment.as_str(),
+        window: AnalysisWindow {
+            start: day_start,
+            end: day_start + Duration::days(1),
+        },
+        now,
+        automation_enabled: false,
+    };
+    let mut written = 0;
+    let mut high = Vec::new();
+    let mut group_costs = Vec::new();
+    for (mut costs, proposals) in per_group {
+        for p in &proposals {
+            let r = Recommendation::from_proposal(p, &costs.auto_scaling_group_name, &origin);
+            written += write(&deps.store, &r, dry_run).await?;
+            if r.priority == Priority::High {
+                high.push(r.description.clone());
+            }
+            costs.recommendation_ids.push(r.id);
+        }
+        group_costs.push(costs);
+    }
+    let mut account_ids = Vec::new();
+    for (subject, p) in &account {
+        let r = Recommendation::from_proposal(p, subject, &origin);
+        written += write(&deps.store, &r, dry_run).await?;
+        if r.priority == Priority::High {
+            high.push(r.description.clone());
+        }
+        account_ids.push(r.id);
+    }
+
+    if !dry_run {
+        publish(config, &deps.metrics, &group_costs, now).await?;
+        alert(config, &deps.notifier, projection.as_ref(), &high).await?;
+    }
+    Ok(Response {
+        environment: config.environment.as_str().to_owned(),
+        dry_run,
+        skipped: None,
+        groups: group_costs,
+        costs: Some(AccountCosts {
+            months: months
+                .iter()
+                .map(|m| MonthSummary {
+                    month: m.month.format("%Y-%m").to_string(),
+                    by_service: m.by_service.clone(),
+                    total: m.total(),
+                })
+                .collect(),
+            daily: daily
+                .iter()
+                .map(|(day, cost)| DaySummary {
+                    day: day.to_string(),
+                    cost: *cost,
+                })
+                .collect(),
+            projection,
+        }),
+        account_recommendation_ids: account_ids,
+        recommendations_written: written,
+        unavailable,
+        cost_explorer_calls: ce_calls,
+        cache: deps.prices.take_stats(),
+        aws_calls: BTreeMap::new(),
+    })
+}
+
+/// The findings and the cost summary of group number `index`.
+fn group_findings(
+    g: &GroupInfo,
+    index: usize,
+    catalog: &[InstanceType],
+    spot_prices: &[fleetopt_ports::SpotPrice],
+    usage: &fleetopt_ports::MetricResults,
+    production: bool,
+) -> (Vec<Proposal>, GroupCosts) {
+    let current = g
+        .instance_type
+        .as_ref()
+        .and_then(|t| catalog.iter().find(|c| &c.name == t));
+    let mut proposals = Vec::new();
+    let hourly = current
+        .and_then(|t| t.on_demand_hourly)
+        .map(|p| p * f64::from(g.desired));
+    if let Some(current) = current {
+        let prices: Vec<f64> = spot_prices
+            .iter()
+            .filter(|p| {
+                p.instance_type == current.name
+                    && g.availability_zones.contains(&p.availability_zone)
+            })
+            .map(|p| p.price)
+            .collect();
+        let (cpu, memory) = hourly_maxima(usage, index);
+        let cost = GroupCost {
+            group: &g.name,
+            instance_type: current,
+            desired: g.desired,
+            min_size: g.min_size,
+            spot: SpotStats::from_prices(&prices),
+            cpu_hourly_maxima: &cpu,
+            memory_hourly_maxima: &memory,
+        };
+        proposals.extend(spot_savings(&cost, production));
+        proposals.extend(right_sizing(&cost, catalog));
+    }
+    let savings: f64 = proposals
+        .iter()
+        .filter_map(|p| p.expected_impact.monthly_savings_usd)
+        .sum();
+    let costs = GroupCosts {
+        auto_scaling_group_name: g.name.clone(),
+        instance_type: g.instance_type.clone(),
+        desired_capacity: g.desired,
+        hourly_cost_usd: hourly,
+        monthly_savings_usd: savings,
+        cost_savings_potential: hourly
+            .filter(|h| *h > 0.0)
+            .map(|h| savings / (h * HOURS_PER_MONTH) * 100.0),
+        recommendation_ids: Vec::new(),
+    };
+    (proposals, costs)
+}
+
+/// Writes `r` unless this is a dry run; 1 when it is new.
+async fn write<S: RecommendationStore + Sync>(
+    store: &S,
+    r: &Recommendation,
+    dry_run: bool,
+) -> Result<usize, CostError> {
+    if dry_run {
+        return Ok(0);
+    }
+    match store.put_new(r).await {
+        Ok(PutOutcome::Written) => Ok(1),
+        Ok(PutOutcome::AlreadyExists) => Ok(0),
+        Err(e) => Err(CostError::Store {
+            id: r.id.clone(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// CostSavingsPotential per group and for the environment, in one PutMetricData call.
+async fn publish<M: MetricsPublisher + Sync>(
+    config: &Config,
+    metrics: &M,
+    groups: &[GroupCosts],
+    at: DateTime<Utc>,
+) -> Result<(), CostError> {
+    let environment = config.environment.as_str().to_owned();
+    let mut data: Vec<MetricDatum> = groups
+        .iter()
+        .filter_map(|g| {
+            Some(MetricDatum {
+                name: "CostSavingsPotential",
+                dimensions: vec![
+                    ("Environment", environment.clone()),
+                    ("AutoScalingGroupName", g.auto_scaling_group_name.clone()),
+                ],
+                value: g.cost_savings_potential?,
+                unit: "Percent",
+                timestamp: at,
+            })
+        })
+        .collect();
+    let monthly: f64 =
+        groups.iter().filter_map(|g| g.hourly_cost_usd).sum::<f64>() * HOURS_PER_MONTH;
+    if monthly > 0.0 {
+        let savings: f64 = groups.iter().map(|g| g.monthly_savings_usd).sum();
+        data.push(MetricDatum {
+            name: "CostSavingsPotential",
+            dimensions: vec![("Environment", environment)],
+            value: savings / monthly * 100.0,
+            unit: "Percent",
+            timestamp: at,
+        });
+    }
+    if data.is_empty() {
+        return Ok(());
+    }
+    metrics
+        .publish(&config.metrics_namespace, &data)
+        .await
+        .map_err(CostError::Publish)
+}
+
+/// One message on the cost-alert topic when the month runs over budget or a HIGH saving was
+/// found.
+async fn alert<N: Notifier + Sync>(
+    config: &Config,
+    notifier: &N,
+    projection: Option<&MonthProjection>,
+    high: &[String],
+) -> Result<(), CostError> {
+    let Some(topic) = &config.topics.cost_alert else {
+        return Ok(());
+    };
+    let over = projection.filter(|p| p.over_budget);
+    if over.is_none() && high.is_empty() {
+        return Ok(());
+    }
+    let mut message = String::new();
+    if let Some(p) = over {
+        message.push_str(&format!(
+            "The month is projected at ${:.2} (${:.2} so far), over the ${:.2} budget \
+             (maxHourlyCost x hours in the month).\n",
+            p.projected, p.month_to_date, p.budget
+        ));
+    }
+    for h in high {
+        message.push_str(&format!("- {h}\n"));
+    }
+    let subject = format!(
+        "fleet-optimizer {}: {}",
+        config.environment,
+        if over.is_some() {
+            "month projected over budget"
+        } else {
+            "large cost savings found"
+        }
+    );
+    notifier
+        .notify(topic, &subject, &message)
+        .await
+        .map_err(CostError::Notify)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn month_arithmetic_crosses_years() {
+        assert_eq!(month_start(day("2026-11-23")), day("2026-11-01"));
+        assert_eq!(next_month(day("2026-12-31")), day("2027-01-01"));
+        assert_eq!(months_back(day("2026-02-14"), 3), day("2025-11-01"));
+        assert_eq!(months_back(day("2026-03-31"), 1), day("2026-02-01"));
+    }
+
+    #[test]
+    fn right_sizing_looks_at_the_family_and_its_siblings() {
+        assert_eq!(families("m5.xlarge"), ["c5.*", "m5.*", "r5.*"]);
+        assert_eq!(families("m6g.large"), ["c6g.*", "m6g.*", "r6g.*"]);
+        assert_eq!(families("t3.medium"), ["t3.*"]);
+        assert_eq!(families("weird"), ["weird"]);
+    }
+}

@@ -1,0 +1,146 @@
+//! The events the cost optimizer accepts (DESIGN section 2): the daily EventBridge schedule,
+//! the low-CPU alarm (EventBridge state change or the alarm's Lambda action) and the manual
+//! `{}` / `{"dryRun": true}`. Anything else is refused with a message naming what is accepted.
+
+use fleetopt_events::{AwsEvent, decode_aws, describe, is_aws, malformed};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use fleetopt_events::EventError;
+
+/// What the accepted events are, for error messages.
+pub const ACCEPTED: &str = "the cost optimizer accepts an EventBridge \"Scheduled Event\", the \
+     low-CPU alarm (an EventBridge \"CloudWatch Alarm State Change\" or the alarm's Lambda \
+     action), or a manual payload {} with an optional \"dryRun\": true";
+
+/// Why the cost optimizer runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// The daily schedule: every targeted group.
+    Schedule,
+    /// The low-CPU alarm: the groups it names (every targeted group when none).
+    Alarm {
+        /// The alarm's name.
+        name: String,
+        /// The groups it names.
+        groups: Vec<String>,
+    },
+    /// A person or a script.
+    Manual {
+        /// Compute and return everything, write nothing.
+        dry_run: bool,
+    },
+}
+
+impl Trigger {
+    /// The groups asked for; `None` means every targeted group.
+    pub fn groups(&self) -> Option<&[String]> {
+        match self {
+            Trigger::Alarm { groups, .. } if !groups.is_empty() => Some(groups),
+            _ => None,
+        }
+    }
+
+    /// Whether the event asked for a dry run.
+    pub fn dry_run(&self) -> bool {
+        matches!(self, Trigger::Manual { dry_run: true })
+    }
+}
+
+/// What to do with an accepted event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Analyze costs.
+    Run(Trigger),
+    /// An accepted event that asks for nothing (an alarm going back to OK).
+    Skip {
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ManualPayload {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Decodes an invocation's payload.
+pub fn decode(event: Value) -> Result<Decision, EventError> {
+    if is_aws(&event) {
+        return Ok(match decode_aws(event, ACCEPTED)? {
+            AwsEvent::Schedule => Decision::Run(Trigger::Schedule),
+            AwsEvent::Alarm { name, groups } => Decision::Run(Trigger::Alarm { name, groups }),
+            AwsEvent::NotInAlarm { reason } => Decision::Skip { reason },
+        });
+    }
+    match &event {
+        Value::Object(map) if map.keys().all(|k| k == "dryRun") => {
+            let payload: ManualPayload =
+                serde_json::from_value(event).map_err(|e| malformed("manual payload", e))?;
+            Ok(Decision::Run(Trigger::Manual {
+                dry_run: payload.dry_run,
+            }))
+        }
+        _ => Err(EventError::Unrecognized {
+            found: describe(&event),
+            accepts: ACCEPTED,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/../../shared/events/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_schedule_the_alarm_and_the_manual_payload_run() {
+        assert_eq!(
+            decode(fixture("eventbridge-schedule.json")),
+            Ok(Decision::Run(Trigger::Schedule))
+        );
+        let Ok(Decision::Run(alarm)) = decode(fixture("eventbridge-alarm-state-change.json"))
+        else {
+            panic!("the alarm runs")
+        };
+        assert_eq!(alarm.groups(), Some(&["web".to_owned()][..]));
+        assert!(matches!(
+            decode(fixture("eventbridge-alarm-state-change-ok.json")),
+            Ok(Decision::Skip { .. })
+        ));
+        assert_eq!(
+            decode(serde_json::json!({})),
+            Ok(Decision::Run(Trigger::Manual { dry_run: false }))
+        );
+        let Ok(Decision::Run(dry)) = decode(serde_json::json!({"dryRun": true})) else {
+            panic!("a dry run")
+        };
+        assert!(dry.dry_run() && dry.groups().is_none());
+    }
+
+    #[test]
+    fn anything_else_is_refused_naming_what_is_accepted() {
+        let err = decode(fixture("s3-put.json")).unwrap_err().to_string();
+        assert!(err.contains("the cost optimizer accepts"), "{err}");
+        assert!(matches!(
+            decode(serde_json::json!({"dryRun": "yes"})),
+            Err(EventError::Malformed {
+                kind: "manual payload",
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode(serde_json::json!({"autoScalingGroupName": "web"})),
+            Err(EventError::Unrecognized { .. })
+        ));
+    }
+}
