@@ -50,6 +50,7 @@ fn service_prefix(service: &str) -> String {
     match service {
         "Auto Scaling" => "autoscaling".to_owned(),
         "Elastic Load Balancing v2" => "elasticloadbalancing".to_owned(),
+        "Cost Explorer" => "ce".to_owned(),
         other => other.to_ascii_lowercase().replace(' ', ""),
     }
 }
@@ -105,5 +106,8 @@ mod tests {
             "elasticloadbalancing"
         );
         assert_eq!(service_prefix("SNS"), "sns");
+        assert_eq!(service_prefix("Cost Explorer"), "ce");
+        assert_eq!(service_prefix("Pricing"), "pricing");
+        assert_eq!(service_prefix("EC2"), "ec2");
     }
 }
