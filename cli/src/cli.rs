@@ -102,6 +102,34 @@ pub enum Command {
                             IN_PROGRESS; \"waiting\" is why the engine last held one back."
     )]
     Scaling(ScalingArgs),
+    /// Show what the account spent this month and in the last full months by service, Cost
+    /// Explorer's forecast to the month's end, and the open cost recommendations with their
+    /// monthly savings.
+    #[command(
+        after_help = "Examples:\n  fleetopt cost\n  fleetopt cost --months 6\n  \
+                      fleetopt cost --output json\n\n\
+                      Month to date runs from the first of the month (UTC) to today, included; \
+                      the forecast from tomorrow to the month's end (none on its last day); \
+                      projected month = month to date + forecast. Cost Explorer bills per request: \
+                      a run makes one GetCostAndUsage request (more only if the answer is paged) \
+                      and at most one GetCostForecast, and prints how many. If Cost Explorer has \
+                      no data yet or access is denied, the command shows what it has, says what \
+                      is unavailable and why, and exits 0. Open recommendations are \
+                      COST_OPTIMIZATION and INSTANCE_TYPE_CHANGE ones that are PENDING, \
+                      AWAITING_APPROVAL or APPROVED."
+    )]
+    Cost(CostArgs),
+}
+
+/// How far back `cost` looks, and where the recommendations are.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Full months to show before the current one (1 to 12).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=12))]
+    pub months: u32,
+    /// The recommendations table (default <application>-<environment>-optimization-recommendations).
+    #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
 }
 
 /// Who decides, and where the recommendation is: what `approve` and `reject` share.
@@ -395,6 +423,27 @@ mod tests {
             usage_error(&["fleetopt", "scaling", "--tag", "team"]),
             clap::error::ErrorKind::ValueValidation
         );
+    }
+
+    #[test]
+    fn cost_shows_3_months_by_default_and_refuses_0_or_more_than_12() {
+        let cli = Cli::try_parse_from(["fleetopt", "cost"]).unwrap();
+        let Command::Cost(args) = cli.command else {
+            panic!("{:?}", cli.command);
+        };
+        assert_eq!(args.months, 3);
+        let cli = Cli::try_parse_from(["fleetopt", "cost", "--months", "12"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Cost(CostArgs { months: 12, .. })
+        ));
+        for bad in ["0", "13", "-1", "three"] {
+            assert_eq!(
+                usage_error(&["fleetopt", "cost", &format!("--months={bad}")]),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod analyze;
 mod approval;
 mod cli;
+mod cost;
 mod metrics;
 mod recommendations;
 mod scaling;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         cli::Command::Approve(args) => aws(|| approval::approve(&cli.global, args)),
         cli::Command::Reject(args) => aws(|| approval::reject(&cli.global, args)),
         cli::Command::Scaling(args) => aws(|| scaling::run(&cli.global, args)),
+        cli::Command::Cost(args) => aws(|| cost::run(&cli.global, args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
