@@ -1,0 +1,57 @@
+"""Prints a function's JSON response (on stdin) as a few lines, for the demo.
+
+Usage: response_summary.py engine|cost < response.json
+"""
+
+import json
+import sys
+
+
+def engine(response: dict) -> None:
+    for d in response["decisions"]:
+        change = d.get("desiredCapacity")
+        size = f" {change['from']} -> {change['to']}" if change else ""
+        kind = d.get("type", "")
+        group = d.get("autoScalingGroupName", "")
+        print(f"  {d['outcome']:<17} {kind:<20} {group}{size}: {d['reason']}")
+    print(
+        f"  applied {response['actionsApplied']}, failed {response['actionsFailed']}, "
+        f"rolled back {response['actionsRolledBack']}; AWS calls {response['awsCalls']}"
+    )
+
+
+def cost(response: dict) -> None:
+    for g in response["groups"]:
+        hourly = g.get("hourlyCostUsd")
+        rate = f"${hourly:.3f}/h" if hourly is not None else "no price"
+        potential = g.get("costSavingsPotential")
+        share = f" ({potential:.0f} % of its cost)" if potential is not None else ""
+        print(
+            f"  {g['autoScalingGroupName']:<10} {g.get('instanceType') or '?':<10} x{g['desiredCapacity']:<3}"
+            f" {rate:<12} savings ${g['monthlySavingsUsd']:.0f}/month{share}"
+        )
+    projection = (response.get("costs") or {}).get("projection")
+    if projection:
+        print(
+            f"  month to date ${projection['monthToDate']:.2f}, projected ${projection['projected']:.2f}"
+            f" against a ${projection['budget']:.2f} budget"
+        )
+    for u in response["unavailable"]:
+        print(f"  unavailable: {u}")
+    print(
+        f"  {response['recommendationsWritten']} recommendation(s) written "
+        f"({len(response['accountRecommendationIds'])} account-wide); "
+        f"Cost Explorer calls {response['costExplorerCalls']}; cache {response['cache']}"
+    )
+    print(f"  AWS calls {response['awsCalls']}")
+
+
+def main() -> None:
+    kinds = {"engine": engine, "cost": cost}
+    if len(sys.argv) != 2 or sys.argv[1] not in kinds:
+        sys.exit(__doc__)
+    kinds[sys.argv[1]](json.load(sys.stdin))
+
+
+if __name__ == "__main__":
+    main()
