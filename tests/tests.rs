@@ -11,6 +11,7 @@ mod support;
 
 mod analyzer_lambda;
 mod approval_and_scaling;
+mod cost;
 mod emulator_scripts;
 mod engine_lambda;
 mod metrics;
