@@ -113,6 +113,17 @@ struct Account {
     credentials: Credentials,
     table: String,
     store: DynamoRecommendationStore,
+    /// The proxy's seed directory for this account's access key, once written.
+    seeds: std::sync::OnceLock<std::path::PathBuf>,
+}
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        // The proxy's seed directory is shared: leave nothing of this test behind.
+        if let Some(dir) = self.seeds.get() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl Account {
@@ -146,6 +157,7 @@ impl Account {
             credentials,
             table,
             store,
+            seeds: std::sync::OnceLock::new(),
         }
     }
 
@@ -183,10 +195,8 @@ impl Account {
 
     /// The proxy's answer to this account's GetCostForecast requests.
     fn seed_forecast(&self, dates: &Dates, usd: &str) {
-        let dir = seed_dir()
-            .join("keys")
-            .join(self.access_key_id())
-            .join("ce");
+        let own = seed_dir().join("keys").join(self.access_key_id());
+        let dir = self.seeds.get_or_init(|| own).join("ce");
         std::fs::create_dir_all(&dir).unwrap();
         let body = json!({
             "Total": {"Amount": usd, "Unit": "USD"},
