@@ -160,3 +160,69 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
     assert_eq!(second.cache.on_demand.misses, 0);
     assert!(second.cache.on_demand.hits > 0 && second.cache.catalog.hits == 3);
 }
+
+#[tokio::test]
+async fn a_run_rate_over_the_limit_is_a_high_finding_with_one_cost_alert() {
+    seed_costs();
+    let prefix = format!(
+        "r{}{}",
+        std::process::id(),
+        Utc::now().timestamp_subsec_nanos()
+    );
+    let clients = Clients::new(&sdk_config().await);
+    let table = format!("{prefix}-recommendations");
+    create_table(&clients.dynamodb, recommendations_table(), &table)
+        .await
+        .unwrap();
+    let group = format!("{prefix}-web");
+    create_group(
+        &clients,
+        &SeedGroup {
+            name: group.clone(),
+            min_size: 1,
+            max_size: 8,
+            desired: 6,
+            tags: Vec::new(),
+            instance_type: "m5.large".into(),
+            target_group_arns: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let topic = clients
+        .sns
+        .create_topic()
+        .name(&prefix)
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+    // 6 x m5.large = 0.576 $/h against a 0.5 $/h limit.
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT", "staging".to_owned()),
+        ("FLEETOPT_APPLICATION", "it".to_owned()),
+        ("FLEETOPT_TABLE", table),
+        ("FLEETOPT_TARGET_GROUPS", group.clone()),
+        ("FLEETOPT_MAX_HOURLY_COST", "0.5".to_owned()),
+        ("FLEETOPT_COST_ALERT_TOPIC_ARN", topic),
+    ]);
+    let config = Config::from_lookup(&|name| vars.get(name).cloned()).unwrap();
+    let app = App::new(config, &sdk_config().await);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, Utc::now())
+        .await
+        .unwrap();
+    let calls = app.calls.take();
+    assert_eq!(calls.get("sns:Publish"), Some(&1), "{calls:?}");
+    let mut run_rate = None;
+    for id in &response.account_recommendation_ids {
+        let r = app.deps.store.get(id).await.unwrap().unwrap();
+        if r.auto_scaling_group_name == "account:run-rate" {
+            run_rate = Some(r);
+        }
+    }
+    let r = run_rate.expect("a run-rate finding");
+    assert_eq!(r.priority, fleetopt_model::Priority::High);
+    // 0.076 $/h over the limit, 730 hours.
+    assert_eq!(r.expected_impact.monthly_savings_usd, Some(55.48));
+}
