@@ -702,9 +702,13 @@ async fn alert<N: Notifier + Sync>(
         .map_err(CostError::Notify)
 }
 
+/// The run on in-memory fakes: what happens when Cost Explorer cannot answer, and the
+/// bookkeeping of a run (the emulator tests in `tests/emulator.rs` run the same code on moto).
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    use fleetopt_ports::fakes::{FakeCosts, FakeFleet, FakePrices, InMemoryStore, Recorder};
 
     fn day(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
@@ -724,5 +728,119 @@ mod tests {
         assert_eq!(families("m6g.large"), ["c6g.*", "m6g.*", "r6g.*"]);
         assert_eq!(families("t3.medium"), ["t3.*"]);
         assert_eq!(families("weird"), ["weird"]);
+    }
+
+    fn deps(
+        costs: FakeCosts,
+    ) -> Deps<FakeFleet, Recorder, FakeCosts, FakePrices, Recorder, InMemoryStore> {
+        Deps {
+            fleet: FakeFleet::new([GroupInfo {
+                name: "web".into(),
+                min_size: 1,
+                max_size: 10,
+                desired: 4,
+                in_service: 4,
+                healthy: 4,
+                default_cooldown_seconds: 300,
+                health_check_grace_period_seconds: 300,
+                instance_type: Some("m5.xlarge".into()),
+                availability_zones: vec!["us-east-1a".into()],
+                target_groups: Vec::new(),
+            }]),
+            metrics: Recorder::new(),
+            costs,
+            prices: CachedPrices::new(FakePrices),
+            notifier: Recorder::new(),
+            store: InMemoryStore::new(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn config(extra: &[(&str, &str)]) -> Config {
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("FLEETOPT_ENVIRONMENT", "production"),
+            ("FLEETOPT_APPLICATION", "app"),
+            ("FLEETOPT_TARGET_GROUPS", "web"),
+            (
+                "FLEETOPT_COST_ALERT_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:111122223333:cost",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Config::from_lookup(&|name| vars.get(name).cloned()).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).unwrap()
+    }
+
+    #[tokio::test]
+    async fn without_cost_explorer_the_run_says_so_and_still_prices_the_fleet() {
+        let deps = deps(FakeCosts::unavailable(
+            fleetopt_ports::CostUnavailable::AccessDenied {
+                operation: "ce:GetCostAndUsage",
+                message: "Cost Explorer is not enabled".into(),
+            },
+        ));
+        let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        assert_eq!(response.cost_explorer_calls, 5);
+        assert_eq!(response.unavailable.len(), 5);
+        assert!(response.unavailable[0].contains("access denied: Cost Explorer is not enabled"));
+        let costs = response.costs.unwrap();
+        assert!(costs.months.is_empty() && costs.projection.is_none());
+        // The fleet is still priced: 4 x m5.xlarge.
+        assert_eq!(response.groups[0].hourly_cost_usd, Some(0.768));
+        // CostSavingsPotential (0 %: no usage data, no spot history) in one call.
+        assert_eq!(deps.metrics.published().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_month_over_budget_sends_one_cost_alert() {
+        let deps = deps(FakeCosts::new());
+        // 100 $ to date and 40 $ forecast against a 0.01 $/h limit: a 7.20 $ budget.
+        let config = config(&[("FLEETOPT_MAX_HOURLY_COST", "0.01")]);
+        let response = run(&config, &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        let alerts = deps.notifier.notifications();
+        assert_eq!(alerts.len(), 1, "{response:?}");
+        assert!(
+            alerts[0].1.contains("large cost savings found") || alerts[0].1.contains("over budget")
+        );
+        // The run-rate finding (0.768 $/h against 0.01) is HIGH and account-wide.
+        let ids = &response.account_recommendation_ids;
+        assert_eq!(ids.len(), 1);
+        let r = deps.store.get(&ids[0]).await.unwrap().unwrap();
+        assert_eq!(r.auto_scaling_group_name, "account:run-rate");
+        assert!(alerts[0].2.contains("runs at $0.77/h"), "{}", alerts[0].2);
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_writes_publishes_and_alerts_nothing() {
+        let deps = deps(FakeCosts::new());
+        let config = config(&[("FLEETOPT_MAX_HOURLY_COST", "0.01")]);
+        let response = run(&config, &deps, &Trigger::Manual { dry_run: true }, now())
+            .await
+            .unwrap();
+        assert!(response.dry_run);
+        assert_eq!(response.recommendations_written, 0);
+        assert_eq!(response.account_recommendation_ids.len(), 1);
+        assert!(
+            deps.store
+                .get(&response.account_recommendation_ids[0])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(deps.metrics.published().is_empty() && deps.notifier.notifications().is_empty());
     }
 }

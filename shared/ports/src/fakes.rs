@@ -8,8 +8,10 @@ use fleetopt_model::{Check, Execution, Recommendation};
 
 use crate::store::{PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition};
 use crate::{
-    FleetControl, FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher,
-    Notifier, ScalingActivity, ServiceError,
+    CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
+    GroupSelector, InstanceTypeInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher,
+    MetricsSource, MonthCost, Notifier, PriceSource, PurchaseRecommendation, ScalingActivity,
+    ServiceError, SpotPrice, TimeWindow,
 };
 
 /// A recommendations table in memory.
@@ -286,6 +288,148 @@ impl MetricsPublisher for Recorder {
             .unwrap_or_else(|p| p.into_inner())
             .push(data.to_vec());
         Ok(())
+    }
+}
+
+impl MetricsSource for Recorder {
+    /// No datapoints for any query: "no data", as a new fleet has.
+    async fn read(
+        &self,
+        _window: &TimeWindow,
+        _queries: &[MetricQuery],
+    ) -> Result<MetricResults, ServiceError> {
+        self.outcome("cloudwatch:GetMetricData")?;
+        Ok(MetricResults::new())
+    }
+}
+
+/// Cost Explorer in memory: every figure the same small account, or every call answering
+/// the same [`CostUnavailable`].
+#[derive(Debug, Default)]
+pub struct FakeCosts {
+    unavailable: Option<CostUnavailable>,
+}
+
+impl FakeCosts {
+    /// An account spending 100 $ a month, with a 40 $ forecast and no purchase
+    /// recommendation.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An account where every call answers `why`.
+    pub fn unavailable(why: CostUnavailable) -> Self {
+        FakeCosts {
+            unavailable: Some(why),
+        }
+    }
+
+    fn answer<T>(&self, value: T) -> CostResult<T> {
+        match &self.unavailable {
+            Some(why) => Err(why.clone()),
+            None => Ok(value),
+        }
+    }
+}
+
+impl CostSource for FakeCosts {
+    async fn monthly_by_service(
+        &self,
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> CostResult<Vec<MonthCost>> {
+        use chrono::Datelike;
+        // 100 $ of EC2 in every month the period touches.
+        let mut months = Vec::new();
+        let mut month = start.with_day(1).unwrap_or(start);
+        while month < end {
+            months.push(MonthCost {
+                month,
+                by_service: BTreeMap::from([(
+                    "Amazon Elastic Compute Cloud - Compute".to_owned(),
+                    100.0,
+                )]),
+            });
+            month = month
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(end);
+        }
+        self.answer(months)
+    }
+
+    async fn daily_for_tag(
+        &self,
+        start: chrono::NaiveDate,
+        _end: chrono::NaiveDate,
+        _tag: (&str, &str),
+    ) -> CostResult<Vec<(chrono::NaiveDate, f64)>> {
+        self.answer(vec![(start, 3.5)])
+    }
+
+    async fn forecast(
+        &self,
+        _start: chrono::NaiveDate,
+        _end: chrono::NaiveDate,
+    ) -> CostResult<f64> {
+        self.answer(40.0)
+    }
+
+    async fn reservation_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
+        self.answer(None)
+    }
+
+    async fn savings_plans_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
+        self.answer(None)
+    }
+}
+
+/// Prices and a catalog in memory: m5.large and m5.xlarge at their us-east-1 prices, no spot
+/// history.
+#[derive(Debug, Default)]
+pub struct FakePrices;
+
+impl PriceSource for FakePrices {
+    async fn on_demand_hourly(
+        &self,
+        _region: &str,
+        instance_types: &[String],
+    ) -> Result<BTreeMap<String, f64>, ServiceError> {
+        let known = BTreeMap::from([("m5.large", 0.096), ("m5.xlarge", 0.192)]);
+        Ok(instance_types
+            .iter()
+            .filter_map(|t| known.get(t.as_str()).map(|p| (t.clone(), *p)))
+            .collect())
+    }
+
+    async fn spot_prices(
+        &self,
+        _instance_types: &[String],
+        _availability_zones: &[String],
+        _start: chrono::DateTime<chrono::Utc>,
+        _end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<SpotPrice>, ServiceError> {
+        Ok(Vec::new())
+    }
+
+    async fn instance_types(
+        &self,
+        patterns: &[String],
+    ) -> Result<Vec<InstanceTypeInfo>, ServiceError> {
+        let catalog = [("m5.large", 2, 8192), ("m5.xlarge", 4, 16384)];
+        Ok(catalog
+            .iter()
+            .filter(|(name, _, _)| {
+                patterns
+                    .iter()
+                    .any(|p| name.starts_with(p.trim_end_matches('*')))
+            })
+            .map(|(name, vcpus, memory)| InstanceTypeInfo {
+                name: (*name).to_owned(),
+                vcpus: *vcpus,
+                memory_mib: *memory,
+                architectures: vec!["x86_64".to_owned()],
+            })
+            .collect())
     }
 }
 
