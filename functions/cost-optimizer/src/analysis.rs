@@ -12,7 +12,9 @@ use fleetopt_costing::{
     Architecture, Commitment, GroupCost, HOURS_PER_MONTH, InstanceType, MonthProjection, SpotStats,
     commitment, project_month, right_sizing, run_rate, spot_savings,
 };
-use fleetopt_model::{AnalysisWindow, Origin, Priority, Recommendation, Source};
+use fleetopt_model::{
+    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source,
+};
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
     MetricsPublisher, MetricsSource, Notifier, PriceSource, PutOutcome, RecommendationStore,
@@ -29,9 +31,6 @@ use crate::prices::{CacheStats, CachedPrices};
 pub const APPLICATION_TAG: &str = "fleet-optimizer:application";
 /// Days of spot prices read.
 pub const SPOT_DAYS: i64 = 7;
-/// The prefix of account-wide findings' subject, in place of a group name
-/// (`account:reserved-instances`, `account:savings-plans`, `account:run-rate`).
-pub const ACCOUNT: &str = "account";
 
 /// The capabilities a cost analysis needs.
 #[derive(Debug)]
@@ -441,12 +440,13 @@ where
                 savings_percent: r.savings_percent,
                 upfront_usd: r.upfront_usd,
             };
-            account.extend(commitment(&c).map(|p| (format!("{ACCOUNT}:{subject}"), p)));
+            account
+                .extend(commitment(&c).map(|p| (format!("{ACCOUNT_SUBJECT_PREFIX}{subject}"), p)));
         }
     }
     account.extend(
         run_rate(fleet_hourly, config.settings.max_hourly_cost)
-            .map(|p| (format!("{ACCOUNT}:run-rate"), p)),
+            .map(|p| (format!("{ACCOUNT_SUBJECT_PREFIX}run-rate"), p)),
     );
 
     let month_to_date = months

@@ -117,7 +117,7 @@ fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Po
             time(expires)
         ));
     }
-    if g.group.is_none() {
+    if g.group.is_none() && !r.is_account_wide() {
         return not_targeted(r);
     }
     if r.kind != RecommendationType::ScaleUp {
@@ -600,6 +600,23 @@ mod tests {
         assert!(
             matches!(decide(&scale_up(), now(), &gone, &policy()), Verdict::Ignore(m) if m.contains("not among the targeted"))
         );
+    }
+
+    #[test]
+    fn an_account_wide_cost_finding_goes_to_approval_without_a_group() {
+        let mut r = scale_up();
+        r.kind = RecommendationType::CostOptimization;
+        r.implementation.action = None;
+        r.auto_scaling_group_name = "account:savings-plans".into();
+        let none = GroupNow {
+            group: None,
+            activity: None,
+            busy_with: None,
+        };
+        assert!(matches!(
+            decide(&r, now(), &none, &policy()),
+            Verdict::AskApproval(_)
+        ));
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod schema;
 mod status;
 
 pub use recommendation::{
-    Action, AnalysisWindow, Check, DecodeError, Execution, Implementation, Origin, Recommendation,
-    Source, StatusChange, recommendation_id, rfc3339,
+    ACCOUNT_SUBJECT_PREFIX, Action, AnalysisWindow, Check, DecodeError, Execution, Implementation,
+    Origin, Recommendation, Source, StatusChange, recommendation_id, rfc3339,
 };
 pub use schema::{Index, TableSchema, recommendations_table};
 pub use status::{Status, TransitionError, can_transition};

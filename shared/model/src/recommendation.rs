@@ -41,6 +41,10 @@ impl fmt::Display for Source {
     }
 }
 
+/// How an account-wide finding's subject starts, in place of a group name
+/// (`account:reserved-instances`): it names no Auto Scaling group.
+pub const ACCOUNT_SUBJECT_PREFIX: &str = "account:";
+
 /// The period of data a recommendation was computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalysisWindow {
@@ -340,6 +344,12 @@ impl Recommendation {
             ) => Some((from, to)),
             _ => None,
         }
+    }
+
+    /// Whether it is about the whole account (reserved capacity, run-rate), not one group.
+    pub fn is_account_wide(&self) -> bool {
+        self.auto_scaling_group_name
+            .starts_with(ACCOUNT_SUBJECT_PREFIX)
     }
 
     /// The recommendation's creation time, when it parses.
