@@ -8,7 +8,8 @@
         ce/GetCostForecast.json       from today to the first day of next month; amounts scaled
                                       by the number of days
         ce/Get*PurchaseRecommendation.json   Metadata.GenerationTimestamp = now
-        ce/cost-and-usage.json        monthly periods become the last complete months, daily
+        ce/cost-and-usage.json        monthly periods become the last complete months plus this
+                                      month to date (the last month scaled, Estimated), daily
                                       ones the days up to yesterday (Estimated in this month)
   push --endpoint URL [--seed-dir DIR] [--account-id ID]
       posts DIR/ce/cost-and-usage.json (a list of GetCostAndUsage results) to moto's
@@ -93,6 +94,26 @@ def rebase_recommendation(body, now):
     return body
 
 
+def month_to_date(last_month, today):
+    """This month so far: the last month's costs scaled by the share of this month elapsed up to
+    tomorrow (as Cost Explorer reports a month to date: estimated, ending tomorrow)."""
+    start = first_of_month(today)
+    end = today + timedelta(days=1)
+    days = (first_of_month(today, 1) - start).days
+    factor = (end - start).days / days
+
+    def scale(metrics):
+        return {k: dict(v, Amount=scaled(v["Amount"], factor)) for k, v in metrics.items()}
+
+    period = dict(last_month, TimePeriod={"Start": start.isoformat(), "End": end.isoformat()},
+                  Estimated=True)
+    if "Total" in last_month:
+        period["Total"] = scale(last_month["Total"])
+    if "Groups" in last_month:
+        period["Groups"] = [dict(g, Metrics=scale(g["Metrics"])) for g in last_month["Groups"]]
+    return period
+
+
 def rebase_cost_and_usage(results, now):
     today = now.date()
     out = []
@@ -101,13 +122,15 @@ def rebase_cost_and_usage(results, now):
         lengths = {(date.fromisoformat(p["TimePeriod"]["End"])
                     - date.fromisoformat(p["TimePeriod"]["Start"])).days for p in periods}
         n = len(periods)
-        if lengths and min(lengths) >= 28:  # MONTHLY: the last n complete months
+        if lengths and min(lengths) >= 28:  # MONTHLY: the last n complete months, and this one
             new = []
             for i, p in enumerate(periods):
                 start = first_of_month(today, i - n)
                 new.append(dict(p, TimePeriod={"Start": start.isoformat(),
                                                "End": first_of_month(start, 1).isoformat()},
                                 Estimated=False))
+            if periods:
+                new.append(month_to_date(periods[-1], today))
         elif lengths == {1}:  # DAILY: the n days up to yesterday
             new = []
             for i, p in enumerate(periods):

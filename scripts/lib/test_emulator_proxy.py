@@ -744,9 +744,17 @@ class DefaultSeeds(unittest.TestCase):
                 body = json.loads((target / f"ce/{name}.json").read_text())
                 self.assertEqual(body["Metadata"]["GenerationTimestamp"], "2027-02-10T15:42:00Z")
             monthly, daily = json.loads((target / "ce/cost-and-usage.json").read_text())
-            self.assertEqual([p["TimePeriod"]["Start"] for p in monthly["ResultsByTime"]],
-                             ["2026-11-01", "2026-12-01", "2027-01-01"])
-            self.assertEqual(monthly["ResultsByTime"][-1]["TimePeriod"]["End"], "2027-02-01")
+            months = monthly["ResultsByTime"]
+            self.assertEqual([p["TimePeriod"]["Start"] for p in months],
+                             ["2026-11-01", "2026-12-01", "2027-01-01", "2027-02-01"])
+            self.assertEqual(months[2]["TimePeriod"]["End"], "2027-02-01")
+            # This month to date (1-10 February, ending tomorrow): 10/28 of January's costs.
+            to_date = months[-1]
+            self.assertEqual((to_date["TimePeriod"]["End"], to_date["Estimated"]), ("2027-02-11", True))
+            january = {g["Keys"][0]: float(g["Metrics"]["UnblendedCost"]["Amount"]) for g in months[2]["Groups"]}
+            for g in to_date["Groups"]:
+                self.assertAlmostEqual(float(g["Metrics"]["UnblendedCost"]["Amount"]),
+                                       january[g["Keys"][0]] * 10 / 28, delta=0.01)
             days = daily["ResultsByTime"]
             self.assertEqual((days[0]["TimePeriod"]["Start"], days[-1]["TimePeriod"]["End"]),
                              ("2027-01-11", "2027-02-10"))
