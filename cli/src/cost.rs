@@ -1003,7 +1003,10 @@ mod tests {
         let ce = FakeCost::new(Ok(months()), Ok(410.0));
         let r = run_on(&ce, &store, &periods("2026-11-23", 3)).await;
         let v = serde_json::to_value(&r).unwrap();
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        // Sorted: serde_json keeps insertion order when another crate in the build enables its
+        // `preserve_order` feature, and sorts otherwise.
+        let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
         assert_eq!(
             keys,
             [
