@@ -9,8 +9,7 @@ use fleetopt_config::{Config, FleetSelector};
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, Status};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
-    Notifier, PutOutcome, RecommendationQuery, RecommendationStore, ServiceError, StoreError,
-    Transition,
+    Notifier, PutOutcome, RecommendationStore, ServiceError, StoreError, supersede_older,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
 use futures::StreamExt;
@@ -357,53 +356,22 @@ async fn write<S: RecommendationStore + Sync>(
     failures
 }
 
-/// Marks older PENDING recommendations of the same type and group SUPERSEDED: one query per
-/// type written (never per group), then conditional transitions.
+/// Marks older PENDING recommendations of the same type for the same group SUPERSEDED; a
+/// failure is logged, never fatal (the older item stays PENDING and expires).
 async fn supersede<S: RecommendationStore + Sync>(
     store: &S,
     fresh: &[&Recommendation],
     now: DateTime<Utc>,
 ) -> usize {
-    let mut newest: HashMap<(fleetopt_scoring::RecommendationType, &str), &Recommendation> =
-        HashMap::new();
-    for r in fresh {
-        newest.insert((r.kind, r.auto_scaling_group_name.as_str()), r);
-    }
-    let kinds: HashSet<_> = newest.keys().map(|(kind, _)| *kind).collect();
-    let mut stale = Vec::new();
-    for kind in kinds {
-        let query = RecommendationQuery {
-            kind: Some(kind),
-            status: Some(Status::Pending),
-            ..RecommendationQuery::default()
-        };
-        match store.query(&query).await {
-            Ok(pending) => stale.extend(pending.into_iter().filter(|old| {
-                newest
-                    .get(&(old.kind, old.auto_scaling_group_name.as_str()))
-                    .is_some_and(|new| new.id != old.id && old.timestamp < new.timestamp)
-            })),
-            Err(e) => tracing::warn!(error = %e, "could not look for superseded recommendations"),
+    match supersede_older(store, fresh, &[Status::Pending], now, ACTOR).await {
+        Ok(count) => count,
+        Err(errors) => {
+            for e in errors {
+                tracing::warn!(error = %e, "could not supersede");
+            }
+            0
         }
     }
-    let mut count = 0;
-    for old in stale {
-        let replacement = newest
-            .get(&(old.kind, old.auto_scaling_group_name.as_str()))
-            .map(|r| format!("replaced by {}", r.id));
-        let transition = Transition {
-            reason: replacement.as_deref(),
-            ..Transition::new(Status::Superseded, now, ACTOR)
-        };
-        match store.transition(&old, &transition).await {
-            Ok(_) => count += 1,
-            // Someone else moved it first (the engine claimed it, or another run superseded
-            // it): nothing to do.
-            Err(StoreError::Conflict { .. }) => {}
-            Err(e) => tracing::warn!(id = %old.id, error = %e, "could not supersede"),
-        }
-    }
-    count
 }
 
 /// PerformanceScore, EfficiencyRating and OptimizationRecommendations for every group that

@@ -13,12 +13,12 @@ use fleetopt_costing::{
     commitment, project_month, right_sizing, run_rate, spot_savings,
 };
 use fleetopt_model::{
-    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source,
+    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source, Status,
 };
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
     MetricsPublisher, MetricsSource, Notifier, PriceSource, PutOutcome, RecommendationStore,
-    ServiceError, TimeWindow,
+    ServiceError, TimeWindow, supersede_older,
 };
 use fleetopt_scoring::Proposal;
 use fleetopt_snapshot::{RIGHT_SIZING_DAYS, hourly_maxima, right_sizing_queries};
@@ -29,6 +29,8 @@ use crate::prices::{CacheStats, CachedPrices};
 
 /// The cost allocation tag the daily costs are filtered by; its value is the application.
 pub const APPLICATION_TAG: &str = "fleet-optimizer:application";
+/// Who the cost optimizer is in status histories.
+pub const ACTOR: &str = "cost-optimizer";
 /// Days of spot prices read.
 pub const SPOT_DAYS: i64 = 7;
 
@@ -124,6 +126,8 @@ pub struct Response {
     pub account_recommendation_ids: Vec<String>,
     /// New items written.
     pub recommendations_written: usize,
+    /// Older findings (PENDING or AWAITING_APPROVAL) the new ones replaced.
+    pub recommendations_superseded: usize,
     /// What could not be read, and why; the rest of the run went on.
     pub unavailable: Vec<String>,
     /// Cost Explorer calls (billed per request).
@@ -145,6 +149,7 @@ impl Response {
             costs: None,
             account_recommendation_ids: Vec::new(),
             recommendations_written: 0,
+            recommendations_superseded: 0,
             unavailable: Vec::new(),
             cost_explorer_calls: 0,
             cache: CacheStats::default(),
@@ -482,6 +487,7 @@ where
         automation_enabled: false,
     };
     let mut written = 0;
+    let mut fresh: Vec<Recommendation> = Vec::new();
     let mut high = Vec::new();
     let mut group_costs = Vec::new();
     for (mut costs, proposals) in per_group {
@@ -491,7 +497,8 @@ where
             if r.priority == Priority::High {
                 high.push(r.description.clone());
             }
-            costs.recommendation_ids.push(r.id);
+            costs.recommendation_ids.push(r.id.clone());
+            fresh.push(r);
         }
         group_costs.push(costs);
     }
@@ -502,10 +509,24 @@ where
         if r.priority == Priority::High {
             high.push(r.description.clone());
         }
-        account_ids.push(r.id);
+        account_ids.push(r.id.clone());
+        fresh.push(r);
     }
 
+    let mut superseded = 0;
     if !dry_run {
+        // Yesterday's findings for the same subject, still open, are replaced by today's: an
+        // approver sees one of each.
+        let fresh: Vec<&Recommendation> = fresh.iter().collect();
+        let statuses = [Status::Pending, Status::AwaitingApproval];
+        match supersede_older(&deps.store, &fresh, &statuses, now, ACTOR).await {
+            Ok(count) => superseded = count,
+            Err(errors) => {
+                for e in errors {
+                    tracing::warn!(error = %e, "could not supersede an older cost finding");
+                }
+            }
+        }
         publish(config, &deps.metrics, &group_costs, now).await?;
         alert(config, &deps.notifier, projection.as_ref(), &high).await?;
     }
@@ -534,6 +555,7 @@ where
         }),
         account_recommendation_ids: account_ids,
         recommendations_written: written,
+        recommendations_superseded: superseded,
         unavailable,
         cost_explorer_calls: ce_calls,
         cache: deps.prices.take_stats(),
@@ -822,6 +844,34 @@ mod tests {
         let r = deps.store.get(&ids[0]).await.unwrap().unwrap();
         assert_eq!(r.auto_scaling_group_name, "account:run-rate");
         assert!(alerts[0].2.contains("runs at $0.77/h"), "{}", alerts[0].2);
+    }
+
+    #[tokio::test]
+    async fn the_next_days_findings_supersede_the_open_ones_of_the_day_before() {
+        let deps = deps(FakeCosts::new());
+        let config = config(&[("FLEETOPT_MAX_HOURLY_COST", "0.01")]);
+        let first = run(&config, &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        let old = first.account_recommendation_ids[0].clone();
+        let next_day = now() + Duration::days(1);
+        let second = run(&config, &deps, &Trigger::Schedule, next_day)
+            .await
+            .unwrap();
+        assert_eq!(second.recommendations_superseded, 1);
+        let replaced = deps.store.get(&old).await.unwrap().unwrap();
+        assert_eq!(replaced.status, Status::Superseded);
+        let reason = replaced
+            .status_history
+            .last()
+            .unwrap()
+            .reason
+            .clone()
+            .unwrap();
+        assert_eq!(
+            reason,
+            format!("replaced by {}", second.account_recommendation_ids[0])
+        );
     }
 
     #[tokio::test]

@@ -13,7 +13,7 @@ use crate::schema::recommendations_table;
 use crate::status::{Status, TransitionError, can_transition};
 
 /// Which part of the system wrote a recommendation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     /// The performance analyzer.

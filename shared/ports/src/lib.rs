@@ -52,4 +52,5 @@ pub use metrics::{
 };
 pub use store::{
     PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
+    supersede_older,
 };

@@ -1,11 +1,12 @@
 //! Where recommendations live: conditional writes only, so that two invocations never write
 //! the same recommendation twice or apply the same status change twice.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    Check, DecodeError, Execution, Priority, Recommendation, RecommendationType, Status,
+    Check, DecodeError, Execution, Priority, Recommendation, RecommendationType, Source, Status,
     TransitionError,
 };
 
@@ -230,4 +231,63 @@ pub trait RecommendationStore {
         current: &Recommendation,
         execution: &Execution,
     ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
+}
+
+/// Marks SUPERSEDED every older recommendation in one of `statuses` from the same source, of
+/// the same type and for the same group as one of `fresh`: one TypeIndex query per type, then
+/// conditional transitions. A conflict means someone else moved it first and is not an error;
+/// other failures are logged by the caller's tracing and skipped. Returns how many it marked.
+pub async fn supersede_older<S: RecommendationStore + Sync>(
+    store: &S,
+    fresh: &[&Recommendation],
+    statuses: &[Status],
+    now: DateTime<Utc>,
+    by: &str,
+) -> Result<usize, Vec<StoreError>> {
+    let mut newest: HashMap<(Source, RecommendationType, &str), &Recommendation> = HashMap::new();
+    for r in fresh {
+        newest.insert((r.source, r.kind, r.auto_scaling_group_name.as_str()), r);
+    }
+    let kinds: HashSet<RecommendationType> = newest.keys().map(|(_, kind, _)| *kind).collect();
+    let mut errors = Vec::new();
+    let mut stale = Vec::new();
+    for kind in kinds {
+        for &status in statuses {
+            let query = RecommendationQuery {
+                kind: Some(kind),
+                status: Some(status),
+                ..RecommendationQuery::default()
+            };
+            match store.query(&query).await {
+                Ok(found) => stale.extend(found.into_iter().filter(|old| {
+                    newest
+                        .get(&(old.source, old.kind, old.auto_scaling_group_name.as_str()))
+                        .is_some_and(|new| new.id != old.id && old.timestamp < new.timestamp)
+                })),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let mut count = 0;
+    for old in stale {
+        let replacement = newest
+            .get(&(old.source, old.kind, old.auto_scaling_group_name.as_str()))
+            .map(|r| format!("replaced by {}", r.id));
+        let transition = Transition {
+            reason: replacement.as_deref(),
+            ..Transition::new(Status::Superseded, now, by)
+        };
+        match store.transition(&old, &transition).await {
+            Ok(_) => count += 1,
+            // Someone else moved it first (the engine claimed it, a person decided, or another
+            // run superseded it): nothing to do.
+            Err(StoreError::Conflict { .. }) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(count)
+    } else {
+        Err(errors)
+    }
 }
