@@ -508,7 +508,6 @@ async fn carry_out<F, N, M, S>(
 {
     let r = &item.recommendation;
     let store = &deps.store;
-    let transition = |to: Status| Transition::new(to, now, ACTOR);
     let (outcome, reason, change) = match verdict {
         Verdict::Apply { from, to } => {
             let change = Some(CapacityChange { from, to });
@@ -554,43 +553,43 @@ async fn carry_out<F, N, M, S>(
             }
             (Outcome::Waiting, reason, None)
         }
-        Verdict::Fail(reason) | Verdict::Expire(reason) if dry_run => {
-            (Outcome::Failed, format!("dry run: {reason}"), None)
-        }
         Verdict::Fail(reason) => {
-            let (o, why) = settled(
-                store
-                    .transition(r, &transition(Status::Failed).because(&reason))
-                    .await,
-                Outcome::Failed,
-                reason.clone(),
-            );
+            let (o, why) = settle(
+                store,
+                r,
+                (Status::Failed, Outcome::Failed),
+                reason,
+                now,
+                dry_run,
+            )
+            .await;
             (o, why, None)
         }
         Verdict::Expire(reason) => {
-            let (o, why) = settled(
-                store
-                    .transition(r, &transition(Status::Failed).because(&reason))
-                    .await,
-                Outcome::Expired,
-                reason.clone(),
-            );
+            let (o, why) = settle(
+                store,
+                r,
+                (Status::Failed, Outcome::Expired),
+                reason,
+                now,
+                dry_run,
+            )
+            .await;
+            (o, why, None)
+        }
+        Verdict::Complete(reason) => {
+            let (o, why) = settle(
+                store,
+                r,
+                (Status::Completed, Outcome::Completed),
+                reason,
+                now,
+                dry_run,
+            )
+            .await;
             (o, why, None)
         }
         Verdict::Ignore(reason) => (Outcome::Ignored, reason, None),
-        Verdict::Complete(reason) if dry_run => {
-            (Outcome::Completed, format!("dry run: {reason}"), None)
-        }
-        Verdict::Complete(reason) => {
-            let (o, why) = settled(
-                store
-                    .transition(r, &transition(Status::Completed).because(&reason))
-                    .await,
-                Outcome::Completed,
-                reason.clone(),
-            );
-            (o, why, None)
-        }
         Verdict::RollBack { restore, reason } => {
             let change = r.execution.as_ref().map(|e| CapacityChange {
                 from: e.new_capacity,
@@ -609,6 +608,24 @@ async fn carry_out<F, N, M, S>(
         }
     };
     tally.record(item, outcome, reason, change);
+}
+
+/// Moves `r` to `to` with the reason (in a dry run, only says it would), as `done`.
+async fn settle<S: RecommendationStore + Sync>(
+    store: &S,
+    r: &Recommendation,
+    (to, done): (Status, Outcome),
+    reason: String,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> (Outcome, String) {
+    if dry_run {
+        return (done, format!("dry run: {reason}"));
+    }
+    let result = store
+        .transition(r, &Transition::new(to, now, ACTOR).because(&reason))
+        .await;
+    settled(result, done, reason)
 }
 
 /// Claim (-> IN_PROGRESS with the execution record), then SetDesiredCapacity with
