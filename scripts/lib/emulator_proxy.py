@@ -72,6 +72,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CBOR_PATH = re.compile(r"^/service/(?P<service>[A-Za-z0-9]+)/operation/(?P<operation>[A-Za-z0-9]+)$")
 # Smithy service ids of the CBOR services we translate, and their botocore names.
 CBOR_SERVICES = {"GraniteServiceVersion20100801": "cloudwatch"}
+# DynamoDB's writes, made one at a time so that conditions hold as on DynamoDB.
+DYNAMODB_WRITES = {f"dynamodb:{op}" for op in (
+    "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")}
+DYNAMODB_WRITE_LOCK = threading.Lock()
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "host", "content-length"}
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/,\s]+)/aws4_request")
@@ -783,6 +787,12 @@ class Proxy(BaseHTTPRequestHandler):
         if call.cbor and method == "POST":
             return self._translate(*call.cbor, body)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+        if call.name in DYNAMODB_WRITES:
+            # DynamoDB evaluates a write's condition and applies it atomically; moto's threaded
+            # server does not (two concurrent conditional updates of one item can both pass).
+            # One write at a time restores what the functions rely on.
+            with DYNAMODB_WRITE_LOCK:
+                return self._reply(*self._upstream(method, self.path, headers, body))
         self._reply(*self._upstream(method, self.path, headers, body))
 
     def _admin(self, method, body):
