@@ -34,8 +34,9 @@ fn seed_costs() {
     assert!(status.success(), "scripts/emulator seed-costs failed");
 }
 
-#[tokio::test]
-async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_price_api_again() {
+/// The cost seeds, a fresh table and one group `name` (uniquely prefixed) of `desired`
+/// instances of `instance_type` in us-east-1a.
+async fn fleet(name: &str, instance_type: &str, desired: i32) -> (Clients, String, String) {
     seed_costs();
     let prefix = format!(
         "c{}{}",
@@ -47,21 +48,27 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
     create_table(&clients.dynamodb, recommendations_table(), &table)
         .await
         .unwrap();
-    let group = format!("{prefix}-batch");
+    let group = format!("{prefix}-{name}");
     create_group(
         &clients,
         &SeedGroup {
             name: group.clone(),
             min_size: 1,
             max_size: 8,
-            desired: 4,
+            desired,
             tags: Vec::new(),
-            instance_type: "m5.xlarge".into(),
+            instance_type: instance_type.into(),
             target_group_arns: Vec::new(),
         },
     )
     .await
     .unwrap();
+    (clients, table, group)
+}
+
+#[tokio::test]
+async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_price_api_again() {
+    let (clients, table, group) = fleet("batch", "m5.xlarge", 4).await;
     // 14 days of hourly maxima: CPU 25 %, memory 35 %: m5.large (2 vCPU, 8 GiB) fits with
     // 20 % headroom (1.2 vCPU, 6.7 GiB needed).
     let now = Utc::now();
@@ -163,36 +170,11 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
 
 #[tokio::test]
 async fn a_run_rate_over_the_limit_is_a_high_finding_with_one_cost_alert() {
-    seed_costs();
-    let prefix = format!(
-        "r{}{}",
-        std::process::id(),
-        Utc::now().timestamp_subsec_nanos()
-    );
-    let clients = Clients::new(&sdk_config().await);
-    let table = format!("{prefix}-recommendations");
-    create_table(&clients.dynamodb, recommendations_table(), &table)
-        .await
-        .unwrap();
-    let group = format!("{prefix}-web");
-    create_group(
-        &clients,
-        &SeedGroup {
-            name: group.clone(),
-            min_size: 1,
-            max_size: 8,
-            desired: 6,
-            tags: Vec::new(),
-            instance_type: "m5.large".into(),
-            target_group_arns: Vec::new(),
-        },
-    )
-    .await
-    .unwrap();
+    let (clients, table, group) = fleet("web", "m5.large", 6).await;
     let topic = clients
         .sns
         .create_topic()
-        .name(&prefix)
+        .name(&group)
         .send()
         .await
         .unwrap()
