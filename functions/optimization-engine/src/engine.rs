@@ -508,6 +508,11 @@ async fn carry_out<F, N, M, S>(
 {
     let r = &item.recommendation;
     let store = &deps.store;
+    // The verdicts that only move the item: its new status, and the outcome reported.
+    let settle_as = |to: Status, done: Outcome, reason: String| async move {
+        let (outcome, why) = settle(store, r, (to, done), reason, now, dry_run).await;
+        (outcome, why, None)
+    };
     let (outcome, reason, change) = match verdict {
         Verdict::Apply { from, to } => {
             let change = Some(CapacityChange { from, to });
@@ -553,42 +558,9 @@ async fn carry_out<F, N, M, S>(
             }
             (Outcome::Waiting, reason, None)
         }
-        Verdict::Fail(reason) => {
-            let (o, why) = settle(
-                store,
-                r,
-                (Status::Failed, Outcome::Failed),
-                reason,
-                now,
-                dry_run,
-            )
-            .await;
-            (o, why, None)
-        }
-        Verdict::Expire(reason) => {
-            let (o, why) = settle(
-                store,
-                r,
-                (Status::Failed, Outcome::Expired),
-                reason,
-                now,
-                dry_run,
-            )
-            .await;
-            (o, why, None)
-        }
-        Verdict::Complete(reason) => {
-            let (o, why) = settle(
-                store,
-                r,
-                (Status::Completed, Outcome::Completed),
-                reason,
-                now,
-                dry_run,
-            )
-            .await;
-            (o, why, None)
-        }
+        Verdict::Fail(reason) => settle_as(Status::Failed, Outcome::Failed, reason).await,
+        Verdict::Expire(reason) => settle_as(Status::Failed, Outcome::Expired, reason).await,
+        Verdict::Complete(reason) => settle_as(Status::Completed, Outcome::Completed, reason).await,
         Verdict::Ignore(reason) => (Outcome::Ignored, reason, None),
         Verdict::RollBack { restore, reason } => {
             let change = r.execution.as_ref().map(|e| CapacityChange {
