@@ -115,6 +115,8 @@ struct Account {
     store: DynamoRecommendationStore,
     /// The proxy's seed directory for this account's access key, once written.
     seeds: std::sync::OnceLock<std::path::PathBuf>,
+    /// The operations this account's fault rules apply to.
+    faults: std::sync::Mutex<Vec<String>>,
 }
 
 impl Drop for Account {
@@ -122,6 +124,14 @@ impl Drop for Account {
         // The proxy's seed directory is shared: leave nothing of this test behind.
         if let Some(dir) = self.seeds.get() {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        // Nor fault rules: the proxy keeps them until they are cleared.
+        for operation in self.faults.lock().map(|f| f.clone()).unwrap_or_default() {
+            let path = format!(
+                "/_fleetopt/faults?operation={operation}&accessKeyId={}",
+                self.access_key_id()
+            );
+            let _ = http("DELETE", &path, "");
         }
     }
 }
@@ -158,6 +168,7 @@ impl Account {
             table,
             store,
             seeds: std::sync::OnceLock::new(),
+            faults: std::sync::Mutex::default(),
         }
     }
 
@@ -216,6 +227,7 @@ impl Account {
         rule["accessKeyId"] = json!(self.access_key_id());
         let (status, answer) = http("POST", "/_fleetopt/faults", &rule.to_string());
         assert_eq!(status, 200, "{answer}");
+        self.faults.lock().unwrap().push(operation.to_owned());
     }
 
     /// Writes a cost recommendation for `group` saving `usd` a month and moves it along `path`.
@@ -476,7 +488,8 @@ async fn without_forecast_data_cost_says_so_shows_the_rest_and_exits_0() {
     // a fault rule of its own (a 400 with that code: what Cost Explorer sends, not retried).
     account.fault(
         "ce:GetCostForecast",
-        json!({"throttle": 1, "throttleCode": "DataUnavailableException"}),
+        json!({"error": 1, "errorCode": "DataUnavailableException",
+               "errorMessage": "Insufficient amount of historical data to generate forecast."}),
     );
     account
         .recommendation("web", RecommendationType::CostOptimization, 120.0, &[])
@@ -516,7 +529,9 @@ async fn when_cost_explorer_denies_access_cost_shows_the_forecast_and_recommenda
     let account = Account::new().await;
     account.fault(
         "ce:GetCostAndUsage",
-        json!({"throttle": 1, "throttleCode": "AccessDeniedException"}),
+        json!({"error": 1, "errorCode": "AccessDeniedException",
+               "errorMessage": "User: arn:aws:sts::123456789012:assumed-role/fleetopt-e2e is \
+                                not authorized to perform: ce:GetCostAndUsage"}),
     );
     account.seed_forecast(&dates, "412.35");
     account

@@ -22,15 +22,20 @@ It forwards every request to moto unchanged, except:
 ADMIN (loopback only; never forwarded to moto; JSON in and out):
   POST   /_fleetopt/faults   {"operation": "ce:GetCostForecast" | "ec2:*" | "*", "latencyMs": 200,
                               "throttle": 2, "serverError": 1, "reset": 1, "accessKeyId": "AKID",
-                              "throttleCode": "LimitExceededException"}   (or a list of those)
+                              "throttleCode": "LimitExceededException", "error": 1,
+                              "errorCode": "AccessDeniedException", "errorMessage": "...",
+                              "errorStatus": 400}   (or a list of those)
          sets (replaces) the rule for that operation (and access key id): the next `throttle`
          matching requests get the protocol's throttling error, then `serverError` get a 500,
-         then `reset` get their connection reset without an answer; `latencyMs` delays every
+         then `error` get the error errorCode (required with error) with errorMessage (default
+         "injected by the emulator proxy") and HTTP status errorStatus (default 400), then
+         `reset` get their connection reset without an answer; `latencyMs` delays every
          matching request until the rule is cleared. A request follows the most specific rule
          that matches it: service:Operation, then service:*, then *; with accessKeyId before
          without at each level.
   GET    /_fleetopt/faults   rules, pending faults and counters of what was injected
-  DELETE /_fleetopt/faults   clears every rule (?operation=X clears that one)
+  DELETE /_fleetopt/faults   clears every rule (?operation=X clears that operation's rules,
+                             ?operation=X&accessKeyId=K only the one for that access key id)
   GET    /_fleetopt/calls    requests seen per operation since start or the last DELETE
   DELETE /_fleetopt/calls    resets those counts
   GET    /_fleetopt/         the proxy's settings (seed directory, upstream port)
@@ -234,7 +239,8 @@ def server_error(call):
 # --------------------------------------------------------------------------------------------
 # Faults: rules set through the admin API, applied to matching requests.
 
-FAULT_KINDS = ("throttle", "serverError", "reset")
+FAULT_KINDS = ("throttle", "serverError", "error", "reset")
+ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9.]{0,127}$")
 OPERATION_RULE = re.compile(r"^(\*|[a-z0-9.-]+:(\*|[A-Za-z0-9]+))$")
 
 
@@ -260,7 +266,8 @@ class Faults:
         """A rule from its JSON form; FaultError says what is wrong with it."""
         if not isinstance(spec, dict):
             raise FaultError("a fault rule is a JSON object")
-        known = {"operation", "latencyMs", "accessKeyId", "throttleCode", *FAULT_KINDS}
+        known = {"operation", "latencyMs", "accessKeyId", "throttleCode", "errorCode",
+                 "errorMessage", "errorStatus", *FAULT_KINDS}
         unknown = sorted(set(spec) - known)
         if unknown:
             raise FaultError(f"unknown member(s) {unknown}; known: {sorted(known)}")
@@ -269,9 +276,12 @@ class Faults:
             raise FaultError("operation must be '<service>:<Operation>', '<service>:*' or '*'")
         rule = {"operation": cls._normalize(operation), "accessKeyId": spec.get("accessKeyId"),
                 "latencyMs": 0, "throttleCode": spec.get("throttleCode"),
+                "errorCode": spec.get("errorCode"),
+                "errorMessage": spec.get("errorMessage", "injected by the emulator proxy"),
+                "errorStatus": spec.get("errorStatus", 400),
                 "pending": {}, "injected": {kind: 0 for kind in FAULT_KINDS},
                 "delayed": 0, "matched": 0}
-        for key in ("accessKeyId", "throttleCode"):
+        for key in ("accessKeyId", "throttleCode", "errorCode", "errorMessage"):
             if rule[key] is not None and (not isinstance(rule[key], str) or not rule[key]):
                 raise FaultError(f"{key} must be a non-empty string")
         latency = spec.get("latencyMs", 0)
@@ -283,6 +293,13 @@ class Faults:
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise FaultError(f"{kind} must be a count (a non-negative integer)")
             rule["pending"][kind] = count
+        if rule["errorCode"] is not None and not ERROR_CODE.match(rule["errorCode"]):
+            raise FaultError("errorCode must be an AWS error code such as AccessDeniedException")
+        if rule["pending"]["error"] and rule["errorCode"] is None:
+            raise FaultError("error needs errorCode: the AWS error code to answer with")
+        status = rule["errorStatus"]
+        if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+            raise FaultError("errorStatus must be an HTTP error status, 400 to 599")
         return rule
 
     def set(self, specs):
@@ -293,13 +310,17 @@ class Faults:
                 self.rules[(rule["operation"], rule["accessKeyId"])] = rule
             return json.loads(json.dumps(rules))
 
-    def clear(self, operation=None):
+    def clear(self, operation=None, access_key=None):
+        """Clears every rule, an operation's rules, or the one of an operation and access key."""
         with self.lock:
             if operation is None:
+                if access_key is not None:
+                    raise FaultError("accessKeyId needs operation: the rule to clear")
                 self.rules.clear()
             else:
                 operation = self._normalize(operation) if ":" in operation else operation
-                for key in [k for k in self.rules if k[0] == operation]:
+                for key in [k for k in self.rules if k[0] == operation
+                            and (access_key is None or k[1] == access_key)]:
                     del self.rules[key]
 
     def decide(self, call):
@@ -774,6 +795,10 @@ class Proxy(BaseHTTPRequestHandler):
             return self._reply(*throttle_error(call, rule.get("throttleCode")))
         if fault == "serverError":
             return self._reply(*server_error(call))
+        if fault == "error":
+            return self._reply(*error_response(call, rule["errorStatus"], rule["errorCode"],
+                                               rule["errorMessage"],
+                                               sender=rule["errorStatus"] < 500))
         if fault == "reset":
             return self._reset_connection()
         handler = SEEDED.get(call.name)
@@ -816,7 +841,10 @@ class Proxy(BaseHTTPRequestHandler):
             if method == "GET":
                 return answer(200, self.faults.state())
             if method == "DELETE":
-                self.faults.clear(query.get("operation"))
+                try:
+                    self.faults.clear(query.get("operation"), query.get("accessKeyId"))
+                except FaultError as e:
+                    return answer(400, {"error": str(e)})
                 return answer(200, self.faults.state())
             if method == "POST":
                 try:

@@ -521,8 +521,10 @@ class Faults(ProxyTest):
         self.assertEqual(outcomes, [(400, "ThrottlingException"), (400, "ThrottlingException"),
                                     (500, "InternalFailure"), "reset", "ok", "ok"])
         state = admin("GET", "/_fleetopt/faults")[1]
-        self.assertEqual(state["injected"], {"throttle": 2, "serverError": 1, "reset": 1, "delayed": 0})
-        self.assertEqual(state["rules"][0]["pending"], {"throttle": 0, "serverError": 0, "reset": 0})
+        self.assertEqual(state["injected"], {"throttle": 2, "serverError": 1, "error": 0, "reset": 1,
+                                             "delayed": 0})
+        self.assertEqual(state["rules"][0]["pending"], {"throttle": 0, "serverError": 0, "error": 0,
+                                                        "reset": 0})
         self.assertEqual(state["rules"][0]["matched"], 6)
         # Other operations were never touched.
         with self.assertRaises(botocore.exceptions.ClientError) as raised:
@@ -611,7 +613,8 @@ class Faults(ProxyTest):
         state = admin("GET", "/_fleetopt/faults")[1]
         self.assertEqual((state["rules"][0]["delayed"], state["injected"]["delayed"]), (2, 2))
         self.assertEqual(admin("DELETE", "/_fleetopt/faults")[1], {
-            "rules": [], "injected": {"throttle": 0, "serverError": 0, "reset": 0, "delayed": 0}})
+            "rules": [], "injected": {"throttle": 0, "serverError": 0, "error": 0, "reset": 0,
+                                      "delayed": 0}})
         dynamodb.list_tables()
         self.assertEqual(admin("GET", "/_fleetopt/calls")[1]["calls"],
                          {"dynamodb:DescribeLimits": 1, "dynamodb:ListTables": 3})
@@ -646,9 +649,43 @@ class Faults(ProxyTest):
         self.assertEqual(error_code(raised), "ThrottlingException")
         forecast(client("ce", key="AKIDFAULTY"))
 
+    def test_an_error_fault_answers_the_code_message_and_status_asked_for(self):
+        write_seed("ce/GetCostForecast.json", FORECAST)
+        admin("POST", "/_fleetopt/faults", [
+            {"operation": "ce:GetCostForecast", "error": 1, "errorCode": "AccessDeniedException",
+             "errorMessage": "User is not authorized to perform ce:GetCostForecast"},
+            {"operation": "ec2:DescribeSpotPriceHistory", "error": 1,
+             "errorCode": "UnauthorizedOperation", "errorStatus": 403}])
+        ce = client("ce")
+        with self.assertRaises(botocore.exceptions.ClientError) as raised:
+            forecast(ce)
+        response = raised.exception.response
+        self.assertEqual((response["ResponseMetadata"]["HTTPStatusCode"], error_code(raised),
+                          response["Error"]["Message"]),
+                         (400, "AccessDeniedException",
+                          "User is not authorized to perform ce:GetCostForecast"))
+        forecast(ce)  # once only
+        with self.assertRaises(botocore.exceptions.ClientError) as raised:
+            client("ec2").describe_spot_price_history(InstanceTypes=["m5.large"])
+        self.assertEqual((raised.exception.response["ResponseMetadata"]["HTTPStatusCode"],
+                          error_code(raised)), (403, "UnauthorizedOperation"))
+        self.assertEqual(admin("GET", "/_fleetopt/faults")[1]["injected"]["error"], 2)
+
+    def test_one_access_keys_rule_can_be_cleared_alone(self):
+        admin("POST", "/_fleetopt/faults", [
+            {"operation": "ce:GetCostForecast", "throttle": 1, "accessKeyId": key}
+            for key in ("AKIDONE", "AKIDTWO")] + [{"operation": "ce:GetCostForecast", "latencyMs": 1}])
+        status, state = admin("DELETE", "/_fleetopt/faults?operation=ce:GetCostForecast"
+                                        "&accessKeyId=AKIDONE")
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(str(r["accessKeyId"]) for r in state["rules"]), ["AKIDTWO", "None"])
+        self.assertEqual(admin("DELETE", "/_fleetopt/faults?accessKeyId=AKIDTWO")[0], 400)
+
     def test_bad_rules_are_refused_and_set_nothing(self):
         for bad in [{"operation": "GetCostForecast"}, {"operation": "ce:GetCostForecast", "throttle": -1},
                     {"operation": "*", "latency": 5}, {"operation": "*", "reset": True}, "*",
+                    {"operation": "*", "error": 1}, {"operation": "*", "errorStatus": 200},
+                    {"operation": "*", "error": 1, "errorCode": "no spaces allowed"},
                     [{"operation": "*", "throttle": 1}, {"operation": "x"}]]:
             status, body = admin("POST", "/_fleetopt/faults", bad)
             self.assertEqual(status, 400, bad)
