@@ -12,6 +12,7 @@ mod support;
 mod analyzer_lambda;
 mod approval_and_scaling;
 mod cost;
+mod cost_lambda;
 mod emulator_scripts;
 mod engine_lambda;
 mod metrics;
