@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use fleetopt_scoring::Targets;
+use fleetopt_scoring::{Priority, Targets};
 use serde::Deserialize;
 
 /// The deployment environment; picks the preset.
@@ -209,6 +209,110 @@ pub struct Config {
     /// The wait after a scaling activity before the engine scales a group again; `None`: the
     /// group's own DefaultCooldown.
     pub scaling_cooldown_seconds: Option<u32>,
+    /// The operator's controls over automation and noise.
+    pub controls: Controls,
+}
+
+/// The operator's controls: how far one action moves a group, how persistent a need must be
+/// before automation acts on it, and which findings are noise (README "Operator controls").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Controls {
+    /// One action moves desired capacity by at most this share of it, percent (1..=100).
+    pub max_step_percent: u32,
+    /// One action moves desired capacity by at most this many instances (at least 1).
+    pub max_step_instances: u32,
+    /// Consecutive analyses that must find the same SCALE_UP before it is applied
+    /// automatically, by priority.
+    pub persistence: Persistence,
+    /// No recommendation reverses an action applied this many hours ago or less, unless HIGH.
+    pub churn_window_hours: u32,
+    /// No cost recommendation saves less than this, USD per month.
+    pub min_monthly_savings_usd: f64,
+    /// No cost recommendation saves less than this share of the cost, percent.
+    pub min_savings_percent: f64,
+}
+
+impl Default for Controls {
+    fn default() -> Self {
+        Controls {
+            max_step_percent: 50,
+            max_step_instances: 10,
+            persistence: Persistence::default(),
+            churn_window_hours: 6,
+            min_monthly_savings_usd: 5.0,
+            min_savings_percent: 5.0,
+        }
+    }
+}
+
+/// Consecutive analyses required before an automated SCALE_UP, per priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Persistence {
+    /// HIGH (default 1: act at once).
+    pub high: u32,
+    /// MEDIUM (default 2).
+    pub medium: u32,
+    /// LOW (default 3).
+    pub low: u32,
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Persistence {
+            high: 1,
+            medium: 2,
+            low: 3,
+        }
+    }
+}
+
+impl Persistence {
+    /// The most analyses a setting may ask for: a day of hourly analyses.
+    pub const MAX: u32 = 24;
+
+    /// The count required for `priority`.
+    pub fn required(&self, priority: Priority) -> u32 {
+        match priority {
+            Priority::High => self.high,
+            Priority::Medium => self.medium,
+            Priority::Low => self.low,
+        }
+    }
+
+    /// `3` (every priority) or `HIGH=1,MEDIUM=2,LOW=3` (the priorities named; the others keep
+    /// their defaults), each from 1 to [`Persistence::MAX`].
+    pub fn parse(text: &str) -> Result<Persistence, String> {
+        let count = |raw: &str| match raw.trim().parse::<u32>() {
+            Ok(n) if (1..=Self::MAX).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "{:?} is not a count of analyses from 1 to {}",
+                raw.trim(),
+                Self::MAX
+            )),
+        };
+        if !text.contains('=') {
+            let n = count(text)?;
+            return Ok(Persistence {
+                high: n,
+                medium: n,
+                low: n,
+            });
+        }
+        let mut p = Persistence::default();
+        for part in text.split(',') {
+            let (name, raw) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{:?} is not PRIORITY=COUNT", part.trim()))?;
+            let priority: Priority = name.trim().to_ascii_uppercase().parse()?;
+            let n = count(raw)?;
+            match priority {
+                Priority::High => p.high = n,
+                Priority::Medium => p.medium = n,
+                Priority::Low => p.low = n,
+            }
+        }
+        Ok(p)
+    }
 }
 
 /// One refused variable.
@@ -286,6 +390,18 @@ pub mod vars {
     pub const METRICS_NAMESPACE: &str = "FLEETOPT_METRICS_NAMESPACE";
     /// Seconds the engine waits after a scaling activity (default: the group's DefaultCooldown).
     pub const SCALING_COOLDOWN_SECONDS: &str = "FLEETOPT_SCALING_COOLDOWN_SECONDS";
+    /// Largest step of one action, percent of desired capacity (default 50).
+    pub const MAX_STEP_PERCENT: &str = "FLEETOPT_MAX_STEP_PERCENT";
+    /// Largest step of one action, instances (default 10).
+    pub const MAX_STEP_INSTANCES: &str = "FLEETOPT_MAX_STEP_INSTANCES";
+    /// Consecutive analyses before an automated SCALE_UP: `N` or `HIGH=1,MEDIUM=2,LOW=3`.
+    pub const PERSISTENCE_ANALYSES: &str = "FLEETOPT_PERSISTENCE_ANALYSES";
+    /// Hours during which an applied action is not reversed unless HIGH (default 6).
+    pub const CHURN_WINDOW_HOURS: &str = "FLEETOPT_CHURN_WINDOW_HOURS";
+    /// Smallest monthly saving of a cost recommendation, USD (default 5).
+    pub const MIN_MONTHLY_SAVINGS_USD: &str = "FLEETOPT_MIN_MONTHLY_SAVINGS_USD";
+    /// Smallest saving of a cost recommendation, percent (default 5).
+    pub const MIN_SAVINGS_PERCENT: &str = "FLEETOPT_MIN_SAVINGS_PERCENT";
 }
 
 /// The default tag selector: `fleet-optimizer:enabled=true`.
@@ -433,6 +549,8 @@ enum NumberRule {
     Percent,
     /// > 0.
     Positive,
+    /// >= 0.
+    NonNegative,
 }
 
 impl NumberRule {
@@ -443,6 +561,7 @@ impl NumberRule {
             }
             NumberRule::Percent => (0.0..=100.0).contains(&value),
             NumberRule::Positive => value > 0.0,
+            NumberRule::NonNegative => value >= 0.0,
         }
     }
 
@@ -455,6 +574,7 @@ impl NumberRule {
             ),
             NumberRule::Percent => "must be between 0 and 100 (percent)".to_owned(),
             NumberRule::Positive => "must be a number greater than 0".to_owned(),
+            NumberRule::NonNegative => "must be a number, 0 or more".to_owned(),
         }
     }
 }
@@ -603,6 +723,41 @@ impl Config {
             "seconds",
         );
 
+        let defaults = Controls::default();
+        let persistence = match r.get(vars::PERSISTENCE_ANALYSES) {
+            None => defaults.persistence,
+            Some(raw) => Persistence::parse(&raw).unwrap_or_else(|problem| {
+                r.refuse(
+                    vars::PERSISTENCE_ANALYSES,
+                    Some(&raw),
+                    format!("{problem}; expected N or HIGH=1,MEDIUM=2,LOW=3"),
+                );
+                defaults.persistence
+            }),
+        };
+        let controls = Controls {
+            max_step_percent: r
+                .whole(vars::MAX_STEP_PERCENT, 1..=100, "percent")
+                .unwrap_or(defaults.max_step_percent),
+            max_step_instances: r
+                .whole(vars::MAX_STEP_INSTANCES, 1..=10_000, "instances")
+                .unwrap_or(defaults.max_step_instances),
+            persistence,
+            churn_window_hours: r
+                .whole(vars::CHURN_WINDOW_HOURS, 0..=7 * 24, "hours")
+                .unwrap_or(defaults.churn_window_hours),
+            min_monthly_savings_usd: r.number(
+                vars::MIN_MONTHLY_SAVINGS_USD,
+                defaults.min_monthly_savings_usd,
+                NumberRule::NonNegative,
+            ),
+            min_savings_percent: r.number(
+                vars::MIN_SAVINGS_PERCENT,
+                defaults.min_savings_percent,
+                NumberRule::Percent,
+            ),
+        };
+
         match (environment, application, r.errors.is_empty()) {
             (Some(environment), Some(application), true) => Ok(Config {
                 table: table.unwrap_or_else(|| default_table_name(&application, environment)),
@@ -614,6 +769,7 @@ impl Config {
                 dry_run,
                 metrics_namespace,
                 scaling_cooldown_seconds,
+                controls,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }
@@ -671,6 +827,67 @@ mod tests {
             (vars::ENVIRONMENT, environment),
             (vars::APPLICATION, "shop"),
         ]
+    }
+
+    #[test]
+    fn controls_default_and_override_field_by_field() {
+        let c = config(&minimal("production")).unwrap();
+        assert_eq!(c.controls, Controls::default());
+        assert_eq!(
+            (c.controls.max_step_percent, c.controls.max_step_instances),
+            (50, 10)
+        );
+        assert_eq!(c.controls.persistence.required(Priority::High), 1);
+        assert_eq!(c.controls.persistence.required(Priority::Medium), 2);
+        let mut vars = minimal("staging");
+        vars.extend([
+            (vars::MAX_STEP_PERCENT, "25"),
+            (vars::MAX_STEP_INSTANCES, "3"),
+            (vars::PERSISTENCE_ANALYSES, "medium=4, LOW=5"),
+            (vars::CHURN_WINDOW_HOURS, "0"),
+            (vars::MIN_MONTHLY_SAVINGS_USD, "0"),
+            (vars::MIN_SAVINGS_PERCENT, "12.5"),
+        ]);
+        let c = config(&vars).unwrap().controls;
+        assert_eq!((c.max_step_percent, c.max_step_instances), (25, 3));
+        assert_eq!(
+            c.persistence,
+            Persistence {
+                high: 1,
+                medium: 4,
+                low: 5
+            }
+        );
+        assert_eq!(c.churn_window_hours, 0);
+        assert_eq!((c.min_monthly_savings_usd, c.min_savings_percent), (0.0, 12.5));
+        assert_eq!(Persistence::parse("2").unwrap().required(Priority::High), 2);
+    }
+
+    #[test]
+    fn bad_controls_are_refused_together_naming_each_variable() {
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::MAX_STEP_PERCENT, "0"),
+            (vars::MAX_STEP_INSTANCES, "-1"),
+            (vars::PERSISTENCE_ANALYSES, "URGENT=1"),
+            (vars::CHURN_WINDOW_HOURS, "200"),
+            (vars::MIN_MONTHLY_SAVINGS_USD, "-5"),
+            (vars::MIN_SAVINGS_PERCENT, "101"),
+        ]);
+        let message = config(&vars).unwrap_err().to_string();
+        for expected in [
+            "FLEETOPT_MAX_STEP_PERCENT=\"0\": must be a whole number of percent from 1 to 100",
+            "FLEETOPT_MAX_STEP_INSTANCES=\"-1\": must be a whole number of instances",
+            "FLEETOPT_PERSISTENCE_ANALYSES=\"URGENT=1\": unknown priority",
+            "FLEETOPT_CHURN_WINDOW_HOURS=\"200\": must be a whole number of hours from 0 to 168",
+            "FLEETOPT_MIN_MONTHLY_SAVINGS_USD=\"-5\": must be a number, 0 or more",
+            "FLEETOPT_MIN_SAVINGS_PERCENT=\"101\": must be between 0 and 100",
+        ] {
+            assert!(message.contains(expected), "{expected} in {message}");
+        }
+        for bad in ["0", "25", "HIGH", "HIGH=0", "HIGH=1,,LOW=2"] {
+            assert!(Persistence::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
