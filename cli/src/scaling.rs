@@ -326,6 +326,7 @@ mod tests {
             instance_type: Some("m5.large".into()),
             availability_zones: vec!["us-east-1a".into()],
             target_groups: vec![],
+            exclusions: Default::default(),
         }
     }
 

@@ -768,6 +768,7 @@ mod tests {
                 instance_type: Some("m5.xlarge".into()),
                 availability_zones: vec!["us-east-1a".into()],
                 target_groups: Vec::new(),
+                exclusions: Default::default(),
             }]),
             metrics: Recorder::new(),
             costs,

@@ -17,7 +17,7 @@ use fleetopt_ports::{
 use serde::Serialize;
 
 use crate::event::{Change, EventError, Trigger};
-use crate::plan::{self, GroupNow, Policy, Verdict};
+use crate::plan::{self, GroupNow, Policy, StepLimits, Verdict};
 
 /// Who the engine is in status histories.
 pub const ACTOR: &str = "optimization-engine";
@@ -181,6 +181,11 @@ pub fn policy(config: &Config) -> Policy {
         pending_lifetime: Duration::minutes(
             2 * i64::from(config.settings.analysis_interval_minutes),
         ),
+        step: StepLimits {
+            percent: config.controls.max_step_percent,
+            instances: config.controls.max_step_instances,
+        },
+        persistence: config.controls.persistence,
     }
 }
 
@@ -514,7 +519,7 @@ async fn carry_out<F, N, M, S>(
         (outcome, why, None)
     };
     let (outcome, reason, change) = match verdict {
-        Verdict::Apply { from, to } => {
+        Verdict::Apply { from, to, target } => {
             let change = Some(CapacityChange { from, to });
             if dry_run {
                 tally.record(
@@ -525,7 +530,7 @@ async fn carry_out<F, N, M, S>(
                 );
                 return;
             }
-            let (outcome, reason) = apply(deps, r, from, to, now).await;
+            let (outcome, reason) = apply(deps, r, (from, to, target), now).await;
             (outcome, reason, change)
         }
         Verdict::AskApproval(reason) => {
@@ -605,8 +610,7 @@ async fn settle<S: RecommendationStore + Sync>(
 async fn apply<F, N, M, S>(
     deps: &Deps<F, N, M, S>,
     r: &Recommendation,
-    from: u32,
-    to: u32,
+    (from, to, target): (u32, u32, u32),
     now: DateTime<Utc>,
 ) -> (Outcome, String)
 where
@@ -619,8 +623,16 @@ where
         new_capacity: to,
         applied_at: rfc3339(now),
         activity_id: None,
+        target_capacity: (to != target).then_some(target),
     };
-    let reason = format!("desired capacity {from} -> {to}");
+    let reason = if to == target {
+        format!("desired capacity {from} -> {to}")
+    } else {
+        format!(
+            "desired capacity {from} -> {to}: one step towards {target} (step limits); the next \
+             analysis decides on the rest"
+        )
+    };
     let claim = Transition::new(Status::InProgress, now, ACTOR)
         .because(&reason)
         .recording(&execution);
@@ -869,6 +881,7 @@ mod tests {
             instance_type: Some("m5.large".into()),
             availability_zones: vec!["us-east-1a".into()],
             target_groups: Vec::new(),
+            exclusions: Default::default(),
         }
     }
 

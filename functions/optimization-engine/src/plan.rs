@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use fleetopt_config::Persistence;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status};
 use fleetopt_ports::{ActivityStatus, GroupInfo, ScalingActivity};
 
@@ -23,6 +24,41 @@ pub struct Policy {
     /// A PENDING recommendation older than this (after its analysis window ended) expires:
     /// twice the analysis interval, by when a newer analysis has spoken.
     pub pending_lifetime: Duration,
+    /// How far one action may move a group.
+    pub step: StepLimits,
+    /// Consecutive analyses an automated SCALE_UP needs, per priority.
+    pub persistence: Persistence,
+}
+
+/// The largest step of one action: the smaller of a share of the desired capacity and a
+/// number of instances, but always at least one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLimits {
+    /// Percent of the desired capacity (1..=100).
+    pub percent: u32,
+    /// Instances (at least 1).
+    pub instances: u32,
+}
+
+impl StepLimits {
+    /// The most one action may move a group whose desired capacity is `desired`:
+    /// `max(1, min(floor(desired x percent / 100), instances))`.
+    pub fn max_step(self, desired: u32) -> u32 {
+        let share = u64::from(desired) * u64::from(self.percent) / 100;
+        let share = u32::try_from(share).unwrap_or(u32::MAX);
+        share.min(self.instances).max(1)
+    }
+
+    /// The desired capacity one action sets on the way from `desired` to `target`: `target`
+    /// when it is within a step, otherwise one step towards it.
+    pub fn step(self, desired: u32, target: u32) -> u32 {
+        let max = self.max_step(desired);
+        if target >= desired {
+            desired + (target - desired).min(max)
+        } else {
+            desired - (desired - target).min(max)
+        }
+    }
 }
 
 /// What the group looks like now, as far as the engine's checks go.
@@ -43,8 +79,10 @@ pub enum Verdict {
     Apply {
         /// Desired capacity now: what a rollback restores.
         from: u32,
-        /// Desired capacity to set: the recommended one, clamped to the group's bounds.
+        /// Desired capacity to set: one step (see [`StepLimits`]) towards `target`.
         to: u32,
+        /// The recommended capacity, clamped to the group's bounds.
+        target: u32,
     },
     /// Not for automation: -> AWAITING_APPROVAL, with a notification.
     AskApproval(String),
@@ -133,6 +171,15 @@ fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Po
             "written as not automated (automation was off when it was made)".to_owned(),
         );
     }
+    let required = policy.persistence.required(r.priority);
+    let found = r.persistence.map_or(1, |p| p.consecutive_analyses);
+    if found < required {
+        return Verdict::Wait(format!(
+            "persistence: found in {found} consecutive analysis(es), {required} required for \
+             {} before it is applied automatically; the next analysis counts again",
+            r.priority
+        ));
+    }
     scale_checks(r, now, g, policy)
 }
 
@@ -154,6 +201,12 @@ fn scale_checks(
     let Some(group) = g.group else {
         return not_targeted(r);
     };
+    if let Some(reason) = group.exclusions.excludes(r.kind) {
+        return Verdict::Fail(format!(
+            "{} is excluded from {}: {reason}",
+            group.name, r.kind
+        ));
+    }
     let Some((from, to)) = r.scale_change() else {
         return Verdict::Fail(format!(
             "{} has no SetDesiredCapacity action to apply",
@@ -226,7 +279,8 @@ fn scale_checks(
     }
     Verdict::Apply {
         from: group.desired,
-        to: target,
+        to: policy.step.step(group.desired, target),
+        target,
     }
 }
 
@@ -338,6 +392,15 @@ mod tests {
             automation_enabled: true,
             cooldown_override_seconds: None,
             pending_lifetime: Duration::hours(2),
+            step: StepLimits {
+                percent: 100,
+                instances: 100,
+            },
+            persistence: Persistence {
+                high: 1,
+                medium: 1,
+                low: 1,
+            },
         }
     }
 
@@ -354,6 +417,7 @@ mod tests {
             instance_type: Some("m5.large".into()),
             availability_zones: vec!["us-east-1a".into()],
             target_groups: Vec::new(),
+            exclusions: Default::default(),
         }
     }
 
@@ -410,8 +474,178 @@ mod tests {
                 &group(),
                 Some(&activity(ActivityStatus::Successful, 30))
             ),
-            Verdict::Apply { from: 4, to: 5 }
+            Verdict::Apply {
+                from: 4,
+                to: 5,
+                target: 5
+            }
         );
+    }
+
+    #[test]
+    fn step_limits_take_the_smaller_of_the_share_and_the_count_but_at_least_one() {
+        let limits = StepLimits {
+            percent: 50,
+            instances: 10,
+        };
+        // 50 % of 4 = 2; of 40 = 20, capped at 10; of 1 = 0.5, floored to 0, raised to 1.
+        assert_eq!(limits.max_step(4), 2);
+        assert_eq!(limits.max_step(40), 10);
+        assert_eq!(limits.max_step(1), 1);
+        assert_eq!(limits.max_step(0), 1);
+        // 4 -> 9 goes 4 -> 6; 40 -> 20 goes 40 -> 30; a target within a step is reached.
+        assert_eq!(limits.step(4, 9), 6);
+        assert_eq!(limits.step(40, 20), 30);
+        assert_eq!(limits.step(4, 5), 5);
+        assert_eq!(limits.step(4, 3), 3);
+        assert_eq!(limits.step(7, 7), 7);
+        // 25 % of 10 = 2.5 -> 2 instances.
+        let quarter = StepLimits {
+            percent: 25,
+            instances: 10,
+        };
+        assert_eq!(quarter.step(10, 20), 12);
+    }
+
+    #[test]
+    fn the_engine_applies_one_step_and_records_the_full_target() {
+        let r = with_action(scale_up(), RecommendationType::ScaleUp, 9);
+        let stepped = Policy {
+            step: StepLimits {
+                percent: 50,
+                instances: 10,
+            },
+            ..policy()
+        };
+        let verdict = decide(
+            &r,
+            now(),
+            &GroupNow {
+                group: Some(&group()),
+                activity: None,
+                busy_with: None,
+            },
+            &stepped,
+        );
+        assert_eq!(
+            verdict,
+            Verdict::Apply {
+                from: 4,
+                to: 6,
+                target: 9
+            }
+        );
+    }
+
+    #[test]
+    fn a_scale_up_waits_until_enough_consecutive_analyses_found_it() {
+        let persistent = Policy {
+            persistence: Persistence {
+                high: 1,
+                medium: 2,
+                low: 3,
+            },
+            ..policy()
+        };
+        let decide_at = |priority: Priority, found: Option<u32>| {
+            let mut r = scale_up();
+            r.priority = priority;
+            r.persistence = found.map(|n| fleetopt_model::Persistence {
+                consecutive_analyses: n,
+                required: persistent.persistence.required(priority),
+            });
+            decide(
+                &r,
+                now(),
+                &GroupNow {
+                    group: Some(&group()),
+                    activity: None,
+                    busy_with: None,
+                },
+                &persistent,
+            )
+        };
+        let applied = Verdict::Apply {
+            from: 4,
+            to: 5,
+            target: 5,
+        };
+        // HIGH acts at once, even on an item written before persistence was counted.
+        assert_eq!(decide_at(Priority::High, None), applied);
+        assert_eq!(decide_at(Priority::High, Some(1)), applied);
+        // MEDIUM needs 2: the first analysis waits, the second acts.
+        assert!(matches!(
+            decide_at(Priority::Medium, Some(1)),
+            Verdict::Wait(m) if m == "persistence: found in 1 consecutive analysis(es), 2 \
+                required for MEDIUM before it is applied automatically; the next analysis \
+                counts again"
+        ));
+        assert_eq!(decide_at(Priority::Medium, Some(2)), applied);
+        assert!(matches!(
+            decide_at(Priority::Low, Some(2)),
+            Verdict::Wait(_)
+        ));
+        assert_eq!(decide_at(Priority::Low, Some(3)), applied);
+    }
+
+    #[test]
+    fn an_excluded_group_gets_no_scale_change_even_approved() {
+        let g = GroupInfo {
+            exclusions: fleetopt_model::Exclusions::of_tag(Some("SCALE_UP")),
+            ..group()
+        };
+        assert!(matches!(
+            decide_with(&scale_up(), &g, None),
+            Verdict::Fail(m) if m == "web is excluded from SCALE_UP: tagged \
+                fleet-optimizer:exclude=SCALE_UP"
+        ));
+        let mut approved = with_action(scale_up(), RecommendationType::ScaleDown, 3);
+        approved.status = Status::Approved;
+        let all = GroupInfo {
+            exclusions: fleetopt_model::Exclusions::of_tag(Some("all")),
+            ..group()
+        };
+        assert!(matches!(
+            decide_with(&approved, &all, None),
+            Verdict::Fail(_)
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_step_never_exceeds_either_limit_nor_crosses_min_or_max(
+            percent in 1u32..=100,
+            instances in 1u32..=50,
+            min in 0u32..=20,
+            span in 0u32..=200,
+            desired_at in 0u32..=200,
+            recommended in 0u32..=400,
+            up in proptest::bool::ANY,
+        ) {
+            let max = min + span;
+            let desired = min + desired_at.min(span);
+            let g = GroupInfo { min_size: min, max_size: max, desired, in_service: desired,
+                healthy: desired, ..group() };
+            let kind = if up { RecommendationType::ScaleUp } else { RecommendationType::ScaleDown };
+            let mut r = with_action(scale_up(), kind, recommended);
+            r.implementation.action = Some(Action::SetDesiredCapacity { from: desired, to: recommended });
+            r.status = Status::Approved;
+            let limits = StepLimits { percent, instances };
+            let p = Policy { step: limits, ..policy() };
+            let verdict = decide(&r, now(), &GroupNow { group: Some(&g), activity: None,
+                busy_with: None }, &p);
+            if let Verdict::Apply { from, to, target } = verdict {
+                proptest::prop_assert_eq!(from, desired);
+                proptest::prop_assert!((min..=max).contains(&to), "{} outside [{}, {}]", to, min, max);
+                proptest::prop_assert!((min..=max).contains(&target));
+                let moved = to.abs_diff(from);
+                proptest::prop_assert!(moved >= 1);
+                proptest::prop_assert!(moved <= instances);
+                proptest::prop_assert!(moved == 1 || u64::from(moved) * 100 <= u64::from(desired) * u64::from(percent));
+                // Never past the target, and in its direction.
+                proptest::prop_assert!(to.abs_diff(target) < from.abs_diff(target) || to == target);
+            }
+        }
     }
 
     #[test]
@@ -421,7 +655,14 @@ mod tests {
             max_size: 6,
             ..group()
         };
-        assert_eq!(decide_with(&r, &g, None), Verdict::Apply { from: 4, to: 6 });
+        assert_eq!(
+            decide_with(&r, &g, None),
+            Verdict::Apply {
+                from: 4,
+                to: 6,
+                target: 6
+            }
+        );
         let at_max = GroupInfo {
             desired: 6,
             in_service: 6,
@@ -483,12 +724,20 @@ mod tests {
         r.status = Status::Approved;
         assert_eq!(
             decide_with(&r, &group(), None),
-            Verdict::Apply { from: 4, to: 3 }
+            Verdict::Apply {
+                from: 4,
+                to: 3,
+                target: 3
+            }
         );
         let below_min = with_action(r.clone(), RecommendationType::ScaleDown, 1);
         assert_eq!(
             decide_with(&below_min, &group(), None),
-            Verdict::Apply { from: 4, to: 2 }
+            Verdict::Apply {
+                from: 4,
+                to: 2,
+                target: 2
+            }
         );
         let already = GroupInfo {
             desired: 3,
@@ -544,7 +793,11 @@ mod tests {
         };
         assert_eq!(
             decide(&scale_up(), now(), &here, &short),
-            Verdict::Apply { from: 4, to: 5 }
+            Verdict::Apply {
+                from: 4,
+                to: 5,
+                target: 5
+            }
         );
     }
 
@@ -563,7 +816,11 @@ mod tests {
         };
         assert_eq!(
             decide_with(&scale_up(), &half, None),
-            Verdict::Apply { from: 4, to: 5 }
+            Verdict::Apply {
+                from: 4,
+                to: 5,
+                target: 5
+            }
         );
     }
 
@@ -644,6 +901,7 @@ mod tests {
             new_capacity: 5,
             applied_at: time(now() - Duration::minutes(applied_minutes_ago)),
             activity_id: None,
+            target_capacity: None,
         });
         r
     }

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter};
 use chrono::{DateTime, Utc};
+use fleetopt_model::{EXCLUDE_TAG, Exclusions};
 use fleetopt_ports::{
     ActivityStatus, FleetControl, FleetDirectory, GroupInfo, GroupSelector, ScalingActivity,
     ServiceError, TargetGroupRef,
@@ -153,6 +154,13 @@ fn group_info(
             .iter()
             .filter_map(|arn| target_groups.get(arn).cloned())
             .collect(),
+        exclusions: Exclusions::of_tag(
+            group
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some(EXCLUDE_TAG))
+                .map(|t| t.value().unwrap_or_default()),
+        ),
     }
 }
 

@@ -101,11 +101,20 @@ impl DynamoRecommendationStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(index)
-                .key_condition_expression("#k = :k")
+                .key_condition_expression(if query.since.is_some() {
+                    "#k = :k AND #ts >= :since"
+                } else {
+                    "#k = :k"
+                })
                 .expression_attribute_names("#k", attribute)
                 .expression_attribute_values(":k", s(value))
                 .scan_index_forward(false)
                 .set_exclusive_start_key(start.take());
+            if let Some(since) = &query.since {
+                request = request
+                    .expression_attribute_names("#ts", "timestamp")
+                    .expression_attribute_values(":since", s(since));
+            }
             let mut conditions = Vec::new();
             for (i, (name, value)) in filters.iter().enumerate() {
                 conditions.push(format!("#f{i} = :f{i}"));
@@ -222,6 +231,7 @@ impl RecommendationStore for DynamoRecommendationStore {
             "#version = :next",
             "#history = list_append(#history, :change)",
         ];
+        let mut remove = vec!["#check"];
         let mut request = self
             .conditional_update(current)
             .expression_attribute_names("#history", "statusHistory")
@@ -238,8 +248,21 @@ impl RecommendationStore for DynamoRecommendationStore {
                 .expression_attribute_names("#execution", "execution")
                 .expression_attribute_values(":execution", attribute(&current.id, execution)?);
         }
+        request = request.expression_attribute_names("#snooze", "snooze");
+        match &next.snooze {
+            Some(snooze) => {
+                set.push("#snooze = :snooze");
+                request =
+                    request.expression_attribute_values(":snooze", attribute(&current.id, snooze)?);
+            }
+            None => remove.push("#snooze"),
+        }
         let result = request
-            .update_expression(format!("SET {} REMOVE #check", set.join(", ")))
+            .update_expression(format!(
+                "SET {} REMOVE {}",
+                set.join(", "),
+                remove.join(", ")
+            ))
             .send()
             .await;
         finish_update(current, result)

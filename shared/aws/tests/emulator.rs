@@ -68,6 +68,12 @@ async fn a_status_transition_with_a_stale_version_is_refused() {
 }
 
 #[tokio::test]
+async fn a_snooze_is_stored_and_cleared_when_it_ends() {
+    let (_, store) = fresh_store().await;
+    contract::snooze_round_trips(&store, "web").await;
+}
+
+#[tokio::test]
 async fn executions_and_notes_are_written_conditionally() {
     let (_, store) = fresh_store().await;
     contract::execution_and_notes_are_conditional_too(&store, "web").await;

@@ -859,7 +859,10 @@ mod tests {
             }
         );
         assert_eq!(c.churn_window_hours, 0);
-        assert_eq!((c.min_monthly_savings_usd, c.min_savings_percent), (0.0, 12.5));
+        assert_eq!(
+            (c.min_monthly_savings_usd, c.min_savings_percent),
+            (0.0, 12.5)
+        );
         assert_eq!(Persistence::parse("2").unwrap().required(Priority::High), 2);
     }
 

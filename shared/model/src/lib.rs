@@ -5,13 +5,15 @@
 //! **Architecture invariant:** no AWS SDK and no I/O here. Items are `serde_dynamo::Item`; the
 //! adapters crate converts them to the SDK's attribute maps.
 
+mod exclusions;
 mod recommendation;
 mod schema;
 mod status;
 
+pub use exclusions::{EXCLUDE_TAG, Exclusions};
 pub use recommendation::{
     ACCOUNT_SUBJECT_PREFIX, Action, AnalysisWindow, Check, DecodeError, Execution, Implementation,
-    Origin, Recommendation, Source, StatusChange, recommendation_id, rfc3339,
+    Origin, Persistence, Recommendation, Snooze, Source, StatusChange, recommendation_id, rfc3339,
 };
 pub use schema::{Index, TableSchema, recommendations_table};
 pub use status::{Status, TransitionError, can_transition};

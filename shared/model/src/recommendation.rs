@@ -116,6 +116,39 @@ pub struct Execution {
     /// The scaling activity the change started, when Auto Scaling reported one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub activity_id: Option<String>,
+    /// The capacity the recommendation asked for (clamped to the group's bounds), when the
+    /// step limits made this action stop short of it; the rest waits for the next analysis.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target_capacity: Option<u32>,
+}
+
+/// A person set the recommendation aside until a time; the engine's sweep then restores the
+/// status it had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snooze {
+    /// Until when, RFC 3339 UTC.
+    pub until: String,
+    /// The status to go back to.
+    pub previous_status: Status,
+}
+
+impl Snooze {
+    /// The end of the snooze.
+    pub fn until(&self) -> Option<DateTime<Utc>> {
+        parse_time(&self.until)
+    }
+}
+
+/// How many consecutive analyses found the same need (a SCALE_UP), and how many automation
+/// waits for: until the count reaches it, the item stays PENDING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Persistence {
+    /// Consecutive analyses, this one included.
+    pub consecutive_analyses: u32,
+    /// Required before the engine applies it without a person.
+    pub required: u32,
 }
 
 impl Execution {
@@ -182,6 +215,12 @@ pub struct Recommendation {
     /// Why it still waits, while a check holds it back; cleared by the next status change.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_check: Option<Check>,
+    /// While SNOOZED: until when, and the status it goes back to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub snooze: Option<Snooze>,
+    /// For a SCALE_UP: how persistent the need is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub persistence: Option<Persistence>,
     /// Expiry, epoch seconds (DynamoDB TTL).
     pub ttl: i64,
 }
@@ -298,6 +337,8 @@ impl Recommendation {
             created_at,
             execution: None,
             last_check: None,
+            snooze: None,
+            persistence: None,
             version: 1,
             ttl: (origin.now + Duration::days(ttl_days)).timestamp(),
         }
@@ -305,7 +346,9 @@ impl Recommendation {
 
     /// This recommendation after a checked move to `to`: the status changes, the version goes
     /// up by one and the change is appended to the history. The store writes it on condition
-    /// that the stored status and version are still this one's.
+    /// that the stored status and version are still this one's. A SNOOZED item goes back to
+    /// the status it had, and nowhere else; leaving SNOOZED clears the snooze (entering it is
+    /// [`Recommendation::snoozed`]).
     pub fn transitioned(
         &self,
         to: Status,
@@ -313,17 +356,53 @@ impl Recommendation {
         by: &str,
         reason: Option<&str>,
     ) -> Result<Self, TransitionError> {
-        if !can_transition(self.status, to) {
+        let back = self.snooze.as_ref().map(|s| s.previous_status);
+        let allowed = match self.status {
+            Status::Snoozed => back == Some(to),
+            _ => to != Status::Snoozed && can_transition(self.status, to),
+        };
+        if !allowed {
             return Err(TransitionError {
                 id: self.id.clone(),
                 from: self.status,
                 to,
             });
         }
+        Ok(self.advanced(to, at, by, reason))
+    }
+
+    /// This recommendation SNOOZED until `until` (after `at`), to go back to its current
+    /// status then.
+    pub fn snoozed(
+        &self,
+        until: DateTime<Utc>,
+        at: DateTime<Utc>,
+        by: &str,
+        reason: Option<&str>,
+    ) -> Result<Self, TransitionError> {
+        if !can_transition(self.status, Status::Snoozed) || until <= at {
+            return Err(TransitionError {
+                id: self.id.clone(),
+                from: self.status,
+                to: Status::Snoozed,
+            });
+        }
+        let mut next = self.advanced(Status::Snoozed, at, by, reason);
+        next.snooze = Some(Snooze {
+            until: rfc3339(until),
+            previous_status: self.status,
+        });
+        Ok(next)
+    }
+
+    /// The mechanics of every status change: new status, version + 1, one history entry, the
+    /// last check and any snooze cleared.
+    fn advanced(&self, to: Status, at: DateTime<Utc>, by: &str, reason: Option<&str>) -> Self {
         let mut next = self.clone();
         next.status = to;
         next.version = self.version + 1;
         next.last_check = None;
+        next.snooze = None;
         next.status_history.push(StatusChange {
             from: Some(self.status),
             to,
@@ -331,7 +410,7 @@ impl Recommendation {
             by: by.to_owned(),
             reason: reason.map(str::to_owned),
         });
-        Ok(next)
+        next
     }
 
     /// The desired-capacity change (from, to) the engine makes for it: a SCALE_UP or

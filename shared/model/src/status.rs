@@ -27,11 +27,13 @@ pub enum Status {
     Rejected,
     /// A newer recommendation of the same type for the same group replaced it.
     Superseded,
+    /// Set aside by a person until a time; then back to the status it had.
+    Snoozed,
 }
 
 impl Status {
     /// Every status.
-    pub const ALL: [Status; 9] = [
+    pub const ALL: [Status; 10] = [
         Status::Pending,
         Status::InProgress,
         Status::Completed,
@@ -41,6 +43,7 @@ impl Status {
         Status::Approved,
         Status::Rejected,
         Status::Superseded,
+        Status::Snoozed,
     ];
 
     /// The name written in DynamoDB and JSON.
@@ -55,6 +58,7 @@ impl Status {
             Status::Approved => "APPROVED",
             Status::Rejected => "REJECTED",
             Status::Superseded => "SUPERSEDED",
+            Status::Snoozed => "SNOOZED",
         }
     }
 
@@ -86,6 +90,8 @@ impl FromStr for Status {
 /// APPROVED -> IN_PROGRESS (an approved scale change the engine applies) | COMPLETED (done by hand)
 /// PENDING | AWAITING_APPROVAL -> SUPERSEDED
 /// PENDING -> FAILED (a check that can never pass)
+/// PENDING | AWAITING_APPROVAL | APPROVED -> SNOOZED -> the status it had (checked by
+/// `Recommendation::transitioned`, which knows it)
 /// ```
 pub fn can_transition(from: Status, to: Status) -> bool {
     use Status::*;
@@ -95,6 +101,8 @@ pub fn can_transition(from: Status, to: Status) -> bool {
             | (InProgress, Completed | Failed | RolledBack)
             | (AwaitingApproval, Approved | Rejected | Superseded)
             | (Approved, InProgress | Completed)
+            | (Pending | AwaitingApproval | Approved, Snoozed)
+            | (Snoozed, Pending | AwaitingApproval | Approved)
     )
 }
 
@@ -128,6 +136,8 @@ mod tests {
             (Approved, InProgress),
             (Pending, Superseded),
             (AwaitingApproval, Superseded),
+            (AwaitingApproval, Snoozed),
+            (Snoozed, AwaitingApproval),
         ] {
             assert!(can_transition(from, to), "{from} -> {to}");
         }
@@ -140,6 +150,8 @@ mod tests {
         assert!(!can_transition(Rejected, Approved));
         assert!(!can_transition(InProgress, Superseded));
         assert!(!can_transition(Pending, Pending));
+        assert!(!can_transition(InProgress, Snoozed));
+        assert!(!can_transition(Snoozed, InProgress));
         let finals: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_final()).collect();
         assert_eq!(
             finals,

@@ -577,6 +577,15 @@ pub mod contract {
                 "{query:?}"
             );
         }
+        let since = RecommendationQuery {
+            kind: Some(RecommendationType::ScaleUp),
+            since: Some(newer.timestamp.clone()),
+            ..RecommendationQuery::default()
+        };
+        assert_eq!(
+            ours(store.query(&since).await.unwrap()),
+            vec![newer.clone()]
+        );
         let limited = store
             .query(&RecommendationQuery {
                 status: Some(Status::Pending),
@@ -586,6 +595,60 @@ pub mod contract {
             .await
             .unwrap();
         assert_eq!(limited.len(), 1);
+    }
+
+    /// A snooze stores its end and the status to go back to; waking goes back to that status
+    /// only, and clears the snooze.
+    pub async fn snooze_round_trips(store: &impl RecommendationStore, group: &str) {
+        let r = sample(group, 5);
+        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
+        let until = now() + chrono::Duration::days(7);
+        let snoozed = store
+            .transition(
+                &r,
+                &Transition::snooze(until, now(), "arn:aws:iam::1:user/ops").because("peak season"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(snoozed.status, Status::Snoozed);
+        let snooze = snoozed.snooze.clone().unwrap();
+        assert_eq!(
+            (snooze.until(), snooze.previous_status),
+            (Some(until), Status::Pending)
+        );
+        assert_eq!(store.get(&r.id).await.unwrap().as_ref(), Some(&snoozed));
+        assert!(matches!(
+            store
+                .transition(
+                    &snoozed,
+                    &Transition::new(Status::InProgress, now(), "engine")
+                )
+                .await,
+            Err(StoreError::InvalidTransition(_))
+        ));
+        let woken = store
+            .transition(
+                &snoozed,
+                &Transition::new(Status::Pending, now(), "engine").because("snooze ended"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (woken.status, woken.snooze.as_ref(), woken.version),
+            (Status::Pending, None, 3)
+        );
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(woken.clone()));
+        let last = woken.status_history.last().unwrap();
+        assert_eq!(
+            (last.from, last.to, last.by.as_str()),
+            (Some(Status::Snoozed), Status::Pending, "engine")
+        );
+        assert_eq!(
+            woken.status_history[woken.status_history.len() - 2]
+                .reason
+                .as_deref(),
+            Some("peak season")
+        );
     }
 
     /// A transition with a stale version is refused and changes nothing; a fresh one succeeds.
@@ -645,6 +708,7 @@ pub mod contract {
             new_capacity: 6,
             applied_at: "2026-11-23T10:06:00Z".to_owned(),
             activity_id: Some("a-1".to_owned()),
+            target_capacity: None,
         };
         let claimed = store
             .transition(&noted, &claim("engine-a").recording(&execution))
@@ -654,6 +718,7 @@ pub mod contract {
         assert_eq!(claimed.last_check, None);
         let started = Execution {
             activity_id: Some("a-2".to_owned()),
+            target_capacity: None,
             ..execution
         };
         let recorded = store.record_execution(&claimed, &started).await.unwrap();
@@ -702,6 +767,11 @@ mod tests {
     #[tokio::test]
     async fn in_memory_store_refuses_stale_transitions() {
         contract::stale_transition_is_refused(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_snoozes_and_wakes() {
+        contract::snooze_round_trips(&InMemoryStore::new(), "web").await;
     }
 
     #[tokio::test]

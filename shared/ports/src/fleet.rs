@@ -54,6 +54,8 @@ pub struct GroupInfo {
     pub availability_zones: Vec<String>,
     /// The group's target groups that sit behind a load balancer.
     pub target_groups: Vec<TargetGroupRef>,
+    /// What its `fleet-optimizer:exclude` tag rules out.
+    pub exclusions: fleetopt_model::Exclusions,
 }
 
 /// Reads the targeted Auto Scaling groups.

@@ -22,7 +22,7 @@ pub enum PutOutcome {
 /// A query over the recommendations, newest first. The store reads `TypeIndex` when a type is
 /// given, else `PriorityIndex` when a priority is given, else `TypeIndex` once per type; the
 /// other criteria are filters. Never a scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RecommendationQuery {
     /// Only this type.
     pub kind: Option<RecommendationType>,
@@ -32,6 +32,9 @@ pub struct RecommendationQuery {
     pub status: Option<Status>,
     /// At most this many.
     pub limit: Option<usize>,
+    /// Only items whose `timestamp` (RFC 3339, see `fleetopt_model::rfc3339`) is this or
+    /// later: a key condition on the indexes' sort key, not a filter.
+    pub since: Option<String>,
 }
 
 impl RecommendationQuery {
@@ -40,6 +43,7 @@ impl RecommendationQuery {
         self.kind.is_none_or(|k| r.kind == k)
             && self.priority.is_none_or(|p| r.priority == p)
             && self.status.is_none_or(|s| r.status == s)
+            && self.since.as_ref().is_none_or(|t| r.timestamp >= *t)
     }
 }
 
@@ -72,6 +76,8 @@ pub struct Transition<'a> {
     pub reason: Option<&'a str>,
     /// What the engine did to the group, written in the same conditional update.
     pub execution: Option<&'a Execution>,
+    /// For a move to SNOOZED: until when.
+    pub snooze_until: Option<DateTime<Utc>>,
 }
 
 impl<'a> Transition<'a> {
@@ -83,6 +89,15 @@ impl<'a> Transition<'a> {
             by,
             reason: None,
             execution: None,
+            snooze_until: None,
+        }
+    }
+
+    /// A move to SNOOZED until `until`; the item returns to its current status then.
+    pub fn snooze(until: DateTime<Utc>, at: DateTime<Utc>, by: &'a str) -> Self {
+        Transition {
+            snooze_until: Some(until),
+            ..Transition::new(Status::Snoozed, at, by)
         }
     }
 
@@ -105,7 +120,12 @@ impl<'a> Transition<'a> {
     /// `current` after this change, if the model allows it: what a store then writes on
     /// condition that the stored status and version are still `current`'s.
     pub fn apply_to(&self, current: &Recommendation) -> Result<Recommendation, TransitionError> {
-        let mut next = current.transitioned(self.to, self.at, self.by, self.reason)?;
+        let mut next = match (self.to, self.snooze_until) {
+            (Status::Snoozed, Some(until)) => {
+                current.snoozed(until, self.at, self.by, self.reason)?
+            }
+            _ => current.transitioned(self.to, self.at, self.by, self.reason)?,
+        };
         if let Some(execution) = self.execution {
             next.execution = Some(execution.clone());
         }

@@ -286,6 +286,7 @@ mod tests {
                     load_balancer: format!("app/{name}/def"),
                 })
                 .collect(),
+            exclusions: Default::default(),
         }
     }
 
