@@ -32,6 +32,7 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         priority: args.priority,
         status: args.status,
         limit: Some(args.limit as usize),
+        since: None,
     };
     let found = store
         .query(&query)
