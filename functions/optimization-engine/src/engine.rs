@@ -57,6 +57,8 @@ pub enum Outcome {
     RolledBack,
     /// Another invocation moved it first; nothing was done twice.
     AlreadyHandled,
+    /// Its snooze ended: back to the status it had.
+    Woken,
     /// A call failed; a stream record is retried, the sweep tries again.
     Error,
 }
@@ -305,6 +307,7 @@ where
             (items, in_progress)
         }
         Trigger::Sweep { .. } => {
+            wake(&deps.store, now, dry_run, &mut tally).await?;
             let mut items: Vec<Item> =
                 open(&deps.store, &[Status::Pending], &RecommendationType::ALL)
                     .await?
@@ -445,6 +448,51 @@ async fn open<S: RecommendationStore + Sync>(
         }
     }
     Ok(found)
+}
+
+/// Puts every SNOOZED item whose snooze has ended back in the status it had (a conditional
+/// update, like every status change), before the sweep reads what it acts on.
+async fn wake<S: RecommendationStore + Sync>(
+    store: &S,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    tally: &mut Tally,
+) -> Result<(), EngineError> {
+    for r in open(store, &[Status::Snoozed], &RecommendationType::ALL).await? {
+        let Some(snooze) = r.snooze.clone() else {
+            continue;
+        };
+        let Some(until) = snooze.until() else {
+            tracing::warn!(id = %r.id, until = %snooze.until, "unreadable snooze end: left as it is");
+            continue;
+        };
+        if until > now {
+            continue;
+        }
+        let item = Item {
+            recommendation: r.clone(),
+            sequence_number: None,
+        };
+        let reason = format!(
+            "snooze ended at {}: back to {}",
+            snooze.until, snooze.previous_status
+        );
+        if dry_run {
+            tally.record(&item, Outcome::Woken, format!("dry run: {reason}"), None);
+            continue;
+        }
+        let back = Transition::new(snooze.previous_status, now, ACTOR).because(&reason);
+        let (outcome, why) = match store.transition(&r, &back).await {
+            Ok(_) => (Outcome::Woken, reason),
+            Err(StoreError::Conflict { .. }) => (
+                Outcome::AlreadyHandled,
+                "another invocation or a person moved it first".to_owned(),
+            ),
+            Err(e) => (Outcome::Error, e.to_string()),
+        };
+        tally.record(&item, outcome, why, None);
+    }
+    Ok(())
 }
 
 /// The targeted groups the items name, from one (paginated) read of the fleet.
@@ -1209,6 +1257,48 @@ mod tests {
         assert_eq!(response.actions_failed, 0, "expiry is not a failed action");
         let item = deps.store.get(&r.id).await.unwrap().unwrap();
         assert_eq!(item.status, Status::Failed);
+        assert!(deps.fleet.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_snooze_ends_on_the_first_sweep_after_it_and_not_before() {
+        let deps = deps(Recorder::new());
+        let mut r = sample("web", 9);
+        r.kind = RecommendationType::ScaleDown;
+        r.status = Status::AwaitingApproval;
+        stored(&deps, &[&r]).await;
+        let until = now() + Duration::days(7);
+        let snoozed = deps
+            .store
+            .transition(
+                &r,
+                &Transition::snooze(until, now(), "arn:aws:iam::1:user/ops").because("freeze"),
+            )
+            .await
+            .unwrap();
+        let (config, sweeping) = (config(&[]), Trigger::Sweep { dry_run: false });
+        let sweep = |at| run(&config, &deps, &sweeping, at);
+
+        let early = sweep(until - Duration::minutes(1)).await.unwrap();
+        assert!(early.decisions.is_empty(), "{:?}", early.decisions);
+        assert_eq!(deps.store.get(&r.id).await.unwrap().unwrap(), snoozed);
+
+        let after = sweep(until + Duration::minutes(1)).await.unwrap();
+        assert_eq!(after.decisions[0].outcome, Outcome::Woken);
+        let item = deps.store.get(&r.id).await.unwrap().unwrap();
+        assert_eq!((item.status, item.snooze), (Status::AwaitingApproval, None));
+        let last = item.status_history.last().unwrap();
+        assert_eq!(last.by, ACTOR);
+        assert_eq!(
+            last.reason.as_deref(),
+            Some(
+                format!(
+                    "snooze ended at {}: back to AWAITING_APPROVAL",
+                    rfc3339(until)
+                )
+                .as_str()
+            )
+        );
         assert!(deps.fleet.calls().is_empty());
     }
 }
