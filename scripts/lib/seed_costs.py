@@ -21,6 +21,7 @@
 """
 import argparse
 import json
+import os
 import shutil
 import sys
 import urllib.request
@@ -172,7 +173,8 @@ def install(source, target, now=None, rebase=True):
         destination.parent.mkdir(parents=True, exist_ok=True)
         if rebase and relative in REBASE:
             data = REBASE[relative](json.loads(path.read_text()), now)
-            tmp = destination.with_suffix(".json.tmp")
+            # One temporary name per process: tests install the seeds concurrently.
+            tmp = destination.with_suffix(f".json.{os.getpid()}.tmp")
             tmp.write_text(dump(relative, data))
             tmp.replace(destination)  # readers (the proxy) never see half a file
         else:
