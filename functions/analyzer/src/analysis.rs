@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use fleetopt_config::{Config, FleetSelector};
+use fleetopt_model::Exclusions;
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, Status};
+use fleetopt_ports::screen::{Rules, Screened, Suppressed, history, screen};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
     Notifier, PutOutcome, RecommendationStore, ServiceError, StoreError, supersede_older,
@@ -104,6 +106,10 @@ pub struct Response {
     pub recommendations_written: usize,
     /// Older PENDING items marked SUPERSEDED.
     pub recommendations_superseded: usize,
+    /// New findings the operator's controls held back (exclusion tag, snooze, anti-churn).
+    pub recommendations_suppressed: usize,
+    /// Each of them, with the rule and the figures.
+    pub suppressed: Vec<Suppressed>,
     /// AWS calls made, per API.
     pub aws_calls: BTreeMap<String, u64>,
 }
@@ -118,6 +124,8 @@ impl Response {
             groups: Vec::new(),
             recommendations_written: 0,
             recommendations_superseded: 0,
+            recommendations_suppressed: 0,
+            suppressed: Vec::new(),
             aws_calls: BTreeMap::new(),
         }
     }
@@ -141,6 +149,9 @@ pub enum AnalyzerError {
     /// The alert could not be sent.
     #[error("sending the performance alert: {0}")]
     Notify(ServiceError),
+    /// Earlier recommendations (for the operator's controls) could not be read.
+    #[error("reading earlier recommendations for the operator's controls: {0}")]
+    History(StoreError),
 }
 
 impl AnalyzerError {
@@ -152,6 +163,8 @@ impl AnalyzerError {
             | AnalyzerError::Metrics(e)
             | AnalyzerError::Publish(e)
             | AnalyzerError::Notify(e) => e,
+            AnalyzerError::History(StoreError::Throttled { .. }) => return "Throttled",
+            AnalyzerError::History(_) => return "StoreError",
         };
         if service.is_throttling() {
             "Throttled"
@@ -268,6 +281,39 @@ where
         fresh.extend(recommendations);
     }
 
+    // The operator's controls: what the tags, snoozes and recent actions rule out, and how
+    // many analyses in a row found each SCALE_UP.
+    let rules = Rules {
+        controls: config.controls,
+        analysis_interval: chrono::Duration::minutes(i64::from(
+            config.settings.analysis_interval_minutes,
+        )),
+    };
+    let earlier = if fresh.is_empty() {
+        Vec::new()
+    } else {
+        history(&deps.store, &fresh, &rules, now)
+            .await
+            .map_err(AnalyzerError::History)?
+    };
+    let exclusions: HashMap<String, Exclusions> = groups
+        .iter()
+        .map(|g| (g.name.clone(), g.exclusions.clone()))
+        .collect();
+    let Screened {
+        kept: fresh,
+        suppressed,
+    } = screen(fresh, &exclusions, &earlier, &rules, now);
+    for s in &suppressed {
+        tracing::info!(group = %s.auto_scaling_group_name, id = %s.recommendation_id, rule = ?s.suppression, reason = %s.reason, "recommendation suppressed");
+        if let Some(o) = outcomes
+            .iter_mut()
+            .find(|o| o.auto_scaling_group_name == s.auto_scaling_group_name)
+        {
+            o.recommendation_ids.retain(|id| *id != s.recommendation_id);
+        }
+    }
+
     let mut written = 0;
     let mut superseded = 0;
     if !dry_run {
@@ -287,7 +333,14 @@ where
             .filter(|r| !failed.contains(&r.auto_scaling_group_name))
             .collect();
         superseded = supersede(&deps.store, &kept, now).await;
-        publish(config, &deps.metrics, &outcomes, windows.assessment.end).await?;
+        publish(
+            config,
+            &deps.metrics,
+            &outcomes,
+            &suppressed,
+            windows.assessment.end,
+        )
+        .await?;
         alert(config, &deps.notifier, &fresh).await?;
     }
     outcomes.sort_by(|a, b| a.auto_scaling_group_name.cmp(&b.auto_scaling_group_name));
@@ -298,6 +351,8 @@ where
         groups: outcomes,
         recommendations_written: written,
         recommendations_superseded: superseded,
+        recommendations_suppressed: suppressed.len(),
+        suppressed,
         aws_calls: BTreeMap::new(),
     })
 }
@@ -374,22 +429,29 @@ async fn supersede<S: RecommendationStore + Sync>(
     }
 }
 
-/// PerformanceScore, EfficiencyRating and OptimizationRecommendations for every group that
-/// has a score, in one PutMetricData call (the adapter splits past the API's limit).
+/// PerformanceScore, EfficiencyRating, OptimizationRecommendations and
+/// RecommendationsSuppressed for every group that has a score, in one PutMetricData call (the
+/// adapter splits past the API's limit).
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
     outcomes: &[GroupOutcome],
+    suppressed: &[Suppressed],
     at: DateTime<Utc>,
 ) -> Result<(), AnalyzerError> {
-    let scored: Vec<(&String, f64, f64, usize)> = outcomes
+    let scored: Vec<(&String, f64, f64, usize, usize)> = outcomes
         .iter()
         .filter_map(|o| {
+            let held = suppressed
+                .iter()
+                .filter(|s| s.auto_scaling_group_name == o.auto_scaling_group_name)
+                .count();
             Some((
                 &o.auto_scaling_group_name,
                 o.performance_score?,
                 o.efficiency_rating?,
                 o.recommendation_ids.len(),
+                held,
             ))
         })
         .collect();
@@ -399,7 +461,7 @@ async fn publish<M: MetricsPublisher + Sync>(
     let environment = config.environment.as_str();
     let data: Vec<MetricDatum> = scored
         .into_iter()
-        .flat_map(|(group, score, rating, count)| {
+        .flat_map(|(group, score, rating, count, held)| {
             let dims = vec![
                 ("Environment", environment.to_owned()),
                 ("AutoScalingGroupName", group.clone()),
@@ -408,6 +470,7 @@ async fn publish<M: MetricsPublisher + Sync>(
                 ("PerformanceScore", score, "None"),
                 ("EfficiencyRating", rating, "None"),
                 ("OptimizationRecommendations", count as f64, "Count"),
+                ("RecommendationsSuppressed", held as f64, "Count"),
             ]
             .map(|(name, value, unit)| MetricDatum {
                 name,

@@ -4,7 +4,7 @@
 //! CostSavingsPotential in one PutMetricData; send one cost alert when the month runs over
 //! budget or a HIGH saving is found. What Cost Explorer cannot answer is reported, not fatal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
 use fleetopt_config::{Config, Environment, FleetSelector};
@@ -13,12 +13,15 @@ use fleetopt_costing::{
     commitment, project_month, right_sizing, run_rate, spot_savings,
 };
 use fleetopt_model::{
-    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source, Status,
+    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Exclusions, Origin, Priority, Recommendation, Source,
+    Status,
 };
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
     MetricsPublisher, MetricsSource, Notifier, PriceSource, PutOutcome, RecommendationStore,
-    ServiceError, TimeWindow, supersede_older,
+    ServiceError, TimeWindow,
+    screen::{Rules, Screened, Suppressed, history, screen},
+    supersede_older,
 };
 use fleetopt_scoring::Proposal;
 use fleetopt_snapshot::{RIGHT_SIZING_DAYS, hourly_maxima, right_sizing_queries};
@@ -128,6 +131,11 @@ pub struct Response {
     pub recommendations_written: usize,
     /// Older findings (PENDING or AWAITING_APPROVAL) the new ones replaced.
     pub recommendations_superseded: usize,
+    /// New findings the operator's controls held back (exclusion tag, snooze, minimum
+    /// savings).
+    pub recommendations_suppressed: usize,
+    /// Each of them, with the rule and the figures.
+    pub suppressed: Vec<Suppressed>,
     /// What could not be read, and why; the rest of the run went on.
     pub unavailable: Vec<String>,
     /// Cost Explorer calls (billed per request).
@@ -150,6 +158,8 @@ impl Response {
             account_recommendation_ids: Vec::new(),
             recommendations_written: 0,
             recommendations_superseded: 0,
+            recommendations_suppressed: 0,
+            suppressed: Vec::new(),
             unavailable: Vec::new(),
             cost_explorer_calls: 0,
             cache: CacheStats::default(),
@@ -486,31 +496,76 @@ where
         now,
         automation_enabled: false,
     };
+    // Every finding first, then the operator's controls (exclusion tags, snoozes, minimum
+    // savings), then the writes of what is kept.
+    let mut candidates: Vec<Recommendation> = Vec::new();
+    for (costs, proposals) in &per_group {
+        candidates.extend(
+            proposals
+                .iter()
+                .map(|p| Recommendation::from_proposal(p, &costs.auto_scaling_group_name, &origin)),
+        );
+    }
+    candidates.extend(
+        account
+            .iter()
+            .map(|(subject, p)| Recommendation::from_proposal(p, subject, &origin)),
+    );
+    let rules = Rules {
+        controls: config.controls,
+        analysis_interval: Duration::days(1),
+    };
+    let earlier = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        history(&deps.store, &candidates, &rules, now)
+            .await
+            .map_err(|e| CostError::Store {
+                id: "(earlier recommendations)".to_owned(),
+                message: e.to_string(),
+            })?
+    };
+    let exclusions: HashMap<String, Exclusions> = groups
+        .iter()
+        .map(|g| (g.name.clone(), g.exclusions.clone()))
+        .collect();
+    let Screened {
+        kept: fresh,
+        suppressed,
+    } = screen(candidates, &exclusions, &earlier, &rules, now);
+    for s in &suppressed {
+        tracing::info!(group = %s.auto_scaling_group_name, id = %s.recommendation_id, rule = ?s.suppression, reason = %s.reason, "cost finding suppressed");
+    }
+
     let mut written = 0;
-    let mut fresh: Vec<Recommendation> = Vec::new();
     let mut high = Vec::new();
     let mut group_costs = Vec::new();
-    for (mut costs, proposals) in per_group {
-        for p in &proposals {
-            let r = Recommendation::from_proposal(p, &costs.auto_scaling_group_name, &origin);
-            written += write(&deps.store, &r, dry_run).await?;
-            if r.priority == Priority::High {
-                high.push(r.description.clone());
-            }
-            costs.recommendation_ids.push(r.id.clone());
-            fresh.push(r);
-        }
-        group_costs.push(costs);
-    }
     let mut account_ids = Vec::new();
-    for (subject, p) in &account {
-        let r = Recommendation::from_proposal(p, subject, &origin);
-        written += write(&deps.store, &r, dry_run).await?;
+    for r in &fresh {
+        written += write(&deps.store, r, dry_run).await?;
         if r.priority == Priority::High {
             high.push(r.description.clone());
         }
-        account_ids.push(r.id.clone());
-        fresh.push(r);
+        if r.is_account_wide() {
+            account_ids.push(r.id.clone());
+        }
+    }
+    for (mut costs, _) in per_group {
+        let kept: Vec<&Recommendation> = fresh
+            .iter()
+            .filter(|r| r.auto_scaling_group_name == costs.auto_scaling_group_name)
+            .collect();
+        costs.recommendation_ids = kept.iter().map(|r| r.id.clone()).collect();
+        // What is held back is no saving on offer.
+        costs.monthly_savings_usd = kept
+            .iter()
+            .filter_map(|r| r.expected_impact.monthly_savings_usd)
+            .sum();
+        costs.cost_savings_potential = costs
+            .hourly_cost_usd
+            .filter(|h| *h > 0.0)
+            .map(|h| costs.monthly_savings_usd / (h * HOURS_PER_MONTH) * 100.0);
+        group_costs.push(costs);
     }
 
     let mut superseded = 0;
@@ -556,6 +611,8 @@ where
         account_recommendation_ids: account_ids,
         recommendations_written: written,
         recommendations_superseded: superseded,
+        recommendations_suppressed: suppressed.len(),
+        suppressed,
         unavailable,
         cost_explorer_calls: ce_calls,
         cache: deps.prices.take_stats(),

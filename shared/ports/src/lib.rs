@@ -7,6 +7,7 @@ mod control;
 mod cost;
 mod fleet;
 mod metrics;
+pub mod screen;
 mod store;
 
 /// Error codes AWS uses for throttling, across services.

@@ -1,0 +1,427 @@
+//! The operator's noise controls, applied to new recommendations before they are written
+//! (README "Operator controls"): exclusion tags, snoozes, anti-churn, minimum savings, and the
+//! persistence count of a SCALE_UP. [`screen`] is pure; [`history`] reads what it needs with a
+//! few GSI queries per run (two per recommendation type involved), whatever the fleet size.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use fleetopt_config::Controls;
+use fleetopt_model::{
+    Exclusions, Persistence, Priority, Recommendation, RecommendationType, Source, Status, rfc3339,
+};
+
+use crate::{RecommendationQuery, RecommendationStore, StoreError};
+
+/// How far back [`history`] reads past the churn window and two analysis intervals: an action
+/// approved and applied up to a day after its analysis is still seen.
+pub const HISTORY_SLACK: Duration = Duration::hours(24);
+/// Two analyses are consecutive when their windows end at most one interval and this apart.
+pub const ALIGNMENT_SLACK: Duration = Duration::minutes(5);
+
+/// The rules in force.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    /// The configured controls.
+    pub controls: Controls,
+    /// The environment's analysis interval.
+    pub analysis_interval: Duration,
+}
+
+/// Why a recommendation was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Suppression {
+    /// The group's `fleet-optimizer:exclude` tag rules its type out.
+    Excluded,
+    /// A person snoozed the same finding for this group.
+    Snoozed,
+    /// It would reverse an action applied within the churn window, and is not HIGH.
+    AntiChurn,
+    /// A cost finding saving less than the minimum.
+    BelowMinimumSavings,
+}
+
+/// A recommendation that was not written, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suppressed {
+    /// The id it would have had.
+    pub recommendation_id: String,
+    /// Its group.
+    pub auto_scaling_group_name: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: RecommendationType,
+    /// The rule that held it back.
+    pub suppression: Suppression,
+    /// The figures behind the rule.
+    pub reason: String,
+}
+
+/// The outcome of [`screen`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Screened {
+    /// To write (SCALE_UPs with their persistence count).
+    pub kept: Vec<Recommendation>,
+    /// Held back.
+    pub suppressed: Vec<Suppressed>,
+}
+
+fn opposite(kind: RecommendationType) -> Option<RecommendationType> {
+    match kind {
+        RecommendationType::ScaleUp => Some(RecommendationType::ScaleDown),
+        RecommendationType::ScaleDown => Some(RecommendationType::ScaleUp),
+        _ => None,
+    }
+}
+
+/// The earliest item [`history`] reads, at `now`.
+pub fn history_since(rules: &Rules, now: DateTime<Utc>) -> DateTime<Utc> {
+    let churn = Duration::hours(i64::from(rules.controls.churn_window_hours));
+    now - churn.max(rules.analysis_interval * 2) - HISTORY_SLACK
+}
+
+/// The earlier items [`screen`] needs for `fresh`: recent items of their types (and of the
+/// opposite scale direction), and every SNOOZED item of those types.
+pub async fn history<S: RecommendationStore + Sync>(
+    store: &S,
+    fresh: &[Recommendation],
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Vec<Recommendation>, StoreError> {
+    let kinds: BTreeSet<&'static str> = fresh
+        .iter()
+        .flat_map(|r| [Some(r.kind), opposite(r.kind)])
+        .flatten()
+        .map(RecommendationType::as_str)
+        .collect();
+    let since = rfc3339(history_since(rules, now));
+    let mut found: HashMap<String, Recommendation> = HashMap::new();
+    for name in kinds {
+        let kind = name.parse::<RecommendationType>().ok();
+        for query in [
+            RecommendationQuery {
+                kind,
+                since: Some(since.clone()),
+                ..RecommendationQuery::default()
+            },
+            RecommendationQuery {
+                kind,
+                status: Some(Status::Snoozed),
+                ..RecommendationQuery::default()
+            },
+        ] {
+            for r in store.query(&query).await? {
+                found.insert(r.id.clone(), r);
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Applies the controls to `fresh`, in this order: exclusion tag, snooze, anti-churn, minimum
+/// savings; then counts the consecutive analyses behind each SCALE_UP that is kept.
+/// `exclusions` holds each group's tag (a group not in it has none); `history` is what
+/// [`history`] read.
+pub fn screen(
+    fresh: Vec<Recommendation>,
+    exclusions: &HashMap<String, Exclusions>,
+    history: &[Recommendation],
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Screened {
+    let mut out = Screened::default();
+    for mut r in fresh {
+        match suppression(&r, exclusions, history, rules, now) {
+            Some((suppression, reason)) => out.suppressed.push(Suppressed {
+                recommendation_id: r.id.clone(),
+                auto_scaling_group_name: r.auto_scaling_group_name.clone(),
+                kind: r.kind,
+                suppression,
+                reason,
+            }),
+            None => {
+                if r.kind == RecommendationType::ScaleUp {
+                    r.persistence = Some(Persistence {
+                        consecutive_analyses: consecutive(&r, history, rules),
+                        required: rules.controls.persistence.required(r.priority),
+                    });
+                }
+                out.kept.push(r);
+            }
+        }
+    }
+    out
+}
+
+fn same_finding(a: &Recommendation, b: &Recommendation) -> bool {
+    a.source == b.source
+        && a.kind == b.kind
+        && a.auto_scaling_group_name == b.auto_scaling_group_name
+}
+
+fn suppression(
+    r: &Recommendation,
+    exclusions: &HashMap<String, Exclusions>,
+    history: &[Recommendation],
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Option<(Suppression, String)> {
+    if let Some(reason) = exclusions
+        .get(&r.auto_scaling_group_name)
+        .and_then(|e| e.excludes(r.kind))
+    {
+        return Some((Suppression::Excluded, reason));
+    }
+    if let Some((old, until)) = history.iter().find_map(|old| {
+        let until = old.snooze.as_ref()?.until()?;
+        (old.status == Status::Snoozed && old.id != r.id && same_finding(old, r) && until > now)
+            .then_some((old, until))
+    }) {
+        return Some((
+            Suppression::Snoozed,
+            format!("{} is snoozed until {}", old.id, rfc3339(until)),
+        ));
+    }
+    if let Some(reverses) = opposite(r.kind).filter(|_| r.priority != Priority::High) {
+        let window = Duration::hours(i64::from(rules.controls.churn_window_hours));
+        let applied = history.iter().find_map(|old| {
+            let at = old.execution.as_ref()?.applied_at()?;
+            (old.kind == reverses
+                && old.auto_scaling_group_name == r.auto_scaling_group_name
+                && matches!(old.status, Status::InProgress | Status::Completed)
+                && at > now - window)
+                .then_some((old, at))
+        });
+        if let Some((old, at)) = applied {
+            return Some((
+                Suppression::AntiChurn,
+                format!(
+                    "{} would reverse {} {} applied at {} (within the {} h churn window; only \
+                     HIGH priority may)",
+                    r.kind,
+                    old.kind,
+                    old.id,
+                    rfc3339(at),
+                    rules.controls.churn_window_hours
+                ),
+            ));
+        }
+    }
+    let is_cost_finding = r.source == Source::CostOptimizer
+        && matches!(
+            r.kind,
+            RecommendationType::CostOptimization | RecommendationType::InstanceTypeChange
+        );
+    if is_cost_finding && let Some(usd) = r.expected_impact.monthly_savings_usd {
+        let min_usd = rules.controls.min_monthly_savings_usd;
+        let min_pct = rules.controls.min_savings_percent;
+        let pct = r.expected_impact.cost_savings;
+        if usd < min_usd || pct.is_some_and(|p| p < min_pct) {
+            return Some((
+                Suppression::BelowMinimumSavings,
+                format!(
+                    "saves {usd:.2} USD/month{}; the minimum is {min_usd:.2} USD and {min_pct} %",
+                    pct.map(|p| format!(" ({p:.1} %)")).unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// How many consecutive analyses found `r`'s need: 1 plus the count of the same finding from
+/// the analysis right before (its window ended at most one interval earlier).
+fn consecutive(r: &Recommendation, history: &[Recommendation], rules: &Rules) -> u32 {
+    let end = r.analysis_window.end;
+    history
+        .iter()
+        .filter(|old| same_finding(old, r) && old.analysis_window.end < end)
+        .max_by_key(|old| old.analysis_window.end)
+        .filter(|old| end - old.analysis_window.end <= rules.analysis_interval + ALIGNMENT_SLACK)
+        .map_or(1, |old| {
+            old.persistence
+                .map_or(1, |p| p.consecutive_analyses)
+                .saturating_add(1)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fakes::contract::sample;
+    use chrono::TimeZone;
+    use fleetopt_model::{Execution, Snooze};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap()
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            controls: Controls::default(),
+            analysis_interval: Duration::hours(1),
+        }
+    }
+
+    fn run(fresh: Vec<Recommendation>, history: &[Recommendation]) -> Screened {
+        screen(fresh, &HashMap::new(), history, &rules(), now())
+    }
+
+    /// A MEDIUM SCALE_DOWN of web for the 09:00-10:00 window.
+    fn scale_down() -> Recommendation {
+        let mut r = sample("web", 9);
+        r.kind = RecommendationType::ScaleDown;
+        r.priority = Priority::Medium;
+        r.id = "down-9".into();
+        r
+    }
+
+    /// A SCALE_UP of web applied `hours_ago`, COMPLETED.
+    fn applied_up(hours_ago: i64) -> Recommendation {
+        let mut r = sample("web", 7);
+        r.status = Status::Completed;
+        r.execution = Some(Execution {
+            previous_capacity: 4,
+            new_capacity: 5,
+            applied_at: rfc3339(now() - Duration::hours(hours_ago)),
+            activity_id: None,
+            target_capacity: None,
+        });
+        r
+    }
+
+    #[test]
+    fn a_reversal_within_the_churn_window_is_held_back_unless_high() {
+        let held = run(vec![scale_down()], &[applied_up(2)]);
+        assert!(held.kept.is_empty());
+        assert_eq!(held.suppressed[0].suppression, Suppression::AntiChurn);
+        assert!(
+            held.suppressed[0]
+                .reason
+                .contains("within the 6 h churn window")
+        );
+        // 7 h ago is outside the 6 h window; a ROLLED_BACK action was undone anyway.
+        assert_eq!(run(vec![scale_down()], &[applied_up(7)]).kept.len(), 1);
+        let mut undone = applied_up(2);
+        undone.status = Status::RolledBack;
+        assert_eq!(run(vec![scale_down()], &[undone]).kept.len(), 1);
+        let mut urgent = scale_down();
+        urgent.priority = Priority::High;
+        assert_eq!(run(vec![urgent], &[applied_up(2)]).kept.len(), 1);
+    }
+
+    #[test]
+    fn an_excluded_group_and_a_snoozed_finding_are_held_back() {
+        let exclusions =
+            HashMap::from([("web".to_owned(), Exclusions::of_tag(Some("SCALE_DOWN")))]);
+        let out = screen(
+            vec![scale_down(), sample("web", 9)],
+            &exclusions,
+            &[],
+            &rules(),
+            now(),
+        );
+        assert_eq!(out.kept.len(), 1);
+        assert_eq!(out.suppressed[0].suppression, Suppression::Excluded);
+
+        let mut snoozed = scale_down();
+        snoozed.id = "down-3".into();
+        snoozed.status = Status::Snoozed;
+        snoozed.snooze = Some(Snooze {
+            until: rfc3339(now() + Duration::days(7)),
+            previous_status: Status::AwaitingApproval,
+        });
+        let out = run(vec![scale_down()], std::slice::from_ref(&snoozed));
+        assert_eq!(out.suppressed[0].suppression, Suppression::Snoozed);
+        assert_eq!(
+            out.suppressed[0].reason,
+            "down-3 is snoozed until 2026-11-30T10:05:00Z"
+        );
+        // Once the snooze has ended (the sweep has not woken it yet), the finding is back.
+        snoozed.snooze.as_mut().unwrap().until = rfc3339(now() - Duration::minutes(1));
+        assert_eq!(run(vec![scale_down()], &[snoozed]).kept.len(), 1);
+    }
+
+    #[test]
+    fn cost_findings_below_the_minimum_savings_are_held_back() {
+        let finding = |usd: f64, pct: f64| {
+            let mut r = sample("web", 9);
+            r.source = Source::CostOptimizer;
+            r.kind = RecommendationType::CostOptimization;
+            r.expected_impact.monthly_savings_usd = Some(usd);
+            r.expected_impact.cost_savings = Some(pct);
+            r
+        };
+        // Minimums: 5 USD and 5 %.
+        let out = run(vec![finding(4.99, 30.0)], &[]);
+        assert_eq!(
+            out.suppressed[0].suppression,
+            Suppression::BelowMinimumSavings
+        );
+        assert_eq!(
+            out.suppressed[0].reason,
+            "saves 4.99 USD/month (30.0 %); the minimum is 5.00 USD and 5 %"
+        );
+        assert_eq!(run(vec![finding(100.0, 4.9)], &[]).suppressed.len(), 1);
+        assert_eq!(run(vec![finding(5.0, 5.0)], &[]).kept.len(), 1);
+    }
+
+    #[test]
+    fn a_scale_up_counts_the_consecutive_analyses_that_found_it() {
+        let mut previous = sample("web", 8);
+        previous.persistence = Some(Persistence {
+            consecutive_analyses: 2,
+            required: 2,
+        });
+        let out = run(vec![sample("web", 9)], &[previous.clone()]);
+        let p = out.kept[0].persistence.unwrap();
+        // 08:00-09:00 then 09:00-10:00: consecutive, 2 + 1. HIGH needs 1.
+        assert_eq!((p.consecutive_analyses, p.required), (3, 1));
+        // Three hours apart: the need went away in between; the count starts again.
+        let old = sample("web", 6);
+        assert_eq!(
+            run(vec![sample("web", 9)], &[old]).kept[0]
+                .persistence
+                .unwrap()
+                .consecutive_analyses,
+            1
+        );
+        // Another group's finding does not count.
+        assert_eq!(
+            run(vec![sample("api", 9)], &[previous]).kept[0]
+                .persistence
+                .unwrap()
+                .consecutive_analyses,
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn history_reads_recent_items_of_both_directions_and_every_snoozed_one() {
+        use crate::RecommendationStore;
+        let store = crate::fakes::InMemoryStore::new();
+        let recent_up = sample("web", 8);
+        let old_up = sample("web", 1);
+        let mut old_snoozed = sample("api", 1);
+        old_snoozed.status = Status::Snoozed;
+        let mut recent_down = scale_down();
+        recent_down.id = "down-8".into();
+        for r in [&recent_up, &old_up, &old_snoozed, &recent_down] {
+            store.put_new(r).await.unwrap();
+        }
+        let at = now() + Duration::days(2);
+        let found = history(&store, &[sample("web", 9)], &rules(), at)
+            .await
+            .unwrap();
+        let mut ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        // Two days later, only the SNOOZED item is still read.
+        assert_eq!(ids, [old_snoozed.id.as_str()]);
+        let found = history(&store, &[sample("web", 9)], &rules(), now())
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 4, "{found:?}");
+    }
+}
