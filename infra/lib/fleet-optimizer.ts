@@ -24,6 +24,7 @@ import {
   preset, tableSchema, validateApplicationName, validateOptimizationConfig,
 } from './config';
 import { FleetDashboard } from './dashboard';
+import { suppressFailureQueue, suppressFunctionRole } from './nag';
 import { recommendationsTable } from './table';
 import { TargetProps, TargetSelector, scalingStatement, targetEnvironment, targetSelector } from './target';
 
@@ -113,6 +114,7 @@ export class FleetOptimizer extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    suppressFailureQueue(this.deadLetterQueue);
 
     const common: Record<string, string> = {
       FLEETOPT_ENVIRONMENT: env,
@@ -164,6 +166,7 @@ export class FleetOptimizer extends Construct {
         retryAttempts: 2,
       });
       for (const t of Object.values(topicsOf[key])) t.grantPublish(role);
+      suppressFunctionRole(role, key === 'engine');
       return fn;
     };
     const cooldown: Record<string, string> = props.scalingCooldown

@@ -8,6 +8,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { DEFAULT_TARGET_TAG } from './config';
+import { suppressSampleGroup } from './nag';
 
 export class SampleFleetStack extends Stack {
   public readonly group: autoscaling.AutoScalingGroup;
@@ -41,6 +42,7 @@ export class SampleFleetStack extends Stack {
       maxCapacity: 4,
       groupMetrics: [autoscaling.GroupMetrics.all()],
     });
+    suppressSampleGroup(this.group);
     Tags.of(this.group).add(DEFAULT_TARGET_TAG.key, DEFAULT_TARGET_TAG.value);
   }
 }
