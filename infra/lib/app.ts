@@ -10,11 +10,13 @@
  *   the arm64 bundles at synth) or `bundles` (prebuilt, see `fleetopt:bundleDir`)
  * - `fleetopt:bundleDir`: with `bundles`, the directory holding `<binary>/bootstrap`
  *   (default `<repo>/target/lambda`)
+ * - `fleetopt:architecture`: `arm64` (default) or `x86_64`, as the bundles were built
  * - `fleetopt:environments`: comma-separated subset of production,staging,development
  */
 import * as path from 'node:path';
 import { App, DefaultStackSynthesizer, Stack, StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FunctionCode } from './code';
 import { ENVIRONMENTS, EnvironmentName, REPO_ROOT } from './config';
@@ -55,6 +57,14 @@ export function codeFromContext(app: Construct): FunctionCode {
   }
 }
 
+/** The functions' architecture named by context (default arm64). */
+export function architectureFromContext(app: Construct): lambda.Architecture {
+  const name = app.node.tryGetContext('fleetopt:architecture') ?? 'arm64';
+  if (name === 'arm64') return lambda.Architecture.ARM_64;
+  if (name === 'x86_64') return lambda.Architecture.X86_64;
+  throw new Error(`context fleetopt:architecture=${JSON.stringify(name)}: must be arm64 or x86_64`);
+}
+
 function listContext(app: Construct, key: string): string[] | undefined {
   const value = app.node.tryGetContext(key);
   if (value === undefined || value === '') return undefined;
@@ -71,6 +81,7 @@ export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: Sa
     }
   }
   const code = codeFromContext(app);
+  const architecture = architectureFromContext(app);
   // The default synthesizer, with the bootstrap version check left out of the templates:
   // `cdk deploy` still needs a bootstrapped account (its asset bucket and roles), and the
   // templates stay deployable by plain CloudFormation (and the emulator) from the uploaded assets.
@@ -94,6 +105,7 @@ export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: Sa
     applicationName: application,
     ...(group ? { autoScalingGroup: group } : { autoScalingGroupNames: names }),
     code,
+    architecture,
   }));
   return { stacks, sample };
 }

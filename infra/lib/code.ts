@@ -9,7 +9,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { REPO_ROOT } from './config';
 
-/** Every function: provided.al2023 on Graviton (DESIGN section 10). */
+/** Every function: provided.al2023 on Graviton by default (DESIGN section 10). */
 export const RUNTIME = lambda.Runtime.PROVIDED_AL2023;
 export const ARCHITECTURE = lambda.Architecture.ARM_64;
 
@@ -40,8 +40,8 @@ export abstract class FunctionCode {
     return new CargoCode(manifestPath);
   }
 
-  /** Creates the function for Cargo binary `binary`. */
-  abstract create(scope: Construct, id: string, binary: string, settings: FunctionSettings): lambda.Function;
+  /** Creates the function for Cargo binary `binary`, built for `architecture`. */
+  abstract create(scope: Construct, id: string, binary: string, settings: FunctionSettings, architecture: lambda.Architecture): lambda.Function;
 }
 
 class AssetCode extends FunctionCode {
@@ -49,11 +49,11 @@ class AssetCode extends FunctionCode {
     super();
   }
 
-  create(scope: Construct, id: string, binary: string, settings: FunctionSettings): lambda.Function {
+  create(scope: Construct, id: string, binary: string, settings: FunctionSettings, architecture: lambda.Architecture): lambda.Function {
     return new lambda.Function(scope, id, {
       ...settings,
       runtime: RUNTIME,
-      architecture: ARCHITECTURE,
+      architecture,
       handler: 'bootstrap',
       code: lambda.Code.fromAsset(this.directory(binary)),
     });
@@ -65,14 +65,14 @@ class CargoCode extends FunctionCode {
     super();
   }
 
-  create(scope: Construct, id: string, binary: string, settings: FunctionSettings): lambda.Function {
+  create(scope: Construct, id: string, binary: string, settings: FunctionSettings, architecture: lambda.Architecture): lambda.Function {
     return new RustFunction(scope, id, {
       ...settings,
       manifestPath: this.manifestPath,
       binaryName: binary,
       runtime: 'provided.al2023',
-      architecture: ARCHITECTURE,
-      bundling: { architecture: ARCHITECTURE },
+      architecture,
+      bundling: { architecture },
     });
   }
 }

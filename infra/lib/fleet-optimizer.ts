@@ -17,7 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FleetAlarms } from './alarms';
-import { FunctionCode } from './code';
+import { ARCHITECTURE, FunctionCode } from './code';
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
   LOG_RETENTION_DAYS, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
@@ -42,6 +42,8 @@ export interface FleetOptimizerProps extends TargetProps {
   readonly costAlertTopic?: sns.ITopic;
   /** The functions' code; default the committed placeholder (see `FunctionCode`). */
   readonly code?: FunctionCode;
+  /** The functions' architecture; default arm64 (Graviton). The bundles must be built for it. */
+  readonly architecture?: lambda.Architecture;
   /** `FLEETOPT_DRY_RUN`: the functions decide and log everything and change nothing. */
   readonly dryRun?: boolean;
   /** `FLEETOPT_SCALING_COOLDOWN_SECONDS` of the engine; default the group's DefaultCooldown. */
@@ -164,7 +166,7 @@ export class FleetOptimizer extends Construct {
         environment: { ...common, ...topicEnv, ...extra },
         onFailure: new destinations.SqsDestination(this.deadLetterQueue),
         retryAttempts: 2,
-      });
+      }, props.architecture ?? ARCHITECTURE);
       for (const t of Object.values(topicsOf[key])) t.grantPublish(role);
       suppressFunctionRole(role, key === 'engine');
       return fn;

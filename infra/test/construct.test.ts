@@ -147,3 +147,8 @@ test("cargo-lambda-cdk's RustFunction (bundling skipped here): one asset per bin
   expect(new Set(codes).size).toBe(3);
   template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'provided.al2023', Architectures: ['arm64'], Handler: 'bootstrap' });
 });
+
+test('the architecture follows the bundles: arm64 by default, x86_64 when asked', () => {
+  const { template } = stackWith({ architecture: require('aws-cdk-lib/aws-lambda').Architecture.X86_64 });
+  template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'provided.al2023', Architectures: ['x86_64'] });
+});
