@@ -1,0 +1,111 @@
+/**
+ * The app: a stack per environment using `FleetOptimizer`, and, when no group is named in
+ * context, a sample stack holding a small Auto Scaling group for them to target.
+ *
+ * Context keys (`cdk synth -c key=value`):
+ * - `fleetopt:application`: application name (default `app`)
+ * - `fleetopt:targetGroupNames`: comma-separated Auto Scaling group names to optimize; without
+ *   it, the sample stack's group
+ * - `fleetopt:code`: `placeholder` (default: no Rust build), `cargo` (cargo-lambda-cdk builds
+ *   the arm64 bundles at synth) or `bundles` (prebuilt, see `fleetopt:bundleDir`)
+ * - `fleetopt:bundleDir`: with `bundles`, the directory holding `<binary>/bootstrap`
+ *   (default `<repo>/target/lambda`)
+ * - `fleetopt:architecture`: `arm64` (default) or `x86_64`, as the bundles were built
+ * - `fleetopt:environments`: comma-separated subset of production,staging,development
+ */
+import * as path from 'node:path';
+import { App, DefaultStackSynthesizer, Stack, StackProps } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { FunctionCode } from './code';
+import { ENVIRONMENTS, EnvironmentName, REPO_ROOT } from './config';
+import { FleetOptimizer, FleetOptimizerProps } from './fleet-optimizer';
+import { SampleFleetStack } from './sample';
+
+export interface FleetOptimizerStackProps extends StackProps, Omit<FleetOptimizerProps, 'environmentName'> {
+  readonly environmentName: EnvironmentName;
+}
+
+/** One environment's stack. */
+export class FleetOptimizerStack extends Stack {
+  public readonly fleetOptimizer: FleetOptimizer;
+
+  constructor(scope: Construct, id: string, props: FleetOptimizerStackProps) {
+    super(scope, id, props);
+    this.fleetOptimizer = new FleetOptimizer(this, 'FleetOptimizer', props);
+  }
+}
+
+/** The stack name of an environment: `<application>-fleet-optimizer-<environment>`. */
+export function stackName(application: string, environment: EnvironmentName): string {
+  return `${application}-fleet-optimizer-${environment}`;
+}
+
+/** The code source named by context. */
+export function codeFromContext(app: Construct): FunctionCode {
+  const kind = app.node.tryGetContext('fleetopt:code') ?? 'placeholder';
+  switch (kind) {
+    case 'placeholder':
+      return FunctionCode.placeholder();
+    case 'cargo':
+      return FunctionCode.fromCargo();
+    case 'bundles':
+      return FunctionCode.fromBundles(path.resolve(app.node.tryGetContext('fleetopt:bundleDir') ?? path.join(REPO_ROOT, 'target', 'lambda')));
+    default:
+      throw new Error(`context fleetopt:code=${JSON.stringify(kind)}: must be placeholder, cargo or bundles`);
+  }
+}
+
+/** The functions' architecture named by context (default arm64). */
+export function architectureFromContext(app: Construct): lambda.Architecture {
+  const name = app.node.tryGetContext('fleetopt:architecture') ?? 'arm64';
+  if (name === 'arm64') return lambda.Architecture.ARM_64;
+  if (name === 'x86_64') return lambda.Architecture.X86_64;
+  throw new Error(`context fleetopt:architecture=${JSON.stringify(name)}: must be arm64 or x86_64`);
+}
+
+function listContext(app: Construct, key: string): string[] | undefined {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  return (Array.isArray(value) ? value : String(value).split(',')).map((s: string) => s.trim());
+}
+
+/** Builds every stack of the app from its context. */
+export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: SampleFleetStack } {
+  const application = app.node.tryGetContext('fleetopt:application') ?? 'app';
+  const environments = (listContext(app, 'fleetopt:environments') ?? [...ENVIRONMENTS]) as EnvironmentName[];
+  for (const e of environments) {
+    if (!(ENVIRONMENTS as readonly string[]).includes(e)) {
+      throw new Error(`context fleetopt:environments: ${JSON.stringify(e)} is not production, staging or development`);
+    }
+  }
+  const code = codeFromContext(app);
+  const architecture = architectureFromContext(app);
+  // The default synthesizer, with the bootstrap version check left out of the templates:
+  // `cdk deploy` still needs a bootstrapped account (its asset bucket and roles), and the
+  // templates stay deployable by plain CloudFormation (and the emulator) from the uploaded assets.
+  const synthesizer = () => new DefaultStackSynthesizer({ generateBootstrapVersionRule: false });
+  const names = listContext(app, 'fleetopt:targetGroupNames');
+  let sample: SampleFleetStack | undefined;
+  let group: autoscaling.IAutoScalingGroup | undefined;
+  if (!names) {
+    sample = new SampleFleetStack(app, `${application}-fleet-optimizer-sample`, {
+      stackName: `${application}-fleet-optimizer-sample`,
+      description: 'fleet-optimizer sample: a small Auto Scaling group for the environment stacks to target',
+      synthesizer: synthesizer(),
+    });
+    group = sample.group;
+  }
+  const stacks = environments.map((environmentName) => new FleetOptimizerStack(app, stackName(application, environmentName), {
+    stackName: stackName(application, environmentName),
+    description: `fleet-optimizer (${environmentName}): analyzer, optimization engine and cost optimizer`,
+    synthesizer: synthesizer(),
+    environmentName,
+    applicationName: application,
+    ...(group ? { autoScalingGroup: group } : { autoScalingGroupNames: names }),
+    code,
+    architecture,
+  }));
+  return { stacks, sample };
+}

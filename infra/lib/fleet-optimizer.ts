@@ -1,0 +1,342 @@
+/**
+ * `FleetOptimizer`: the whole of DESIGN section 10 for one environment: the recommendations
+ * table, the three functions with their triggers, the alarms, the SNS topics, the failure
+ * destinations, the dashboard and least-privilege roles.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { FleetAlarms } from './alarms';
+import { ARCHITECTURE, FunctionCode } from './code';
+import {
+  COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
+  LOG_RETENTION_DAYS, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
+  preset, tableSchema, validateApplicationName, validateOptimizationConfig,
+} from './config';
+import { FleetDashboard } from './dashboard';
+import { suppressFailureQueue, suppressFunctionRole } from './nag';
+import { recommendationsTable } from './table';
+import { TargetProps, TargetSelector, scalingStatement, targetEnvironment, targetSelector } from './target';
+
+/** Props of the construct (the seed's, plus the code source and dry run). */
+export interface FleetOptimizerProps extends TargetProps {
+  /** `production`, `staging` or `development`: picks the preset of DESIGN section 3. */
+  readonly environmentName: EnvironmentName;
+  /** Application name (1-32 letters, digits, '-', '_'), used in every resource name. */
+  readonly applicationName: string;
+  /** Overrides of the environment's preset, field by field; validated at synth. */
+  readonly optimizationConfig?: Partial<OptimizationConfig>;
+  /** Existing topics; each absent one is created (`<app>-<env>-recommendations` and so on). */
+  readonly recommendationTopic?: sns.ITopic;
+  readonly performanceAlertTopic?: sns.ITopic;
+  readonly costAlertTopic?: sns.ITopic;
+  /** The functions' code; default the committed placeholder (see `FunctionCode`). */
+  readonly code?: FunctionCode;
+  /** The functions' architecture; default arm64 (Graviton). The bundles must be built for it. */
+  readonly architecture?: lambda.Architecture;
+  /** `FLEETOPT_DRY_RUN`: the functions decide and log everything and change nothing. */
+  readonly dryRun?: boolean;
+  /** `FLEETOPT_SCALING_COOLDOWN_SECONDS` of the engine; default the group's DefaultCooldown. */
+  readonly scalingCooldown?: Duration;
+}
+
+/** The three functions. */
+export type FleetFunctions = Record<FunctionKey, lambda.Function>;
+
+export class FleetOptimizer extends Construct {
+  /** The configuration in force: the preset with the overrides. */
+  public readonly config: OptimizationConfig;
+  public readonly target: TargetSelector;
+  public readonly table: dynamodb.Table;
+  public readonly functions: FleetFunctions;
+  public readonly recommendationTopic: sns.ITopic;
+  public readonly performanceAlertTopic: sns.ITopic;
+  public readonly costAlertTopic: sns.ITopic;
+  /** Where failed asynchronous invokes, stream batches and rule deliveries go. */
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly alarms: FleetAlarms;
+  public readonly dashboard: FleetDashboard;
+
+  constructor(scope: Construct, id: string, props: FleetOptimizerProps) {
+    super(scope, id);
+    const where = `FleetOptimizer ${this.node.path}`;
+    if (!(ENVIRONMENTS as readonly string[]).includes(props.environmentName)) {
+      throw new Error(`${where}: environmentName=${JSON.stringify(props.environmentName)}: must be production, staging or development`);
+    }
+    this.config = { ...preset(props.environmentName), ...definedOnly(props.optimizationConfig ?? {}) };
+    const target = targetSelector(props);
+    const problems = [
+      ...validateApplicationName(props.applicationName),
+      ...validateOptimizationConfig(this.config),
+      ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
+    ];
+    if (props.scalingCooldown !== undefined) {
+      const s = props.scalingCooldown.toSeconds();
+      if (!(Number.isInteger(s) && s >= 0 && s <= 86400)) {
+        problems.push({ field: 'scalingCooldown', value: props.scalingCooldown.toString(), problem: 'must be whole seconds from 0 to 86400' });
+      }
+    }
+    if (problems.length > 0 || Array.isArray(target)) {
+      throw new Error(describeProblems(where, problems));
+    }
+    this.target = target;
+
+    const stack = Stack.of(this);
+    const env = props.environmentName;
+    const n = names(props.applicationName, env);
+    const production = env === 'production';
+
+    this.table = recommendationsTable(this, 'Recommendations', { tableName: n.table, protect: production });
+
+    // Topics: one customer-managed key so that CloudWatch alarms (which cannot use the AWS
+    // managed SNS key) can publish to the encrypted topics.
+    let topicKey: kms.Key | undefined;
+    const topic = (given: sns.ITopic | undefined, id: string, kind: Parameters<typeof n.topic>[0], displayName: string) => {
+      if (given) return given;
+      topicKey ??= this.topicKey();
+      return new sns.Topic(this, id, { topicName: n.topic(kind), displayName, masterKey: topicKey, enforceSSL: true });
+    };
+    this.recommendationTopic = topic(props.recommendationTopic, 'RecommendationTopic', 'recommendations', 'fleet-optimizer recommendations and approvals');
+    this.performanceAlertTopic = topic(props.performanceAlertTopic, 'PerformanceAlertTopic', 'performance-alerts', 'fleet-optimizer performance alerts');
+    this.costAlertTopic = topic(props.costAlertTopic, 'CostAlertTopic', 'cost-alerts', 'fleet-optimizer cost alerts');
+
+    this.deadLetterQueue = new sqs.Queue(this, 'FailureQueue', {
+      queueName: n.deadLetterQueue,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    suppressFailureQueue(this.deadLetterQueue);
+
+    const common: Record<string, string> = {
+      FLEETOPT_ENVIRONMENT: env,
+      FLEETOPT_APPLICATION: props.applicationName,
+      FLEETOPT_TABLE: this.table.tableName,
+      FLEETOPT_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      FLEETOPT_DRY_RUN: String(props.dryRun ?? false),
+      ...targetEnvironment(target),
+      ...optimizationEnvironment(this.config),
+    };
+    // Each function is told of (and may publish to) the topics it notifies, no others.
+    const topicsOf: Record<FunctionKey, Record<string, sns.ITopic>> = {
+      analyzer: { FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN: this.performanceAlertTopic },
+      engine: {
+        FLEETOPT_RECOMMENDATION_TOPIC_ARN: this.recommendationTopic,
+        FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN: this.performanceAlertTopic,
+      },
+      costOptimizer: { FLEETOPT_COST_ALERT_TOPIC_ARN: this.costAlertTopic },
+    };
+    const code = props.code ?? FunctionCode.placeholder();
+    const make = (key: FunctionKey, id: string, extra: Record<string, string>): lambda.Function => {
+      const spec = FUNCTIONS[key];
+      const functionName = n.function(key);
+      const role = new iam.Role(this, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `${functionName}: least privilege (DESIGN section 10)`,
+      });
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+        logGroupName: `/aws/lambda/${functionName}`,
+        retention: LOG_RETENTION_DAYS[env] as logs.RetentionDays,
+        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'OwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }));
+      const topicEnv = Object.fromEntries(Object.entries(topicsOf[key]).map(([variable, t]) => [variable, t.topicArn]));
+      const fn = code.create(this, id, spec.binary, {
+        functionName,
+        description: spec.description,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        role,
+        logGroup,
+        loggingFormat: lambda.LoggingFormat.JSON,
+        environment: { ...common, ...topicEnv, ...extra },
+        onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+        retryAttempts: 2,
+      }, props.architecture ?? ARCHITECTURE);
+      for (const t of Object.values(topicsOf[key])) t.grantPublish(role);
+      suppressFunctionRole(role, key === 'engine');
+      return fn;
+    };
+    const cooldown: Record<string, string> = props.scalingCooldown
+      ? { FLEETOPT_SCALING_COOLDOWN_SECONDS: String(props.scalingCooldown.toSeconds()) }
+      : {};
+    this.functions = {
+      analyzer: make('analyzer', 'Analyzer', {}),
+      engine: make('engine', 'Engine', cooldown),
+      costOptimizer: make('costOptimizer', 'CostOptimizer', {}),
+    };
+    this.grantLeastPrivilege(stack, target);
+
+    // The engine reads the table's stream: partial batch failures, bisection, bounded retries,
+    // and the batches that still fail kept in the failure queue.
+    this.functions.engine.addEventSource(new DynamoEventSource(this.table, {
+      startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: 25,
+      maxBatchingWindow: Duration.seconds(5),
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: 3,
+      maxRecordAge: Duration.hours(1),
+      onFailure: new SqsDlq(this.deadLetterQueue),
+    }));
+
+    // Schedules.
+    const ruleTarget = (fn: lambda.IFunction, input?: events.RuleTargetInput) => new targets.LambdaFunction(fn, {
+      event: input,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+    });
+    new events.Rule(this, 'AnalyzerSchedule', {
+      ruleName: `${n.prefix}-analyzer-schedule`,
+      description: `Runs the analyzer every analysisInterval (${this.config.analysisInterval.toMinutes()} minutes)`,
+      schedule: events.Schedule.rate(this.config.analysisInterval),
+      enabled: this.config.enablePerformanceMonitoring,
+      targets: [ruleTarget(this.functions.analyzer)],
+    });
+    new events.Rule(this, 'EngineSweep', {
+      ruleName: `${n.prefix}-engine-sweep`,
+      description: 'The optimization engine sweep: retries, completion checks, rollbacks, expiry',
+      schedule: events.Schedule.rate(ENGINE_SWEEP_INTERVAL),
+      targets: [ruleTarget(this.functions.engine, events.RuleTargetInput.fromObject({ sweep: true }))],
+    });
+    new events.Rule(this, 'CostOptimizerSchedule', {
+      ruleName: `${n.prefix}-cost-optimizer-schedule`,
+      description: 'Runs the cost optimizer daily',
+      schedule: events.Schedule.rate(COST_OPTIMIZER_INTERVAL),
+      enabled: this.config.enableCostOptimization,
+      targets: [ruleTarget(this.functions.costOptimizer, events.RuleTargetInput.fromObject({}))],
+    });
+
+    this.alarms = new FleetAlarms(this, 'Alarms', {
+      names: n,
+      environmentName: env,
+      target,
+      functions: this.functions,
+      alertTopic: this.performanceAlertTopic,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+    // Alarm state changes route to the functions through EventBridge (matched by name prefix,
+    // so a rule never depends on an alarm resource).
+    new events.Rule(this, 'PerformanceAlarmRule', {
+      ruleName: `${n.prefix}-performance-alarms`,
+      description: 'High CPU and performance degradation alarms -> the analyzer',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: {
+          alarmName: events.Match.anyOf(events.Match.prefix(n.alarmPrefix('high-cpu')), events.Match.prefix(n.alarmPrefix('performance-degradation'))),
+          state: { value: ['ALARM'] },
+        },
+      },
+      targets: [ruleTarget(this.functions.analyzer)],
+    });
+    new events.Rule(this, 'LowCpuAlarmRule', {
+      ruleName: `${n.prefix}-low-cpu-alarms`,
+      description: 'Low CPU alarms -> the cost optimizer',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: events.Match.prefix(n.alarmPrefix('low-cpu')), state: { value: ['ALARM'] } },
+      },
+      targets: [ruleTarget(this.functions.costOptimizer)],
+    });
+
+    this.dashboard = new FleetDashboard(this, 'Dashboard', {
+      dashboardName: n.dashboard,
+      environmentName: env,
+      target,
+      config: this.config,
+      functions: this.functions,
+    });
+  }
+
+  /** The key of the topics this construct creates: rotated, usable by CloudWatch alarms and EventBridge. */
+  private topicKey(): kms.Key {
+    const key = new kms.Key(this, 'TopicKey', {
+      description: 'fleet-optimizer SNS topics',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AlarmsAndRulesPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }));
+    return key;
+  }
+
+  /** What each function calls, and nothing else (see shared/aws/src for the calls). */
+  private grantLeastPrivilege(stack: Stack, target: TargetSelector): void {
+    const tableResources = [
+      this.table.tableArn,
+      ...tableSchema().globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.name}`),
+    ];
+    const statements = {
+      table: new iam.PolicyStatement({
+        sid: 'RecommendationsTable',
+        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: tableResources,
+      }),
+      describeFleet: (extra: string[] = []) => new iam.PolicyStatement({
+        sid: 'DescribeFleet',
+        actions: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetGroups', ...extra],
+        resources: ['*'],
+      }),
+      readMetrics: new iam.PolicyStatement({ sid: 'ReadMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      publishMetrics: new iam.PolicyStatement({
+        sid: 'PublishOwnMetrics',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+      }),
+    };
+    const { analyzer, engine, costOptimizer } = this.functions;
+    for (const fn of [analyzer, engine, costOptimizer]) {
+      fn.addToRolePolicy(statements.table);
+      fn.addToRolePolicy(statements.publishMetrics);
+    }
+    analyzer.addToRolePolicy(statements.describeFleet());
+    analyzer.addToRolePolicy(statements.readMetrics);
+
+    engine.addToRolePolicy(statements.describeFleet(['autoscaling:DescribeScalingActivities']));
+    const scale = scalingStatement(stack, target, ['autoscaling:SetDesiredCapacity']);
+    scale.sid = 'ScaleTargetGroupsOnly';
+    engine.addToRolePolicy(scale);
+
+    costOptimizer.addToRolePolicy(statements.describeFleet());
+    costOptimizer.addToRolePolicy(statements.readMetrics);
+    costOptimizer.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'CostExplorerRead',
+      actions: [
+        'ce:GetCostAndUsage', 'ce:GetCostForecast',
+        'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+      ],
+      resources: ['*'],
+    }));
+    costOptimizer.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'Prices',
+      actions: ['pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
+      resources: ['*'],
+    }));
+  }
+}
+
+/** A Partial with the keys whose value is undefined removed, so they do not hide the preset. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,55 @@
+/**
+ * The cdk-nag AwsSolutions findings this app accepts, each with its reason. Everything else is a
+ * failure: the app runs the checks at every synth and the tests assert no unsuppressed finding.
+ */
+import { IConstruct } from 'constructs';
+import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
+
+/** Resource `*` in a function role: only for the calls that have no resource-level permissions. */
+const WILDCARD_RESOURCE: NagPackSuppression = {
+  id: 'AwsSolutions-IAM5',
+  reason: "Resource '*' only on calls that support no resource-level permission: autoscaling:Describe*, " +
+    'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData, ce:Get*, pricing:GetProducts, ' +
+    'ec2:DescribeSpotPriceHistory/DescribeInstanceTypes and dynamodb:ListStreams; cloudwatch:PutMetricData is ' +
+    'narrowed by its cloudwatch:namespace condition to FleetOptimizer.',
+  appliesTo: ['Resource::*'],
+};
+
+/** kms:GenerateDataKey* from `ITopic.grantPublish` on an encrypted topic. */
+const TOPIC_KEY: NagPackSuppression = {
+  id: 'AwsSolutions-IAM5',
+  reason: 'kms:GenerateDataKey* (GenerateDataKey and GenerateDataKeyWithoutPlaintext) is what publishing to a ' +
+    'KMS-encrypted SNS topic needs, granted on the topics\' key only.',
+  appliesTo: ['Action::kms:GenerateDataKey*'],
+};
+
+/** The engine's SetDesiredCapacity on the targeted groups' ARNs. */
+const GROUP_ARN: NagPackSuppression = {
+  id: 'AwsSolutions-IAM5',
+  reason: "An Auto Scaling group's ARN holds a generated id before the name " +
+    '(autoScalingGroup:<id>:autoScalingGroupName/<name>): the wildcard stands for that id only, the name pins the group.',
+  appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:\\*:autoScalingGroupName\\/.+$/' }],
+};
+
+/** A function's role: the findings every function shares, plus the engine's scaling ARN. */
+export function suppressFunctionRole(role: IConstruct, scales: boolean): void {
+  NagSuppressions.addResourceSuppressions(role, [WILDCARD_RESOURCE, TOPIC_KEY, ...(scales ? [GROUP_ARN] : [])], true);
+}
+
+/** The failure queue is itself the dead-letter destination. */
+export function suppressFailureQueue(queue: IConstruct): void {
+  NagSuppressions.addResourceSuppressions(queue, [{
+    id: 'AwsSolutions-SQS3',
+    reason: "This queue is itself the dead-letter destination of the functions' failed asynchronous invokes, " +
+      'stream batches and rule deliveries; a failure alarm watches its depth.',
+  }]);
+}
+
+/** The sample group. */
+export function suppressSampleGroup(group: IConstruct): void {
+  NagSuppressions.addResourceSuppressions(group, [{
+    id: 'AwsSolutions-AS3',
+    reason: 'A sample group for the optimizer to target: its capacity changes are watched by the ' +
+      "FleetOptimizer's alarms and dashboard, and scale changes the engine makes are notified on its topics.",
+  }], true);
+}

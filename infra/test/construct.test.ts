@@ -1,0 +1,154 @@
+/**
+ * The construct's props: presets and overrides, refusals at synth with clear messages, the
+ * target selectors (names, tag, an IAutoScalingGroup), existing topics, and the code sources.
+ */
+import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { FunctionCode } from '../lib/code';
+import { ENVIRONMENTS, preset } from '../lib/config';
+import { FleetOptimizer, FleetOptimizerProps } from '../lib/fleet-optimizer';
+import { nagFindings } from './support';
+
+function stackWith(props: Partial<FleetOptimizerProps>, build?: (stack: Stack) => Partial<FleetOptimizerProps>) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test');
+  new FleetOptimizer(stack, 'FleetOptimizer', {
+    environmentName: 'production', applicationName: 'shop', autoScalingGroupNames: ['web'],
+    ...props, ...(build ? build(stack) : {}),
+  });
+  Aspects.of(app).add(new AwsSolutionsChecks());
+  return { stack, template: Template.fromStack(stack) };
+}
+
+const variables = (template: Template, suffix: string) => {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `shop-production-${suffix}` } }))[0];
+  return fn.Properties.Environment.Variables as Record<string, unknown>;
+};
+
+test('the presets are those of shared/schema/presets.json (DESIGN section 3)', () => {
+  expect(ENVIRONMENTS.map((e) => [preset(e).analysisInterval.toMinutes(), preset(e).cpuUtilizationTarget, preset(e).memoryUtilizationTarget,
+    preset(e).responseTimeTarget, preset(e).throughputTarget, preset(e).maxHourlyCost, preset(e).utilizationThreshold,
+    preset(e).enableAutoScalingOptimization]))
+    .toEqual([[60, 70, 80, 500, 1000, 50, 60, true], [120, 75, 85, 1000, 500, 20, 50, true], [240, 80, 90, 2000, 100, 10, 40, false]]);
+});
+
+test('an override replaces its field only, and reaches the functions and the schedule', () => {
+  const { template } = stackWith({ optimizationConfig: { cpuUtilizationTarget: 65, analysisInterval: Duration.minutes(30) } });
+  expect(variables(template, 'performance-analyzer')).toMatchObject({
+    FLEETOPT_CPU_UTILIZATION_TARGET: '65', FLEETOPT_ANALYSIS_INTERVAL_MINUTES: '30', FLEETOPT_MEMORY_UTILIZATION_TARGET: '80',
+  });
+  template.hasResourceProperties('AWS::Events::Rule', { Name: 'shop-production-analyzer-schedule', ScheduleExpression: 'rate(30 minutes)' });
+});
+
+describe('invalid values are refused at synth with a message naming the field, the value and the range', () => {
+  test.each([
+    [{ cpuUtilizationTarget: 95 }, 'cpuUtilizationTarget=95: must be between 20 and 90 (percent)'],
+    [{ memoryUtilizationTarget: 10 }, 'memoryUtilizationTarget=10: must be between 20 and 90 (percent)'],
+    [{ utilizationThreshold: 101 }, 'utilizationThreshold=101: must be between 0 and 100 (percent)'],
+    [{ responseTimeTarget: 0 }, 'responseTimeTarget=0: must be a number greater than 0'],
+    [{ throughputTarget: -5 }, 'throughputTarget=-5: must be a number greater than 0'],
+    [{ maxHourlyCost: Number.NaN }, 'maxHourlyCost=null: must be a number greater than 0'],
+    [{ analysisInterval: Duration.hours(25) }, 'analysisInterval="Duration.hours(25)": must be a whole number of minutes from 1 to 1440'],
+    [{ analysisInterval: Duration.seconds(90) }, 'analysisInterval="Duration.seconds(90)": must be a whole number of minutes'],
+  ])('%j', (override, message) => {
+    expect(() => stackWith({ optimizationConfig: override as never })).toThrow(message);
+  });
+
+  test('every problem is reported at once', () => {
+    expect(() => stackWith({ optimizationConfig: { cpuUtilizationTarget: 10, maxHourlyCost: 0 } }))
+      .toThrow(/invalid configuration: cpuUtilizationTarget=10: .*; maxHourlyCost=0: /);
+  });
+
+  test('the application and environment names', () => {
+    expect(() => stackWith({ applicationName: 'my app' })).toThrow("applicationName=\"my app\": must be 1 to 32 letters, digits, '-' or '_'");
+    expect(() => stackWith({ environmentName: 'prod' as never })).toThrow('environmentName="prod": must be production, staging or development');
+  });
+
+  test('one target selector at most', () => {
+    expect(() => stackWith({ targetTag: { key: 'team', value: 'web' } })).toThrow('give at most one of autoScalingGroup, autoScalingGroupNames and targetTag');
+    expect(() => stackWith({ autoScalingGroupNames: [] })).toThrow('autoScalingGroupNames=[]');
+  });
+});
+
+test('group names: one set of alarms per group, scaling on exactly those groups', () => {
+  const { stack, template } = stackWith({ autoScalingGroupNames: ['web', 'api'] });
+  expect(variables(template, 'optimization-engine').FLEETOPT_TARGET_GROUPS).toBe('web,api');
+  for (const group of ['web', 'api']) {
+    for (const kind of ['high-cpu', 'low-cpu', 'performance-degradation']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `shop-production-${kind}-${group}` });
+    }
+  }
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+      Sid: 'ScaleTargetGroupsOnly',
+      Action: 'autoscaling:SetDesiredCapacity',
+      Resource: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':autoScalingGroup:*:autoScalingGroupName/web']] },
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':autoScalingGroup:*:autoScalingGroupName/api']] },
+      ],
+    })]) },
+  });
+  expect(nagFindings(stack)).toEqual([]);
+});
+
+test('a tag selector: FLEETOPT_TARGET_TAG, scaling conditioned on the tag, SEARCH on the dashboard, no per-group alarms', () => {
+  const { stack, template } = stackWith({ autoScalingGroupNames: undefined, targetTag: { key: 'team', value: 'web' } });
+  expect(variables(template, 'performance-analyzer')).toMatchObject({ FLEETOPT_TARGET_TAG: 'team=web' });
+  expect(variables(template, 'performance-analyzer').FLEETOPT_TARGET_GROUPS).toBeUndefined();
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+      Sid: 'ScaleTargetGroupsOnly', Action: 'autoscaling:SetDesiredCapacity', Resource: '*',
+      Condition: { StringEquals: { 'autoscaling:ResourceTag/team': 'web' } },
+    })]) },
+  });
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+  expect(body).toContain('SEARCH(');
+  expect(nagFindings(stack)).toEqual([]);
+});
+
+test('no selector: the default tag fleet-optimizer:enabled=true', () => {
+  const { template } = stackWith({ autoScalingGroupNames: undefined });
+  expect(variables(template, 'cost-optimizer')).toMatchObject({ FLEETOPT_TARGET_TAG: 'fleet-optimizer:enabled=true' });
+});
+
+test('existing topics are used, not created; absent ones are', () => {
+  const { template } = stackWith({}, (stack) => ({
+    performanceAlertTopic: sns.Topic.fromTopicArn(stack, 'Existing', 'arn:aws:sns:us-east-1:123456789012:ops-alerts'),
+  }));
+  template.resourceCountIs('AWS::SNS::Topic', 2);
+  expect(variables(template, 'performance-analyzer').FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN).toBe('arn:aws:sns:us-east-1:123456789012:ops-alerts');
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-production-high-cpu-web', AlarmActions: ['arn:aws:sns:us-east-1:123456789012:ops-alerts'] });
+});
+
+test('dry run and the engine cooldown reach the functions', () => {
+  const { template } = stackWith({ dryRun: true, scalingCooldown: Duration.minutes(10) });
+  expect(variables(template, 'optimization-engine')).toMatchObject({ FLEETOPT_DRY_RUN: 'true', FLEETOPT_SCALING_COOLDOWN_SECONDS: '600' });
+  expect(variables(template, 'performance-analyzer').FLEETOPT_SCALING_COOLDOWN_SECONDS).toBeUndefined();
+});
+
+test('prebuilt bundles: each function takes <dir>/<binary>, still arm64 provided.al2023', () => {
+  const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'bundles-'));
+  for (const binary of ['analyzer', 'optimization-engine', 'cost-optimizer']) {
+    require('node:fs').mkdirSync(`${dir}/${binary}`);
+    require('node:fs').writeFileSync(`${dir}/${binary}/bootstrap`, binary);
+  }
+  const { template } = stackWith({ code: FunctionCode.fromBundles(dir) });
+  const codes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Code.S3Key);
+  expect(new Set(codes).size).toBe(3);
+  template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'provided.al2023', Architectures: ['arm64'] });
+});
+
+test("cargo-lambda-cdk's RustFunction (bundling skipped here): one asset per binary, arm64 provided.al2023", () => {
+  const { template } = stackWith({ code: FunctionCode.fromCargo() });
+  const codes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Code.S3Key);
+  expect(new Set(codes).size).toBe(3);
+  template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'provided.al2023', Architectures: ['arm64'], Handler: 'bootstrap' });
+});
+
+test('the architecture follows the bundles: arm64 by default, x86_64 when asked', () => {
+  const { template } = stackWith({ architecture: require('aws-cdk-lib/aws-lambda').Architecture.X86_64 });
+  template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'provided.al2023', Architectures: ['x86_64'] });
+});
