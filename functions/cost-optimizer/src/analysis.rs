@@ -814,18 +814,9 @@ mod tests {
     ) -> Deps<FakeFleet, Recorder, FakeCosts, FakePrices, Recorder, InMemoryStore> {
         Deps {
             fleet: FakeFleet::new([GroupInfo {
-                name: "web".into(),
                 min_size: 1,
-                max_size: 10,
-                desired: 4,
-                in_service: 4,
-                healthy: 4,
-                default_cooldown_seconds: 300,
-                health_check_grace_period_seconds: 300,
                 instance_type: Some("m5.xlarge".into()),
-                availability_zones: vec!["us-east-1a".into()],
-                target_groups: Vec::new(),
-                exclusions: Default::default(),
+                ..fleetopt_ports::fakes::group("web")
             }]),
             metrics: Recorder::new(),
             costs,

@@ -885,7 +885,7 @@ mod tests {
     use chrono::TimeZone;
     use fleetopt_model::Action;
     use fleetopt_ports::fakes::contract::sample;
-    use fleetopt_ports::fakes::{FakeFleet, InMemoryStore, Recorder};
+    use fleetopt_ports::fakes::{FakeFleet, InMemoryStore, Recorder, group};
     use fleetopt_ports::{ActivityStatus, PutOutcome};
 
     type FakeDeps = Deps<FakeFleet, Recorder, Recorder, InMemoryStore>;
@@ -914,23 +914,6 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         Config::from_lookup(&|name| vars.get(name).cloned()).unwrap()
-    }
-
-    fn group(name: &str) -> GroupInfo {
-        GroupInfo {
-            name: name.into(),
-            min_size: 2,
-            max_size: 10,
-            desired: 4,
-            in_service: 4,
-            healthy: 4,
-            default_cooldown_seconds: 300,
-            health_check_grace_period_seconds: 300,
-            instance_type: Some("m5.large".into()),
-            availability_zones: vec!["us-east-1a".into()],
-            target_groups: Vec::new(),
-            exclusions: Default::default(),
-        }
     }
 
     fn deps(notifier: Recorder) -> FakeDeps {

@@ -405,20 +405,7 @@ mod tests {
     }
 
     fn group() -> GroupInfo {
-        GroupInfo {
-            name: "web".into(),
-            min_size: 2,
-            max_size: 10,
-            desired: 4,
-            in_service: 4,
-            healthy: 4,
-            default_cooldown_seconds: 300,
-            health_check_grace_period_seconds: 300,
-            instance_type: Some("m5.large".into()),
-            availability_zones: vec!["us-east-1a".into()],
-            target_groups: Vec::new(),
-            exclusions: Default::default(),
-        }
+        fleetopt_ports::fakes::group("web")
     }
 
     /// The sample: SCALE_UP of web from 4 to 5 (CPU 85 % against a 70 % target), HIGH.

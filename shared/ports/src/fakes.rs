@@ -119,6 +119,26 @@ impl InMemoryStore {
     }
 }
 
+/// A healthy group `name` for tests: 4 of 2..=10 m5.large instances in us-east-1a, all in
+/// service and healthy, 300 s cooldown and grace period, no load balancer, no exclusion tag.
+/// Tests change what they need with struct update syntax.
+pub fn group(name: &str) -> GroupInfo {
+    GroupInfo {
+        name: name.into(),
+        min_size: 2,
+        max_size: 10,
+        desired: 4,
+        in_service: 4,
+        healthy: 4,
+        default_cooldown_seconds: 300,
+        health_check_grace_period_seconds: 300,
+        instance_type: Some("m5.large".into()),
+        availability_zones: vec!["us-east-1a".into()],
+        target_groups: Vec::new(),
+        exclusions: fleetopt_model::Exclusions::None,
+    }
+}
+
 /// Auto Scaling groups in memory, for the states the emulator cannot show (an activity in
 /// progress, a cooldown, unhealthy instances): groups and last activities are set by the
 /// test, SetDesiredCapacity calls are recorded and change the group's desired capacity.
