@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use fleetopt_config::{Config, FleetSelector};
-use fleetopt_model::Exclusions;
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, Status};
-use fleetopt_ports::screen::{Rules, Screened, Suppressed, history, screen};
+use fleetopt_ports::screen::{Rules, Screened, Suppressed, screen_new};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
     Notifier, PutOutcome, RecommendationStore, ServiceError, StoreError, supersede_older,
@@ -289,23 +288,13 @@ where
             config.settings.analysis_interval_minutes,
         )),
     };
-    let earlier = if fresh.is_empty() {
-        Vec::new()
-    } else {
-        history(&deps.store, &fresh, &rules, now)
-            .await
-            .map_err(AnalyzerError::History)?
-    };
-    let exclusions: HashMap<String, Exclusions> = groups
-        .iter()
-        .map(|g| (g.name.clone(), g.exclusions.clone()))
-        .collect();
     let Screened {
         kept: fresh,
         suppressed,
-    } = screen(fresh, &exclusions, &earlier, &rules, now);
+    } = screen_new(&deps.store, fresh, &groups, &rules, now)
+        .await
+        .map_err(AnalyzerError::History)?;
     for s in &suppressed {
-        tracing::info!(group = %s.auto_scaling_group_name, id = %s.recommendation_id, rule = ?s.suppression, reason = %s.reason, "recommendation suppressed");
         if let Some(o) = outcomes
             .iter_mut()
             .find(|o| o.auto_scaling_group_name == s.auto_scaling_group_name)

@@ -4,7 +4,7 @@
 //! CostSavingsPotential in one PutMetricData; send one cost alert when the month runs over
 //! budget or a HIGH saving is found. What Cost Explorer cannot answer is reported, not fatal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
 use fleetopt_config::{Config, Environment, FleetSelector};
@@ -13,14 +13,13 @@ use fleetopt_costing::{
     commitment, project_month, right_sizing, run_rate, spot_savings,
 };
 use fleetopt_model::{
-    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Exclusions, Origin, Priority, Recommendation, Source,
-    Status,
+    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source, Status,
 };
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
     MetricsPublisher, MetricsSource, Notifier, PriceSource, PutOutcome, RecommendationStore,
     ServiceError, TimeWindow,
-    screen::{Rules, Screened, Suppressed, history, screen},
+    screen::{Rules, Screened, Suppressed, screen_new},
     supersede_older,
 };
 use fleetopt_scoring::Proposal;
@@ -515,27 +514,15 @@ where
         controls: config.controls,
         analysis_interval: Duration::days(1),
     };
-    let earlier = if candidates.is_empty() {
-        Vec::new()
-    } else {
-        history(&deps.store, &candidates, &rules, now)
-            .await
-            .map_err(|e| CostError::Store {
-                id: "(earlier recommendations)".to_owned(),
-                message: e.to_string(),
-            })?
-    };
-    let exclusions: HashMap<String, Exclusions> = groups
-        .iter()
-        .map(|g| (g.name.clone(), g.exclusions.clone()))
-        .collect();
     let Screened {
         kept: fresh,
         suppressed,
-    } = screen(candidates, &exclusions, &earlier, &rules, now);
-    for s in &suppressed {
-        tracing::info!(group = %s.auto_scaling_group_name, id = %s.recommendation_id, rule = ?s.suppression, reason = %s.reason, "cost finding suppressed");
-    }
+    } = screen_new(&deps.store, candidates, &groups, &rules, now)
+        .await
+        .map_err(|e| CostError::Store {
+            id: "(earlier recommendations)".to_owned(),
+            message: e.to_string(),
+        })?;
 
     let mut written = 0;
     let mut high = Vec::new();

@@ -3,7 +3,7 @@
 //! persistence count of a SCALE_UP. [`screen`] is pure; [`history`] reads what it needs with a
 //! few GSI queries per run (two per recommendation type involved), whatever the fleet size.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use fleetopt_config::Controls;
@@ -11,7 +11,7 @@ use fleetopt_model::{
     Exclusions, Persistence, Priority, Recommendation, RecommendationType, Source, Status, rfc3339,
 };
 
-use crate::{RecommendationQuery, RecommendationStore, StoreError};
+use crate::{GroupInfo, RecommendationQuery, RecommendationStore, StoreError};
 
 /// How far back [`history`] reads past the churn window and two analysis intervals: an action
 /// approved and applied up to a day after its analysis is still seen.
@@ -90,16 +90,14 @@ pub async fn history<S: RecommendationStore + Sync>(
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Vec<Recommendation>, StoreError> {
-    let kinds: BTreeSet<&'static str> = fresh
+    let kinds: HashSet<RecommendationType> = fresh
         .iter()
         .flat_map(|r| [Some(r.kind), opposite(r.kind)])
         .flatten()
-        .map(RecommendationType::as_str)
         .collect();
     let since = rfc3339(history_since(rules, now));
     let mut found: HashMap<String, Recommendation> = HashMap::new();
-    for name in kinds {
-        let kind = name.parse::<RecommendationType>().ok();
+    for kind in kinds.into_iter().map(Some) {
         for query in [
             RecommendationQuery {
                 kind,
@@ -118,6 +116,27 @@ pub async fn history<S: RecommendationStore + Sync>(
         }
     }
     Ok(found.into_values().collect())
+}
+
+/// What a function does with its new findings: reads their [`history`] (no query when there
+/// are none) and [`screen`]s them against it and the exclusion tags of `groups`.
+pub async fn screen_new<S: RecommendationStore + Sync>(
+    store: &S,
+    fresh: Vec<Recommendation>,
+    groups: &[GroupInfo],
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<Screened, StoreError> {
+    let earlier = history(store, &fresh, rules, now).await?;
+    let exclusions: HashMap<String, Exclusions> = groups
+        .iter()
+        .map(|g| (g.name.clone(), g.exclusions.clone()))
+        .collect();
+    let screened = screen(fresh, &exclusions, &earlier, rules, now);
+    for s in &screened.suppressed {
+        tracing::info!(group = %s.auto_scaling_group_name, id = %s.recommendation_id, rule = ?s.suppression, reason = %s.reason, "new finding suppressed");
+    }
+    Ok(screened)
 }
 
 /// Applies the controls to `fresh`, in this order: exclusion tag, snooze, anti-churn, minimum
