@@ -28,11 +28,13 @@ pub async fn run(global: &Global, args: &AnalyzeArgs) -> Result<()> {
             global.application, global.environment
         )
     });
+    let progress = crate::terminal::Progress::steps(global, 1, "running the analyzer");
     let config = global.sdk_config().await;
     let response = FunctionInvoker::from_config(&config)
         .invoke(&function, &payload(args))
         .await
         .with_context(|| format!("running the analyzer ({function})"))?;
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&response)?),
         Output::Table => print!("{}", render(&response)),

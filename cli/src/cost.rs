@@ -146,6 +146,11 @@ pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
+    let progress = crate::terminal::Progress::steps(
+        global,
+        1,
+        "reading costs (Cost Explorer) and cost recommendations",
+    );
     let config = global.sdk_config().await;
     let clients = Clients::new(&config);
     let ce = CostExplorer::new(clients.costexplorer.clone());
@@ -158,6 +163,7 @@ pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
             "reading open cost recommendations from table {table}"
         )),
     })?;
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Table => print!("{}", render(&report, &table)),

@@ -14,6 +14,7 @@ use crate::cli::{Global, MetricsArgs, Output};
 
 /// Runs `fleetopt metrics`.
 pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
+    let progress = crate::terminal::Progress::steps(global, 1, "reading the group and its metrics");
     let config = global.sdk_config().await;
     let clients = Clients::new(&config);
     let groups = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone())
@@ -42,6 +43,7 @@ pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
     let targets = global.environment.preset().targets;
     let analysis = analyze(&snapshot, &targets);
     let report = report(&snapshot, &analysis, &targets, args, &windows);
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Table => print!("{}", render(&report)),

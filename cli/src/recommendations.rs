@@ -25,6 +25,7 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
+    let progress = crate::terminal::Progress::steps(global, 1, "reading recommendations");
     let config = global.sdk_config().await;
     let store = DynamoRecommendationStore::from_config(&config, &table);
     let query = RecommendationQuery {
@@ -37,6 +38,7 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         .query(&query)
         .await
         .with_context(|| format!("reading recommendations from table {table}"))?;
+    drop(progress);
     match global.output {
         Output::Json => println!(
             "{}",

@@ -79,6 +79,8 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
+    let progress =
+        crate::terminal::Progress::steps(global, 1, "reading the groups and their recommendations");
     let config = global.sdk_config().await;
     let clients = Clients::new(&config);
     let fleet = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone());
@@ -105,6 +107,7 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
     let activities = activities?;
     let open = open.with_context(|| format!("reading open recommendations from table {table}"))?;
     let report = report(groups, activities, open);
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Table => print!("{}", render(&report, &selector, &table)),

@@ -83,8 +83,13 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::new(steps);
-        // The template is a constant known to parse; fall back to the default style regardless.
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} {elapsed}") {
+        let template = if steps > 1 {
+            "{spinner} [{pos}/{len}] {msg} {elapsed}"
+        } else {
+            "{spinner} {msg} {elapsed}"
+        };
+        // The templates are constants known to parse; keep the default style regardless.
+        if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
         bar.set_message(message.to_owned());
