@@ -239,12 +239,12 @@ pub fn render(h: &FleetHistory, colors: bool) -> String {
         format!("{} min", h.period_seconds / 60)
     };
     let mut out = format!(
-        "{}\n{} group(s) in {}, last {} h to {} ({step} datapoints)\n{table}\n",
+        "{}\n{} group(s) in {}, last {} h since {} ({step} datapoints)\n{table}\n",
         bold(&format!("Fleet dashboard {}", h.dashboard.name), colors),
         h.groups.len(),
         h.environment,
         h.period_hours,
-        h.window.end.format("%Y-%m-%dT%H:%M:%SZ"),
+        h.window.start.format("%Y-%m-%dT%H:%M:%SZ"),
     );
     out.push_str(&format!(
         "\n{}\n{} in {}, {} open\n  by type:     {}\n  by priority: {}\n  by status:   {}\n",

@@ -24,10 +24,11 @@ pub fn history_period(hours: u32) -> u32 {
     }
 }
 
-/// The window of a history of `hours` ending at the last period boundary before `now`.
+/// The window of a history of `hours` up to now: it ends at the end of the period `now` is in,
+/// so the current, partial period (the analyzer's and the engine's latest figures) is shown.
 pub fn history_window(now: DateTime<Utc>, hours: u32) -> TimeWindow {
     let period = history_period(hours);
-    let end = floor(now, period);
+    let end = floor(now, period) + chrono::TimeDelta::seconds(i64::from(period));
     TimeWindow {
         start: end - chrono::TimeDelta::hours(i64::from(hours)),
         end,
@@ -226,18 +227,18 @@ mod tests {
     }
 
     #[test]
-    fn the_window_ends_on_a_period_boundary() {
+    fn the_window_ends_with_the_period_now_is_in() {
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 10, 47, 12).unwrap();
         let w = history_window(now, 24);
-        assert_eq!(w.end, Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap());
+        assert_eq!(w.end, Utc.with_ymd_and_hms(2026, 11, 23, 11, 0, 0).unwrap());
         assert_eq!(
             w.start,
-            Utc.with_ymd_and_hms(2026, 11, 22, 10, 0, 0).unwrap()
+            Utc.with_ymd_and_hms(2026, 11, 22, 11, 0, 0).unwrap()
         );
         let w = history_window(now, 2);
         assert_eq!(
             w.end,
-            Utc.with_ymd_and_hms(2026, 11, 23, 10, 45, 0).unwrap()
+            Utc.with_ymd_and_hms(2026, 11, 23, 10, 50, 0).unwrap()
         );
     }
 
