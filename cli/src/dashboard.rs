@@ -233,7 +233,7 @@ pub fn render(h: &FleetHistory, colors: bool) -> String {
         group_rows(&mut table, h, g, colors);
     }
     let r = &h.recommendations;
-    let step = if h.period_seconds % 3600 == 0 {
+    let step = if h.period_seconds.is_multiple_of(3600) {
         format!("{} h", h.period_seconds / 3600)
     } else {
         format!("{} min", h.period_seconds / 60)
