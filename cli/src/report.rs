@@ -128,7 +128,7 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
                     let v = match v {
                         Value::Number(n) => n.as_f64().map_or_else(
                             || n.to_string(),
-                            |f| format!("{}", (f * 100.0).round() / 100.0),
+                            |f| format!("{}", (f * 100.0).round() / 100.0 + 0.0),
                         ),
                         Value::String(s) => s,
                         other => other.to_string(),
