@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{FunctionInvoker, load_config};
+use fleetopt_aws::FunctionInvoker;
 use serde_json::{Value, json};
 
 use crate::cli::{AnalyzeArgs, Global, Output};
@@ -28,11 +28,13 @@ pub async fn run(global: &Global, args: &AnalyzeArgs) -> Result<()> {
             global.application, global.environment
         )
     });
-    let config = load_config(global.region.clone()).await;
+    let progress = crate::terminal::Progress::steps(global, 1, "running the analyzer");
+    let config = global.sdk_config().await;
     let response = FunctionInvoker::from_config(&config)
         .invoke(&function, &payload(args))
         .await
         .with_context(|| format!("running the analyzer ({function})"))?;
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&response)?),
         Output::Table => print!("{}", render(&response)),

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::Utc;
-use fleetopt_aws::{DynamoRecommendationStore, load_config};
+use fleetopt_aws::DynamoRecommendationStore;
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Recommendation, Status};
 use fleetopt_ports::{RecommendationStore, StoreError, Transition};
@@ -84,7 +84,7 @@ async fn decide(
     // The login name is only a default for the audit trail, like git's author; clap has
     // already read FLEETOPT_ACTOR into `--actor`.
     let actor = actor(options.actor.as_deref(), std::env::var("USER").ok());
-    let config = load_config(global.region.clone()).await;
+    let config = global.sdk_config().await;
     let store = DynamoRecommendationStore::from_config(&config, &table);
     let current = store
         .get(id)

@@ -32,9 +32,20 @@ pub struct Global {
     /// Output format: a table for people, JSON (stable keys) for scripts.
     #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
     pub output: Output,
-    /// AWS region (default: the standard AWS configuration chain).
+    /// AWS region (default: the standard AWS configuration chain: AWS_REGION, the profile).
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// AWS profile of the shared config and credentials files (default: AWS_PROFILE, else
+    /// the default profile).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+impl Global {
+    /// The one SDK configuration of a run: the standard chain, with --profile and --region.
+    pub async fn sdk_config(&self) -> fleetopt_aws::SdkConfig {
+        fleetopt_aws::load_profile_config(self.profile.clone(), self.region.clone()).await
+    }
 }
 
 /// Output format.
@@ -119,6 +130,85 @@ pub enum Command {
                       AWAITING_APPROVAL or APPROVED."
     )]
     Cost(CostArgs),
+    /// Show the seven widgets of the CloudWatch dashboard in the terminal: performance score and
+    /// efficiency rating over time, CPU against its target range, memory trend, cost savings
+    /// potential, capacity, and the recommendations by type, priority and status; then the
+    /// console URL of the deployed dashboard.
+    #[command(
+        after_help = "Examples:\n  fleetopt dashboard\n  fleetopt dashboard --period 72 --group web\n  \
+                      fleetopt dashboard --output json\n\n\
+                      Reads every series in one GetMetricData request per 500 queries (8 per group, \
+                      4 for the environment), the groups with DescribeAutoScalingGroups and the \
+                      recommendations with one TypeIndex query per type. Sparklines span the \
+                      period; `·` marks a stretch with no datapoints (no data is never drawn as 0)."
+    )]
+    Dashboard(HistoryArgs),
+    /// Write one self-contained HTML report (no network needed to open it): per group, charts
+    /// of CPU against its target band, memory, score over time and capacity against max, and
+    /// the open recommendations with their evidence.
+    #[command(after_help = "Examples:\n  fleetopt report --out fleet.html\n  \
+                      fleetopt report --out web.html --group web --period 168\n  \
+                      fleetopt report --out fleet.html --output json\n\n\
+                      Reads what `fleetopt dashboard` reads (the same calls) and draws the charts \
+                      as inline SVG.")]
+    Report(ReportArgs),
+    /// Print a shell completion script for fleetopt.
+    #[command(
+        after_help = "Examples:\n  fleetopt completions bash > /etc/bash_completion.d/fleetopt\n  \
+                      fleetopt completions zsh > \"${fpath[1]}/_fleetopt\"\n  \
+                      fleetopt completions fish > ~/.config/fish/completions/fleetopt.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Which groups, over how long, from which table: what `dashboard` and `report` read.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Hours to look back (1 to 336).
+    #[arg(long, value_name = "HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=336))]
+    pub period: u32,
+    /// Only this group (repeat for several); default: the groups carrying --tag.
+    #[arg(long = "group", value_name = "NAME", value_parser = non_empty, conflicts_with = "tag")]
+    pub groups: Vec<String>,
+    /// The tag that marks targeted groups, key=value.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        value_parser = tag,
+        default_value = "fleet-optimizer:enabled=true"
+    )]
+    pub tag: (String, String),
+    /// The recommendations table (default <application>-<environment>-optimization-recommendations).
+    #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
+    /// The namespace the functions publish their metrics in.
+    #[arg(
+        long,
+        env = "FLEETOPT_METRICS_NAMESPACE",
+        value_name = "NAMESPACE",
+        default_value = "FleetOptimizer",
+        value_parser = non_empty
+    )]
+    pub namespace: String,
+}
+
+/// What `report` reads, and where it writes.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The HTML file to write (replaced if it exists).
+    #[arg(long, value_name = "FILE.html")]
+    pub out: std::path::PathBuf,
+    /// Groups, period, table.
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// Which shell.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// How far back `cost` looks, and where the recommendations are.

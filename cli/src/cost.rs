@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{Clients, CostExplorer, DynamoRecommendationStore, load_config};
+use fleetopt_aws::{Clients, CostExplorer, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status};
 use fleetopt_ports::{
@@ -146,7 +146,12 @@ pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
-    let config = load_config(global.region.clone()).await;
+    let progress = crate::terminal::Progress::steps(
+        global,
+        1,
+        "reading costs (Cost Explorer) and cost recommendations",
+    );
+    let config = global.sdk_config().await;
     let clients = Clients::new(&config);
     let ce = CostExplorer::new(clients.costexplorer.clone());
     let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
@@ -158,6 +163,7 @@ pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
             "reading open cost recommendations from table {table}"
         )),
     })?;
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Table => print!("{}", render(&report, &table)),

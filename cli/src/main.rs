@@ -5,16 +5,21 @@
 
 mod analyze;
 mod approval;
+mod charts;
 mod cli;
 mod cost;
+mod dashboard;
+mod history;
 mod metrics;
 mod recommendations;
+mod report;
 mod scaling;
 mod score;
+mod terminal;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 /// Runs an AWS-facing command on a small runtime: the CLI makes a few calls at a time.
 fn aws<F, Fut>(command: F) -> anyhow::Result<()>
@@ -39,11 +44,22 @@ fn main() -> ExitCode {
         cli::Command::Reject(args) => aws(|| approval::reject(&cli.global, args)),
         cli::Command::Scaling(args) => aws(|| scaling::run(&cli.global, args)),
         cli::Command::Cost(args) => aws(|| cost::run(&cli.global, args)),
+        cli::Command::Dashboard(args) => aws(|| dashboard::run(&cli.global, args)),
+        cli::Command::Report(args) => aws(|| report::run(&cli.global, args)),
+        cli::Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut cli::Cli::command(),
+                "fleetopt",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("{} {err:#}", terminal::error_prefix());
             ExitCode::from(1)
         }
     }

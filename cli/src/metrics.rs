@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use chrono::{DurationRound, TimeDelta, Utc};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{AwsFleetDirectory, Clients, CloudWatchMetrics, load_config};
+use fleetopt_aws::{AwsFleetDirectory, Clients, CloudWatchMetrics};
 use fleetopt_ports::{FleetDirectory, GroupSelector, MetricsSource, TimeWindow};
 use fleetopt_scoring::{Analysis, Assessment, MetricStatus, Snapshot, Targets, analyze};
 use fleetopt_snapshot::{Windows, assessment_queries, snapshot, trend_queries};
@@ -14,7 +14,8 @@ use crate::cli::{Global, MetricsArgs, Output};
 
 /// Runs `fleetopt metrics`.
 pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
-    let config = load_config(global.region.clone()).await;
+    let progress = crate::terminal::Progress::steps(global, 1, "reading the group and its metrics");
+    let config = global.sdk_config().await;
     let clients = Clients::new(&config);
     let groups = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone())
         .groups(&GroupSelector::Names(vec![args.group.clone()]))
@@ -42,6 +43,7 @@ pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
     let targets = global.environment.preset().targets;
     let analysis = analyze(&snapshot, &targets);
     let report = report(&snapshot, &analysis, &targets, args, &windows);
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Table => print!("{}", render(&report)),

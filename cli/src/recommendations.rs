@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{DynamoRecommendationStore, load_config};
+use fleetopt_aws::DynamoRecommendationStore;
 use fleetopt_config::default_table_name;
 use fleetopt_model::Recommendation;
 use fleetopt_ports::{RecommendationQuery, RecommendationStore};
@@ -25,7 +25,8 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
-    let config = load_config(global.region.clone()).await;
+    let progress = crate::terminal::Progress::steps(global, 1, "reading recommendations");
+    let config = global.sdk_config().await;
     let store = DynamoRecommendationStore::from_config(&config, &table);
     let query = RecommendationQuery {
         kind: args.kind,
@@ -38,6 +39,7 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         .query(&query)
         .await
         .with_context(|| format!("reading recommendations from table {table}"))?;
+    drop(progress);
     match global.output {
         Output::Json => println!(
             "{}",

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{AwsFleetDirectory, Clients, DynamoRecommendationStore, load_config};
+use fleetopt_aws::{AwsFleetDirectory, Clients, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, rfc3339};
 use fleetopt_ports::{
@@ -79,7 +79,9 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
-    let config = load_config(global.region.clone()).await;
+    let progress =
+        crate::terminal::Progress::steps(global, 1, "reading the groups and their recommendations");
+    let config = global.sdk_config().await;
     let clients = Clients::new(&config);
     let fleet = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone());
     let selector = if args.groups.is_empty() {
@@ -105,6 +107,7 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
     let activities = activities?;
     let open = open.with_context(|| format!("reading open recommendations from table {table}"))?;
     let report = report(groups, activities, open);
+    drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Output::Table => print!("{}", render(&report, &selector, &table)),

@@ -7,6 +7,13 @@
 //! - `checkout`: healthy (CPU around 68 %, memory 76 %)
 //! - `reports`: no CloudWatch agent, so no memory metric
 //!
+//! With them, what group metrics collection and an hourly analyzer would have left behind, so
+//! `fleetopt dashboard` and `fleetopt report` have history to draw: the last 3 days of hourly
+//! AWS/AutoScaling GroupInServiceInstances, GroupDesiredCapacity and GroupMaxSize (the seeded
+//! sizes), and the last day's hourly FleetOptimizer PerformanceScore and EfficiencyRating,
+//! scored by `fleetopt-scoring` from those hours' seeded CPU and memory with the production
+//! targets (the demo's analyzer then publishes the current hour's itself).
+//!
 //! The volume stays modest (moto scans every stored point for each query).
 //! Usage: cargo run -p fleetopt-aws --features emulator --example seed
 
@@ -15,7 +22,9 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_aws::Clients;
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_series, sdk_config};
+use fleetopt_aws::emulator::{SeedGroup, create_group, put_datapoints, put_series, sdk_config};
+use fleetopt_config::Environment;
+use fleetopt_scoring::{Assessment, ScoreInput};
 
 struct Profile {
     name: &'static str,
@@ -142,6 +151,68 @@ async fn main() {
             .collect();
         for name in ["NetworkIn", "NetworkOut"] {
             put_series(&clients, "AWS/EC2", name, profile.name, &network)
+                .await
+                .unwrap();
+        }
+        let sizes = [
+            ("GroupInServiceInstances", desired),
+            ("GroupDesiredCapacity", desired),
+            ("GroupMaxSize", max_size),
+        ];
+        let hours: Vec<DateTime<Utc>> = (1..=72).rev().map(|h| now - TimeDelta::hours(h)).collect();
+        for (metric, value) in sizes {
+            let points: Vec<(DateTime<Utc>, f64)> =
+                hours.iter().map(|t| (*t, f64::from(value))).collect();
+            put_datapoints(
+                &clients,
+                ("AWS/AutoScaling", metric, "None"),
+                &[("AutoScalingGroupName", profile.name.to_owned())],
+                &points,
+            )
+            .await
+            .unwrap();
+        }
+        let memory: Vec<(DateTime<Utc>, f64)> = match profile.memory {
+            Some(m) => times
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, sample(*t, (m, 2.0), false, 7 * i as u64)))
+                .collect(),
+            None => Vec::new(),
+        };
+        let targets = Environment::Production.preset().targets;
+        let (mut scores, mut ratings) = (Vec::new(), Vec::new());
+        for start in &hours[48..] {
+            let end = *start + TimeDelta::hours(1);
+            let mean = |series: &[(DateTime<Utc>, f64)]| {
+                let inside: Vec<f64> = series
+                    .iter()
+                    .filter(|(t, _)| t >= start && *t < end)
+                    .map(|(_, v)| *v)
+                    .collect();
+                (!inside.is_empty()).then(|| inside.iter().sum::<f64>() / inside.len() as f64)
+            };
+            let input = ScoreInput {
+                cpu_average: mean(&cpu),
+                memory_average: mean(&memory),
+                in_service: Some(desired as u32),
+                max_size: Some(max_size as u32),
+                response_time_ms: None,
+            };
+            if let Assessment::Scored(scored) = Assessment::of(&input, &targets) {
+                scores.push((end, scored.performance_score));
+                ratings.push((end, scored.efficiency_rating));
+            }
+        }
+        let ours = [
+            ("Environment", "production".to_owned()),
+            ("AutoScalingGroupName", profile.name.to_owned()),
+        ];
+        for (metric, points) in [
+            ("PerformanceScore", &scores),
+            ("EfficiencyRating", &ratings),
+        ] {
+            put_datapoints(&clients, ("FleetOptimizer", metric, "None"), &ours, points)
                 .await
                 .unwrap();
         }

@@ -34,8 +34,18 @@ pub use aws_config::SdkConfig;
 /// Loads the one `SdkConfig` a process uses: the standard chain (environment, profile, IMDS or
 /// the Lambda role), the standard retry mode, and `region` when given.
 pub async fn load_config(region: Option<String>) -> SdkConfig {
+    load_profile_config(None, region).await
+}
+
+/// [`load_config`] with a named profile of the shared config and credentials files (what
+/// `AWS_PROFILE` selects, as `fleetopt --profile` does): its credentials and, unless `region`
+/// is given, its region.
+pub async fn load_profile_config(profile: Option<String>, region: Option<String>) -> SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard());
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region));
     }

@@ -6,6 +6,12 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_ports::{GroupInfo, MetricQuery, MetricResults, Statistic, TimeWindow};
 use fleetopt_scoring::{Capacity, Point, Snapshot};
 
+mod history;
+pub use history::{
+    EnvironmentHistory, GroupHistory, MAX_HISTORY_HOURS, Sample, environment_history,
+    group_history, history_period, history_queries, history_window,
+};
+
 /// Period of the assessment window's datapoints, seconds.
 pub const ASSESSMENT_PERIOD: u32 = 300;
 /// Period of the trend window's datapoints, seconds.

@@ -1,0 +1,323 @@
+//! `fleetopt report --out FILE.html`: one self-contained HTML file (inline CSS and SVG, no
+//! script, nothing fetched when it opens) with, per group, the four charts of the dashboard and
+//! the open recommendations with their evidence. It reads what `fleetopt dashboard` reads.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use fleetopt_model::Recommendation;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::charts::{Span, group_charts};
+use crate::cli::{Global, Output, ReportArgs};
+use crate::history::{FleetHistory, GroupView, read};
+use crate::terminal::Progress;
+
+/// What `report --output json` prints (stable keys).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportSummary {
+    /// The file written.
+    path: String,
+    bytes: usize,
+    period_hours: u32,
+    groups: Vec<String>,
+    /// Charts drawn (four per group).
+    charts: usize,
+    /// Open recommendations listed.
+    open_recommendations: usize,
+    aws_calls: std::collections::BTreeMap<String, u64>,
+}
+
+/// Runs `fleetopt report`.
+pub async fn run(global: &Global, args: &ReportArgs) -> Result<()> {
+    let history = read(global, &args.history, 1).await?;
+    let progress = Progress::steps(global, 1, "drawing the charts");
+    let html = html(&history)?;
+    std::fs::write(&args.out, &html)
+        .with_context(|| format!("writing the report to {}", args.out.display()))?;
+    drop(progress);
+    let path = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
+    let summary = ReportSummary {
+        path: path.display().to_string(),
+        bytes: html.len(),
+        period_hours: history.period_hours,
+        groups: history
+            .groups
+            .iter()
+            .map(|g| g.auto_scaling_group_name.clone())
+            .collect(),
+        charts: history.groups.len() * 4,
+        open_recommendations: history.open.len(),
+        aws_calls: history.aws_calls.clone(),
+    };
+    match global.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        Output::Table => println!(
+            "Report written to {} ({} group(s), {} charts, {} open recommendation(s), {} KiB); \
+             open it in a browser, no network needed.",
+            summary.path,
+            summary.groups.len(),
+            summary.charts,
+            summary.open_recommendations,
+            summary.bytes.div_ceil(1024),
+        ),
+    }
+    Ok(())
+}
+
+/// `text` safe inside HTML text and attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn figure(value: Option<f64>, unit: &str) -> String {
+    value.map_or_else(|| "no data".to_owned(), |v| format!("{v:.1}{unit}"))
+}
+
+fn labeled(value: Option<f64>, unit: &str, label: Option<&str>) -> String {
+    match label {
+        Some(l) if value.is_some() => format!(
+            "{} <span class=\"label {}\">{l}</span>",
+            figure(value, unit),
+            l.to_ascii_lowercase()
+        ),
+        _ => figure(value, unit),
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;\
+color:#222;max-width:1200px}h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ddd;\
+padding-bottom:4px;margin-top:2em}.meta{color:#555}table{border-collapse:collapse;margin:8px 0}\
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
+th{background:#f4f4f4}td.num{text-align:right}.charts{display:grid;\
+grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px}figure{margin:0;\
+border:1px solid #e4e4e4;padding:6px}figcaption{font-weight:600;margin-bottom:4px}\
+dl{display:grid;grid-template-columns:auto auto;gap:0 10px;margin:0}dt{color:#555}dd{margin:0}\
+.label{font-size:.85em;padding:0 4px;border-radius:3px}.excellent,.good,.optimal{background:#dff0d8}\
+.fair,.low,.medium{background:#fcf8e3}.poor,.high,.critical{background:#f2dede}\
+.none{color:#777}code{font-size:.9em}";
+
+fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
+    if recommendations.is_empty() {
+        out.push_str("<p class=\"none\">No open recommendations.</p>\n");
+        return;
+    }
+    out.push_str(
+        "<table class=\"recommendations\"><tr><th>ID</th><th>Type</th><th>Priority</th>\
+         <th>Status</th><th>Description</th><th>Evidence</th></tr>\n",
+    );
+    for r in recommendations {
+        let evidence = match serde_json::to_value(&r.evidence) {
+            Ok(Value::Object(map)) if !map.is_empty() => {
+                let mut dl = String::from("<dl class=\"evidence\">");
+                for (k, v) in map {
+                    let v = match v {
+                        Value::Number(n) => n.as_f64().map_or_else(
+                            || n.to_string(),
+                            |f| format!("{}", (f * 100.0).round() / 100.0 + 0.0),
+                        ),
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    };
+                    let _ = write!(dl, "<dt>{}</dt><dd>{}</dd>", escape(&k), escape(&v));
+                }
+                dl.push_str("</dl>");
+                dl
+            }
+            _ => "<span class=\"none\">none recorded</span>".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"recommendation\" data-id=\"{id}\"><td><code>{id}</code></td><td>{}</td>\
+             <td><span class=\"label {}\">{}</span></td><td>{}</td><td>{}</td><td>{evidence}</td></tr>",
+            r.kind.as_str(),
+            r.priority.as_str().to_ascii_lowercase(),
+            r.priority.as_str(),
+            r.status.as_str(),
+            escape(&r.description),
+            id = escape(&r.id),
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+fn group_section(out: &mut String, h: &FleetHistory, g: &GroupView, span: Span) -> Result<()> {
+    let name = escape(&g.auto_scaling_group_name);
+    let c = &g.capacity;
+    let _ = writeln!(
+        out,
+        "<section class=\"group\" id=\"group-{name}\" data-group=\"{name}\">\n<h2>{name}</h2>\n\
+         <p class=\"meta\">Now {} in service, {} desired (min {}, max {}). Performance score {}, \
+         efficiency rating {}.</p>\n<div class=\"charts\">",
+        c.in_service,
+        c.desired_capacity,
+        c.min_size,
+        c.max_size,
+        labeled(g.latest.performance_score, "", g.latest.performance_label),
+        labeled(g.latest.efficiency_rating, "", g.latest.efficiency_label),
+    );
+    for (key, caption, svg) in group_charts(span, g)? {
+        let _ = writeln!(
+            out,
+            "<figure class=\"chart\" data-chart=\"{key}\"><figcaption>{}</figcaption>{svg}</figure>",
+            escape(&caption)
+        );
+    }
+    out.push_str("</div>\n");
+    let open: Vec<&Recommendation> = h
+        .open
+        .iter()
+        .filter(|r| r.auto_scaling_group_name == g.auto_scaling_group_name)
+        .collect();
+    let _ = writeln!(out, "<h3>Open recommendations ({})</h3>", open.len());
+    recommendation_rows(out, &open);
+    out.push_str("</section>\n");
+    Ok(())
+}
+
+/// The whole report.
+pub fn html(h: &FleetHistory) -> Result<String> {
+    let span = Span {
+        start: h.window.start,
+        hours: f64::from(h.period_hours),
+    };
+    let title = format!("Fleet report: {} {}", h.application, h.environment);
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\
+         <style>{STYLE}</style></head>\n<body>\n<header><h1>{}</h1>\n<p class=\"meta\">Last {} h, \
+         {} to {} (UTC), {} s datapoints. Generated {} by fleetopt {}.</p>\n",
+        escape(&title),
+        escape(&title),
+        h.period_hours,
+        h.window.start.format("%Y-%m-%d %H:%M"),
+        h.window.end.format("%Y-%m-%d %H:%M"),
+        h.period_seconds,
+        Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        env!("CARGO_PKG_VERSION"),
+    );
+    match &h.dashboard.url {
+        Some(url) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"meta\">CloudWatch dashboard: <a href=\"{}\">{}</a></p>",
+                escape(url),
+                escape(&h.dashboard.name)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "<p class=\"meta\">CloudWatch dashboard: {}</p>",
+                escape(&h.dashboard.name)
+            );
+        }
+    }
+    out.push_str(
+        "</header>\n<section id=\"summary\"><h2>Summary</h2>\n<table class=\"summary\"><tr>\
+         <th>Group</th><th>Performance score</th><th>Efficiency rating</th><th>CPU</th>\
+         <th>Memory</th><th>Cost savings potential</th><th>In service / desired / max</th>\
+         <th>Open recommendations</th></tr>\n",
+    );
+    for g in &h.groups {
+        let l = &g.latest;
+        let open = h
+            .open
+            .iter()
+            .filter(|r| r.auto_scaling_group_name == g.auto_scaling_group_name)
+            .count();
+        let _ = writeln!(
+            out,
+            "<tr><td><a href=\"#group-{name}\">{name}</a></td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{} / {} / {}</td><td class=\"num\">{open}</td></tr>",
+            labeled(l.performance_score, "", l.performance_label),
+            labeled(l.efficiency_rating, "", l.efficiency_label),
+            labeled(l.cpu_average, " %", l.cpu_status),
+            labeled(l.memory_average, " %", l.memory_status),
+            figure(l.cost_savings_potential, " %"),
+            g.capacity.in_service,
+            g.capacity.desired_capacity,
+            g.capacity.max_size,
+            name = escape(&g.auto_scaling_group_name),
+        );
+    }
+    out.push_str("</table>\n");
+    let r = &h.recommendations;
+    let list = |map: &std::collections::BTreeMap<&'static str, usize>| {
+        let shown: Vec<String> = map
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        if shown.is_empty() {
+            "none".to_owned()
+        } else {
+            shown.join(", ")
+        }
+    };
+    let _ = writeln!(
+        out,
+        "<p>Recommendations in <code>{}</code>: {} in all, {} open. By type: {}. By priority: {}. \
+         By status: {}.</p>\n</section>",
+        escape(&h.table),
+        r.total,
+        r.open,
+        escape(&list(&r.by_type)),
+        escape(&list(&r.by_priority)),
+        escape(&list(&r.by_status)),
+    );
+    for g in &h.groups {
+        group_section(&mut out, h, g, span)?;
+    }
+    let others: Vec<&Recommendation> = h
+        .open
+        .iter()
+        .filter(|r| {
+            !h.groups
+                .iter()
+                .any(|g| g.auto_scaling_group_name == r.auto_scaling_group_name)
+        })
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(
+            out,
+            "<section class=\"account\" id=\"account-wide\"><h2>Other open recommendations \
+             ({})</h2>\n<p class=\"meta\">Account-wide findings and groups outside this report.</p>",
+            others.len()
+        );
+        recommendation_rows(&mut out, &others);
+        out.push_str("</section>\n");
+    }
+    out.push_str("</body></html>\n");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn escape_makes_text_safe_in_html_and_attributes() {
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}

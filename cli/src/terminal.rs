@@ -1,0 +1,145 @@
+//! What the terminal may show: colors only when standard output is a terminal and `NO_COLOR`
+//! is not set (<https://no-color.org>), and progress (indicatif, on standard error) only when
+//! standard error is a terminal and the output is not JSON. Piped, redirected or JSON output
+//! stays plain and silent.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{Global, Output};
+
+/// Whether `NO_COLOR` asks for no color: set to anything but the empty string.
+fn no_color_requested(value: Option<std::ffi::OsString>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
+}
+
+/// Whether standard output may carry colors.
+pub fn colors() -> bool {
+    std::io::stdout().is_terminal() && !no_color_requested(std::env::var_os("NO_COLOR"))
+}
+
+/// A color for a word that carries a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Good: OPTIMAL, EXCELLENT, GOOD.
+    Good,
+    /// Worth a look: LOW, FAIR, MEDIUM.
+    Warn,
+    /// Bad: HIGH, CRITICAL, POOR.
+    Bad,
+    /// No verdict.
+    Plain,
+}
+
+impl Tone {
+    /// The tone of a label, a metric status or a priority as the CLI prints them.
+    pub fn of(word: &str) -> Tone {
+        match word {
+            "OPTIMAL" | "EXCELLENT" | "GOOD" | "COMPLETED" => Tone::Good,
+            "LOW" | "FAIR" | "MEDIUM" | "AWAITING_APPROVAL" => Tone::Warn,
+            "HIGH" | "CRITICAL" | "POOR" | "FAILED" | "ROLLED_BACK" => Tone::Bad,
+            _ => Tone::Plain,
+        }
+    }
+}
+
+/// The `error:` that starts every failure message: red on a terminal (standard error), plain
+/// otherwise or with `NO_COLOR`.
+pub fn error_prefix() -> &'static str {
+    if std::io::stderr().is_terminal() && !no_color_requested(std::env::var_os("NO_COLOR")) {
+        "\x1b[1;31merror:\x1b[0m"
+    } else {
+        "error:"
+    }
+}
+
+/// `text` in bold when `colors` is on.
+pub fn bold(text: &str, colors: bool) -> String {
+    if colors {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A progress indicator on standard error for the steps of a command that may take more than a
+/// second; hidden (every method a no-op) unless standard error is a terminal and the output is a
+/// table. Cleared when dropped, so an error message starts on a clean line.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// A bar of `steps` steps, starting with `message`.
+    pub fn steps(global: &Global, steps: u64, message: &str) -> Progress {
+        let shown = global.output == Output::Table && std::io::stderr().is_terminal();
+        Progress::new(shown, steps, message)
+    }
+
+    fn new(shown: bool, steps: u64, message: &str) -> Progress {
+        if !shown {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::new(steps);
+        let template = if steps > 1 {
+            "{spinner} [{pos}/{len}] {msg} {elapsed}"
+        } else {
+            "{spinner} {msg} {elapsed}"
+        };
+        // The templates are constants known to parse; keep the default style regardless.
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Progress { bar: Some(bar) }
+    }
+
+    /// One step done; the next is `message`.
+    pub fn next(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(message.to_owned());
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_means_any_value_but_the_empty_string() {
+        assert!(!no_color_requested(None));
+        assert!(!no_color_requested(Some("".into())));
+        assert!(no_color_requested(Some("1".into())));
+        assert!(no_color_requested(Some("0".into())));
+    }
+
+    #[test]
+    fn words_get_the_tone_of_their_verdict_and_bold_needs_colors() {
+        assert_eq!(Tone::of("HIGH"), Tone::Bad);
+        assert_eq!(Tone::of("OPTIMAL"), Tone::Good);
+        assert_eq!(Tone::of("FAIR"), Tone::Warn);
+        assert_eq!(Tone::of("web"), Tone::Plain);
+        assert_eq!(bold("x", false), "x");
+        assert_eq!(bold("x", true), "\x1b[1mx\x1b[0m");
+    }
+
+    #[test]
+    fn a_hidden_progress_does_nothing() {
+        let progress = Progress::new(false, 3, "reading");
+        progress.next("drawing");
+        assert!(progress.bar.is_none());
+    }
+}
