@@ -14,6 +14,7 @@ mod dynamodb;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+mod identity;
 mod lambda;
 mod prices;
 mod sns;
@@ -25,6 +26,7 @@ pub use cloudwatch::{CloudWatchMetrics, DATUMS_PER_REQUEST, QUERIES_PER_REQUEST}
 pub use costexplorer::CostExplorer;
 pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
 pub use error::service_error;
+pub use identity::caller_arn;
 pub use lambda::{FunctionInvoker, InvokeError};
 pub use prices::AwsPrices;
 pub use sns::SnsNotifier;
