@@ -248,6 +248,12 @@ impl RecommendationStore for DynamoRecommendationStore {
                 .expression_attribute_names("#execution", "execution")
                 .expression_attribute_values(":execution", attribute(&current.id, execution)?);
         }
+        if next.ttl != current.ttl {
+            set.push("#ttl = :ttl");
+            request = request
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":ttl", AttributeValue::N(next.ttl.to_string()));
+        }
         request = request.expression_attribute_names("#snooze", "snooze");
         match &next.snooze {
             Some(snooze) => {

@@ -13,7 +13,8 @@ mod status;
 pub use exclusions::{EXCLUDE_TAG, Exclusions};
 pub use recommendation::{
     ACCOUNT_SUBJECT_PREFIX, Action, AnalysisWindow, Check, DecodeError, Execution, Implementation,
-    Origin, Persistence, Recommendation, Snooze, Source, StatusChange, recommendation_id, rfc3339,
+    Origin, Persistence, Recommendation, SNOOZE_KEEP_DAYS, Snooze, Source, StatusChange,
+    recommendation_id, rfc3339,
 };
 pub use schema::{Index, TableSchema, recommendations_table};
 pub use status::{Status, TransitionError, can_transition};

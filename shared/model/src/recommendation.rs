@@ -122,6 +122,10 @@ pub struct Execution {
     pub target_capacity: Option<u32>,
 }
 
+/// How many days a snoozed recommendation is kept after its snooze ends, at least: snoozing
+/// moves its `ttl` out that far when it would expire sooner.
+pub const SNOOZE_KEEP_DAYS: i64 = 7;
+
 /// A person set the recommendation aside until a time; the engine's sweep then restores the
 /// status it had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -392,6 +396,10 @@ impl Recommendation {
             until: rfc3339(until),
             previous_status: self.status,
         });
+        // The table's TTL must not delete it in its sleep.
+        next.ttl = next
+            .ttl
+            .max((until + Duration::days(SNOOZE_KEEP_DAYS)).timestamp());
         Ok(next)
     }
 

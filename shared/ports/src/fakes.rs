@@ -669,6 +669,18 @@ pub mod contract {
                 .as_deref(),
             Some("peak season")
         );
+        // A snooze past the item's 30-day TTL moves the TTL out, so that it wakes up.
+        assert_eq!(snoozed.ttl, r.ttl, "a 7-day snooze keeps the TTL");
+        let long = sample(group, 4);
+        assert_eq!(store.put_new(&long).await, Ok(PutOutcome::Written));
+        let until = now() + chrono::Duration::days(60);
+        let asleep = store
+            .transition(&long, &Transition::snooze(until, now(), "ops"))
+            .await
+            .unwrap();
+        let keep = until + chrono::Duration::days(fleetopt_model::SNOOZE_KEEP_DAYS);
+        assert_eq!(asleep.ttl, keep.timestamp());
+        assert_eq!(store.get(&long.id).await.unwrap(), Some(asleep));
     }
 
     /// A transition with a stale version is refused and changes nothing; a fresh one succeeds.
