@@ -15,6 +15,9 @@ use crate::support::{
     emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, stderr, stdout, unique_name,
 };
 
+/// Who the emulator's STS says the test credentials are: what every CLI status change records.
+const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
+
 /// A fresh recommendations table.
 async fn table() -> (String, DynamoRecommendationStore) {
     let config = emulator_config().await;
@@ -85,7 +88,7 @@ async fn approve_moves_awaiting_approval_to_approved_recording_the_actor() {
     let last = v["statusHistory"].as_array().unwrap().last().unwrap();
     assert_eq!(last["from"], "AWAITING_APPROVAL");
     assert_eq!(last["to"], "APPROVED");
-    assert_eq!(last["by"], "alice");
+    assert_eq!(last["by"], format!("alice ({CALLER})"));
     assert_eq!(last["reason"], "after the sale");
     let stored = store.get(&r.id).await.unwrap().unwrap();
     assert_eq!(serde_json::to_value(&stored).unwrap(), v);
@@ -106,7 +109,7 @@ async fn approve_in_a_table_says_what_was_approved_and_that_the_engine_applies_i
         text.starts_with(&format!("APPROVED {}: SCALE_UP for group web", r.id)),
         "{text}"
     );
-    assert!(text.contains("by bob."), "{text}");
+    assert!(text.contains(&format!("by bob ({CALLER}).")), "{text}");
     assert!(
         text.contains(
             "the optimization engine applies it on its next run (stream or 15-minute sweep)"
@@ -114,7 +117,10 @@ async fn approve_in_a_table_says_what_was_approved_and_that_the_engine_applies_i
         "{text}"
     );
     let stored = store.get(&r.id).await.unwrap().unwrap();
-    assert_eq!(stored.status_history.last().unwrap().by, "bob");
+    assert_eq!(
+        stored.status_history.last().unwrap().by,
+        format!("bob ({CALLER})")
+    );
 }
 
 #[tokio::test]
@@ -150,7 +156,8 @@ async fn approve_of_a_pending_recommendation_is_refused() {
     let err = stderr(&output);
     assert!(
         err.contains(&format!(
-            "recommendation {} is PENDING, not AWAITING_APPROVAL",
+            "recommendation {} is PENDING: only a recommendation that awaits approval \
+             (AWAITING_APPROVAL) can be approved",
             r.id
         )),
         "{err}"
@@ -186,11 +193,11 @@ async fn reject_records_the_reason_and_the_actor() {
     assert_eq!(stored.status, Status::Rejected);
     let last = stored.status_history.last().unwrap();
     assert_eq!(
-        (last.from, last.to, last.by.as_str(), last.reason.as_deref()),
+        (last.from, last.to, last.by.clone(), last.reason.as_deref()),
         (
             Some(Status::AwaitingApproval),
             Status::Rejected,
-            "carol",
+            format!("carol ({CALLER})"),
             Some("peak season: keep the capacity")
         )
     );
@@ -334,4 +341,235 @@ async fn scaling_of_a_group_that_does_not_exist_fails_naming_it() {
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains("Auto Scaling group nope not found"), "{err}");
+}
+
+#[tokio::test]
+async fn snooze_sets_a_recommendation_aside_recording_the_callers_identity_and_why() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let before = Utc::now();
+    let output = fleetopt_at(
+        &emulator_endpoint(),
+        &[
+            "snooze",
+            &r.id,
+            "--for",
+            "7d",
+            "--reason",
+            "month-end batch",
+            "--table",
+            &table,
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("SNOOZED {}: SCALE_UP for group web", r.id)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("by {CALLER}: month-end batch\nUntil ")),
+        "{text}"
+    );
+    assert!(text.contains("puts it back to AWAITING_APPROVAL"), "{text}");
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.version),
+        (Status::Snoozed, r.version + 1)
+    );
+    let snooze = stored.snooze.clone().unwrap();
+    assert_eq!(snooze.previous_status, Status::AwaitingApproval);
+    let until = snooze.until().unwrap();
+    let week = chrono::Duration::days(7);
+    assert!(
+        until >= before + week - chrono::Duration::seconds(1) && until <= Utc::now() + week,
+        "{until}"
+    );
+    let last = stored.status_history.last().unwrap();
+    assert_eq!(
+        (last.to, last.by.as_str(), last.reason.as_deref()),
+        (Status::Snoozed, CALLER, Some("month-end batch"))
+    );
+
+    // Snoozing it again is refused, and says until when it sleeps.
+    let again = fleetopt_at(
+        &emulator_endpoint(),
+        &[
+            "snooze", &r.id, "--for", "1d", "--reason", "x", "--table", &table,
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains(&format!("is already SNOOZED until {}", snooze.until)),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(store.get(&r.id).await.unwrap().unwrap(), stored);
+}
+
+#[tokio::test]
+async fn snooze_refuses_a_settled_recommendation_an_unknown_id_and_a_duration_that_is_not_ahead() {
+    let (table, store) = table().await;
+    let rejected = seeded(
+        &store,
+        "web",
+        7,
+        &[Status::AwaitingApproval, Status::Rejected],
+    )
+    .await;
+    let endpoint = emulator_endpoint();
+    let refused = fleetopt_at(
+        &endpoint,
+        &[
+            "snooze",
+            &rejected.id,
+            "--for",
+            "7d",
+            "--reason",
+            "x",
+            "--table",
+            &table,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains(&format!(
+            "recommendation {} is REJECTED: only a recommendation that is PENDING, \
+             AWAITING_APPROVAL or APPROVED can be snoozed",
+            rejected.id
+        )),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(store.get(&rejected.id).await.unwrap().unwrap(), rejected);
+
+    let unknown = fleetopt_at(
+        &endpoint,
+        &[
+            "snooze",
+            "rec-nosuchthing",
+            "--for",
+            "7d",
+            "--reason",
+            "x",
+            "--table",
+            &table,
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains(&format!(
+            "recommendation rec-nosuchthing not found in table {table}"
+        )),
+        "{}",
+        stderr(&unknown)
+    );
+
+    for bad in ["0m", "-1d", "3 days", "400d"] {
+        let output = fleetopt_at(
+            &endpoint,
+            &[
+                "snooze",
+                &rejected.id,
+                &format!("--for={bad}"),
+                "--reason",
+                "x",
+                "--table",
+                &table,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(2), "{bad}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains("--for <DURATION>"),
+            "{bad}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn recommendations_id_shows_the_audit_trail_of_every_status_change() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let endpoint = emulator_endpoint();
+    let approved = fleetopt_at(
+        &endpoint,
+        &[
+            "approve",
+            &r.id,
+            "--note",
+            "after the sale",
+            "--actor",
+            "alice",
+            "--table",
+            &table,
+        ],
+    );
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    let output = fleetopt_at(
+        &endpoint,
+        &["recommendations", "--id", &r.id, "--table", &table],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("APPROVED {}: SCALE_UP for group web", r.id)),
+        "{text}"
+    );
+    assert!(
+        text.contains("Status history (3 change(s), oldest first):"),
+        "{text}"
+    );
+    // One row per change, oldest first: written, sent for approval (by the seed), approved.
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            line.starts_with("│ ") && stored.status_history.iter().any(|c| line.contains(&c.at))
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(
+        rows[1].contains("AWAITING_APPROVAL") && rows[1].contains("e2e"),
+        "{text}"
+    );
+    assert!(
+        rows[2].contains("APPROVED")
+            && rows[2].contains(&format!("alice ({CALLER})"))
+            && rows[2].contains("after the sale"),
+        "{text}"
+    );
+
+    let json = json(&fleetopt_at(
+        &endpoint,
+        &[
+            "recommendations",
+            "--id",
+            &r.id,
+            "--table",
+            &table,
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(json, serde_json::to_value(&stored).unwrap());
+
+    let unknown = fleetopt_at(
+        &endpoint,
+        &[
+            "recommendations",
+            "--id",
+            "rec-nosuchthing",
+            "--table",
+            &table,
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains(&format!(
+            "recommendation rec-nosuchthing not found in table {table}"
+        )),
+        "{}",
+        stderr(&unknown)
+    );
 }

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 use crate::support::{fleetopt, fleetopt_at, free_port, stderr, stdout};
 
 /// Every command, as `fleetopt <command> --help` names it.
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 12] = [
     "score",
     "recommendations",
     "analyze",
     "metrics",
     "approve",
     "reject",
+    "snooze",
     "scaling",
     "cost",
     "dashboard",

@@ -1,23 +1,23 @@
-//! `fleetopt approve` and `fleetopt reject`: a person's decision on a recommendation that awaits
-//! approval, written as one conditional status change (DESIGN sections 6 and 12).
+//! `fleetopt approve`, `reject` and `snooze`: a person's decision on a recommendation, written
+//! as one conditional status change that records who (the caller's AWS identity), when and why
+//! (DESIGN sections 6 and 12).
 
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use fleetopt_aws::DynamoRecommendationStore;
 use fleetopt_config::default_table_name;
-use fleetopt_model::{Recommendation, Status};
+use fleetopt_model::{Recommendation, Status, can_transition, rfc3339};
 use fleetopt_ports::{RecommendationStore, StoreError, Transition};
 
-use crate::cli::{ApproveArgs, DecisionOptions, Global, Output, RejectArgs};
+use crate::cli::{ApproveArgs, DecisionOptions, Global, Output, RejectArgs, SnoozeArgs};
 
-/// Who is recorded when neither `--actor`, `FLEETOPT_ACTOR` nor `USER` names anyone.
-const DEFAULT_ACTOR: &str = "fleetopt";
-
-/// What a person decides about a recommendation that awaits approval.
+/// What a person decides about a recommendation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decision {
     Approve,
     Reject,
+    /// Set it aside until then.
+    Snooze(DateTime<Utc>),
 }
 
 impl Decision {
@@ -26,6 +26,7 @@ impl Decision {
         match self {
             Decision::Approve => Status::Approved,
             Decision::Reject => Status::Rejected,
+            Decision::Snooze(_) => Status::Snoozed,
         }
     }
 
@@ -34,6 +35,7 @@ impl Decision {
         match self {
             Decision::Approve => "approve",
             Decision::Reject => "reject",
+            Decision::Snooze(_) => "snooze",
         }
     }
 
@@ -42,6 +44,22 @@ impl Decision {
         match self {
             Decision::Approve => "approved",
             Decision::Reject => "rejected",
+            Decision::Snooze(_) => "snoozed",
+        }
+    }
+
+    /// The statuses it can be taken from, as a phrase.
+    fn allowed_from(self) -> String {
+        match self {
+            Decision::Approve | Decision::Reject => {
+                format!("that awaits approval ({})", Status::AwaitingApproval)
+            }
+            Decision::Snooze(_) => format!(
+                "that is {}, {} or {}",
+                Status::Pending,
+                Status::AwaitingApproval,
+                Status::Approved
+            ),
         }
     }
 }
@@ -70,6 +88,19 @@ pub async fn reject(global: &Global, args: &RejectArgs) -> Result<()> {
     .await
 }
 
+/// Runs `fleetopt snooze`: until now + `--for`.
+pub async fn snooze(global: &Global, args: &SnoozeArgs) -> Result<()> {
+    let until = Utc::now() + args.duration;
+    decide(
+        global,
+        &args.id,
+        Decision::Snooze(until),
+        Some(&args.reason),
+        &args.options,
+    )
+    .await
+}
+
 async fn decide(
     global: &Global,
     id: &str,
@@ -81,20 +112,25 @@ async fn decide(
         .table
         .clone()
         .unwrap_or_else(|| default_table_name(&global.application, global.environment));
-    // The login name is only a default for the audit trail, like git's author; clap has
-    // already read FLEETOPT_ACTOR into `--actor`.
-    let actor = actor(options.actor.as_deref(), std::env::var("USER").ok());
     let config = global.sdk_config().await;
     let store = DynamoRecommendationStore::from_config(&config, &table);
-    let current = store
-        .get(id)
-        .await
+    // Who is asked of STS while the item is read: two calls at once, then one write.
+    let (caller, current) = tokio::join!(fleetopt_aws::caller_arn(&config), store.get(id));
+    let current = current
         .with_context(|| format!("reading recommendation {id} from table {table}"))?
         .ok_or_else(|| anyhow!("recommendation {id} not found in table {table}"))?;
+    let caller = caller.context(
+        "could not tell who you are (every status change records the caller's AWS identity)",
+    )?;
+    let by = who(&caller, options.actor.as_deref());
     if let Some(refusal) = refusal(&current, decision) {
         bail!(refusal);
     }
-    let mut transition = Transition::new(decision.status(), Utc::now(), &actor);
+    let now = Utc::now();
+    let mut transition = match decision {
+        Decision::Snooze(until) => Transition::snooze(until, now, &by),
+        _ => Transition::new(decision.status(), now, &by),
+    };
     if let Some(reason) = reason {
         transition = transition.because(reason);
     }
@@ -116,39 +152,41 @@ async fn decide(
     };
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&stored)?),
-        Output::Table => print!("{}", render(&stored, decision, &actor, reason)),
+        Output::Table => print!("{}", render(&stored, decision, &by, reason)),
     }
     Ok(())
 }
 
-/// `--actor` (or `FLEETOPT_ACTOR`), else the login name, else [`DEFAULT_ACTOR`].
-fn actor(given: Option<&str>, user: Option<String>) -> String {
-    given
-        .map(str::to_owned)
-        .or(user.filter(|u| !u.trim().is_empty()))
-        .unwrap_or_else(|| DEFAULT_ACTOR.to_owned())
+/// What statusHistory records as who: the caller's ARN, after the name `--actor` gives.
+fn who(caller_arn: &str, actor: Option<&str>) -> String {
+    match actor {
+        Some(name) => format!("{name} ({caller_arn})"),
+        None => caller_arn.to_owned(),
+    }
 }
 
-/// Why `current` cannot be decided on, if it cannot: only AWAITING_APPROVAL can.
+/// Why `current` cannot be decided on, if it cannot.
 fn refusal(current: &Recommendation, decision: Decision) -> Option<String> {
-    let (id, status) = (&current.id, current.status);
-    if status == Status::AwaitingApproval {
-        None
-    } else if status == decision.status() {
-        Some(format!(
-            "recommendation {id} is already {status}: only a recommendation that is \
-             {} can be {}",
-            Status::AwaitingApproval,
-            decision.done()
-        ))
-    } else {
-        Some(format!(
-            "recommendation {id} is {status}, not {}: only a recommendation that awaits \
-             approval can be {}",
-            Status::AwaitingApproval,
-            decision.done()
-        ))
+    let (id, status, to) = (&current.id, current.status, decision.status());
+    let allowed = match decision {
+        Decision::Approve | Decision::Reject => status == Status::AwaitingApproval,
+        Decision::Snooze(_) => can_transition(status, to),
+    };
+    if allowed {
+        return None;
     }
+    let already = if status != to {
+        format!("is {status}")
+    } else if let Some(until) = current.snooze.as_ref().map(|s| &s.until) {
+        format!("is already {status} until {until}")
+    } else {
+        format!("is already {status}")
+    };
+    Some(format!(
+        "recommendation {id} {already}: only a recommendation {} can be {}",
+        decision.allowed_from(),
+        decision.done()
+    ))
 }
 
 /// The message for a conditional write that lost: someone else moved the item first.
@@ -176,6 +214,17 @@ fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&s
     }
     match decision {
         Decision::Reject => text.push_str("Nothing will be done for it.\n"),
+        Decision::Snooze(until) => {
+            let back = r
+                .snooze
+                .as_ref()
+                .map_or(Status::Pending, |s| s.previous_status);
+            text.push_str(&format!(
+                "Until {}: nothing is applied for it and the same finding for this group is \
+                 not written again. Then the engine's 15-minute sweep puts it back to {back}.\n",
+                rfc3339(until)
+            ));
+        }
         Decision::Approve => match r.scale_change() {
             Some((from, to)) => text.push_str(&format!(
                 "Next: the optimization engine applies it on its next run (stream or \
@@ -218,9 +267,13 @@ mod tests {
         assert_eq!(refusal(&r, Decision::Reject), None);
         let pending = sample("web", 7);
         let message = refusal(&pending, Decision::Approve).unwrap();
-        assert!(
-            message.contains(&pending.id) && message.contains("is PENDING, not AWAITING_APPROVAL"),
-            "{message}"
+        assert_eq!(
+            message,
+            format!(
+                "recommendation {} is PENDING: only a recommendation that awaits approval \
+                 (AWAITING_APPROVAL) can be approved",
+                pending.id
+            )
         );
     }
 
@@ -232,22 +285,83 @@ mod tests {
         let message = refusal(&approved, Decision::Approve).unwrap();
         assert!(message.contains("is already APPROVED"), "{message}");
         assert!(
-            message.contains("AWAITING_APPROVAL can be approved"),
+            message.contains("(AWAITING_APPROVAL) can be approved"),
             "{message}"
         );
         let message = refusal(&approved, Decision::Reject).unwrap();
+        assert!(message.contains("is APPROVED: only"), "{message}");
+    }
+
+    #[test]
+    fn pending_awaiting_and_approved_can_be_snoozed_nothing_else() {
+        let until = Utc::now() + chrono::Duration::days(7);
+        let snooze = Decision::Snooze(until);
+        let pending = sample("web", 7);
+        let approved = Transition::new(Status::Approved, Utc::now(), "alice")
+            .apply_to(&awaiting())
+            .unwrap();
+        for r in [&pending, &awaiting(), &approved] {
+            assert_eq!(refusal(r, snooze), None, "{}", r.status);
+        }
+        let asleep = Transition::snooze(until, Utc::now(), "alice")
+            .apply_to(&pending)
+            .unwrap();
+        let message = refusal(&asleep, snooze).unwrap();
         assert!(
-            message.contains("is APPROVED, not AWAITING_APPROVAL"),
+            message.contains(&format!(
+                "is already SNOOZED until {}",
+                fleetopt_model::rfc3339(until)
+            )),
             "{message}"
+        );
+        let rejected = Transition::new(Status::Rejected, Utc::now(), "bob")
+            .apply_to(&awaiting())
+            .unwrap();
+        assert_eq!(
+            refusal(&rejected, snooze).unwrap(),
+            format!(
+                "recommendation {} is REJECTED: only a recommendation that is PENDING, \
+                 AWAITING_APPROVAL or APPROVED can be snoozed",
+                rejected.id
+            )
         );
     }
 
     #[test]
-    fn the_actor_is_the_flag_then_the_login_then_fleetopt() {
-        assert_eq!(actor(Some("alice"), Some("bob".into())), "alice");
-        assert_eq!(actor(None, Some("bob".into())), "bob");
-        assert_eq!(actor(None, Some(" ".into())), "fleetopt");
-        assert_eq!(actor(None, None), "fleetopt");
+    fn who_is_the_callers_arn_after_the_name_given() {
+        let arn = "arn:aws:sts::123456789012:assumed-role/ops/alice";
+        assert_eq!(who(arn, None), arn);
+        assert_eq!(
+            who(arn, Some("alice")),
+            "alice (arn:aws:sts::123456789012:assumed-role/ops/alice)"
+        );
+    }
+
+    #[test]
+    fn a_snooze_says_until_when_and_what_comes_after() {
+        let until = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 10, 0, 0).unwrap();
+        let r = Transition::snooze(until, Utc::now(), "arn:aws:iam::1:user/ops")
+            .because("month-end batch")
+            .apply_to(&awaiting())
+            .unwrap();
+        let text = render(
+            &r,
+            Decision::Snooze(until),
+            "arn:aws:iam::1:user/ops",
+            Some("month-end batch"),
+        );
+        assert!(
+            text.starts_with(&format!("SNOOZED {}: SCALE_UP for group web", r.id)),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "by arn:aws:iam::1:user/ops: month-end batch\nUntil 2026-11-30T10:00:00Z: \
+                 nothing is applied for it and the same finding for this group is not written \
+                 again. Then the engine's 15-minute sweep puts it back to AWAITING_APPROVAL.\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

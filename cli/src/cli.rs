@@ -70,7 +70,8 @@ pub enum Command {
     /// List recommendations from the table, newest first, through its GSIs (never a scan).
     #[command(
         after_help = "Examples:\n  fleetopt recommendations --priority HIGH --status PENDING\n  \
-                            fleetopt recommendations --type SCALE_DOWN --limit 5 --output json"
+                            fleetopt recommendations --type SCALE_DOWN --limit 5 --output json\n  \
+                            fleetopt recommendations --id rec-5d41402abc4b2a76b9719d91"
     )]
     Recommendations(RecommendationsArgs),
     /// Run the analyzer now, through the Lambda Invoke API, and show what it found.
@@ -104,6 +105,19 @@ pub enum Command {
                       The change is conditional: if someone else moved the recommendation first, \
                       nothing is written and the exit status is 1.")]
     Reject(RejectArgs),
+    /// Set a recommendation aside for a while (PENDING, AWAITING_APPROVAL or APPROVED ->
+    /// SNOOZED); the engine's sweep puts it back where it was when the time is up.
+    #[command(after_help = "Examples:\n  \
+                      fleetopt snooze rec-5d41402abc4b2a76b9719d91 --for 7d --reason \"month-end batch\"\n  \
+                      fleetopt snooze rec-5d41402abc4b2a76b9719d91 --for 1d12h --reason \"freeze\" \
+                      --output json\n\n\
+                      While it sleeps, new findings of the same type for the same group are not \
+                      written (the functions count them as suppressed) and nothing is applied. The \
+                      15-minute sweep wakes it within 15 minutes of its end. A snooze that ends \
+                      after the item's TTL moves the TTL to 7 days after the end. The change is \
+                      conditional: if someone else moved the recommendation first, nothing is \
+                      written and the exit status is 1.")]
+    Snooze(SnoozeArgs),
     /// Show each targeted Auto Scaling group's size, health, last scaling activity and open
     /// recommendations.
     #[command(
@@ -222,11 +236,11 @@ pub struct CostArgs {
     pub table: Option<String>,
 }
 
-/// Who decides, and where the recommendation is: what `approve` and `reject` share.
+/// Who decides, and where the recommendation is: what `approve`, `reject` and `snooze` share.
 #[derive(Debug, Args)]
 pub struct DecisionOptions {
-    /// Who decides, recorded in the recommendation's statusHistory (default: $FLEETOPT_ACTOR,
-    /// else $USER, else fleetopt).
+    /// A name recorded in statusHistory next to your AWS identity (the caller ARN from STS
+    /// GetCallerIdentity, always recorded), for when several people share one role.
     #[arg(long, env = "FLEETOPT_ACTOR", value_name = "NAME", value_parser = non_empty)]
     pub actor: Option<String>,
     /// The recommendations table (default <application>-<environment>-optimization-recommendations).
@@ -255,6 +269,24 @@ pub struct RejectArgs {
     #[arg(value_name = "ID", value_parser = non_empty)]
     pub id: String,
     /// Why it is rejected, kept in statusHistory (required, not empty).
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    pub reason: String,
+    /// Who and where.
+    #[command(flatten)]
+    pub options: DecisionOptions,
+}
+
+/// What to snooze, for how long, and why.
+#[derive(Debug, Args)]
+pub struct SnoozeArgs {
+    /// The recommendation's id (as `fleetopt recommendations` shows it).
+    #[arg(value_name = "ID", value_parser = non_empty)]
+    pub id: String,
+    /// How long: a number and a unit, m (minutes), h, d or w, or several (1d12h); from 1
+    /// minute to 365 days.
+    #[arg(long = "for", value_name = "DURATION", value_parser = snooze_duration)]
+    pub duration: chrono::Duration,
+    /// Why, kept in statusHistory (required, not empty).
     #[arg(long, value_name = "TEXT", value_parser = non_empty)]
     pub reason: String,
     /// Who and where.
@@ -317,12 +349,16 @@ pub struct RecommendationsArgs {
     #[arg(long, value_name = "PRIORITY")]
     pub priority: Option<Priority>,
     /// Only this status: PENDING, IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK,
-    /// AWAITING_APPROVAL, APPROVED, REJECTED, SUPERSEDED.
+    /// AWAITING_APPROVAL, APPROVED, REJECTED, SUPERSEDED, SNOOZED.
     #[arg(long, value_name = "STATUS")]
     pub status: Option<Status>,
     /// At most this many.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub limit: u32,
+    /// Show this one recommendation whole, with its audit trail (every status change: when,
+    /// from, to, who, why), instead of a list.
+    #[arg(long, value_name = "ID", value_parser = non_empty, conflicts_with_all = ["kind", "priority", "status", "limit"])]
+    pub id: Option<String>,
     /// The recommendations table (default <application>-<environment>-optimization-recommendations).
     #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
     pub table: Option<String>,
@@ -362,6 +398,58 @@ pub struct ScoreArgs {
 fn parse_environment(s: &str) -> Result<Environment, String> {
     s.parse()
         .map_err(|e: fleetopt_config::UnknownEnvironment| e.to_string())
+}
+
+/// The shortest and longest snooze.
+const SNOOZE_RANGE: (i64, i64) = (60, 365 * 86_400);
+
+/// `7d`, `12h`, `90m`, `2w`, or several of them (`1d12h`), as a positive duration within
+/// [`SNOOZE_RANGE`].
+fn snooze_duration(s: &str) -> Result<chrono::Duration, String> {
+    let text = s.trim();
+    let bad = || {
+        format!(
+            "{s:?} is not a duration: give a number and a unit, m, h, d or w (for example 7d, \
+             12h, 1d12h)"
+        )
+    };
+    let mut seconds: i64 = 0;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        let n: i64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        seconds = n
+            .checked_mul(unit)
+            .and_then(|part| seconds.checked_add(part))
+            .ok_or_else(|| format!("{s:?} is longer than 365 days"))?;
+    }
+    if !number.is_empty() || text.is_empty() {
+        return Err(bad());
+    }
+    let (shortest, longest) = SNOOZE_RANGE;
+    if seconds < shortest {
+        return Err(format!(
+            "{s:?} is too short: a snooze lasts at least 1 minute and ends in the future"
+        ));
+    }
+    if seconds > longest {
+        return Err(format!(
+            "{s:?} is longer than 365 days: reject the recommendation, or exclude its type \
+             with the group's fleet-optimizer:exclude tag"
+        ));
+    }
+    Ok(chrono::Duration::seconds(seconds))
 }
 
 fn non_empty(s: &str) -> Result<String, String> {
@@ -492,6 +580,68 @@ mod tests {
             panic!("{:?}", cli.command);
         };
         assert_eq!((args.id.as_str(), args.reason.as_str()), ("rec-1", "peak"));
+    }
+
+    #[test]
+    fn a_snooze_lasts_from_a_minute_to_a_year_in_m_h_d_w() {
+        let d = |s: &str| snooze_duration(s).map(|d| d.num_seconds());
+        assert_eq!(d("7d"), Ok(7 * 86_400));
+        assert_eq!(d("1d12h"), Ok(36 * 3_600));
+        assert_eq!(d("90m"), Ok(5_400));
+        assert_eq!(d("2w"), Ok(14 * 86_400));
+        assert_eq!(d("1m"), Ok(60));
+        assert_eq!(d("365d"), Ok(365 * 86_400));
+        for (bad, says) in [
+            ("0m", "too short"),
+            ("0d", "too short"),
+            ("-5m", "not a duration"),
+            ("7", "not a duration"),
+            ("d", "not a duration"),
+            ("7 days", "not a duration"),
+            ("1.5d", "not a duration"),
+            ("", "not a duration"),
+            ("366d", "longer than 365 days"),
+            ("99999999999999999w", "longer than 365 days"),
+        ] {
+            let err = d(bad).unwrap_err();
+            assert!(err.contains(says), "{bad:?}: {err}");
+        }
+        assert_eq!(
+            usage_error(&["fleetopt", "snooze", "rec-1", "--for", "7d"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            usage_error(&["fleetopt", "snooze", "rec-1", "--for=-1d", "--reason", "x"]),
+            clap::error::ErrorKind::ValueValidation
+        );
+        let cli = Cli::try_parse_from([
+            "fleetopt", "snooze", "rec-1", "--for", "7d", "--reason", "batch",
+        ])
+        .unwrap();
+        let Command::Snooze(args) = cli.command else {
+            panic!("{:?}", cli.command);
+        };
+        assert_eq!(args.duration, chrono::Duration::days(7));
+    }
+
+    #[test]
+    fn one_recommendation_by_id_takes_no_list_filter() {
+        let cli = Cli::try_parse_from(["fleetopt", "recommendations", "--id", "rec-1"]).unwrap();
+        let Command::Recommendations(args) = cli.command else {
+            panic!("{:?}", cli.command);
+        };
+        assert_eq!(args.id.as_deref(), Some("rec-1"));
+        assert_eq!(
+            usage_error(&[
+                "fleetopt",
+                "recommendations",
+                "--id",
+                "rec-1",
+                "--status",
+                "PENDING"
+            ]),
+            clap::error::ErrorKind::ArgumentConflict
+        );
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! `fleetopt recommendations`: what the functions found, read through the table's GSIs.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleetopt_aws::DynamoRecommendationStore;
 use fleetopt_config::default_table_name;
-use fleetopt_model::Recommendation;
+use fleetopt_model::{Recommendation, rfc3339};
 use fleetopt_ports::{RecommendationQuery, RecommendationStore};
 use serde::Serialize;
 
@@ -28,6 +28,19 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
     let progress = crate::terminal::Progress::steps(global, 1, "reading recommendations");
     let config = global.sdk_config().await;
     let store = DynamoRecommendationStore::from_config(&config, &table);
+    if let Some(id) = &args.id {
+        let found = store
+            .get(id)
+            .await
+            .with_context(|| format!("reading recommendation {id} from table {table}"))?
+            .ok_or_else(|| anyhow!("recommendation {id} not found in table {table}"))?;
+        drop(progress);
+        match global.output {
+            Output::Json => println!("{}", serde_json::to_string_pretty(&found)?),
+            Output::Table => print!("{}", render_one(&found)),
+        }
+        return Ok(());
+    }
     let query = RecommendationQuery {
         kind: args.kind,
         priority: args.priority,
@@ -93,6 +106,74 @@ fn render(table_name: &str, query: &RecommendationQuery, found: &[Recommendation
     )
 }
 
+/// One recommendation whole: what it is, where it stands and its audit trail, every status
+/// change with when, who and why.
+fn render_one(r: &Recommendation) -> String {
+    let mut text = format!(
+        "{} {}: {} for group {} (priority {}, version {})\n{}\n",
+        r.status, r.id, r.kind, r.auto_scaling_group_name, r.priority, r.version, r.description
+    );
+    text.push_str(&format!(
+        "Analysis window {} to {}, written by {} on {}.\n",
+        rfc3339(r.analysis_window.start),
+        rfc3339(r.analysis_window.end),
+        r.source,
+        r.created_at
+    ));
+    if let Some(snooze) = &r.snooze {
+        text.push_str(&format!(
+            "Snoozed until {}, then back to {}.\n",
+            snooze.until, snooze.previous_status
+        ));
+    }
+    if let Some(p) = &r.persistence {
+        text.push_str(&format!(
+            "Persistence: found in {} consecutive analyses; automation waits for {}.\n",
+            p.consecutive_analyses, p.required
+        ));
+    }
+    if let Some(e) = &r.execution {
+        let target = e
+            .target_capacity
+            .filter(|t| *t != e.new_capacity)
+            .map_or_else(String::new, |t| {
+                format!(" (one step towards {t}; the rest waits for the next analysis)")
+            });
+        text.push_str(&format!(
+            "Applied {}: desired capacity {} -> {}{target}.\n",
+            e.applied_at, e.previous_capacity, e.new_capacity
+        ));
+    }
+    if let Some(check) = &r.last_check {
+        text.push_str(&format!(
+            "Waiting since {} ({}): {}\n",
+            check.at, check.by, check.reason
+        ));
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["When", "From", "To", "By", "Why"]);
+    if table.width().is_none() {
+        table.set_width(140);
+    }
+    for change in &r.status_history {
+        table.add_row([
+            change.at.as_str(),
+            change.from.map_or("-", |s| s.as_str()),
+            change.to.as_str(),
+            change.by.as_str(),
+            change.reason.as_deref().unwrap_or(""),
+        ]);
+    }
+    text.push_str(&format!(
+        "Status history ({} change(s), oldest first):\n{table}\n",
+        r.status_history.len()
+    ));
+    text
+}
+
 fn describe(query: &RecommendationQuery) -> String {
     let mut parts = Vec::new();
     if let Some(kind) = query.kind {
@@ -115,6 +196,56 @@ fn describe(query: &RecommendationQuery) -> String {
 mod tests {
     use super::*;
     use fleetopt_model::{Priority, Status};
+
+    #[test]
+    fn one_recommendation_shows_its_whole_audit_trail() {
+        use chrono::{TimeZone, Utc};
+        use fleetopt_ports::Transition;
+        let at = |h| Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0).unwrap();
+        let mut r = fleetopt_ports::fakes::contract::sample("web", 7);
+        for (to, by, why, hour) in [
+            (Status::AwaitingApproval, "optimization-engine", None, 11),
+            (
+                Status::Approved,
+                "alice (arn:aws:sts::1:assumed-role/ops/alice)",
+                Some("after the sale"),
+                12,
+            ),
+        ] {
+            let mut t = Transition::new(to, at(hour), by);
+            if let Some(why) = why {
+                t = t.because(why);
+            }
+            r = t.apply_to(&r).unwrap();
+        }
+        let text = render_one(&r);
+        assert!(
+            text.starts_with(&format!(
+                "APPROVED {}: SCALE_UP for group web (priority",
+                r.id
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("Status history (3 change(s), oldest first):"),
+            "{text}"
+        );
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("│ 2026")).collect();
+        assert_eq!(rows.len(), 3, "{text}");
+        assert!(
+            rows[0].contains("┆ -") && rows[0].contains("PENDING"),
+            "{text}"
+        );
+        assert!(
+            rows[1].contains("PENDING") && rows[1].contains("AWAITING_APPROVAL"),
+            "{text}"
+        );
+        assert!(
+            rows[2].contains("arn:aws:sts::1:assumed-role/ops/alice")
+                && rows[2].contains("after the sale"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn an_empty_result_says_what_was_asked() {
