@@ -15,9 +15,11 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use fleetopt_aws::emulator::{SeedGroup, create_group, put_datapoints, put_load, sdk_config};
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
-use fleetopt_model::{Priority, RecommendationType, Status, recommendations_table};
+use fleetopt_model::{Execution, Priority, RecommendationType, Status, recommendations_table};
+use fleetopt_ports::screen::Suppression;
 use fleetopt_ports::{
     MetricQuery, MetricsSource, RecommendationQuery, RecommendationStore, Statistic, TimeWindow,
+    Transition,
 };
 use fleetopt_scoring::Part;
 
@@ -74,7 +76,16 @@ impl Fleet {
         format!("{}-{group}", self.prefix)
     }
 
-    async fn group(&self, group: &str, (min, desired, max): (i32, i32, i32)) {
+    async fn group(&self, group: &str, sizes: (i32, i32, i32)) {
+        self.tagged_group(group, sizes, &[]).await;
+    }
+
+    async fn tagged_group(
+        &self,
+        group: &str,
+        (min, desired, max): (i32, i32, i32),
+        tags: &[(&str, &str)],
+    ) {
         create_group(
             &self.clients,
             &SeedGroup {
@@ -82,7 +93,10 @@ impl Fleet {
                 min_size: min,
                 max_size: max,
                 desired,
-                tags: vec![],
+                tags: tags
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
                 instance_type: "m5.large".into(),
                 target_group_arns: vec![],
             },
@@ -581,4 +595,115 @@ async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
         kinds.contains(&(RecommendationType::PerformanceTuning, Priority::High)),
         "{kinds:?}"
     );
+}
+
+#[tokio::test]
+async fn the_exclude_tag_keeps_its_types_out_and_counts_them_as_suppressed() {
+    let fleet = Fleet::new(&["web", "shop"], &[]).await;
+    // Both overloaded alike; only web says "no scale up for me".
+    fleet
+        .tagged_group(
+            "web",
+            (1, 4, 10),
+            &[("fleet-optimizer:exclude", "SCALE_UP, INSTANCE_TYPE_CHANGE")],
+        )
+        .await;
+    fleet.group("shop", (1, 4, 10)).await;
+    for group in ["web", "shop"] {
+        fleet.cpu(group, 85.0, 95.0).await;
+    }
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let web = outcome(&response, &fleet.name("web"));
+    // Scored and published as usual: only the recommendation is held back.
+    assert_eq!(web.status, GroupStatus::Scored);
+    assert!(web.recommendation_ids.is_empty(), "{web:#?}");
+    assert_eq!(
+        outcome(&response, &fleet.name("shop"))
+            .recommendation_ids
+            .len(),
+        1
+    );
+    assert_eq!(response.recommendations_written, 1);
+    assert_eq!(response.recommendations_suppressed, 1);
+    let held = &response.suppressed[0];
+    assert_eq!(held.auto_scaling_group_name, fleet.name("web"));
+    assert_eq!(held.kind, RecommendationType::ScaleUp);
+    assert_eq!(held.suppression, Suppression::Excluded);
+    assert!(
+        held.reason.contains("fleet-optimizer:exclude"),
+        "{}",
+        held.reason
+    );
+    let stored = fleet
+        .app
+        .deps
+        .store
+        .query(&RecommendationQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].auto_scaling_group_name, fleet.name("shop"));
+}
+
+#[tokio::test]
+async fn a_scale_down_that_would_reverse_a_recent_scale_up_is_held_back() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    let first = fleet.run(Trigger::Schedule, now()).await;
+    let up = fleet
+        .app
+        .deps
+        .store
+        .get(&outcome(&first, &fleet.name("web")).recommendation_ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    // The engine applied it ten minutes after the analysis: 4 -> 5, IN_PROGRESS.
+    let applied_at = now() + TimeDelta::minutes(10);
+    let execution = Execution {
+        previous_capacity: 4,
+        new_capacity: 5,
+        applied_at: fleetopt_model::rfc3339(applied_at),
+        activity_id: None,
+        target_capacity: None,
+    };
+    fleet
+        .app
+        .deps
+        .store
+        .transition(
+            &up,
+            &Transition::new(Status::InProgress, applied_at, "optimization-engine")
+                .recording(&execution),
+        )
+        .await
+        .unwrap();
+    // What the test itself read and wrote is not the run's.
+    fleet.app.calls.take();
+    // Two hours later the group idles: a scale down, which would undo it within 6 hours.
+    let later = now() + TimeDelta::hours(2);
+    fleet
+        .metric("AWS/EC2", "CPUUtilization", "web", 12.0, 18.0, later)
+        .await;
+    let second = fleet.run(Trigger::Schedule, later).await;
+    assert_eq!(second.recommendations_written, 0, "{second:#?}");
+    assert_eq!(second.recommendations_suppressed, 1);
+    let held = &second.suppressed[0];
+    assert_eq!(held.kind, RecommendationType::ScaleDown);
+    assert_eq!(held.suppression, Suppression::AntiChurn);
+    assert!(held.reason.contains(&up.id), "{}", held.reason);
+    // Two GSI queries per type read the history: SCALE_DOWN and its opposite SCALE_UP.
+    assert_eq!(second.aws_calls.get("dynamodb:Query"), Some(&4));
+    let downs = fleet
+        .app
+        .deps
+        .store
+        .query(&RecommendationQuery {
+            kind: Some(RecommendationType::ScaleDown),
+            ..RecommendationQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(downs.is_empty(), "{downs:#?}");
 }

@@ -420,3 +420,72 @@ async fn instance_ids(fleet: &Fleet, group: &str) -> Vec<String> {
         .filter_map(|i| i.instance_id().map(str::to_owned))
         .collect()
 }
+
+#[tokio::test]
+async fn a_snoozed_recommendation_sleeps_until_its_time_then_returns_to_where_it_was() {
+    let fleet = Fleet::new(&[("idle", 2, 4, 10)], &[]).await;
+    let r = fleet.scale("idle", RecommendationType::ScaleDown, 3).await;
+    fleet.invoke(&inserted(&r, "1"), now()).await;
+    let waiting = fleet.stored(&r.id).await;
+    assert_eq!(waiting.status, Status::AwaitingApproval);
+
+    // A person snoozes it for an hour, through the real conditional write.
+    let app = fleet.app().await;
+    let until = now() + Duration::hours(1);
+    let snoozed = app
+        .deps
+        .store
+        .transition(
+            &waiting,
+            &Transition::snooze(until, now(), "arn:aws:iam::123456789012:user/alice")
+                .because("month-end batch"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fleet.stored(&r.id).await, snoozed);
+    assert_eq!(snoozed.status, Status::Snoozed);
+
+    // Half way through, a sweep leaves it asleep.
+    let (early, sets) = fleet
+        .invoke(
+            &Trigger::Sweep { dry_run: false },
+            now() + Duration::minutes(30),
+        )
+        .await;
+    assert_eq!(sets, 0);
+    assert!(early.decisions.is_empty(), "{early:#?}");
+    assert_eq!(fleet.stored(&r.id).await, snoozed);
+
+    // Once the hour is over, it is back to AWAITING_APPROVAL, and the group was never touched.
+    let (late, sets) = fleet
+        .invoke(
+            &Trigger::Sweep { dry_run: false },
+            until + Duration::minutes(1),
+        )
+        .await;
+    assert_eq!(sets, 0);
+    assert_eq!(late.decisions.len(), 1, "{late:#?}");
+    assert_eq!(late.decisions[0].outcome, Outcome::Woken);
+    let woken = fleet.stored(&r.id).await;
+    assert_eq!(
+        (woken.status, woken.snooze.clone()),
+        (Status::AwaitingApproval, None)
+    );
+    let trail: Vec<(Status, &str)> = woken
+        .status_history
+        .iter()
+        .map(|c| (c.to, c.by.as_str()))
+        .collect();
+    assert_eq!(
+        trail[trail.len() - 2..],
+        [
+            (Status::Snoozed, "arn:aws:iam::123456789012:user/alice"),
+            (Status::AwaitingApproval, "optimization-engine"),
+        ]
+    );
+    assert_eq!(
+        woken.status_history[trail.len() - 2].reason.as_deref(),
+        Some("month-end batch")
+    );
+    assert_eq!(fleet.desired("idle").await.0, 4);
+}
