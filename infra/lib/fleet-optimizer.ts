@@ -18,6 +18,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FleetAlarms } from './alarms';
 import { ARCHITECTURE, FunctionCode } from './code';
+import { OperatorControls, controlsEnvironment, validateControls } from './controls';
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
   LOG_RETENTION_DAYS, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
@@ -48,6 +49,8 @@ export interface FleetOptimizerProps extends TargetProps {
   readonly dryRun?: boolean;
   /** `FLEETOPT_SCALING_COOLDOWN_SECONDS` of the engine; default the group's DefaultCooldown. */
   readonly scalingCooldown?: Duration;
+  /** Step limits, persistence, anti-churn and minimum savings; each absent one keeps its default. */
+  readonly controls?: OperatorControls;
 }
 
 /** The three functions. */
@@ -78,6 +81,7 @@ export class FleetOptimizer extends Construct {
     const problems = [
       ...validateApplicationName(props.applicationName),
       ...validateOptimizationConfig(this.config),
+      ...validateControls(props.controls ?? {}),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
     ];
     if (props.scalingCooldown !== undefined) {
@@ -126,6 +130,7 @@ export class FleetOptimizer extends Construct {
       FLEETOPT_DRY_RUN: String(props.dryRun ?? false),
       ...targetEnvironment(target),
       ...optimizationEnvironment(this.config),
+      ...controlsEnvironment(props.controls ?? {}),
     };
     // Each function is told of (and may publish to) the topics it notifies, no others.
     const topicsOf: Record<FunctionKey, Record<string, sns.ITopic>> = {

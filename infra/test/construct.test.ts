@@ -129,6 +129,55 @@ test('dry run and the engine cooldown reach the functions', () => {
   expect(variables(template, 'performance-analyzer').FLEETOPT_SCALING_COOLDOWN_SECONDS).toBeUndefined();
 });
 
+test('operator controls reach every function as FLEETOPT_* variables; absent ones are left to the defaults', () => {
+  const { template } = stackWith({
+    controls: {
+      maxStepPercent: 25,
+      maxStepInstances: 4,
+      persistenceAnalyses: { medium: 3, low: 4 },
+      churnWindow: Duration.hours(12),
+      minMonthlySavingsUsd: 20,
+      minSavingsPercent: 10,
+    },
+  });
+  for (const fn of ['performance-analyzer', 'optimization-engine', 'cost-optimizer']) {
+    expect(variables(template, fn)).toMatchObject({
+      FLEETOPT_MAX_STEP_PERCENT: '25',
+      FLEETOPT_MAX_STEP_INSTANCES: '4',
+      FLEETOPT_PERSISTENCE_ANALYSES: 'MEDIUM=3,LOW=4',
+      FLEETOPT_CHURN_WINDOW_HOURS: '12',
+      FLEETOPT_MIN_MONTHLY_SAVINGS_USD: '20',
+      FLEETOPT_MIN_SAVINGS_PERCENT: '10',
+    });
+  }
+  const plain = variables(stackWith({ controls: { persistenceAnalyses: 2 } }).template, 'optimization-engine');
+  expect(plain.FLEETOPT_PERSISTENCE_ANALYSES).toBe('2');
+  for (const name of ['FLEETOPT_MAX_STEP_PERCENT', 'FLEETOPT_CHURN_WINDOW_HOURS', 'FLEETOPT_MIN_SAVINGS_PERCENT']) {
+    expect(plain[name]).toBeUndefined();
+  }
+});
+
+test('out-of-range controls are refused at synth, all of them in one message', () => {
+  expect(() => stackWith({
+    controls: {
+      maxStepPercent: 0,
+      maxStepInstances: 2.5,
+      persistenceAnalyses: { high: 30, urgent: 1 } as never,
+      churnWindow: Duration.minutes(90),
+      minMonthlySavingsUsd: -1,
+      minSavingsPercent: 101,
+    },
+  })).toThrow(new RegExp([
+    'controls.maxStepPercent=0: must be a whole percent from 1 to 100',
+    'controls.maxStepInstances=2.5: must be a whole number of instances from 1 to 10000',
+    'controls.persistenceAnalyses.urgent=1: is not a priority',
+    'controls.persistenceAnalyses.high=30: must be a whole count of analyses from 1 to 24',
+    'controls.churnWindow="Duration.minutes\\(90\\)": must be whole hours from 0 to 168',
+    'controls.minMonthlySavingsUsd=-1: must be a number of USD, 0 or more',
+    'controls.minSavingsPercent=101: must be a percent from 0 to 100',
+  ].join('.*')));
+});
+
 test('prebuilt bundles: each function takes <dir>/<binary>, still arm64 provided.al2023', () => {
   const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'bundles-'));
   for (const binary of ['analyzer', 'optimization-engine', 'cost-optimizer']) {
