@@ -1,7 +1,7 @@
 //! `fleetopt recommendations`: what the functions found, read through the table's GSIs.
 
 use anyhow::{Context, Result, anyhow};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleetopt_aws::DynamoRecommendationStore;
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Recommendation, rfc3339};
@@ -157,6 +157,10 @@ fn render_one(r: &Recommendation) -> String {
         .set_header(["When", "From", "To", "By", "Why"]);
     if table.width().is_none() {
         table.set_width(140);
+    }
+    // Who is never wrapped: an ARN cut in two cannot be searched for or copied.
+    if let Some(by) = table.column_mut(3) {
+        by.set_constraint(ColumnConstraint::ContentWidth);
     }
     for change in &r.status_history {
         table.add_row([
