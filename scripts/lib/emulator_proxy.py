@@ -36,6 +36,10 @@ ADMIN (loopback only; never forwarded to moto; JSON in and out):
   GET    /_fleetopt/faults   rules, pending faults and counters of what was injected
   DELETE /_fleetopt/faults   clears every rule (?operation=X clears that operation's rules,
                              ?operation=X&accessKeyId=K only the one for that access key id)
+  POST   /_fleetopt/generator   {"enabled": true} answers cloudwatch:GetMetricData and
+                             GetMetricStatistics (over CBOR) from metrics_generator.py instead of
+                             moto, for benchmarks; {"enabled": false} (or DELETE) goes back to moto
+  GET    /_fleetopt/generator   whether it is on
   GET    /_fleetopt/calls    requests seen per operation since start or the last DELETE
   DELETE /_fleetopt/calls    resets those counts
   GET    /_fleetopt/         the proxy's settings (seed directory, upstream port)
@@ -72,6 +76,8 @@ from xml.sax.saxutils import escape
 from botocore.parsers import JSONParser, RpcV2CBORParser
 from botocore.serialize import JSONSerializer, RpcV2CBORSerializer
 from botocore.session import get_session
+
+import metrics_generator
 
 ROOT = Path(__file__).resolve().parents[2]
 CBOR_PATH = re.compile(r"^/service/(?P<service>[A-Za-z0-9]+)/operation/(?P<operation>[A-Za-z0-9]+)$")
@@ -743,6 +749,7 @@ class Proxy(BaseHTTPRequestHandler):
     upstream_port = 0
     faults = Faults()
     seeds = Seeds(ROOT / ".emulator" / "seed")
+    generator = False
 
     def log_message(self, fmt, *args):  # quiet: moto logs requests already
         pass
@@ -801,6 +808,8 @@ class Proxy(BaseHTTPRequestHandler):
                                                sender=rule["errorStatus"] < 500))
         if fault == "reset":
             return self._reset_connection()
+        if self.generator and call.cbor and call.cbor[1] in metrics_generator.ANSWERS:
+            return self._generate(*call.cbor, body)
         handler = SEEDED.get(call.name)
         if handler is not None:
             try:
@@ -856,6 +865,21 @@ class Proxy(BaseHTTPRequestHandler):
                 except FaultError as e:
                     return answer(400, {"error": str(e)})
                 return answer(200, {"rules": rules})
+        if route == "/_fleetopt/generator":
+            if method == "POST":
+                try:
+                    spec = json.loads(body or b"null")
+                except ValueError:
+                    spec = None
+                if not (isinstance(spec, dict) and isinstance(spec.get("enabled"), bool)):
+                    return answer(400, {"error": 'the body must be {"enabled": true} or '
+                                                 '{"enabled": false}'})
+                Proxy.generator = spec["enabled"]
+            elif method == "DELETE":
+                Proxy.generator = False
+            elif method != "GET":
+                return answer(405, {"error": f"{method} /_fleetopt/generator: use GET, POST or DELETE"})
+            return answer(200, {"enabled": Proxy.generator})
         if route == "/_fleetopt/calls":
             if method == "GET":
                 return answer(200, {"calls": self.faults.call_counts()})
@@ -863,18 +887,32 @@ class Proxy(BaseHTTPRequestHandler):
                 return answer(200, {"calls": self.faults.call_counts(reset=True)})
         return answer(404, {"error": f"no admin route {method} {split.path}",
                             "routes": ["GET /_fleetopt/", "GET|POST|DELETE /_fleetopt/faults",
-                                       "GET|DELETE /_fleetopt/calls"]})
+                                       "GET|DELETE /_fleetopt/calls",
+                                       "GET|POST|DELETE /_fleetopt/generator"]})
 
-    def _translate(self, service, operation, body):
+    def _cbor_params(self, op, body):
         # The SDK gzips large requests (PutMetricData has the requestCompression trait).
         if self.headers.get("Content-Encoding", "").lower() == "gzip":
             body = gzip.decompress(body)
-        op = model(service).operation_model(operation)
         params = {}
         if body and op.input_shape is not None:
             params = RpcV2CBORParser().parse(
                 {"body": body, "headers": {}, "status_code": 200}, op.input_shape)
             params.pop("ResponseMetadata", None)
+        return params
+
+    def _generate(self, service, operation, body):
+        """A CloudWatch read answered by the metrics generator, in CBOR."""
+        op = model(service).operation_model(operation)
+        out = bytearray()
+        RpcV2CBORSerializer()._serialize_data_item(
+            out, metrics_generator.ANSWERS[operation](self._cbor_params(op, body)), op.output_shape)
+        self._reply(200, [("Content-Type", "application/cbor"),
+                          ("smithy-protocol", "rpc-v2-cbor")], bytes(out))
+
+    def _translate(self, service, operation, body):
+        op = model(service).operation_model(operation)
+        params = self._cbor_params(op, body)
         request = JSONSerializer().serialize_to_request(params, op)
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in HOP_BY_HOP | {"content-type", "accept", "smithy-protocol",

@@ -37,6 +37,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 import demo_seeds  # noqa: E402
 import emulator_proxy  # noqa: E402
+import metrics_generator  # noqa: E402
 import seed_costs  # noqa: E402
 
 REGION = "us-east-1"
@@ -500,6 +501,64 @@ class PassThrough(ProxyTest):
         self.assertEqual((status, answer["Metrics"]), (200, []))
         self.assertEqual(admin("GET", "/_fleetopt/calls")[1]["calls"], {
             "cloudwatch:GetMetricData": 1, "cloudwatch:ListMetrics": 1, "cloudwatch:PutMetricData": 2})
+
+
+class Generator(ProxyTest):
+    def tearDown(self):
+        admin("DELETE", "/_fleetopt/generator")
+        super().tearDown()
+
+    def cpu(self, group, stat, start, end):
+        status, answer = cbor_call("GetMetricData", {
+            "MetricDataQueries": [{"Id": "cpu", "MetricStat": {
+                "Metric": {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+                           "Dimensions": [{"Name": "AutoScalingGroupName", "Value": group}]},
+                "Period": 300, "Stat": stat}}],
+            "StartTime": start, "EndTime": end})
+        self.assertEqual(status, 200, answer)
+        return answer["MetricDataResults"][0]
+
+    def test_answers_are_computed_deterministic_and_agree_across_apis(self):
+        self.assertEqual(admin("POST", "/_fleetopt/generator", {"enabled": True}), (200, {"enabled": True}))
+        end = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+        start = end - timedelta(hours=1)
+        average = self.cpu("web", "Average", start, end)
+        self.assertEqual(len(average["Values"]), 12)
+        self.assertEqual(average["Timestamps"][0], end - timedelta(minutes=5))  # newest first
+        self.assertEqual(self.cpu("web", "Average", start, end), average)
+        peak = self.cpu("web", "Maximum", start, end)
+        for a, p in zip(average["Values"], peak["Values"]):
+            self.assertTrue(0 < a <= p <= 100, (a, p))
+        status, stats = cbor_call("GetMetricStatistics", {
+            "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+            "Dimensions": [{"Name": "AutoScalingGroupName", "Value": "web"}],
+            "StartTime": start, "EndTime": end, "Period": 300, "Statistics": ["Average", "Maximum"]})
+        self.assertEqual(status, 200, stats)
+        by_time = {p["Timestamp"]: (p["Average"], p["Maximum"]) for p in stats["Datapoints"]}
+        self.assertEqual([by_time[t] for t in average["Timestamps"]],
+                         list(zip(average["Values"], peak["Values"])))
+        # Every load class and the missing agent occur, and a missing series is empty, not 0.
+        groups = [f"g{i}" for i in range(60)]
+        classes = {metrics_generator.load_class(g) for g in groups}
+        self.assertEqual(classes, {"overloaded", "idle", "normal"})
+        without = next(g for g in groups if not metrics_generator.has_agent(g))
+        status, memory = cbor_call("GetMetricData", {
+            "MetricDataQueries": [{"Id": "m", "MetricStat": {
+                "Metric": {"Namespace": "CWAgent", "MetricName": "mem_used_percent",
+                           "Dimensions": [{"Name": "AutoScalingGroupName", "Value": without}]},
+                "Period": 300, "Stat": "Average"}}],
+            "StartTime": start, "EndTime": end})
+        self.assertEqual((status, memory["MetricDataResults"][0]["Values"]), (200, []))
+        self.assertEqual(admin("GET", "/_fleetopt/calls")[1]["calls"], {
+            "cloudwatch:GetMetricData": 4, "cloudwatch:GetMetricStatistics": 1})
+
+    def test_off_by_default_and_after_delete_and_bad_bodies_are_refused(self):
+        self.assertEqual(admin("GET", "/_fleetopt/generator"), (200, {"enabled": False}))
+        end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        self.assertEqual(self.cpu("nobody-stored-this", "Average", end - timedelta(hours=1), end)["Values"], [])
+        self.assertEqual(admin("POST", "/_fleetopt/generator", {"enabled": "yes"})[0], 400)
+        admin("POST", "/_fleetopt/generator", {"enabled": True})
+        self.assertEqual(admin("DELETE", "/_fleetopt/generator"), (200, {"enabled": False}))
 
 
 class Faults(ProxyTest):
