@@ -33,6 +33,10 @@ ADMIN (loopback only; never forwarded to moto; JSON in and out):
          matching request until the rule is cleared. A request follows the most specific rule
          that matches it: service:Operation, then service:*, then *; with accessKeyId before
          without at each level.
+         Rates instead of (or after) counts: "rates": {"throttle": 0.05, "serverError": 0.02,
+         "reset": 0.01, "error": 0.01} fault that share of the matching requests at random,
+         and "spikeRate": 0.05 with "spikeMs": 500 adds a latency spike to that share; "seed"
+         (default 0) makes the draws repeatable. Counts go first, then the rates.
   GET    /_fleetopt/faults   rules, pending faults and counters of what was injected
   DELETE /_fleetopt/faults   clears every rule (?operation=X clears that operation's rules,
                              ?operation=X&accessKeyId=K only the one for that access key id)
@@ -60,6 +64,7 @@ import http.client
 import ipaddress
 import json
 import os
+import random
 import re
 import socket
 import struct
@@ -258,6 +263,7 @@ class Faults:
     def __init__(self):
         self.lock = threading.Lock()
         self.rules = {}  # (operation, accessKeyId or None) -> rule
+        self.draws = {}  # the same key -> its random.Random, for rates
         self.calls = {}
 
     @staticmethod
@@ -273,7 +279,8 @@ class Faults:
         if not isinstance(spec, dict):
             raise FaultError("a fault rule is a JSON object")
         known = {"operation", "latencyMs", "accessKeyId", "throttleCode", "errorCode",
-                 "errorMessage", "errorStatus", *FAULT_KINDS}
+                 "errorMessage", "errorStatus", "rates", "spikeRate", "spikeMs", "seed",
+                 *FAULT_KINDS}
         unknown = sorted(set(spec) - known)
         if unknown:
             raise FaultError(f"unknown member(s) {unknown}; known: {sorted(known)}")
@@ -299,6 +306,25 @@ class Faults:
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise FaultError(f"{kind} must be a count (a non-negative integer)")
             rule["pending"][kind] = count
+        rates = spec.get("rates", {})
+        if not isinstance(rates, dict) or set(rates) - set(FAULT_KINDS):
+            raise FaultError(f"rates must be an object of {list(FAULT_KINDS)} to shares from 0 to 1")
+        for kind, rate in rates.items():
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+                raise FaultError(f"rates.{kind} must be a share from 0 to 1")
+        if sum(rates.values()) > 1:
+            raise FaultError("the rates add up to more than 1")
+        if rates.get("error") and rule["errorCode"] is None:
+            raise FaultError("rates.error needs errorCode: the AWS error code to answer with")
+        spike_rate, spike_ms = spec.get("spikeRate", 0), spec.get("spikeMs", 0)
+        for name, v, top in (("spikeRate", spike_rate, 1), ("spikeMs", spike_ms, 600_000)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= top:
+                raise FaultError(f"{name} must be a number from 0 to {top}")
+        seed = spec.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise FaultError("seed must be an integer")
+        rule.update({"rates": {k: float(v) for k, v in rates.items()}, "spikeRate": float(spike_rate),
+                     "spikeMs": spike_ms, "seed": seed, "spiked": 0})
         if rule["errorCode"] is not None and not ERROR_CODE.match(rule["errorCode"]):
             raise FaultError("errorCode must be an AWS error code such as AccessDeniedException")
         if rule["pending"]["error"] and rule["errorCode"] is None:
@@ -314,6 +340,7 @@ class Faults:
         with self.lock:
             for rule in rules:
                 self.rules[(rule["operation"], rule["accessKeyId"])] = rule
+                self.draws[(rule["operation"], rule["accessKeyId"])] = random.Random(rule["seed"])
             return json.loads(json.dumps(rules))
 
     def clear(self, operation=None, access_key=None):
@@ -347,7 +374,19 @@ class Faults:
                         rule["pending"][kind] -= 1
                         rule["injected"][kind] += 1
                         return rule["latencyMs"], kind, rule
-                return rule["latencyMs"], None, rule
+                latency = rule["latencyMs"]
+                if rule["rates"] or rule["spikeRate"]:
+                    draws = self.draws[(rule["operation"], rule["accessKeyId"])]
+                    if draws.random() < rule["spikeRate"]:
+                        rule["spiked"] += 1
+                        latency += rule["spikeMs"]
+                    draw, edge = draws.random(), 0.0
+                    for kind in FAULT_KINDS:
+                        edge += rule["rates"].get(kind, 0.0)
+                        if draw < edge:
+                            rule["injected"][kind] += 1
+                            return latency, kind, rule
+                return latency, None, rule
         return 0, None, None
 
     def state(self):
@@ -355,6 +394,7 @@ class Faults:
             rules = json.loads(json.dumps(list(self.rules.values())))
             totals = {kind: sum(r["injected"][kind] for r in rules) for kind in FAULT_KINDS}
             totals["delayed"] = sum(r["delayed"] for r in rules)
+            totals["spiked"] = sum(r["spiked"] for r in rules)
             return {"rules": rules, "injected": totals}
 
     def call_counts(self, reset=False):

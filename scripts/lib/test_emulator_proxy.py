@@ -581,7 +581,7 @@ class Faults(ProxyTest):
                                     (500, "InternalFailure"), "reset", "ok", "ok"])
         state = admin("GET", "/_fleetopt/faults")[1]
         self.assertEqual(state["injected"], {"throttle": 2, "serverError": 1, "error": 0, "reset": 1,
-                                             "delayed": 0})
+                                             "delayed": 0, "spiked": 0})
         self.assertEqual(state["rules"][0]["pending"], {"throttle": 0, "serverError": 0, "error": 0,
                                                         "reset": 0})
         self.assertEqual(state["rules"][0]["matched"], 6)
@@ -673,7 +673,7 @@ class Faults(ProxyTest):
         self.assertEqual((state["rules"][0]["delayed"], state["injected"]["delayed"]), (2, 2))
         self.assertEqual(admin("DELETE", "/_fleetopt/faults")[1], {
             "rules": [], "injected": {"throttle": 0, "serverError": 0, "error": 0, "reset": 0,
-                                      "delayed": 0}})
+                                      "delayed": 0, "spiked": 0}})
         dynamodb.list_tables()
         self.assertEqual(admin("GET", "/_fleetopt/calls")[1]["calls"],
                          {"dynamodb:DescribeLimits": 1, "dynamodb:ListTables": 3})
@@ -740,11 +740,42 @@ class Faults(ProxyTest):
         self.assertEqual(sorted(str(r["accessKeyId"]) for r in state["rules"]), ["AKIDTWO", "None"])
         self.assertEqual(admin("DELETE", "/_fleetopt/faults?accessKeyId=AKIDTWO")[0], 400)
 
+    def test_rates_fault_a_share_of_requests_repeatably_and_spikes_add_latency(self):
+        dynamodb = client("dynamodb", config=ONE_ATTEMPT)
+
+        def throttled(n):
+            admin("POST", "/_fleetopt/faults", {"operation": "dynamodb:ListTables",
+                                                "rates": {"throttle": 0.3}, "seed": 7})
+            outcomes = []
+            for _ in range(n):
+                try:
+                    dynamodb.list_tables()
+                    outcomes.append(False)
+                except botocore.exceptions.ClientError as e:
+                    self.assertEqual(e.response["Error"]["Code"], "ThrottlingException")
+                    outcomes.append(True)
+            return outcomes
+
+        first = throttled(200)
+        self.assertTrue(40 <= sum(first) <= 80, sum(first))  # 30 % of 200, give or take
+        self.assertEqual(admin("GET", "/_fleetopt/faults")[1]["injected"]["throttle"], sum(first))
+        self.assertEqual(throttled(200), first)  # the same seed, the same draws
+        admin("POST", "/_fleetopt/faults", {"operation": "dynamodb:ListTables",
+                                            "spikeRate": 1, "spikeMs": 300})
+        started = time.monotonic()
+        dynamodb.list_tables()
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        self.assertEqual(admin("GET", "/_fleetopt/faults")[1]["injected"]["spiked"], 1)
+
     def test_bad_rules_are_refused_and_set_nothing(self):
         for bad in [{"operation": "GetCostForecast"}, {"operation": "ce:GetCostForecast", "throttle": -1},
                     {"operation": "*", "latency": 5}, {"operation": "*", "reset": True}, "*",
                     {"operation": "*", "error": 1}, {"operation": "*", "errorStatus": 200},
                     {"operation": "*", "error": 1, "errorCode": "no spaces allowed"},
+                    {"operation": "*", "rates": {"throttle": 1.5}},
+                    {"operation": "*", "rates": {"throttle": 0.6, "reset": 0.6}},
+                    {"operation": "*", "rates": {"boom": 0.1}}, {"operation": "*", "rates": {"error": 0.1}},
+                    {"operation": "*", "spikeRate": 2}, {"operation": "*", "seed": "x"},
                     [{"operation": "*", "throttle": 1}, {"operation": "x"}]]:
             status, body = admin("POST", "/_fleetopt/faults", bad)
             self.assertEqual(status, 400, bad)
