@@ -259,8 +259,9 @@ pub struct RightSizingOption {
 pub enum RightSizingStatus {
     /// Fewer hours of CPU datapoints in the lookback than the minimum: no options.
     InsufficientData,
-    /// The current type has no known on-demand price: savings cannot be computed.
-    Unpriced,
+    /// The catalog lacks the current type's on-demand price, vCPUs or memory: nothing can be
+    /// projected or priced.
+    IncompleteCatalog,
     /// Nothing cheaper fits: the group is right-sized for the preferences.
     Optimized,
     /// Cheaper configurations fit: see the options.
