@@ -7,14 +7,14 @@
 //! **Architecture invariant:** this crate does no I/O, has no async code, reads no clock and knows
 //! nothing of AWS. Time, when a rule needs it, is a parameter.
 
-mod right_sizing;
+mod rightsizing;
 mod rules;
 mod score;
 mod status;
 mod targets;
 mod trend;
 
-pub use right_sizing::{
+pub use rightsizing::{
     Architecture, CpuPercentile, InstanceFamily, MigrationEffort, RightSizing, RightSizingAction,
     RightSizingOption, RightSizingPreferences, RightSizingStatus,
 };
