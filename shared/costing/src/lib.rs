@@ -21,9 +21,9 @@ mod rightsizing;
 /// `fleetopt-scoring`, which the evidence stores).
 pub use fleetopt_scoring::Architecture;
 pub use rightsizing::{
-    ARM64_NOTE, IDLE_CPU_PERCENT, MAX_OPTIONS, MIN_CPU_HOURS, NO_INSTANCES_NOTE,
-    assess_right_sizing, family_allowed, fits, instance_family, migration_effort, performance_risk,
-    right_sizing_proposal,
+    ARM64_NOTE, IDLE_CPU_PERCENT, MAX_OPTIONS, MIN_CPU_HOURS, MIN_MONTHLY_SAVING_USD,
+    NO_INSTANCES_NOTE, assess_right_sizing, family_allowed, fits, instance_family,
+    migration_effort, performance_risk, right_sizing_proposal,
 };
 
 /// Hours in the average month (365 × 24 / 12): how AWS turns hourly prices into monthly ones.

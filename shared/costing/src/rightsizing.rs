@@ -16,7 +16,9 @@
 //! - **Candidates.** Every other catalog type with a price, of the group's architecture or (from
 //!   x86_64) arm64, allowed by the preferred and excluded families, at the same desired
 //!   capacity; and the group's own type at the smallest desired capacity from
-//!   `max(minSize, 1)` below the current one that fits. Only configurations that cost less.
+//!   `max(minSize, 1)` below the current one that fits (the families limit type changes only:
+//!   fewer instances of the group's own type are always a candidate). Only configurations that
+//!   save at least [`MIN_MONTHLY_SAVING_USD`] a month.
 //! - **Idle.** A group whose CPU p99.5 (whatever the chosen percentile) stays under
 //!   [`IDLE_CPU_PERCENT`] over the lookback gets a "scale in an idle group" option: desired =
 //!   minSize. At minSize 0 the fleet has no instances, so there is nothing to fit and nothing to
@@ -44,6 +46,8 @@ use crate::{GroupCost, HOURS_PER_MONTH, InstanceType, percentile, priority, roun
 pub const MIN_CPU_HOURS: u32 = 30;
 /// CPU p99.5 under this, percent, over the whole lookback: the group is idle.
 pub const IDLE_CPU_PERCENT: f64 = 5.0;
+/// An option saves at least this much, USD per month (a cent: less is a rounding error).
+pub const MIN_MONTHLY_SAVING_USD: f64 = 0.01;
 /// At most this many options per group.
 pub const MAX_OPTIONS: usize = 3;
 /// The note on every option that moves a group from x86_64 to arm64.
@@ -125,7 +129,7 @@ impl Facts<'_> {
         let price = t.on_demand_hourly?;
         let hourly = price * f64::from(count);
         let saving = self.current_hourly - hourly;
-        if saving <= 0.0 {
+        if saving * HOURS_PER_MONTH < MIN_MONTHLY_SAVING_USD {
             return None;
         }
         let (cpu, memory) = if count == 0 {
@@ -1190,7 +1194,7 @@ mod tests {
                     prop_assert_eq!(r.status, RightSizingStatus::InsufficientData);
                 }
                 for o in &r.options {
-                    prop_assert!(o.monthly_savings_usd > 0.0 || o.savings_percent > 0.0);
+                    prop_assert!(o.monthly_savings_usd >= MIN_MONTHLY_SAVING_USD);
                     let t = catalog.iter().find(|t| t.name == o.instance_type).unwrap();
                     if o.desired_capacity == 0 {
                         prop_assert_eq!(o.action, RightSizingAction::ScaleInIdleGroup);
