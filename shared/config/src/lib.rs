@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use fleetopt_scoring::{Priority, Targets};
+use fleetopt_scoring::{CpuPercentile, InstanceFamily, Priority, RightSizingPreferences, Targets};
 use serde::Deserialize;
 
 /// The deployment environment; picks the preset.
@@ -211,6 +211,8 @@ pub struct Config {
     pub scaling_cooldown_seconds: Option<u32>,
     /// The operator's controls over automation and noise.
     pub controls: Controls,
+    /// The operator's right-sizing preferences (percentile, headroom, lookback, families).
+    pub right_sizing: RightSizingPreferences,
 }
 
 /// The operator's controls: how far one action moves a group, how persistent a need must be
@@ -402,6 +404,18 @@ pub mod vars {
     pub const MIN_MONTHLY_SAVINGS_USD: &str = "FLEETOPT_MIN_MONTHLY_SAVINGS_USD";
     /// Smallest saving of a cost recommendation, percent (default 5).
     pub const MIN_SAVINGS_PERCENT: &str = "FLEETOPT_MIN_SAVINGS_PERCENT";
+    /// Percentile of hourly maxima right-sizing sizes for: `p90`, `p95` or `p99.5` (default).
+    pub const RIGHTSIZING_CPU_PERCENTILE: &str = "FLEETOPT_RIGHTSIZING_CPU_PERCENTILE";
+    /// Room above the projected CPU, percent, 0 to 100 (default 20).
+    pub const RIGHTSIZING_CPU_HEADROOM: &str = "FLEETOPT_RIGHTSIZING_CPU_HEADROOM";
+    /// Room above the projected memory, percent, 0 to 100 (default 20).
+    pub const RIGHTSIZING_MEMORY_HEADROOM: &str = "FLEETOPT_RIGHTSIZING_MEMORY_HEADROOM";
+    /// Days of hourly maxima right-sizing reads: 14 (default) or 32.
+    pub const RIGHTSIZING_LOOKBACK_DAYS: &str = "FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS";
+    /// Comma-separated instance families type changes are limited to, such as `m7g,c7g`.
+    pub const RIGHTSIZING_PREFERRED_FAMILIES: &str = "FLEETOPT_RIGHTSIZING_PREFERRED_FAMILIES";
+    /// Comma-separated instance families type changes never go to.
+    pub const RIGHTSIZING_EXCLUDED_FAMILIES: &str = "FLEETOPT_RIGHTSIZING_EXCLUDED_FAMILIES";
 }
 
 /// The default tag selector: `fleet-optimizer:enabled=true`.
@@ -508,6 +522,33 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// A comma-separated list of instance families, folded to lower case, without repeats;
+    /// empty when unset or refused.
+    fn families(&mut self, variable: &'static str) -> Vec<InstanceFamily> {
+        let Some(raw) = self.get(variable) else {
+            return Vec::new();
+        };
+        let mut families = Vec::new();
+        for part in raw.split(',') {
+            match part.parse::<InstanceFamily>() {
+                Ok(f) if families.contains(&f) => {}
+                Ok(f) => families.push(f),
+                Err(problem) => {
+                    self.refuse(
+                        variable,
+                        Some(&raw),
+                        format!(
+                            "{problem}; expected comma-separated instance families such as \
+                             m7g,c7g"
+                        ),
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        families
     }
 
     fn flag(&mut self, variable: &'static str, default: bool) -> bool {
@@ -758,6 +799,8 @@ impl Config {
             ),
         };
 
+        let right_sizing = Self::read_right_sizing(&mut r);
+
         match (environment, application, r.errors.is_empty()) {
             (Some(environment), Some(application), true) => Ok(Config {
                 table: table.unwrap_or_else(|| default_table_name(&application, environment)),
@@ -770,8 +813,77 @@ impl Config {
                 metrics_namespace,
                 scaling_cooldown_seconds,
                 controls,
+                right_sizing,
             }),
             _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+
+    /// The `FLEETOPT_RIGHTSIZING_*` preferences; each refused value is reported and replaced by
+    /// its default so the rest are still checked.
+    fn read_right_sizing(r: &mut Reader<'_>) -> RightSizingPreferences {
+        let defaults = RightSizingPreferences::default();
+        let cpu_percentile = match r.get(vars::RIGHTSIZING_CPU_PERCENTILE) {
+            None => defaults.cpu_percentile,
+            Some(raw) => raw.parse::<CpuPercentile>().unwrap_or_else(|_| {
+                r.refuse(
+                    vars::RIGHTSIZING_CPU_PERCENTILE,
+                    Some(&raw),
+                    "must be p90, p95 or p99.5",
+                );
+                defaults.cpu_percentile
+            }),
+        };
+        let cpu_headroom_percent = r.number(
+            vars::RIGHTSIZING_CPU_HEADROOM,
+            defaults.cpu_headroom_percent,
+            NumberRule::Percent,
+        );
+        let memory_headroom_percent = r.number(
+            vars::RIGHTSIZING_MEMORY_HEADROOM,
+            defaults.memory_headroom_percent,
+            NumberRule::Percent,
+        );
+        let lookback_days = match r.get(vars::RIGHTSIZING_LOOKBACK_DAYS) {
+            None => defaults.lookback_days,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(days) if RightSizingPreferences::LOOKBACK_DAYS.contains(&days) => days,
+                _ => {
+                    r.refuse(
+                        vars::RIGHTSIZING_LOOKBACK_DAYS,
+                        Some(&raw),
+                        "must be 14 or 32 (days)",
+                    );
+                    defaults.lookback_days
+                }
+            },
+        };
+        let preferred_families = r.families(vars::RIGHTSIZING_PREFERRED_FAMILIES);
+        let excluded_families = r.families(vars::RIGHTSIZING_EXCLUDED_FAMILIES);
+        let both: Vec<&str> = excluded_families
+            .iter()
+            .filter(|f| preferred_families.contains(f))
+            .map(InstanceFamily::as_str)
+            .collect();
+        if !both.is_empty() {
+            let raw = r.get(vars::RIGHTSIZING_EXCLUDED_FAMILIES);
+            r.refuse(
+                vars::RIGHTSIZING_EXCLUDED_FAMILIES,
+                raw.as_deref(),
+                format!(
+                    "{} also in {}: a family cannot be both preferred and excluded",
+                    both.join(", "),
+                    vars::RIGHTSIZING_PREFERRED_FAMILIES
+                ),
+            );
+        }
+        RightSizingPreferences {
+            cpu_percentile,
+            cpu_headroom_percent,
+            memory_headroom_percent,
+            lookback_days,
+            preferred_families,
+            excluded_families,
         }
     }
 
@@ -891,6 +1003,122 @@ mod tests {
         for bad in ["0", "25", "HIGH", "HIGH=0", "HIGH=1,,LOW=2"] {
             assert!(Persistence::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn right_sizing_preferences_default_to_p99_5_with_20_percent_headroom_over_14_days() {
+        let c = config(&minimal("production")).unwrap();
+        assert_eq!(c.right_sizing, RightSizingPreferences::default());
+        let p = c.right_sizing;
+        assert_eq!(p.cpu_percentile, CpuPercentile::P99_5);
+        assert_eq!(
+            (p.cpu_headroom_percent, p.memory_headroom_percent),
+            (20.0, 20.0)
+        );
+        assert_eq!(p.lookback_days, 14);
+        assert!(p.preferred_families.is_empty() && p.excluded_families.is_empty());
+    }
+
+    #[test]
+    fn right_sizing_preferences_override_one_by_one() {
+        let with = |pair: (&'static str, &'static str)| {
+            let mut vars = minimal("staging");
+            vars.push(pair);
+            config(&vars).unwrap().right_sizing
+        };
+        assert_eq!(
+            with((vars::RIGHTSIZING_CPU_PERCENTILE, "p90")).cpu_percentile,
+            CpuPercentile::P90
+        );
+        assert_eq!(
+            with((vars::RIGHTSIZING_CPU_PERCENTILE, "P95")).cpu_percentile,
+            CpuPercentile::P95
+        );
+        let p = with((vars::RIGHTSIZING_CPU_HEADROOM, "0"));
+        assert_eq!(
+            (p.cpu_headroom_percent, p.memory_headroom_percent),
+            (0.0, 20.0)
+        );
+        let p = with((vars::RIGHTSIZING_MEMORY_HEADROOM, "100"));
+        assert_eq!(
+            (p.cpu_headroom_percent, p.memory_headroom_percent),
+            (20.0, 100.0)
+        );
+        assert_eq!(
+            with((vars::RIGHTSIZING_LOOKBACK_DAYS, "32")).lookback_days,
+            32
+        );
+        let family = |name: &str| name.parse::<InstanceFamily>().unwrap();
+        assert_eq!(
+            with((vars::RIGHTSIZING_PREFERRED_FAMILIES, " m7g, C7G ,m7g")).preferred_families,
+            vec![family("m7g"), family("c7g")]
+        );
+        let p = with((vars::RIGHTSIZING_EXCLUDED_FAMILIES, "t3,t3a"));
+        assert_eq!(p.excluded_families, vec![family("t3"), family("t3a")]);
+        assert!(p.preferred_families.is_empty());
+    }
+
+    #[test]
+    fn bad_right_sizing_preferences_are_refused_together_naming_each_variable() {
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::RIGHTSIZING_CPU_PERCENTILE, "p99"),
+            (vars::RIGHTSIZING_CPU_HEADROOM, "-1"),
+            (vars::RIGHTSIZING_MEMORY_HEADROOM, "101"),
+            (vars::RIGHTSIZING_LOOKBACK_DAYS, "30"),
+            (vars::RIGHTSIZING_PREFERRED_FAMILIES, "m7g.large"),
+            (vars::RIGHTSIZING_EXCLUDED_FAMILIES, "t3,,t3a"),
+        ]);
+        let errors = config(&vars).unwrap_err();
+        let named: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            named,
+            vec![
+                vars::RIGHTSIZING_CPU_PERCENTILE,
+                vars::RIGHTSIZING_CPU_HEADROOM,
+                vars::RIGHTSIZING_MEMORY_HEADROOM,
+                vars::RIGHTSIZING_LOOKBACK_DAYS,
+                vars::RIGHTSIZING_PREFERRED_FAMILIES,
+                vars::RIGHTSIZING_EXCLUDED_FAMILIES,
+            ]
+        );
+        let message = errors.to_string();
+        for expected in [
+            "FLEETOPT_RIGHTSIZING_CPU_PERCENTILE=\"p99\": must be p90, p95 or p99.5",
+            "FLEETOPT_RIGHTSIZING_CPU_HEADROOM=\"-1\": must be between 0 and 100 (percent)",
+            "FLEETOPT_RIGHTSIZING_MEMORY_HEADROOM=\"101\": must be between 0 and 100 (percent)",
+            "FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS=\"30\": must be 14 or 32 (days)",
+            "FLEETOPT_RIGHTSIZING_PREFERRED_FAMILIES=\"m7g.large\": \"m7g.large\" is an \
+             instance type, not a family",
+            "FLEETOPT_RIGHTSIZING_EXCLUDED_FAMILIES=\"t3,,t3a\": \"\" is not an instance family",
+        ] {
+            assert!(message.contains(expected), "{expected} in {message}");
+        }
+        let mut not_a_number = minimal("production");
+        not_a_number.push((vars::RIGHTSIZING_CPU_HEADROOM, "twenty"));
+        assert!(
+            config(&not_a_number)
+                .unwrap_err()
+                .to_string()
+                .contains("FLEETOPT_RIGHTSIZING_CPU_HEADROOM=\"twenty\": is not a number")
+        );
+    }
+
+    #[test]
+    fn a_family_both_preferred_and_excluded_is_refused() {
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::RIGHTSIZING_PREFERRED_FAMILIES, "m7g,c7g"),
+            (vars::RIGHTSIZING_EXCLUDED_FAMILIES, "C7G,t3"),
+        ]);
+        let errors = config(&vars).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(
+            errors.0[0].to_string(),
+            "FLEETOPT_RIGHTSIZING_EXCLUDED_FAMILIES=\"C7G,t3\": c7g also in \
+             FLEETOPT_RIGHTSIZING_PREFERRED_FAMILIES: a family cannot be both preferred and \
+             excluded"
+        );
     }
 
     #[test]

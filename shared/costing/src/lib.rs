@@ -1,7 +1,11 @@
 //! The cost rules of DESIGN section 8, as pure functions: spot savings and their interruption
-//! risk from price volatility, right-sizing from the 99th percentile of hourly maxima with 20 %
-//! headroom, reserved capacity opportunities, the run-rate against maxHourlyCost and the
-//! month-end projection. Plain numbers in, [`Proposal`]s out.
+//! risk from price volatility, right-sizing, reserved capacity opportunities, the run-rate
+//! against maxHourlyCost and the month-end projection. Plain numbers in, [`Proposal`]s out.
+//!
+//! Right-sizing comes in two forms: [`right_sizing`], section 8's rule (the cheapest type of the
+//! same architecture that fits the 99th percentile with 20 % headroom), and
+//! [`right_sizing_proposal`] / [`assess_right_sizing`], issue 10's ranked options with the
+//! operator's preferences, risk, effort and Graviton (module `rightsizing`).
 //!
 //! **Architecture invariant:** like `scoring`, no I/O, no async, no clock: prices, usage and
 //! time come in as parameters.
@@ -11,6 +15,17 @@ use fleetopt_scoring::{
 };
 use serde::Serialize;
 
+mod rightsizing;
+
+/// An instance type's processor architecture (defined with the right-sizing vocabulary in
+/// `fleetopt-scoring`, which the evidence stores).
+pub use fleetopt_scoring::Architecture;
+pub use rightsizing::{
+    ARM64_NOTE, IDLE_CPU_PERCENT, MAX_OPTIONS, MIN_CPU_HOURS, MIN_MONTHLY_SAVING_USD,
+    NO_INSTANCES_NOTE, assess_right_sizing, family_allowed, fits, instance_family,
+    migration_effort, performance_risk, right_sizing_proposal,
+};
+
 /// Hours in the average month (365 × 24 / 12): how AWS turns hourly prices into monthly ones.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 /// Right-sizing keeps this much room above the 99th percentile.
@@ -19,16 +34,6 @@ pub const HEADROOM: f64 = 0.2;
 pub const SMALL_SAVING_PERCENT: f64 = 10.0;
 /// Savings from this share of the cost, at low risk, are HIGH priority and alerted.
 pub const LARGE_SAVING_PERCENT: f64 = 30.0;
-
-/// An instance type's processor architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Architecture {
-    /// x86_64 (Intel, AMD).
-    X86_64,
-    /// arm64 (Graviton).
-    Arm64,
-}
 
 /// An instance type from the catalog, with its on-demand price when known.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,17 +51,24 @@ pub struct InstanceType {
     pub on_demand_hourly: Option<f64>,
 }
 
-/// The 99th percentile by nearest rank: the smallest value at or above 99 % of the values.
-/// `None` without values.
-pub fn p99(values: &[f64]) -> Option<f64> {
+/// The percentile of `per_mille` thousandths (990 is p99, 995 is p99.5) by nearest rank: the
+/// value of 1-based rank `ceil(per_mille × n / 1000)` (at least 1) among the `n` finite values
+/// sorted ascending. `None` without finite values. Integer arithmetic, so ranks are exact.
+pub fn percentile(values: &[f64], per_mille: u32) -> Option<f64> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     if sorted.is_empty() {
         return None;
     }
     sorted.sort_by(f64::total_cmp);
-    // Nearest rank: ceil(0.99 n), 1-based.
-    let rank = (sorted.len() * 99).div_ceil(100).max(1);
+    let per_mille = usize::try_from(per_mille.min(1000)).unwrap_or(1000);
+    let rank = (sorted.len() * per_mille).div_ceil(1000).max(1);
     sorted.get(rank - 1).copied()
+}
+
+/// The 99th percentile by nearest rank: the smallest value at or above 99 % of the values.
+/// `None` without values.
+pub fn p99(values: &[f64]) -> Option<f64> {
+    percentile(values, 990)
 }
 
 /// Spot prices of one type in one place over a period.

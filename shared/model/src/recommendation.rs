@@ -634,6 +634,73 @@ mod tests {
     }
 
     #[test]
+    fn right_sizing_options_round_trip_through_the_item_under_evidence() {
+        use fleetopt_scoring::{
+            Architecture, CpuPercentile, MigrationEffort, RightSizing, RightSizingAction,
+            RightSizingOption, RightSizingStatus,
+        };
+        let mut proposal = scale_up();
+        proposal.evidence.right_sizing = Some(RightSizing {
+            status: RightSizingStatus::OptionsFound,
+            percentile: CpuPercentile::P99_5,
+            lookback_days: 14,
+            cpu_hours: 336,
+            cpu_percent: Some(30.0),
+            memory_percent: None,
+            idle: false,
+            options: vec![RightSizingOption {
+                rank: 1,
+                action: RightSizingAction::ChangeInstanceType,
+                instance_type: "m6g.large".into(),
+                architecture: Architecture::Arm64,
+                vcpus: 2,
+                memory_mib: 8192,
+                desired_capacity: 4,
+                hourly_usd: 0.308,
+                projected_cpu_percent: Some(60.0),
+                projected_memory_percent: None,
+                performance_risk: 0,
+                monthly_savings_usd: 335.8,
+                savings_percent: 59.9,
+                migration_effort: MigrationEffort::Medium,
+                notes: vec!["arm64".into()],
+            }],
+        });
+        let r = Recommendation::from_proposal(&proposal, "web", &origin(now()));
+        let item = r.to_item().unwrap();
+        let Some(serde_dynamo::AttributeValue::M(evidence)) = item.get("evidence") else {
+            panic!("no evidence map");
+        };
+        let Some(serde_dynamo::AttributeValue::M(right_sizing)) = evidence.get("rightSizing")
+        else {
+            panic!("no rightSizing in {evidence:?}");
+        };
+        assert_eq!(
+            right_sizing.get("percentile"),
+            Some(&serde_dynamo::AttributeValue::S("p99.5".into()))
+        );
+        let Some(serde_dynamo::AttributeValue::L(options)) = right_sizing.get("options") else {
+            panic!("no options in {right_sizing:?}");
+        };
+        let serde_dynamo::AttributeValue::M(option) = &options[0] else {
+            panic!("option is not a map");
+        };
+        for key in [
+            "instanceType",
+            "desiredCapacity",
+            "projectedCpuPercent",
+            "performanceRisk",
+            "monthlySavingsUsd",
+            "savingsPercent",
+            "migrationEffort",
+        ] {
+            assert!(option.contains_key(key), "missing {key} in {option:?}");
+        }
+        assert!(!option.contains_key("projectedMemoryPercent"));
+        assert_eq!(Recommendation::from_item(item).unwrap(), r);
+    }
+
+    #[test]
     fn a_foreign_item_is_refused_with_its_id() {
         let mut item = Recommendation::from_proposal(&scale_up(), "web", &origin(now()))
             .to_item()

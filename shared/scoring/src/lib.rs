@@ -7,12 +7,17 @@
 //! **Architecture invariant:** this crate does no I/O, has no async code, reads no clock and knows
 //! nothing of AWS. Time, when a rule needs it, is a parameter.
 
+mod rightsizing;
 mod rules;
 mod score;
 mod status;
 mod targets;
 mod trend;
 
+pub use rightsizing::{
+    Architecture, CpuPercentile, InstanceFamily, MigrationEffort, RightSizing, RightSizingAction,
+    RightSizingOption, RightSizingPreferences, RightSizingStatus,
+};
 pub use rules::{
     Analysis, Capacity, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType,
     RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, parse_named,

@@ -318,6 +318,9 @@ pub struct Evidence {
     /// The environment's maxHourlyCost, USD per hour.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max_hourly_cost_usd: Option<f64>,
+    /// Right-sizing's figures and every ranked option (key `rightSizing`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub right_sizing: Option<crate::rightsizing::RightSizing>,
 }
 
 /// What carrying out a proposal should bring.
