@@ -13,10 +13,7 @@
 //! scopes its faults to its access key id, creates its table there, and runs `fleetopt` with
 //! those credentials.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Output;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{Credentials, ProvideCredentials};
 use chrono::{Datelike, Months, NaiveDate, Utc};
@@ -69,30 +66,7 @@ impl Dates {
 /// A raw HTTP/1.1 request to the emulator's endpoint (moto's API through the proxy, or the
 /// proxy's own admin API): the status and the body.
 fn http(method: &str, path: &str, body: &str) -> (u16, String) {
-    let endpoint = emulator_endpoint();
-    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = TcpStream::connect(authority).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, b)| b.to_owned());
-    (status, body)
+    fleetopt_aws::emulator::proxy_admin(method, path, body)
 }
 
 /// A twelve-digit account id no other test uses.

@@ -16,6 +16,7 @@ mod cost_lambda;
 mod dashboard;
 mod emulator_scripts;
 mod engine_lambda;
+mod faults;
 mod metrics;
 mod operator;
 mod recommendations;

@@ -37,6 +37,40 @@ pub fn endpoint() -> String {
     endpoint
 }
 
+/// One request to the emulator proxy's admin API (`/_fleetopt/...`: faults, call counts, the
+/// metrics generator): the status and the body. Panics (this is test support) when the proxy
+/// cannot be reached or does not answer HTTP.
+#[allow(clippy::expect_used)]
+pub fn proxy_admin(method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let endpoint = endpoint();
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(authority).expect("the emulator proxy is up");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("a read timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("the request is sent");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("the proxy answers");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or(String::new(), |(_, b)| b.to_owned());
+    (status, body)
+}
+
 /// An `SdkConfig` for the emulator, with emulator-only credentials.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
