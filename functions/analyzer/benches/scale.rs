@@ -1,32 +1,113 @@
-//! Scale benchmark: the analyzer over 500 Auto Scaling groups in the local emulator.
+//! Scale benchmark: the analyzer over 2,000 Auto Scaling groups in the local emulator, every
+//! request delayed 20 ms by the emulator's proxy (issue 9, bench/RESULTS.md).
 //!
-//! Seeds 500 groups (tagged with a tag of their own, so discovery pages through
-//! DescribeAutoScalingGroups) with an hour of CPU metrics, then times one analysis with the
-//! real adapters and prints the wall time and the AWS calls per API against the minimum the
-//! APIs allow: GetMetricData must be ceil(queries / 500) per window.
+//! Creates the groups (each with a tag of its own run, so discovery pages through
+//! DescribeAutoScalingGroups), lets the proxy's metrics generator answer GetMetricData (moto's
+//! own GetMetricData scans every stored point per query: seconds per request at this size),
+//! then times one analysis with the real adapters and prints the wall time, the peak RSS of
+//! the run and the AWS calls per API against the minimum the APIs allow. Then, in the same
+//! process, the harness (not the product) reads the same figures the naive way of the original
+//! design: one GetMetricStatistics call per metric and group, one after the other, and prints
+//! the ratio.
 //!
-//! Run: scripts/emulator start && cargo bench -p analyzer --bench scale [-- GROUPS]
+//! Run: scripts/emulator start && eval "$(scripts/emulator env)" &&
+//!      cargo bench -p analyzer --bench scale [-- GROUPS [LATENCY_MS [NAIVE_GROUPS]]]
+//! (defaults 2000 groups, 20 ms; the naive read covers every group unless NAIVE_GROUPS caps it)
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use analyzer::event::Trigger;
 use analyzer::lambda::App;
-use chrono::{DurationRound, TimeDelta, Utc};
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_load, sdk_config};
+use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
+use aws_sdk_cloudwatch::types::{Dimension, Statistic as CwStatistic};
+use chrono::Utc;
+use fleetopt_aws::emulator::{SeedGroup, create_group, proxy_admin, sdk_config};
 use fleetopt_aws::{Clients, QUERIES_PER_REQUEST, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::recommendations_table;
+use fleetopt_ports::{MetricQuery, TimeWindow};
+use fleetopt_snapshot::{Windows, assessment_queries, trend_queries};
 use futures::StreamExt;
+
+/// The process's peak resident set so far, KiB (VmHWM).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS (Linux: 5 in clear_refs), so the next reading is the run's.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn admin(method: &str, path: &str, body: &str) -> String {
+    let (status, answer) = proxy_admin(method, path, body);
+    assert_eq!(status, 200, "{method} {path}: {answer}");
+    answer
+}
+
+/// The naive read: one GetMetricStatistics call per metric and group (both CPU statistics in
+/// one call), sequential, over the same windows. Returns the number of calls and datapoints.
+async fn naive_read(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    window: &TimeWindow,
+    queries: &[MetricQuery],
+) -> (usize, usize) {
+    // One call per (metric, dimensions, period), with every statistic asked of it.
+    let mut calls: BTreeMap<(String, String, String, u32), Vec<&'static str>> = BTreeMap::new();
+    for q in queries {
+        let dims = q
+            .dimensions
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        calls
+            .entry((q.namespace.into(), q.name.into(), dims, q.period_seconds))
+            .or_default()
+            .push(q.statistic.as_str());
+    }
+    let (mut made, mut points) = (0, 0);
+    for ((namespace, name, dims, period), stats) in &calls {
+        let mut request = cloudwatch
+            .get_metric_statistics()
+            .namespace(namespace)
+            .metric_name(name)
+            .start_time(AwsTime::from_secs(window.start.timestamp()))
+            .end_time(AwsTime::from_secs(window.end.timestamp()))
+            .period(*period as i32);
+        for pair in dims.split(',').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap();
+            request = request.dimensions(Dimension::builder().name(k).value(v).build());
+        }
+        for s in stats {
+            request = request.statistics(CwStatistic::from(*s));
+        }
+        let out = request.send().await.unwrap();
+        made += 1;
+        points += out.datapoints().len();
+    }
+    (made, points)
+}
 
 #[tokio::main]
 async fn main() {
-    let groups: usize = std::env::args()
+    let args: Vec<usize> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(500);
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let groups = args.first().copied().unwrap_or(2000);
+    let latency_ms = args.get(1).copied().unwrap_or(20);
+    let naive_groups = args.get(2).copied().unwrap_or(groups).min(groups);
     let sdk = sdk_config().await;
     let clients = Clients::new(&sdk);
     let run = format!("bench{}", Utc::now().timestamp());
@@ -34,13 +115,15 @@ async fn main() {
     create_table(&clients.dynamodb, recommendations_table(), &table)
         .await
         .unwrap();
-    let now = Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap();
+    admin("DELETE", "/_fleetopt/faults", "");
+    admin("POST", "/_fleetopt/generator", r#"{"enabled": true}"#);
+
     let seeding = Instant::now();
     let tag = format!("fleet-optimizer:{run}");
-    futures::stream::iter(0..groups)
-        .map(|i| {
+    let names: Vec<String> = (0..groups).map(|i| format!("{run}-g{i:04}")).collect();
+    futures::stream::iter(names.iter())
+        .map(|name| {
             let (clients, tag) = (&clients, &tag);
-            let name = format!("{run}-g{i:04}");
             async move {
                 create_group(
                     clients,
@@ -56,15 +139,6 @@ async fn main() {
                 )
                 .await
                 .unwrap();
-                // A third of the fleet is overloaded, so the run writes recommendations too.
-                let load = if i % 3 == 0 {
-                    (85.0, 95.0)
-                } else {
-                    (65.0, 70.0)
-                };
-                put_load(clients, ("AWS/EC2", "CPUUtilization"), &name, load, now, 12)
-                    .await
-                    .unwrap();
             }
         })
         .buffer_unordered(16)
@@ -72,6 +146,12 @@ async fn main() {
         .await;
     let seeded = seeding.elapsed();
 
+    admin(
+        "POST",
+        "/_fleetopt/faults",
+        &format!(r#"{{"operation": "*", "latencyMs": {latency_ms}}}"#),
+    );
+    admin("DELETE", "/_fleetopt/calls", "");
     let vars = HashMap::from([
         ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
         ("FLEETOPT_APPLICATION", "bench".to_owned()),
@@ -79,40 +159,104 @@ async fn main() {
         ("FLEETOPT_TARGET_TAG", format!("{tag}=true")),
     ]);
     let config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
+    let interval = config.settings.analysis_interval_minutes;
     let app = App::new(config, &sdk);
+    let rss_before = peak_rss_kib();
+    let reset = reset_peak_rss();
+    let now = Utc::now();
     let started = Instant::now();
-    let response = analyzer::run(&app.config, &app.deps, &Trigger::Schedule, Utc::now())
+    let response = analyzer::run(&app.config, &app.deps, &Trigger::Schedule, now)
         .await
         .unwrap();
     let wall = started.elapsed();
+    let rss_peak = peak_rss_kib();
     let calls = app.calls.take();
+    let seen = admin("GET", "/_fleetopt/calls", "");
 
-    let assessment_queries = groups * 5;
-    let trend_queries = groups * 2;
-    let minimum = assessment_queries.div_ceil(QUERIES_PER_REQUEST)
-        + trend_queries.div_ceil(QUERIES_PER_REQUEST);
-    println!("groups analyzed:        {}", response.groups.len());
+    let assessment = groups * 5;
+    let trend = groups * 2;
+    let minimum_gmd =
+        assessment.div_ceil(QUERIES_PER_REQUEST) + trend.div_ceil(QUERIES_PER_REQUEST);
+    let count = |api: &str| calls.get(api).copied().unwrap_or(0) as usize;
+    println!("groups analyzed:          {}", response.groups.len());
     println!(
-        "recommendations written: {}",
+        "recommendations written:  {}",
         response.recommendations_written
     );
+    println!("latency added per request: {latency_ms} ms (emulator proxy)");
     println!(
-        "seeding took:           {:.1} s (not part of the measurement)",
+        "seeding took:             {:.1} s (not part of the measurement)",
         seeded.as_secs_f64()
     );
-    println!("analysis wall time:     {:.2} s", wall.as_secs_f64());
-    println!("AWS calls per API:");
+    println!("analysis wall time:       {:.2} s", wall.as_secs_f64());
+    println!(
+        "peak RSS during the run:  {} KiB{} (process before: {rss_before} KiB)",
+        rss_peak,
+        if reset {
+            ""
+        } else {
+            " (could not reset VmHWM: process peak)"
+        }
+    );
+    println!("AWS calls per API (the SDK's count; the proxy saw: {seen}):");
     for (api, n) in &calls {
         println!("  {api:<40} {n}");
     }
     println!(
-        "GetMetricData: {} calls for {assessment_queries} + {trend_queries} queries; minimum ceil(q/500) per window = {minimum}",
-        calls.get("cloudwatch:GetMetricData").copied().unwrap_or(0)
+        "minimum: DescribeAutoScalingGroups ceil({groups}/100) = {}, GetMetricData ceil({assessment}/500) + \
+         ceil({trend}/500) = {minimum_gmd}, PutMetricData ceil(datums/1000)",
+        groups.div_ceil(100)
     );
+
+    // The naive read, over the same windows and queries, through the same proxy and latency.
+    let windows = Windows::ending_before(now, interval);
+    let infos: Vec<_> = names[..naive_groups]
+        .iter()
+        .map(|n| fleetopt_ports::fakes::group(n))
+        .collect();
+    let naive_started = Instant::now();
+    let (a_calls, a_points) = naive_read(
+        &clients.cloudwatch,
+        &windows.assessment,
+        &assessment_queries(&infos),
+    )
+    .await;
+    let (t_calls, t_points) =
+        naive_read(&clients.cloudwatch, &windows.trend, &trend_queries(&infos)).await;
+    let naive = naive_started.elapsed();
+    let naive_full = naive.mul_f64(groups as f64 / naive_groups as f64);
+    println!(
+        "naive read (GetMetricStatistics per metric and group, sequential) over {naive_groups} groups: \
+         {} calls, {} datapoints, {:.1} s{}",
+        a_calls + t_calls,
+        a_points + t_points,
+        naive.as_secs_f64(),
+        if naive_groups < groups {
+            format!(
+                " (scaled to {groups} groups: {:.1} s)",
+                naive_full.as_secs_f64()
+            )
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "metric reads: {} GetMetricData calls against {} GetMetricStatistics calls ({}x fewer); \
+         the whole analysis took {:.2} s against {:.1} s for the naive metric reads alone ({:.0}x)",
+        count("cloudwatch:GetMetricData"),
+        (a_calls + t_calls) * groups / naive_groups,
+        (a_calls + t_calls) * groups / naive_groups / count("cloudwatch:GetMetricData").max(1),
+        wall.as_secs_f64(),
+        naive_full.as_secs_f64(),
+        naive_full.as_secs_f64() / wall.as_secs_f64().max(f64::EPSILON),
+    );
+    admin("DELETE", "/_fleetopt/faults", "");
+    admin("DELETE", "/_fleetopt/generator", "");
+
     assert_eq!(response.groups.len(), groups);
     assert_eq!(
-        calls.get("cloudwatch:GetMetricData").copied().unwrap_or(0) as usize,
-        minimum,
+        count("cloudwatch:GetMetricData"),
+        minimum_gmd,
         "GetMetricData must be ceil(queries / 500) per window"
     );
 }
