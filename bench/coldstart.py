@@ -281,13 +281,13 @@ class RuntimeApiHandler(http.server.BaseHTTPRequestHandler):
 
 
 def launch(binary_path: Path, binary: str, aws: dict[str, str], event: dict | None,
-           log: Path, timeout: float) -> Launch:
+           log: Path, timeout: float, overrides: dict[str, str] | None = None) -> Launch:
     """Starts one fresh process of the function, serves it `event` (or nothing) and stops it."""
     state = Launch(event=event)
     server = RuntimeApi(state)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    env = function_environment(binary, server.address, aws)
+    env = function_environment(binary, server.address, aws) | (overrides or {})
     try:
         with open(log, "ab") as out:
             state.spawned_ns = time.perf_counter_ns()
@@ -343,6 +343,7 @@ def seed(aws: dict[str, str]) -> None:
         autoscaling.create_auto_scaling_group(
             AutoScalingGroupName=GROUP, LaunchConfigurationName=f"{GROUP}-lc", MinSize=2,
             MaxSize=10, DesiredCapacity=4, AvailabilityZones=[f"{aws['region']}a"])
+    # The last hour, every run: the analysis window ends now. A repeated run adds the same values.
     cloudwatch = session.client("cloudwatch", endpoint_url=aws["endpoint"])
     now = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
     points = [now - datetime.timedelta(minutes=m) for m in range(1, 61)]
@@ -406,10 +407,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-seed", action="store_true", help="do not seed the emulator")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per launch (120)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="add or override one variable of the functions' environment, for "
+                             "experiments (repeatable; the figures then say so)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
+    overrides = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            parser.error(f"--set {item!r}: expected NAME=VALUE")
+        overrides[name] = value
     aws = emulator_aws()
     target = args.target_dir or default_target_dir()
     functions = args.function or list(BINARIES)
@@ -426,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{binary}: {args.runs} cold starts, then one invocation", file=sys.stderr)
         starts_ms, init_hwm = [], []
         for _ in range(args.runs):
-            state = launch(path, binary, aws, None, logs / f"{binary}-coldstart.log", args.timeout)
+            state = launch(path, binary, aws, None, logs / f"{binary}-coldstart.log", args.timeout,
+                           overrides)
             if state.outcome == "init error":
                 sys.exit(f"bench/coldstart.py: {binary} failed to initialize: "
                          f"{state.outcome_body.decode(errors='replace')}")
@@ -434,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             if state.init_hwm_kib is not None:
                 init_hwm.append(state.init_hwm_kib)
         invocation = launch(path, binary, aws, EVENTS[binary], logs / f"{binary}-invocation.log",
-                            args.timeout)
+                            args.timeout, overrides)
         outcome_body = invocation.outcome_body.decode(errors="replace")
         results[binary] = {
             "cold_start_ms": {k: round(v, 2) for k, v in summary(starts_ms).items()},
@@ -449,10 +460,12 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     if args.json:
-        print(json.dumps({"target_dir": str(target), "logs": str(logs), "functions": results},
-                         indent=2))
+        print(json.dumps({"target_dir": str(target), "logs": str(logs), "overrides": overrides,
+                          "functions": results}, indent=2))
         return 0
     print(f"logs: {logs}", file=sys.stderr)
+    if overrides:
+        print(f"environment overrides: {overrides}")
     print("| function | cold start min / median / p95 (ms) | peak RSS: init / one invocation (MiB) "
           "| invocation | release binary | bundle (target/lambda) |")
     print("|---|---|---|---|---|---|")
