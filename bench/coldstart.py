@@ -428,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         seed(aws)
 
     results = {}
+    load_before = os.getloadavg()
     for binary in functions:
         path = target / "release" / binary
         if not path.is_file():
@@ -459,11 +460,16 @@ def main(argv: list[str] | None = None) -> int:
             "bundle": file_size(target / "lambda" / binary / "bootstrap"),
         }
 
+    # The machine's load beside the figures: other work on the cores shows in the cold starts.
+    machine = {"cpus": os.cpu_count(), "load_average_1m_before": load_before[0],
+               "load_average_1m_after": os.getloadavg()[0]}
     if args.json:
         print(json.dumps({"target_dir": str(target), "logs": str(logs), "overrides": overrides,
-                          "functions": results}, indent=2))
+                          "machine": machine, "functions": results}, indent=2))
         return 0
     print(f"logs: {logs}", file=sys.stderr)
+    print(f"{machine['cpus']} CPUs, 1-minute load average {machine['load_average_1m_before']:.2f} "
+          f"before, {machine['load_average_1m_after']:.2f} after; {args.runs} cold starts each")
     if overrides:
         print(f"environment overrides: {overrides}")
     print("| function | cold start min / median / p95 (ms) | peak RSS: init / one invocation (MiB) "
