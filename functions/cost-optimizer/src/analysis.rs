@@ -1058,6 +1058,8 @@ mod tests {
     /// data, as for a group created since).
     struct Hourly {
         hours: i64,
+        /// CPU and memory maxima, percent.
+        values: (f64, f64),
         published: Recorder,
     }
 
@@ -1072,9 +1074,9 @@ mod tests {
                 .iter()
                 .map(|q| {
                     let value = if q.name == "CPUUtilization" {
-                        25.0
+                        self.values.0
                     } else {
-                        35.0
+                        self.values.1
                     };
                     let points = (1..=hours)
                         .map(|h| (window.end - Duration::hours(h), value))
@@ -1099,6 +1101,7 @@ mod tests {
             fleet: d.fleet,
             metrics: Hourly {
                 hours,
+                values: (25.0, 35.0),
                 published: Recorder::new(),
             },
             costs: d.costs,
@@ -1193,5 +1196,45 @@ mod tests {
             .unwrap();
         let summary = response.groups[0].right_sizing.as_ref().unwrap();
         assert_eq!(summary.status, RightSizingStatus::OptionsFound);
+    }
+
+    #[tokio::test]
+    async fn one_right_sizing_item_per_group_stays_open_when_the_best_option_changes_kind() {
+        // Day 1, CPU 25 %, memory 35 %: the best option changes the type (4 x m5.large).
+        let mut deps = hourly_deps(10_000);
+        let config = config(&[]);
+        let first = run(&config, &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        let day1 = first.groups[0].recommendation_ids[0].clone();
+        let r = deps.store.get(&day1).await.unwrap().unwrap();
+        assert_eq!(
+            r.evidence.suggested_instance_type.as_deref(),
+            Some("m5.large")
+        );
+        // Day 2, CPU and memory 10 %: one m5.xlarge fits (40 % each) and saves 3 x 0.192 x
+        // 730 = 420.48 $, more than 4 x m5.large's 280.32: the best option now only lowers
+        // the capacity, and the item is still an INSTANCE_TYPE_CHANGE, so it replaces day 1's.
+        deps.metrics.values = (10.0, 10.0);
+        let second = run(
+            &config,
+            &deps,
+            &Trigger::Schedule,
+            now() + Duration::days(1),
+        )
+        .await
+        .unwrap();
+        let day2 = second.groups[0].recommendation_ids[0].clone();
+        let r = deps.store.get(&day2).await.unwrap().unwrap();
+        assert_eq!(
+            r.kind,
+            fleetopt_model::RecommendationType::InstanceTypeChange
+        );
+        assert_eq!(r.evidence.suggested_instance_type, None);
+        assert_eq!(r.evidence.target_desired_capacity, Some(1));
+        assert_eq!(r.expected_impact.monthly_savings_usd, Some(420.48));
+        assert_eq!(second.recommendations_superseded, 1);
+        let old = deps.store.get(&day1).await.unwrap().unwrap();
+        assert_eq!(old.status, Status::Superseded);
     }
 }
