@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 use crate::support::{LocalLambda, emulator_config, repo, unique_name};
 
-/// A group of 4 m5.xlarge whose 14 days of hourly maxima (CPU 25 %, memory 35 %) fit an
-/// m5.large with 20 % headroom, and a fresh table.
+/// A group of 4 m5.xlarge whose 14 days of hourly maxima (CPU 25 %, memory 35 %) fit 2 vCPU
+/// and 8 GiB an instance with 20 % headroom (m5.large, m6g.large, m7g.large, ...), and a fresh
+/// table.
 async fn oversized_group(clients: &Clients) -> (String, String) {
     let status = std::process::Command::new(repo().join("scripts/emulator"))
         .arg("seed-costs")
@@ -130,15 +131,36 @@ async fn the_cost_optimizer_binary_finds_right_sizing_then_serves_warm_from_its_
         }
     }
     let right_sizing = right_sizing.expect("a right-sizing recommendation");
+    // The best option is Graviton: 4 x (0.192 - 0.077) x 730 h = 335.80 $ (59.9 %); then
+    // m7g.large, 4 x (0.192 - 0.0816) x 730 = 322.37 $; then m5.large, 4 x (0.192 - 0.096) x
+    // 730 = 280.32 $ (the tie with 2 x m5.xlarge goes to the name).
     assert_eq!(
         right_sizing.evidence.suggested_instance_type.as_deref(),
-        Some("m5.large")
+        Some("m6g.large")
     );
-    // 4 x (0.192 - 0.096) x 730 h.
     assert_eq!(
         right_sizing.expected_impact.monthly_savings_usd,
-        Some(280.32)
+        Some(335.8)
     );
+    let options: Vec<(String, f64)> = right_sizing
+        .evidence
+        .right_sizing
+        .as_ref()
+        .expect("the options in the evidence")
+        .options
+        .iter()
+        .map(|o| (o.instance_type.clone(), o.monthly_savings_usd))
+        .collect();
+    assert_eq!(
+        options,
+        [
+            ("m6g.large".to_owned(), 335.8),
+            ("m7g.large".to_owned(), 322.37),
+            ("m5.large".to_owned(), 280.32)
+        ]
+    );
+    assert_eq!(g["rightSizing"]["status"], "OPTIONS_FOUND", "{cold}");
+    assert_eq!(g["rightSizing"]["cpuHours"], 336, "{cold}");
 
     // The low-CPU alarm for the same group, warm: the same findings (same day, same ids, nothing
     // written twice) and no price or catalog call: they come from the process's caches.

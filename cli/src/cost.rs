@@ -19,9 +19,11 @@ use fleetopt_ports::{
     CostResult, CostSource, CostUnavailable, MonthCost, RecommendationQuery, RecommendationStore,
     StoreError,
 };
+use fleetopt_scoring::RightSizing;
 use serde::Serialize;
 
 use crate::cli::{CostArgs, Global, Output};
+use crate::rightsizing;
 
 /// The statuses of a cost recommendation still to be acted on.
 const OPEN: [Status; 3] = [Status::Pending, Status::AwaitingApproval, Status::Approved];
@@ -135,6 +137,9 @@ struct OpenCostRecommendation {
     /// Change of the fleet's cost, percent (positive saves).
     cost_savings_percent: Option<f64>,
     description: String,
+    /// A right-sizing recommendation's figures and ranked options, as stored in its evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    right_sizing: Option<RightSizing>,
 }
 
 /// Runs `fleetopt cost`.
@@ -334,6 +339,7 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
             priority: r.priority,
             status: r.status,
             description: r.description,
+            right_sizing: r.evidence.right_sizing,
         })
         .collect();
     // Largest saving first; an unknown saving last; the id keeps the order total.
@@ -518,6 +524,44 @@ fn recommendations_table(report: &CostReport) -> Table {
     table
 }
 
+/// Each right-sizing recommendation's ranked options (issue 10), one table per
+/// recommendation, with the figures they were sized from and their notes.
+fn right_sizing_tables(report: &CostReport) -> String {
+    let mut out = String::new();
+    for r in &report.open_recommendations {
+        let Some(sizing) = r.right_sizing.as_ref().filter(|s| !s.options.is_empty()) else {
+            continue;
+        };
+        let mut table = new_table();
+        table.set_header(
+            rightsizing::HEADERS
+                .iter()
+                .zip(rightsizing::NUMERIC)
+                .map(|(h, numeric)| if numeric { right(*h) } else { Cell::new(h) })
+                .collect::<Vec<_>>(),
+        );
+        for option in &sizing.options {
+            table.add_row(
+                rightsizing::cells(option)
+                    .into_iter()
+                    .zip(rightsizing::NUMERIC)
+                    .map(|(c, numeric)| if numeric { right(c) } else { Cell::new(c) })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        out.push_str(&format!(
+            "\nRight-sizing options for {} ({}): {}\n{table}\n",
+            r.auto_scaling_group_name,
+            r.id,
+            rightsizing::basis(sizing)
+        ));
+        for note in rightsizing::notes(sizing) {
+            out.push_str(&format!("  Note: {note}\n"));
+        }
+    }
+    out
+}
+
 fn render(report: &CostReport, table_name: &str) -> String {
     let mut out = summary(report);
     for gap in &report.unavailable {
@@ -554,6 +598,7 @@ fn render(report: &CostReport, table_name: &str) -> String {
             report.total_monthly_savings_usd,
             recommendations_table(report)
         ));
+        out.push_str(&right_sizing_tables(report));
     }
     out.push_str(&format!(
         "\nCost Explorer requests: {} (each is billed).\n",
@@ -1085,6 +1130,45 @@ mod tests {
             text.ends_with("\nCost Explorer requests: 2 (each is billed).\n"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn right_sizing_options_show_in_the_table_and_stay_in_the_json() {
+        let mut r = cost_recommendation(
+            "web",
+            RecommendationType::InstanceTypeChange,
+            Status::Pending,
+            Some(335.8),
+        );
+        r.evidence.right_sizing = Some(crate::rightsizing::tests::sample());
+        let store = store_with(&[r]).await;
+        let ce = FakeCost::new(Ok(months()), Ok(410.0));
+        let report = run_on(&ce, &store, &periods("2026-11-23", 3)).await;
+        let text = render(&report, "t");
+        assert!(
+            text.contains(
+                "Right-sizing options for web (rec-web-instance_type_change): CPU p99.5 of hourly \
+                 maxima 25.0 %, memory 35.0 %, over 336 hours of the last 14 days\n"
+            ),
+            "{text}"
+        );
+        let lines: Vec<String> = text.lines().map(words).collect();
+        for row in [
+            "│ 1 ┆ 4 x m6g.large (arm64) ┆ 50.0 ┆ 70.0 ┆ 0 ┆ 335.80 ┆ 59.9 ┆ Medium │",
+            "│ 2 ┆ 2 x m5.xlarge (fewer instances) ┆ 50.0 ┆ 70.0 ┆ 0 ┆ 280.32 ┆ 59.9 ┆ VeryLow │",
+        ] {
+            assert!(lines.iter().any(|l| l == row), "{row}: {text}");
+        }
+        assert!(
+            text.contains("  Note: arm64 (Graviton): the AMI must support arm64\n"),
+            "{text}"
+        );
+        let v = serde_json::to_value(&report).unwrap();
+        let sizing = &v["openRecommendations"][0]["rightSizing"];
+        assert_eq!(sizing["status"], "OPTIONS_FOUND");
+        assert_eq!(sizing["options"][0]["instanceType"], "m6g.large");
+        assert_eq!(sizing["options"][0]["migrationEffort"], "MEDIUM");
+        assert_eq!(sizing["options"][1]["rank"], 2);
     }
 
     #[test]

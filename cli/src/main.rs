@@ -13,6 +13,7 @@ mod history;
 mod metrics;
 mod recommendations;
 mod report;
+mod rightsizing;
 mod scaling;
 mod score;
 mod terminal;

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::charts::{Span, group_charts};
 use crate::cli::{Global, Output, ReportArgs};
 use crate::history::{FleetHistory, GroupView, read};
+use crate::rightsizing;
 use crate::terminal::Progress;
 
 /// What `report --output json` prints (stable keys).
@@ -124,7 +125,8 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
         let evidence = match serde_json::to_value(&r.evidence) {
             Ok(Value::Object(map)) if !map.is_empty() => {
                 let mut dl = String::from("<dl class=\"evidence\">");
-                for (k, v) in map {
+                // Right-sizing's options get their own table below.
+                for (k, v) in map.into_iter().filter(|(k, _)| k != "rightSizing") {
                     let v = match v {
                         Value::Number(n) => n.as_f64().map_or_else(
                             || n.to_string(),
@@ -153,6 +155,46 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
         );
     }
     out.push_str("</table>\n");
+    for r in recommendations {
+        right_sizing_options(out, r);
+    }
+}
+
+/// A right-sizing recommendation's ranked options (issue 10), as a table under the group's
+/// recommendations: rank, configuration, projected CPU and memory, risk, savings, effort.
+fn right_sizing_options(out: &mut String, r: &Recommendation) {
+    let Some(sizing) = r
+        .evidence
+        .right_sizing
+        .as_ref()
+        .filter(|s| !s.options.is_empty())
+    else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<table class=\"right-sizing\" data-id=\"{}\"><caption>Right-sizing options for <code>{}\
+         </code>: {}</caption><tr>",
+        escape(&r.id),
+        escape(&r.id),
+        escape(&rightsizing::basis(sizing)),
+    );
+    for h in rightsizing::HEADERS {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>\n");
+    for option in &sizing.options {
+        out.push_str("<tr class=\"option\">");
+        for (cell, numeric) in rightsizing::cells(option).iter().zip(rightsizing::NUMERIC) {
+            let class = if numeric { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    for note in rightsizing::notes(sizing) {
+        let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", escape(note));
+    }
 }
 
 fn group_section(out: &mut String, h: &FleetHistory, g: &GroupView, span: Span) -> Result<()> {
@@ -318,6 +360,33 @@ mod tests {
         assert_eq!(
             escape(r#"<a href="x">&'"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn right_sizing_options_are_a_table_under_the_recommendations() {
+        let mut r = fleetopt_ports::fakes::contract::sample("web", 7);
+        r.evidence.right_sizing = Some(crate::rightsizing::tests::sample());
+        let mut out = String::new();
+        recommendation_rows(&mut out, &[&r]);
+        let evidence_ends = out.find("</table>").unwrap();
+        let options = out.find("<table class=\"right-sizing\"").unwrap();
+        assert!(options > evidence_ends, "{out}");
+        assert!(!out[..evidence_ends].contains("rightSizing"), "{out}");
+        assert!(
+            out.contains(
+                "<tr class=\"option\"><td class=\"num\">1</td><td>4 x m6g.large (arm64)</td>\
+                 <td class=\"num\">50.0</td><td class=\"num\">70.0</td><td class=\"num\">0</td>\
+                 <td class=\"num\">335.80</td><td class=\"num\">59.9</td><td>Medium</td></tr>"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("over 336 hours of the last 14 days"), "{out}");
+        assert!(
+            out.contains(
+                "<p class=\"note\">Note: arm64 (Graviton): the AMI must support arm64</p>"
+            ),
+            "{out}"
         );
     }
 }

@@ -19,6 +19,7 @@ import { Construct } from 'constructs';
 import { FleetAlarms } from './alarms';
 import { ARCHITECTURE, FunctionCode } from './code';
 import { OperatorControls, controlsEnvironment, validateControls } from './controls';
+import { RightSizingPreferences, rightSizingEnvironment, validateRightSizing } from './rightsizing';
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
   LOG_RETENTION_DAYS, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
@@ -51,6 +52,12 @@ export interface FleetOptimizerProps extends TargetProps {
   readonly scalingCooldown?: Duration;
   /** Step limits, persistence, anti-churn and minimum savings; each absent one keeps its default. */
   readonly controls?: OperatorControls;
+  /**
+   * The cost optimizer's right-sizing preferences (percentile, CPU and memory headroom, lookback,
+   * preferred and excluded families); each absent one keeps its default. Only the cost optimizer
+   * is given them.
+   */
+  readonly rightSizing?: RightSizingPreferences;
 }
 
 /** The three functions. */
@@ -82,6 +89,7 @@ export class FleetOptimizer extends Construct {
       ...validateApplicationName(props.applicationName),
       ...validateOptimizationConfig(this.config),
       ...validateControls(props.controls ?? {}),
+      ...validateRightSizing(props.rightSizing ?? {}),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
     ];
     if (props.scalingCooldown !== undefined) {
@@ -182,7 +190,7 @@ export class FleetOptimizer extends Construct {
     this.functions = {
       analyzer: make('analyzer', 'Analyzer', {}),
       engine: make('engine', 'Engine', cooldown),
-      costOptimizer: make('costOptimizer', 'CostOptimizer', {}),
+      costOptimizer: make('costOptimizer', 'CostOptimizer', rightSizingEnvironment(props.rightSizing ?? {})),
     };
     this.grantLeastPrivilege(stack, target);
 

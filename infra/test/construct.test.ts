@@ -178,6 +178,60 @@ test('out-of-range controls are refused at synth, all of them in one message', (
   ].join('.*')));
 });
 
+test('right-sizing preferences reach the cost optimizer only, as FLEETOPT_RIGHTSIZING_* variables; absent ones are left to the defaults', () => {
+  const { template } = stackWith({
+    rightSizing: {
+      cpuPercentile: 'p95',
+      cpuHeadroomPercent: 30,
+      memoryHeadroomPercent: 10,
+      lookbackDays: 32,
+      preferredFamilies: ['M7G', 'c7g', 'm7g'],
+      excludedFamilies: ['t3'],
+    },
+  });
+  expect(variables(template, 'cost-optimizer')).toMatchObject({
+    FLEETOPT_RIGHTSIZING_CPU_PERCENTILE: 'p95',
+    FLEETOPT_RIGHTSIZING_CPU_HEADROOM: '30',
+    FLEETOPT_RIGHTSIZING_MEMORY_HEADROOM: '10',
+    FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS: '32',
+    FLEETOPT_RIGHTSIZING_PREFERRED_FAMILIES: 'm7g,c7g',
+    FLEETOPT_RIGHTSIZING_EXCLUDED_FAMILIES: 't3',
+  });
+  for (const fn of ['performance-analyzer', 'optimization-engine']) {
+    const names = Object.keys(variables(template, fn));
+    expect(names.filter((name) => name.startsWith('FLEETOPT_RIGHTSIZING_'))).toEqual([]);
+  }
+  // Only what is set is passed; 0 % headroom is a value, an empty family list is none.
+  const plain = variables(stackWith({ rightSizing: { cpuHeadroomPercent: 0, preferredFamilies: [] } }).template, 'cost-optimizer');
+  expect(plain.FLEETOPT_RIGHTSIZING_CPU_HEADROOM).toBe('0');
+  for (const name of ['CPU_PERCENTILE', 'MEMORY_HEADROOM', 'LOOKBACK_DAYS', 'PREFERRED_FAMILIES', 'EXCLUDED_FAMILIES']) {
+    expect(plain[`FLEETOPT_RIGHTSIZING_${name}`]).toBeUndefined();
+  }
+  const none = variables(stackWith({}).template, 'cost-optimizer');
+  expect(Object.keys(none).filter((name) => name.startsWith('FLEETOPT_RIGHTSIZING_'))).toEqual([]);
+});
+
+test('right-sizing preferences shared/config would refuse are refused at synth, all of them in one message', () => {
+  expect(() => stackWith({
+    rightSizing: {
+      cpuPercentile: 'p99' as never,
+      cpuHeadroomPercent: -5,
+      memoryHeadroomPercent: 150,
+      lookbackDays: 30,
+      preferredFamilies: ['m7g.large', 'c7g'],
+      excludedFamilies: ['C7G', '7g'],
+    },
+  })).toThrow(new RegExp([
+    'rightSizing.cpuPercentile="p99": must be p90, p95 or p99.5',
+    'rightSizing.cpuHeadroomPercent=-5: must be between 0 and 100 \\(percent\\)',
+    'rightSizing.memoryHeadroomPercent=150: must be between 0 and 100 \\(percent\\)',
+    'rightSizing.lookbackDays=30: must be 14 or 32 \\(days\\)',
+    'rightSizing.preferredFamilies="m7g.large": .*is an instance type, not a family',
+    'rightSizing.excludedFamilies="7g": .*is not an instance family',
+    'rightSizing.excludedFamilies=\\["C7G","7g"\\]: c7g also in preferredFamilies',
+  ].join('.*')));
+});
+
 test('prebuilt bundles: each function takes <dir>/<binary>, still arm64 provided.al2023', () => {
   const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'bundles-'));
   for (const binary of ['analyzer', 'optimization-engine', 'cost-optimizer']) {

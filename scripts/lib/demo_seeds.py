@@ -19,7 +19,8 @@ FLEET_INSTANCES = 19  # m5.large, all groups
 LOCATION = {"us-east-1": "US East (N. Virginia)", "us-west-2": "US West (Oregon)"}
 
 # On-demand Linux, shared tenancy, us-east-1 (USD per hour), with the catalogue attributes the
-# Pricing API gives. arm64 (Graviton) types have "AWS Graviton2 Processor" as physicalProcessor.
+# Pricing API gives. arm64 (Graviton) types have "AWS Graviton2 Processor" (or 3) as
+# physicalProcessor.
 TYPES = [
     # type, family, vcpu, memory GiB, processor, network, price
     ("m5.large", "General purpose", 2, 8, "Intel Xeon Platinum 8175", "Up to 10 Gigabit", "0.096"),
@@ -37,6 +38,19 @@ TYPES = [
     ("c6g.large", "Compute optimized", 2, 4, "AWS Graviton2 Processor", "Up to 10 Gigabit", "0.068"),
     ("t4g.medium", "General purpose", 2, 4, "AWS Graviton2 Processor", "Up to 5 Gigabit", "0.0336"),
     ("r6g.large", "Memory optimized", 2, 16, "AWS Graviton2 Processor", "Up to 10 Gigabit", "0.1008"),
+    # The rest of the Graviton sizes right-sizing may offer an m5.large or m5.xlarge group
+    # (the cost optimizer prices m/c/r of generations 6 and 7 with a g beside an x86_64 family).
+    ("c6g.medium", "Compute optimized", 1, 2, "AWS Graviton2 Processor", "Up to 10 Gigabit", "0.034"),
+    ("c6g.xlarge", "Compute optimized", 4, 8, "AWS Graviton2 Processor", "Up to 10 Gigabit", "0.136"),
+    ("r6g.medium", "Memory optimized", 1, 8, "AWS Graviton2 Processor", "Up to 10 Gigabit", "0.0504"),
+    ("m7g.medium", "General purpose", 1, 4, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.0408"),
+    ("m7g.large", "General purpose", 2, 8, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.0816"),
+    ("m7g.xlarge", "General purpose", 4, 16, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.1632"),
+    ("c7g.medium", "Compute optimized", 1, 2, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.0363"),
+    ("c7g.large", "Compute optimized", 2, 4, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.0725"),
+    ("c7g.xlarge", "Compute optimized", 4, 8, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.145"),
+    ("r7g.medium", "Memory optimized", 1, 8, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.0536"),
+    ("r7g.large", "Memory optimized", 2, 16, "AWS Graviton3 Processor", "Up to 12500 Megabit", "0.1071"),
 ]
 OD_M5_LARGE = 0.096
 

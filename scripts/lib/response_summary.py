@@ -26,9 +26,19 @@ def cost(response: dict) -> None:
         rate = f"${hourly:.3f}/h" if hourly is not None else "no price"
         potential = g.get("costSavingsPotential")
         share = f" ({potential:.0f} % of its cost)" if potential is not None else ""
+        sizing = g.get("rightSizing")
+        if sizing is None:
+            right_sizing = ""
+        elif sizing["status"] == "INSUFFICIENT_DATA":
+            right_sizing = (f"; right-sizing: insufficient data ({sizing['cpuHours']} of"
+                            f" {sizing['minimumCpuHours']} hours)")
+        else:
+            right_sizing = f"; right-sizing: {sizing['status'].lower().replace('_', ' ')}"
+            if sizing["options"]:
+                right_sizing += f", {sizing['options']} option(s)"
         print(
             f"  {g['autoScalingGroupName']:<10} {g.get('instanceType') or '?':<10} x{g['desiredCapacity']:<3}"
-            f" {rate:<12} savings ${g['monthlySavingsUsd']:.0f}/month{share}"
+            f" {rate:<12} savings ${g['monthlySavingsUsd']:.0f}/month{share}{right_sizing}"
         )
     projection = (response.get("costs") or {}).get("projection")
     if projection:

@@ -832,6 +832,11 @@ class DefaultSeeds(unittest.TestCase):
                  and i["product"]["attributes"]["capacitystatus"] == "Used"}
         for instance_type in ("m5.large", "m5.xlarge", "c5.large", "t3.medium", "m6g.large"):
             self.assertIn(instance_type, linux)
+        # Right-sizing's Graviton options for the fleet's m5 groups: generations 6 and 7 of m,
+        # c and r, each described as arm64 by moto.
+        for family in ("m6g", "c6g", "r6g", "m7g", "c7g", "r7g"):
+            for size in ("medium", "large"):
+                self.assertIn(f"{family}.{size}", linux)
         price = next(iter(next(iter(linux["m5.large"]["terms"]["OnDemand"].values()))
                           ["priceDimensions"].values()))["pricePerUnit"]["USD"]
         self.assertEqual(float(price), 0.096)

@@ -1,16 +1,18 @@
 //! One cost analysis (DESIGN section 8): discover the groups, read Cost Explorer (at most 5
-//! calls, whatever the fleet's size), the prices and the catalog (cached), and 14 days of hourly
-//! maxima; apply the cost rules; write the recommendations conditionally; publish
-//! CostSavingsPotential in one PutMetricData; send one cost alert when the month runs over
-//! budget or a HIGH saving is found. What Cost Explorer cannot answer is reported, not fatal.
+//! calls, whatever the fleet's size), the prices and the catalog (cached), and the hourly maxima
+//! of the right-sizing lookback (14 or 32 days, `FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS`); apply the
+//! cost rules (right-sizing with the operator's preferences, issue 10); write the
+//! recommendations conditionally; publish CostSavingsPotential in one PutMetricData; send one
+//! cost alert when the month runs over budget or a HIGH saving is found. What Cost Explorer cannot answer is reported, not fatal.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
 use fleetopt_config::{Config, Environment, FleetSelector};
 use fleetopt_costing::{
-    Architecture, Commitment, GroupCost, HOURS_PER_MONTH, InstanceType, MonthProjection, SpotStats,
-    commitment, project_month, right_sizing, run_rate, spot_savings,
+    Architecture, Commitment, GroupCost, HOURS_PER_MONTH, InstanceType, MIN_CPU_HOURS,
+    MonthProjection, SpotStats, assess_right_sizing, commitment, project_month,
+    right_sizing_proposal, run_rate, spot_savings,
 };
 use fleetopt_model::{
     ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source, Status,
@@ -22,8 +24,10 @@ use fleetopt_ports::{
     screen::{Rules, Screened, Suppressed, screen_new},
     supersede_older,
 };
-use fleetopt_scoring::Proposal;
-use fleetopt_snapshot::{RIGHT_SIZING_DAYS, hourly_maxima, right_sizing_queries};
+use fleetopt_scoring::{
+    CpuPercentile, Proposal, RightSizing, RightSizingPreferences, RightSizingStatus, Targets,
+};
+use fleetopt_snapshot::{hourly_maxima, right_sizing_queries};
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
@@ -73,6 +77,44 @@ pub struct GroupCosts {
     pub cost_savings_potential: Option<f64>,
     /// The recommendations for it.
     pub recommendation_ids: Vec<String>,
+    /// What right-sizing made of it (absent when its type is not in the catalog).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub right_sizing: Option<RightSizingSummary>,
+}
+
+/// What right-sizing made of one group, in the response: whether it found options and, when
+/// it could not look, why (INSUFFICIENT_DATA with the hours of CPU data it had).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RightSizingSummary {
+    /// INSUFFICIENT_DATA, INCOMPLETE_CATALOG, OPTIMIZED or OPTIONS_FOUND.
+    pub status: RightSizingStatus,
+    /// Hours with a CPU datapoint in the lookback.
+    pub cpu_hours: u32,
+    /// Hours it needs at least.
+    pub minimum_cpu_hours: u32,
+    /// The lookback, days.
+    pub lookback_days: u32,
+    /// The percentile of hourly maxima sized for.
+    pub percentile: CpuPercentile,
+    /// Whether the group is idle (CPU p99.5 under 5 %).
+    pub idle: bool,
+    /// Options found (the recommendation's evidence holds them).
+    pub options: usize,
+}
+
+impl From<&RightSizing> for RightSizingSummary {
+    fn from(r: &RightSizing) -> Self {
+        RightSizingSummary {
+            status: r.status,
+            cpu_hours: r.cpu_hours,
+            minimum_cpu_hours: MIN_CPU_HOURS,
+            lookback_days: r.lookback_days,
+            percentile: r.percentile,
+            idle: r.idle,
+            options: r.options.len(),
+        }
+    }
 }
 
 /// The account's costs in the response.
@@ -243,19 +285,42 @@ fn months_back(day: NaiveDate, n: u32) -> NaiveDate {
     first
 }
 
-/// Catalog patterns for right-sizing a type: its own family and the general purpose, compute
-/// and memory families of the same generation (`m5.xlarge` -> `m5.*`, `c5.*`, `r5.*`).
+/// The Graviton generations whose families an x86_64 group's right-sizing also prices.
+const GRAVITON_GENERATIONS: [u32; 2] = [6, 7];
+
+/// Whether a family's name is a Graviton (arm64) one: a `g` right after the generation digits
+/// (`m6g`, `c7gn`, `t4g`, `r6gd`), where x86_64 families have nothing or another letter (`m5`,
+/// `m5a`, `c6i`).
+fn graviton_family(family: &str) -> bool {
+    let rest = family.trim_start_matches(|c: char| c.is_ascii_lowercase());
+    let suffix = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    suffix.len() < rest.len() && suffix.starts_with('g')
+}
+
+/// Catalog patterns for right-sizing a type: its own family; for the general purpose, compute
+/// and memory families, those of the same generation (`m5.xlarge` -> `m5.*`, `c5.*`, `r5.*`);
+/// and from an x86_64 family the Graviton families of generations 6 and 7 of the same kinds
+/// (`c6g.*`, `m6g.*`, `r6g.*`, `c7g.*`, `m7g.*`, `r7g.*`; `t3` -> `t4g.*`), so an arm64 option
+/// can be priced. All of them go in the run's one DescribeInstanceTypes request.
 fn families(instance_type: &str) -> Vec<String> {
     let Some((family, _)) = instance_type.split_once('.') else {
         return vec![instance_type.to_owned()];
     };
     let mut patterns = BTreeSet::from([format!("{family}.*")]);
+    let x86 = !graviton_family(family);
     if let Some(generation) = family.strip_prefix(['c', 'm', 'r'])
         && generation.starts_with(|c: char| c.is_ascii_digit())
     {
         for letter in ['c', 'm', 'r'] {
             patterns.insert(format!("{letter}{generation}.*"));
+            if x86 {
+                for g in GRAVITON_GENERATIONS {
+                    patterns.insert(format!("{letter}{g}g.*"));
+                }
+            }
         }
+    } else if x86 && family.starts_with('t') {
+        patterns.insert("t4g.*".to_owned());
     }
     patterns.into_iter().collect()
 }
@@ -412,15 +477,17 @@ where
         .await
         .map_err(CostError::Prices)?;
 
-    // 14 days of hourly maxima, batched like every other read.
+    // The lookback's hourly maxima (exactly `lookback_days` of whole hours, which the
+    // right-sizing rules require), batched like every other read.
     let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+    let lookback = Duration::days(i64::from(config.right_sizing.lookback_days));
     let usage = if groups.is_empty() {
         Default::default()
     } else {
         deps.metrics
             .read(
                 &TimeWindow {
-                    start: end - Duration::days(RIGHT_SIZING_DAYS),
+                    start: end - lookback,
                     end,
                 },
                 &right_sizing_queries(&groups),
@@ -431,9 +498,17 @@ where
 
     // The rules.
     let production = config.environment == Environment::Production;
+    let group_rules = GroupRules {
+        catalog: &catalog,
+        spot_prices: &spot_prices,
+        usage: &usage,
+        production,
+        preferences: &config.right_sizing,
+        targets: &config.settings.targets,
+    };
     let mut per_group: Vec<(GroupCosts, Vec<Proposal>)> = Vec::new();
     for (i, g) in groups.iter().enumerate() {
-        let (proposals, costs) = group_findings(g, i, &catalog, &spot_prices, &usage, production);
+        let (proposals, costs) = group_rules.findings(g, i);
         per_group.push((costs, proposals));
     }
     let fleet_hourly: f64 = per_group
@@ -607,61 +682,86 @@ where
     })
 }
 
-/// The findings and the cost summary of group number `index`.
-fn group_findings(
-    g: &GroupInfo,
-    index: usize,
-    catalog: &[InstanceType],
-    spot_prices: &[fleetopt_ports::SpotPrice],
-    usage: &fleetopt_ports::MetricResults,
+/// What the per-group rules read, gathered once per run.
+struct GroupRules<'a> {
+    catalog: &'a [InstanceType],
+    spot_prices: &'a [fleetopt_ports::SpotPrice],
+    usage: &'a fleetopt_ports::MetricResults,
     production: bool,
-) -> (Vec<Proposal>, GroupCosts) {
-    let current = g
-        .instance_type
-        .as_ref()
-        .and_then(|t| catalog.iter().find(|c| &c.name == t));
-    let mut proposals = Vec::new();
-    let hourly = current
-        .and_then(|t| t.on_demand_hourly)
-        .map(|p| p * f64::from(g.desired));
-    if let Some(current) = current {
-        let prices: Vec<f64> = spot_prices
+    preferences: &'a RightSizingPreferences,
+    targets: &'a Targets,
+}
+
+impl GroupRules<'_> {
+    /// The findings and the cost summary of group number `index`.
+    fn findings(&self, g: &GroupInfo, index: usize) -> (Vec<Proposal>, GroupCosts) {
+        let current = g
+            .instance_type
+            .as_ref()
+            .and_then(|t| self.catalog.iter().find(|c| &c.name == t));
+        let mut proposals = Vec::new();
+        let mut right_sizing = None;
+        let hourly = current
+            .and_then(|t| t.on_demand_hourly)
+            .map(|p| p * f64::from(g.desired));
+        if let Some(current) = current {
+            let prices: Vec<f64> = self
+                .spot_prices
+                .iter()
+                .filter(|p| {
+                    p.instance_type == current.name
+                        && g.availability_zones.contains(&p.availability_zone)
+                })
+                .map(|p| p.price)
+                .collect();
+            let (cpu, memory) = hourly_maxima(self.usage, index);
+            let cost = GroupCost {
+                group: &g.name,
+                instance_type: current,
+                desired: g.desired,
+                min_size: g.min_size,
+                spot: SpotStats::from_prices(&prices),
+                cpu_hourly_maxima: &cpu,
+                memory_hourly_maxima: &memory,
+            };
+            proposals.extend(spot_savings(&cost, self.production));
+            let proposal =
+                right_sizing_proposal(&cost, self.catalog, self.preferences, self.targets);
+            // The proposal carries the outcome; without one, the outcome says why.
+            right_sizing = Some(
+                match proposal
+                    .as_ref()
+                    .and_then(|p| p.evidence.right_sizing.as_ref())
+                {
+                    Some(outcome) => RightSizingSummary::from(outcome),
+                    None => RightSizingSummary::from(&assess_right_sizing(
+                        &cost,
+                        self.catalog,
+                        self.preferences,
+                        self.targets,
+                    )),
+                },
+            );
+            proposals.extend(proposal);
+        }
+        let savings: f64 = proposals
             .iter()
-            .filter(|p| {
-                p.instance_type == current.name
-                    && g.availability_zones.contains(&p.availability_zone)
-            })
-            .map(|p| p.price)
-            .collect();
-        let (cpu, memory) = hourly_maxima(usage, index);
-        let cost = GroupCost {
-            group: &g.name,
-            instance_type: current,
-            desired: g.desired,
-            min_size: g.min_size,
-            spot: SpotStats::from_prices(&prices),
-            cpu_hourly_maxima: &cpu,
-            memory_hourly_maxima: &memory,
+            .filter_map(|p| p.expected_impact.monthly_savings_usd)
+            .sum();
+        let costs = GroupCosts {
+            auto_scaling_group_name: g.name.clone(),
+            instance_type: g.instance_type.clone(),
+            desired_capacity: g.desired,
+            hourly_cost_usd: hourly,
+            monthly_savings_usd: savings,
+            cost_savings_potential: hourly
+                .filter(|h| *h > 0.0)
+                .map(|h| savings / (h * HOURS_PER_MONTH) * 100.0),
+            recommendation_ids: Vec::new(),
+            right_sizing,
         };
-        proposals.extend(spot_savings(&cost, production));
-        proposals.extend(right_sizing(&cost, catalog));
+        (proposals, costs)
     }
-    let savings: f64 = proposals
-        .iter()
-        .filter_map(|p| p.expected_impact.monthly_savings_usd)
-        .sum();
-    let costs = GroupCosts {
-        auto_scaling_group_name: g.name.clone(),
-        instance_type: g.instance_type.clone(),
-        desired_capacity: g.desired,
-        hourly_cost_usd: hourly,
-        monthly_savings_usd: savings,
-        cost_savings_potential: hourly
-            .filter(|h| *h > 0.0)
-            .map(|h| savings / (h * HOURS_PER_MONTH) * 100.0),
-        recommendation_ids: Vec::new(),
-    };
-    (proposals, costs)
 }
 
 /// Writes `r` unless this is a dry run; 1 when it is new.
@@ -790,10 +890,33 @@ mod tests {
 
     #[test]
     fn right_sizing_looks_at_the_family_and_its_siblings() {
-        assert_eq!(families("m5.xlarge"), ["c5.*", "m5.*", "r5.*"]);
+        assert_eq!(
+            families("m5.xlarge"),
+            [
+                "c5.*", "c6g.*", "c7g.*", "m5.*", "m6g.*", "m7g.*", "r5.*", "r6g.*", "r7g.*"
+            ]
+        );
+        assert_eq!(
+            families("c6i.large"),
+            [
+                "c6g.*", "c6i.*", "c7g.*", "m6g.*", "m6i.*", "m7g.*", "r6g.*", "r6i.*", "r7g.*"
+            ]
+        );
+        // arm64 groups stay arm64: no x86_64 option is ever offered them.
         assert_eq!(families("m6g.large"), ["c6g.*", "m6g.*", "r6g.*"]);
-        assert_eq!(families("t3.medium"), ["t3.*"]);
+        assert_eq!(families("t3.medium"), ["t3.*", "t4g.*"]);
+        assert_eq!(families("t4g.medium"), ["t4g.*"]);
         assert_eq!(families("weird"), ["weird"]);
+    }
+
+    #[test]
+    fn graviton_families_have_a_g_after_the_generation() {
+        for arm in ["m6g", "c7gn", "t4g", "r6gd", "x2gd", "im4gn"] {
+            assert!(graviton_family(arm), "{arm}");
+        }
+        for x86 in ["m5", "m5a", "c6i", "c5n", "t3", "m7i-flex", "g5"] {
+            assert!(!graviton_family(x86), "{x86}");
+        }
     }
 
     fn deps(
@@ -928,5 +1051,190 @@ mod tests {
                 .is_none()
         );
         assert!(deps.metrics.published().is_empty() && deps.notifier.notifications().is_empty());
+    }
+
+    /// CloudWatch with steady hourly maxima: CPU 25 %, memory 35 %, one point per hour of the
+    /// window asked, for at most `hours` hours before its end (the rest of the window has no
+    /// data, as for a group created since).
+    struct Hourly {
+        hours: i64,
+        /// CPU and memory maxima, percent.
+        values: (f64, f64),
+        published: Recorder,
+    }
+
+    impl MetricsSource for Hourly {
+        async fn read(
+            &self,
+            window: &TimeWindow,
+            queries: &[fleetopt_ports::MetricQuery],
+        ) -> Result<fleetopt_ports::MetricResults, ServiceError> {
+            let hours = (window.end - window.start).num_hours().min(self.hours);
+            Ok(queries
+                .iter()
+                .map(|q| {
+                    let value = if q.name == "CPUUtilization" {
+                        self.values.0
+                    } else {
+                        self.values.1
+                    };
+                    let points = (1..=hours)
+                        .map(|h| (window.end - Duration::hours(h), value))
+                        .collect();
+                    (q.id.clone(), points)
+                })
+                .collect())
+        }
+    }
+
+    impl MetricsPublisher for Hourly {
+        async fn publish(&self, namespace: &str, data: &[MetricDatum]) -> Result<(), ServiceError> {
+            self.published.publish(namespace, data).await
+        }
+    }
+
+    fn hourly_deps(
+        hours: i64,
+    ) -> Deps<FakeFleet, Hourly, FakeCosts, FakePrices, Recorder, InMemoryStore> {
+        let d = deps(FakeCosts::new());
+        Deps {
+            fleet: d.fleet,
+            metrics: Hourly {
+                hours,
+                values: (25.0, 35.0),
+                published: Recorder::new(),
+            },
+            costs: d.costs,
+            prices: d.prices,
+            notifier: d.notifier,
+            store: d.store,
+            region: d.region,
+        }
+    }
+
+    #[tokio::test]
+    async fn right_sizing_reads_the_preferred_lookback_and_stores_every_option() {
+        // 4 x m5.xlarge (4 vCPU, 16 GiB, 0.192 $/h), CPU 25 %, memory 35 %; the fake catalog
+        // holds m5.large (2 vCPU, 8 GiB, 0.096 $/h) too.
+        // - 4 x m5.large: CPU 25 x 16 / 8 = 50 %, memory 35 x 64 / 32 = 70 %, both at or under
+        //   their targets (70, 80): risk 0; saves 4 x 0.096 x 730 = 280.32 $ (50 %).
+        // - 2 x m5.xlarge: CPU 50 %, memory 70 %, risk 0, saves the same 280.32 $; the tie
+        //   goes to the name, m5.large first. 1 x m5.xlarge would run CPU at 100 %: no fit.
+        for (days, hours) in [("14", 336), ("32", 768)] {
+            let deps = hourly_deps(10_000);
+            let config = config(&[("FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS", days)]);
+            let response = run(&config, &deps, &Trigger::Schedule, now())
+                .await
+                .unwrap();
+            let g = &response.groups[0];
+            let summary = g.right_sizing.as_ref().unwrap();
+            assert_eq!(summary.status, RightSizingStatus::OptionsFound, "{days}");
+            assert_eq!(summary.cpu_hours, hours);
+            assert_eq!(summary.lookback_days.to_string(), days);
+            assert_eq!(summary.options, 2);
+            let r = deps
+                .store
+                .get(&g.recommendation_ids[0])
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                r.kind,
+                fleetopt_model::RecommendationType::InstanceTypeChange
+            );
+            assert_eq!(r.expected_impact.monthly_savings_usd, Some(280.32));
+            assert_eq!(r.expected_impact.cost_savings, Some(50.0));
+            let outcome = r.evidence.right_sizing.as_ref().unwrap();
+            assert_eq!(outcome.cpu_hours, hours);
+            let options: Vec<_> = outcome
+                .options
+                .iter()
+                .map(|o| {
+                    (
+                        o.rank,
+                        o.instance_type.as_str(),
+                        o.desired_capacity,
+                        o.projected_cpu_percent,
+                        o.projected_memory_percent,
+                        o.performance_risk,
+                        o.monthly_savings_usd,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                options,
+                [
+                    (1, "m5.large", 4, Some(50.0), Some(70.0), 0, 280.32),
+                    (2, "m5.xlarge", 2, Some(50.0), Some(70.0), 0, 280.32),
+                ]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_group_with_under_30_hours_of_cpu_data_is_reported_insufficient() {
+        let deps = hourly_deps(29);
+        let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        let g = &response.groups[0];
+        let summary = g.right_sizing.as_ref().unwrap();
+        assert_eq!(summary.status, RightSizingStatus::InsufficientData);
+        assert_eq!((summary.cpu_hours, summary.minimum_cpu_hours), (29, 30));
+        assert!(g.recommendation_ids.is_empty(), "{g:?}");
+        let json = serde_json::to_value(g).unwrap();
+        assert_eq!(
+            json["rightSizing"],
+            serde_json::json!({"status": "INSUFFICIENT_DATA", "cpuHours": 29,
+                "minimumCpuHours": 30, "lookbackDays": 14, "percentile": "p99.5",
+                "idle": false, "options": 0})
+        );
+        // 30 hours are enough.
+        let deps = hourly_deps(30);
+        let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        let summary = response.groups[0].right_sizing.as_ref().unwrap();
+        assert_eq!(summary.status, RightSizingStatus::OptionsFound);
+    }
+
+    #[tokio::test]
+    async fn one_right_sizing_item_per_group_stays_open_when_the_best_option_changes_kind() {
+        // Day 1, CPU 25 %, memory 35 %: the best option changes the type (4 x m5.large).
+        let mut deps = hourly_deps(10_000);
+        let config = config(&[]);
+        let first = run(&config, &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        let day1 = first.groups[0].recommendation_ids[0].clone();
+        let r = deps.store.get(&day1).await.unwrap().unwrap();
+        assert_eq!(
+            r.evidence.suggested_instance_type.as_deref(),
+            Some("m5.large")
+        );
+        // Day 2, CPU and memory 10 %: one m5.xlarge fits (40 % each) and saves 3 x 0.192 x
+        // 730 = 420.48 $, more than 4 x m5.large's 280.32: the best option now only lowers
+        // the capacity, and the item is still an INSTANCE_TYPE_CHANGE, so it replaces day 1's.
+        deps.metrics.values = (10.0, 10.0);
+        let second = run(
+            &config,
+            &deps,
+            &Trigger::Schedule,
+            now() + Duration::days(1),
+        )
+        .await
+        .unwrap();
+        let day2 = second.groups[0].recommendation_ids[0].clone();
+        let r = deps.store.get(&day2).await.unwrap().unwrap();
+        assert_eq!(
+            r.kind,
+            fleetopt_model::RecommendationType::InstanceTypeChange
+        );
+        assert_eq!(r.evidence.suggested_instance_type, None);
+        assert_eq!(r.evidence.target_desired_capacity, Some(1));
+        assert_eq!(r.expected_impact.monthly_savings_usd, Some(420.48));
+        assert_eq!(second.recommendations_superseded, 1);
+        let old = deps.store.get(&day1).await.unwrap().unwrap();
+        assert_eq!(old.status, Status::Superseded);
     }
 }

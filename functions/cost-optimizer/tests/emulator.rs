@@ -2,8 +2,11 @@
 //! Auto Scaling running m5.xlarge, 14 days of hourly maxima in moto's CloudWatch, and the
 //! demo's cost seeds (`scripts/emulator seed-costs`: on-demand prices, 7 days of spot prices,
 //! the forecast and the purchase recommendations answered by the emulator's proxy; moto's own
-//! GetCostAndUsage). The seeds are shared by every test on the emulator, so this test checks
-//! what its own group yields and the calls it makes, not the account's totals.
+//! GetCostAndUsage). The seeds are shared by every test on the emulator, so each test checks
+//! what its own groups yield and the calls it makes, not the account's totals. The right-sizing
+//! test seeds three groups with a 14-day history (hourly maxima, a few hundred points each) and
+//! pins issue 10's ranked options, a Graviton option, an idle group's scale-in and the minimum
+//! of 30 hours of data, all computed by hand in its comments.
 
 // A test that cannot set up must fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -19,6 +22,9 @@ use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{RecommendationType, recommendations_table};
 use fleetopt_ports::RecommendationStore;
+use fleetopt_scoring::{
+    Architecture, MigrationEffort, RightSizingAction, RightSizingOption, RightSizingStatus,
+};
 
 fn repo() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -69,8 +75,8 @@ async fn fleet(name: &str, instance_type: &str, desired: i32) -> (Clients, Strin
 #[tokio::test]
 async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_price_api_again() {
     let (clients, table, group) = fleet("batch", "m5.xlarge", 4).await;
-    // 14 days of hourly maxima: CPU 25 %, memory 35 %: m5.large (2 vCPU, 8 GiB) fits with
-    // 20 % headroom (1.2 vCPU, 6.7 GiB needed).
+    // 14 days of hourly maxima: CPU 25 %, memory 35 %. On 4 instances a type fits with 20 %
+    // headroom from 2 vCPU (25 x 16 / 8 = 50 % projected) and 8 GiB (35 x 64 / 32 = 70 %).
     let now = Utc::now();
     let end = now.duration_trunc(Duration::hours(1)).unwrap();
     let hours: Vec<_> = (1..=24 * 14).map(|h| end - Duration::hours(h)).collect();
@@ -127,12 +133,12 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
         let r = store.get(id).await.unwrap().unwrap();
         kinds.push(r.kind);
         if r.kind == RecommendationType::InstanceTypeChange {
+            // The cheapest fitting type is a Graviton one: 4 x (0.192 - 0.077) x 730.
             assert_eq!(
                 r.evidence.suggested_instance_type.as_deref(),
-                Some("m5.large")
+                Some("m6g.large")
             );
-            // 4 x (0.192 - 0.096) x 730.
-            assert_eq!(r.expected_impact.monthly_savings_usd, Some(280.32));
+            assert_eq!(r.expected_impact.monthly_savings_usd, Some(335.8));
         }
     }
     kinds.sort_by_key(|k| k.as_str());
@@ -165,7 +171,8 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
         assert_eq!(calls.get(api), None, "{api} repeated: {calls:?}");
     }
     assert_eq!(second.cache.on_demand.misses, 0);
-    assert!(second.cache.on_demand.hits > 0 && second.cache.catalog.hits == 3);
+    // The catalog's 9 patterns: m5, c5, r5 and their Graviton families of generations 6 and 7.
+    assert!(second.cache.on_demand.hits > 0 && second.cache.catalog.hits == 9);
 }
 
 #[tokio::test]
@@ -207,4 +214,270 @@ async fn a_run_rate_over_the_limit_is_a_high_finding_with_one_cost_alert() {
     assert_eq!(r.priority, fleetopt_model::Priority::High);
     // 0.076 $/h over the limit, 730 hours.
     assert_eq!(r.expected_impact.monthly_savings_usd, Some(55.48));
+}
+
+/// Hourly maxima for `group`: CPU and memory at these values, one point in each of the last
+/// `hours` whole hours before `end`.
+async fn history(
+    clients: &Clients,
+    group: &str,
+    end: chrono::DateTime<Utc>,
+    hours: i64,
+    (cpu, memory): (f64, f64),
+) {
+    let at = |h| end - Duration::hours(h) + Duration::minutes(10);
+    let cpu: Vec<_> = (1..=hours).map(|h| (at(h), cpu)).collect();
+    let memory: Vec<_> = (1..=hours).map(|h| (at(h), memory)).collect();
+    put_series(clients, "AWS/EC2", "CPUUtilization", group, &cpu)
+        .await
+        .unwrap();
+    put_series(clients, "CWAgent", "mem_used_percent", group, &memory)
+        .await
+        .unwrap();
+}
+
+/// (rank, action, type, desired, projected CPU, projected memory, risk, USD a month, %, effort).
+type Row = (
+    u32,
+    RightSizingAction,
+    String,
+    u32,
+    Option<f64>,
+    Option<f64>,
+    u8,
+    f64,
+    f64,
+    MigrationEffort,
+);
+
+fn rows(options: &[RightSizingOption]) -> Vec<Row> {
+    options
+        .iter()
+        .map(|o| {
+            (
+                o.rank,
+                o.action,
+                o.instance_type.clone(),
+                o.desired_capacity,
+                o.projected_cpu_percent,
+                o.projected_memory_percent,
+                o.performance_risk,
+                o.monthly_savings_usd,
+                o.savings_percent,
+                o.migration_effort,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn right_sizing_ranks_options_offers_graviton_scales_in_idle_groups_and_wants_30_hours() {
+    // Three groups with a 14-day history (moto stores 2 x 336 points for each of the first
+    // two and 2 x 20 for the third), production targets (CPU 70 in 60..80, memory 80 in
+    // 70..85), default preferences (p99.5, 20 % headroom each, 14 days):
+    // - steady: 4 x m5.xlarge (4 vCPU, 16 GiB, 0.192 $/h), CPU 25 %, memory 35 %;
+    // - idle: 3 x m5.large (2 vCPU, 8 GiB, 0.096 $/h), minSize 1, CPU 2 %, memory 20 %;
+    // - fresh: 2 x m5.large with 20 hours of data.
+    let (clients, table, steady) = fleet("steady", "m5.xlarge", 4).await;
+    let prefix = steady.trim_end_matches("-steady").to_owned();
+    let idle = format!("{prefix}-idle");
+    let fresh = format!("{prefix}-fresh");
+    for (name, desired) in [(&idle, 3), (&fresh, 2)] {
+        create_group(
+            &clients,
+            &SeedGroup {
+                name: name.clone(),
+                min_size: 1,
+                max_size: 8,
+                desired,
+                tags: Vec::new(),
+                instance_type: "m5.large".into(),
+                target_group_arns: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let now = Utc::now();
+    let end = now.duration_trunc(Duration::hours(1)).unwrap();
+    history(&clients, &steady, end, 24 * 14, (25.0, 35.0)).await;
+    history(&clients, &idle, end, 24 * 14, (2.0, 20.0)).await;
+    history(&clients, &fresh, end, 20, (40.0, 50.0)).await;
+
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
+        ("FLEETOPT_APPLICATION", "it".to_owned()),
+        ("FLEETOPT_TABLE", table),
+        ("FLEETOPT_TARGET_GROUPS", format!("{steady},{idle},{fresh}")),
+    ]);
+    let config = Config::from_lookup(&|name| vars.get(name).cloned()).unwrap();
+    let app = App::new(config, &sdk_config().await);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let calls = app.calls.take();
+    eprintln!("AWS calls for 3 groups: {calls:?}");
+    // One request per API for the whole fleet: the Graviton families ride in the same catalog
+    // and price requests.
+    for api in [
+        "cloudwatch:GetMetricData",
+        "pricing:GetProducts",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeSpotPriceHistory",
+    ] {
+        assert_eq!(calls.get(api), Some(&1), "{api}: {calls:?}");
+    }
+    let group = |name: &str| {
+        response
+            .groups
+            .iter()
+            .find(|g| g.auto_scaling_group_name == name)
+            .unwrap()
+    };
+    let store = &app.deps.store;
+    let right_sizing = |name: &str| {
+        let ids = group(name).recommendation_ids.clone();
+        async move {
+            for id in ids {
+                let r = store.get(&id).await.unwrap().unwrap();
+                if r.kind == RecommendationType::InstanceTypeChange {
+                    return Some(r);
+                }
+            }
+            None
+        }
+    };
+    use MigrationEffort::{Medium, VeryLow};
+    use RightSizingAction::{ChangeInstanceType as Change, ScaleInIdleGroup as ScaleIn};
+
+    // steady: a type fits with 20 % headroom from 2 vCPU (25 x 16 / 8 = 50 % projected) and
+    // 8 GiB (35 x 64 / 32 = 70 %), risk 0 (under both targets). Savings, 4 instances x 730 h:
+    // m6g.large (0.192 - 0.077) = 335.80 (59.9 %), m7g.large (0.192 - 0.0816) = 322.37
+    // (57.5 %), m5.large (0.192 - 0.096) = 280.32 (50 %), tied with 2 x m5.xlarge and ahead of
+    // it by name.
+    let r = right_sizing(&steady).await.expect("steady's right-sizing");
+    let outcome = r.evidence.right_sizing.as_ref().unwrap();
+    assert_eq!(outcome.status, RightSizingStatus::OptionsFound);
+    assert_eq!((outcome.cpu_hours, outcome.lookback_days), (336, 14));
+    assert_eq!(
+        (outcome.cpu_percent, outcome.memory_percent, outcome.idle),
+        (Some(25.0), Some(35.0), false)
+    );
+    assert_eq!(
+        rows(&outcome.options),
+        [
+            (
+                1,
+                Change,
+                "m6g.large".into(),
+                4,
+                Some(50.0),
+                Some(70.0),
+                0,
+                335.8,
+                59.9,
+                Medium
+            ),
+            (
+                2,
+                Change,
+                "m7g.large".into(),
+                4,
+                Some(50.0),
+                Some(70.0),
+                0,
+                322.37,
+                57.5,
+                Medium
+            ),
+            (
+                3,
+                Change,
+                "m5.large".into(),
+                4,
+                Some(50.0),
+                Some(70.0),
+                0,
+                280.32,
+                50.0,
+                VeryLow
+            ),
+        ]
+    );
+    let graviton = &outcome.options[0];
+    assert_eq!(graviton.architecture, Architecture::Arm64);
+    assert!(
+        graviton.notes[0].contains("must support arm64"),
+        "{graviton:?}"
+    );
+    assert_eq!(
+        r.evidence.suggested_instance_type.as_deref(),
+        Some("m6g.large")
+    );
+
+    // idle: CPU p99.5 2 % < 5 %. Scaling in to minSize 1 projects CPU 2 x 3 = 6 % and memory
+    // 20 x 3 = 60 %, saving 2 x 0.096 x 730 = 140.16 $ (66.67 %); every type from 2 GiB fits
+    // 3 instances (memory 20 x 8 / 2 = 80 %, x 1.2 = 96 %): c6g.medium saves 3 x (0.096 -
+    // 0.034) x 730 = 135.78 $ (64.58 %), c7g.medium 3 x (0.096 - 0.0363) x 730 = 130.74 $
+    // (62.19 %).
+    let r = right_sizing(&idle).await.expect("idle's right-sizing");
+    let outcome = r.evidence.right_sizing.as_ref().unwrap();
+    assert!(outcome.idle);
+    assert_eq!(
+        rows(&outcome.options),
+        [
+            (
+                1,
+                ScaleIn,
+                "m5.large".into(),
+                1,
+                Some(6.0),
+                Some(60.0),
+                0,
+                140.16,
+                66.67,
+                VeryLow
+            ),
+            (
+                2,
+                Change,
+                "c6g.medium".into(),
+                3,
+                Some(4.0),
+                Some(80.0),
+                0,
+                135.78,
+                64.58,
+                Medium
+            ),
+            (
+                3,
+                Change,
+                "c7g.medium".into(),
+                3,
+                Some(4.0),
+                Some(80.0),
+                0,
+                130.74,
+                62.19,
+                Medium
+            ),
+        ]
+    );
+    // One right-sizing item per group, whatever ranks first; the capacity is in the evidence.
+    assert_eq!(r.evidence.target_desired_capacity, Some(1));
+    assert!(
+        r.description.contains("scale in the idle group"),
+        "{}",
+        r.description
+    );
+    let summary = group(&idle).right_sizing.as_ref().unwrap();
+    assert!(summary.idle && summary.options == 3);
+
+    // fresh: 20 hours of CPU data, under the 30 needed: no right-sizing, and the response
+    // says so with the hours it has.
+    assert!(right_sizing(&fresh).await.is_none());
+    let summary = group(&fresh).right_sizing.as_ref().unwrap();
+    assert_eq!(summary.status, RightSizingStatus::InsufficientData);
+    assert_eq!((summary.cpu_hours, summary.minimum_cpu_hours), (20, 30));
 }

@@ -1,5 +1,6 @@
 //! Instance prices and the instance catalog as a [`PriceSource`]: on-demand prices from the
-//! Pricing API (GetProducts, one filtered request for every type asked, paginated), spot prices
+//! Pricing API (GetProducts, one filtered request for every type asked, paginated; more only
+//! when the types' names outgrow a filter value's 1,024 characters), spot prices
 //! from EC2 DescribeSpotPriceHistory and the catalog from DescribeInstanceTypes (both
 //! paginated).
 
@@ -15,6 +16,24 @@ use crate::error::service_error;
 
 /// EC2 takes at most this many values per filter.
 const FILTER_VALUES_PER_REQUEST: usize = 200;
+/// The Pricing API's longest filter value, characters (an ANY_OF list is one comma-joined value).
+const PRICING_FILTER_VALUE_CHARS: usize = 1024;
+
+/// The types as comma-joined ANY_OF values of at most [`PRICING_FILTER_VALUE_CHARS`] each, in
+/// order (a name longer than that alone is its own value, which the API will refuse).
+fn any_of_values(instance_types: &[String]) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for t in instance_types {
+        match values.last_mut() {
+            Some(value) if value.len() + 1 + t.len() <= PRICING_FILTER_VALUE_CHARS => {
+                value.push(',');
+                value.push_str(t);
+            }
+            _ => values.push(t.clone()),
+        }
+    }
+    values
+}
 
 /// Pricing and EC2, through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -28,6 +47,38 @@ impl AwsPrices {
     /// us-east-1, eu-central-1 or ap-south-1).
     pub fn new(pricing: aws_sdk_pricing::Client, ec2: aws_sdk_ec2::Client) -> Self {
         Self { pricing, ec2 }
+    }
+
+    /// Every page of GetProducts with these filters, each type's first on-demand price kept.
+    async fn products(
+        &self,
+        filters: &[Filter],
+        prices: &mut BTreeMap<String, f64>,
+    ) -> Result<(), ServiceError> {
+        const OP: &str = "pricing:GetProducts";
+        let mut token: Option<String> = None;
+        loop {
+            let output = self
+                .pricing
+                .get_products()
+                .service_code("AmazonEC2")
+                .format_version("aws_v1")
+                .set_filters(Some(filters.to_vec()))
+                .max_results(100)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| service_error(OP, &e))?;
+            for item in output.price_list() {
+                if let Some((instance_type, price)) = on_demand_price(item) {
+                    prices.entry(instance_type).or_insert(price);
+                }
+            }
+            token = output.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(());
+            }
+        }
     }
 }
 
@@ -79,41 +130,17 @@ impl PriceSource for AwsPrices {
         region: &str,
         instance_types: &[String],
     ) -> Result<BTreeMap<String, f64>, ServiceError> {
-        const OP: &str = "pricing:GetProducts";
         let mut prices = BTreeMap::new();
-        if instance_types.is_empty() {
-            return Ok(prices);
-        }
-        let filters = vec![
-            term("instanceType", &instance_types.join(","), FilterType::AnyOf)?,
-            term("regionCode", region, FilterType::TermMatch)?,
-            term("operatingSystem", "Linux", FilterType::TermMatch)?,
-            term("tenancy", "Shared", FilterType::TermMatch)?,
-            term("preInstalledSw", "NA", FilterType::TermMatch)?,
-            term("capacitystatus", "Used", FilterType::TermMatch)?,
-        ];
-        let mut token: Option<String> = None;
-        loop {
-            let output = self
-                .pricing
-                .get_products()
-                .service_code("AmazonEC2")
-                .format_version("aws_v1")
-                .set_filters(Some(filters.clone()))
-                .max_results(100)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| service_error(OP, &e))?;
-            for item in output.price_list() {
-                if let Some((instance_type, price)) = on_demand_price(item) {
-                    prices.entry(instance_type).or_insert(price);
-                }
-            }
-            token = output.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
+        for types in any_of_values(instance_types) {
+            let filters = vec![
+                term("instanceType", &types, FilterType::AnyOf)?,
+                term("regionCode", region, FilterType::TermMatch)?,
+                term("operatingSystem", "Linux", FilterType::TermMatch)?,
+                term("tenancy", "Shared", FilterType::TermMatch)?,
+                term("preInstalledSw", "NA", FilterType::TermMatch)?,
+                term("capacitystatus", "Used", FilterType::TermMatch)?,
+            ];
+            self.products(&filters, &mut prices).await?;
         }
         Ok(prices)
     }
@@ -305,5 +332,21 @@ mod tests {
             ])
         );
         assert_eq!(first.num_calls() + second.num_calls(), 2);
+    }
+
+    #[test]
+    fn any_of_values_stay_within_the_pricing_filter_value_limit() {
+        // The 81 types of m5, c5, r5 and their Graviton families fit one value (914 characters);
+        // twice as many need two.
+        let types: Vec<String> = (0..160).map(|i| format!("m{i:02}.xlarge")).collect();
+        let values = any_of_values(&types);
+        assert_eq!(values.len(), 2);
+        assert!(values.iter().all(|v| v.len() <= PRICING_FILTER_VALUE_CHARS));
+        assert_eq!(values.join(","), types.join(","));
+        assert_eq!(any_of_values(&[]), Vec::<String>::new());
+        assert_eq!(
+            any_of_values(&["m5.large".to_owned(), "m5.xlarge".to_owned()]),
+            ["m5.large,m5.xlarge"]
+        );
     }
 }

@@ -340,8 +340,14 @@ pub fn assess_right_sizing(
 }
 
 /// Right-sizing as a proposal made from the best option, carrying every option in its
-/// evidence (`rightSizing`): INSTANCE_TYPE_CHANGE when the best option changes the type,
-/// COST_OPTIMIZATION when it only lowers desired capacity. `None` without options.
+/// evidence (`rightSizing`). `None` without options.
+///
+/// Its type is always INSTANCE_TYPE_CHANGE, whichever option ranks first: a recommendation's id
+/// and its supersession are keyed by source, group and type, so a type that followed the best
+/// option would leave yesterday's item open when today's best option is of the other kind, and
+/// a capacity-only best option (COST_OPTIMIZATION) would take the id of the same day's spot
+/// finding for the group. The evidence says what the best option changes
+/// (`suggestedInstanceType` for another type, `targetDesiredCapacity` for fewer instances).
 ///
 /// The proposal never sets `target_desired_capacity` (the evidence does): a right-sizing is
 /// carried out by a person, and the engine acts only on SCALE_UP and SCALE_DOWN.
@@ -451,11 +457,7 @@ pub fn right_sizing_proposal(
     };
     let type_change = best.action == RightSizingAction::ChangeInstanceType;
     Some(Proposal {
-        kind: if type_change {
-            RecommendationType::InstanceTypeChange
-        } else {
-            RecommendationType::CostOptimization
-        },
+        kind: RecommendationType::InstanceTypeChange,
         priority: priority(best.savings_percent, risk),
         description,
         target_desired_capacity: None,
@@ -1097,7 +1099,8 @@ mod tests {
             "{}",
             p.description
         );
-        // An idle group: a COST_OPTIMIZATION that names the capacity in its evidence only.
+        // An idle group: the same type of recommendation (one right-sizing item per group,
+        // whatever ranks first), naming the capacity in its evidence only.
         let idle = right_sizing_proposal(
             &group(find(&catalog, "m5.xlarge"), 4, 0, &[3.0; 48], &[]),
             &catalog,
@@ -1105,7 +1108,7 @@ mod tests {
             &production(),
         )
         .unwrap();
-        assert_eq!(idle.kind, RecommendationType::CostOptimization);
+        assert_eq!(idle.kind, RecommendationType::InstanceTypeChange);
         assert_eq!(idle.target_desired_capacity, None);
         assert_eq!(idle.evidence.target_desired_capacity, Some(0));
         assert_eq!(idle.evidence.suggested_instance_type, None);

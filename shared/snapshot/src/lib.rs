@@ -152,12 +152,10 @@ pub fn assessment_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
     queries
 }
 
-/// Days of hourly maxima right-sizing reads (DESIGN section 4).
-pub const RIGHT_SIZING_DAYS: i64 = 14;
-
-/// The right-sizing queries for every group: hourly CPU and memory maxima. CloudWatch's p99
-/// statistic is not used (moto refuses percentiles); the cost rules take the 99th percentile
-/// of these maxima themselves.
+/// The right-sizing queries for every group: hourly CPU and memory maxima, read over the
+/// right-sizing lookback (`RightSizingPreferences::lookback_days`, 14 or 32 days: the caller's
+/// window). CloudWatch's percentile statistics are not used (moto refuses them); the cost rules
+/// take the chosen percentile of these maxima themselves.
 pub fn right_sizing_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
     groups
         .iter()
