@@ -813,10 +813,10 @@ pub fn alarm_state_change(rng: &mut Rng, state: AlarmState, groups: &[String]) -
     event["detail"]["alarmName"] = json!(name);
     event["detail"]["state"]["value"] = json!(state.as_str());
     event["detail"]["configuration"]["metrics"] = metrics(rng, groups);
-    if rng.chance(30) {
-        if let Some(detail) = event["detail"].as_object_mut() {
-            detail.remove("previousState");
-        }
+    if rng.chance(30)
+        && let Some(detail) = event["detail"].as_object_mut()
+    {
+        detail.remove("previousState");
     }
     event
 }
