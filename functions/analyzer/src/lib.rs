@@ -7,6 +7,8 @@
 
 mod analysis;
 pub mod event;
+#[cfg(test)]
+mod fuzz;
 pub mod lambda;
 
 pub use analysis::{AnalyzerError, Deps, GroupOutcome, GroupStatus, Response, run};

@@ -5,5 +5,7 @@
 
 pub mod engine;
 pub mod event;
+#[cfg(test)]
+mod fuzz;
 pub mod lambda;
 pub mod plan;

@@ -146,7 +146,18 @@ pub fn decide(
 }
 
 fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
-    let expires = r.analysis_window.end + policy.pending_lifetime;
+    // `+` panics past chrono's last representable time, and a stored window can end there
+    // (found by the fuzz test): such a window was not written by an analysis, so it fails.
+    let Some(expires) = r
+        .analysis_window
+        .end
+        .checked_add_signed(policy.pending_lifetime)
+    else {
+        return Verdict::Fail(format!(
+            "the analysis window's end {} is not a time an analysis writes",
+            time(r.analysis_window.end)
+        ));
+    };
     if now >= expires {
         return Verdict::Expire(format!(
             "expired: computed from data up to {}, and nothing may act on it after {}; a newer \
@@ -451,6 +462,17 @@ mod tests {
             end: status.is_finished().then_some(end),
             description: "Launching a new EC2 instance".into(),
         }
+    }
+
+    #[test]
+    fn a_window_ending_at_the_last_representable_time_fails_instead_of_panicking() {
+        // Found by the fuzz test: a stored analysisWindow.end of +262142-12-31T23:59:59Z.
+        let mut r = scale_up();
+        r.analysis_window.end = DateTime::<Utc>::MAX_UTC;
+        assert!(matches!(
+            decide_with(&r, &group(), None),
+            Verdict::Fail(reason) if reason.contains("not a time an analysis writes")
+        ));
     }
 
     #[test]

@@ -13,6 +13,9 @@ use aws_lambda_events::event::cloudwatch_alarms::{
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use serde_json::Value;
 
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
+
 /// An AWS event a function may accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwsEvent {

@@ -408,7 +408,10 @@ impl Recommendation {
     fn advanced(&self, to: Status, at: DateTime<Utc>, by: &str, reason: Option<&str>) -> Self {
         let mut next = self.clone();
         next.status = to;
-        next.version = self.version + 1;
+        // The version is only ever compared for equality (every change is conditional on it),
+        // so wrapping past u64::MAX still gives a value no reader holds; `+ 1` panicked on an
+        // item stored with the largest version (found by the engine's fuzz test).
+        next.version = self.version.wrapping_add(1);
         next.last_check = None;
         next.snooze = None;
         next.status_history.push(StatusChange {
@@ -579,6 +582,18 @@ mod tests {
         );
         assert_eq!(r.status_history.len(), 1);
         assert_eq!(r.created_at, "2026-11-23T09:02:30Z");
+    }
+
+    #[test]
+    fn a_status_change_from_the_largest_version_wraps_instead_of_panicking() {
+        // Found by the engine's fuzz test: an item stored with version u64::MAX.
+        let mut r = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
+        r.version = u64::MAX;
+        let next = r
+            .transitioned(Status::InProgress, now(), "optimization-engine", None)
+            .unwrap();
+        assert_eq!(next.version, 0);
+        assert_ne!(next.version, r.version);
     }
 
     #[test]
