@@ -87,7 +87,7 @@ pub struct GroupCosts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RightSizingSummary {
-    /// INSUFFICIENT_DATA, INCOMPLETE_CATALOG, OPTIMIZED or OPTIONS_FOUND.
+    /// INSUFFICIENT_DATA, INCOMPLETE_CATALOG, OPTIMIZED, UNDER_PROVISIONED or OPTIONS_FOUND.
     pub status: RightSizingStatus,
     /// Hours with a CPU datapoint in the lookback.
     pub cpu_hours: u32,

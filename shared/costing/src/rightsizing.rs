@@ -331,10 +331,14 @@ pub fn assess_right_sizing(
         targets,
     };
     outcome.options = rank(facts.candidates(catalog, outcome.idle));
-    outcome.status = if outcome.options.is_empty() {
+    let current_fits = fits(cpu, preferences.cpu_headroom_percent)
+        && memory.is_none_or(|m| fits(m, preferences.memory_headroom_percent));
+    outcome.status = if !outcome.options.is_empty() {
+        RightSizingStatus::OptionsFound
+    } else if current_fits {
         RightSizingStatus::Optimized
     } else {
-        RightSizingStatus::OptionsFound
+        RightSizingStatus::UnderProvisioned
     };
     outcome
 }
@@ -904,6 +908,14 @@ mod tests {
         assert_eq!(
             (r.status, r.options.len()),
             (RightSizingStatus::Optimized, 0)
+        );
+        // At CPU 99.5 % even the current fleet leaves no headroom: under-provisioned, not
+        // optimized (1.2 x 99.5 > 100).
+        let hot = vec![99.5; 336];
+        let r = assess(&steady(&catalog, &hot, &memory), &catalog, &no_graviton);
+        assert_eq!(
+            (r.status, r.options.len()),
+            (RightSizingStatus::UnderProvisioned, 0)
         );
         let unpriced = InstanceType {
             on_demand_hourly: None,

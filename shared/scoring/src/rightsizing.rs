@@ -264,6 +264,10 @@ pub enum RightSizingStatus {
     IncompleteCatalog,
     /// Nothing cheaper fits: the group is right-sized for the preferences.
     Optimized,
+    /// Nothing cheaper fits, and neither does the current configuration: its CPU or memory at
+    /// the chosen percentile leaves less than the headroom. A bigger fleet or type is the
+    /// analyzer's business (SCALE_UP, INSTANCE_TYPE_CHANGE); right-sizing offers nothing.
+    UnderProvisioned,
     /// Cheaper configurations fit: see the options.
     OptionsFound,
 }
