@@ -72,27 +72,12 @@ fn check(decision: &Decision) {
     }
 }
 
-/// Replays one case when `FLEETOPT_FUZZ_CASE` is set: prints its input.
-fn replay(test: &str, input: &Option<Value>) {
-    if fuzz::only_case().is_some() {
-        let text = input.as_ref().map(Value::to_string);
-        eprintln!("{test} input: {text:?}");
-    }
-}
-
-fn case_numbers(default: u64) -> Box<dyn Iterator<Item = u64>> {
-    match fuzz::only_case() {
-        Some(case) => Box::new(std::iter::once(case)),
-        None => Box::new(0..fuzz::cases(default)),
-    }
-}
-
 #[test]
 fn fuzz_decode_gives_an_error_or_a_valid_decision_never_a_panic() {
     const TEST: &str = "analyzer fuzz_decode";
     let seed = fuzz::seed();
     let mut stats = Stats::default();
-    for case in case_numbers(DECODE_CASES) {
+    for case in fuzz::case_numbers(DECODE_CASES) {
         let _guard = CaseGuard {
             test: TEST,
             seed,
@@ -101,7 +86,7 @@ fn fuzz_decode_gives_an_error_or_a_valid_decision_never_a_panic() {
         let started = std::time::Instant::now();
         let mut rng = Rng::for_case(seed, case);
         let (origin, input) = fuzz::input(&mut rng, &mut valid);
-        replay(TEST, &input);
+        fuzz::replay(TEST, &input);
         let Some(event) = input else {
             stats.record(origin, None, started);
             continue;
@@ -246,7 +231,7 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
             Some(only) if case - 1 > only => break,
             _ => {}
         }
-        replay(TEST, &input);
+        fuzz::replay(TEST, &input);
         let Some(Ok(decision)) = input.map(decode) else {
             stats.record(origin, Some(false), started);
             continue;

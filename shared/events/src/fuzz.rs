@@ -83,6 +83,23 @@ pub fn only_case() -> Option<u64> {
         .and_then(|s| s.parse().ok())
 }
 
+/// The case numbers a fuzz test runs: only `FLEETOPT_FUZZ_CASE` when it is set, else
+/// [`cases`]`(default)` of them from 0.
+pub fn case_numbers(default: u64) -> Box<dyn Iterator<Item = u64>> {
+    match only_case() {
+        Some(case) => Box::new(std::iter::once(case)),
+        None => Box::new(0..cases(default)),
+    }
+}
+
+/// Prints a case's input (`None`: text that is not JSON) when one case is replayed.
+pub fn replay(test: &str, input: &Option<Value>) {
+    if only_case().is_some() {
+        let text = input.as_ref().map(Value::to_string);
+        eprintln!("{test} input: {text:?}");
+    }
+}
+
 /// Says which case was running when a panic unwinds through it, so that it can be replayed.
 #[derive(Debug)]
 pub struct CaseGuard {
