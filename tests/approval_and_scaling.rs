@@ -7,12 +7,12 @@ use chrono::Utc;
 use fleetopt_aws::emulator::{SeedGroup, create_group};
 use fleetopt_aws::{Clients, DynamoRecommendationStore, create_table};
 use fleetopt_model::{Check, Recommendation, Status, recommendations_table};
-use fleetopt_ports::fakes::contract::sample;
 use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::Value;
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, stderr, stdout, unique_name,
+    emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, recent_sample, stderr,
+    stdout, unique_name,
 };
 
 /// Who the emulator's STS says the test credentials are: what every CLI status change records.
@@ -40,7 +40,7 @@ async fn seeded(
     hour: u32,
     path: &[Status],
 ) -> Recommendation {
-    let mut r = sample(group, hour);
+    let mut r = recent_sample(group, hour);
     store.put_new(&r).await.unwrap();
     for &to in path {
         r = store

@@ -21,12 +21,12 @@ use fleetopt_aws::{DynamoRecommendationStore, SdkConfig, create_table};
 use fleetopt_model::{
     Recommendation, RecommendationType, Source, Status, recommendation_id, recommendations_table,
 };
-use fleetopt_ports::fakes::contract::sample;
 use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::{Value, json};
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt, fleetopt_at_with, stderr, stdout, unique_name,
+    emulator_config, emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout,
+    unique_name,
 };
 
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
@@ -212,7 +212,7 @@ impl Account {
         usd: f64,
         path: &[Status],
     ) -> Recommendation {
-        let mut r = sample(group, 7);
+        let mut r = recent_sample(group, 7);
         r.kind = kind;
         r.source = Source::CostOptimizer;
         r.id = recommendation_id(Source::CostOptimizer, group, kind, &r.analysis_window);
@@ -338,7 +338,11 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
             &[Status::InProgress, Status::Completed],
         )
         .await;
-    account.store.put_new(&sample("web", 8)).await.unwrap();
+    account
+        .store
+        .put_new(&recent_sample("web", 8))
+        .await
+        .unwrap();
 
     let v = json_of(&account.cost(&["--output", "json"]));
     let (forecast, calls) = if dates.last_day() {

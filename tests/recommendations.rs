@@ -4,11 +4,10 @@
 use fleetopt_aws::{DynamoRecommendationStore, create_table};
 use fleetopt_model::recommendations_table;
 use fleetopt_ports::RecommendationStore;
-use fleetopt_ports::fakes::contract::sample;
 use serde_json::Value;
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt_at, stderr, stdout, unique_name,
+    emulator_config, emulator_endpoint, fleetopt_at, recent_sample, stderr, stdout, unique_name,
 };
 
 /// A fresh table holding two recommendations for `web` (hours 7 and 8) and one for `api`.
@@ -25,7 +24,7 @@ async fn seeded_table() -> (String, Vec<String>) {
     let store = DynamoRecommendationStore::from_config(&config, &name);
     let mut ids = Vec::new();
     for (group, hour) in [("web", 7), ("web", 8), ("api", 8)] {
-        let r = sample(group, hour);
+        let r = recent_sample(group, hour);
         store.put_new(&r).await.unwrap();
         ids.push(r.id);
     }

@@ -234,3 +234,21 @@ pub async fn overloaded_group(clients: &fleetopt_aws::Clients, name: &str) {
         Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap() + TimeDelta::minutes(5)
     }
 }
+
+/// The store contract's sample for `group` over hour `hour` of yesterday (UTC), written now.
+/// The binaries these tests run read the real clock, so the items they are shown are dated by
+/// that clock too, never by a fixed day that the calendar leaves behind.
+pub fn recent_sample(group: &str, hour: u32) -> fleetopt_model::Recommendation {
+    use chrono::{Duration, Utc};
+    let now = Utc::now();
+    let day = (now - Duration::days(1)).date_naive();
+    let start = day
+        .and_hms_opt(hour, 0, 0)
+        .expect("an hour of the day, 0 to 23")
+        .and_utc();
+    let window = fleetopt_model::AnalysisWindow {
+        start,
+        end: start + Duration::hours(1),
+    };
+    fleetopt_ports::fakes::contract::sample_over(group, window, now)
+}

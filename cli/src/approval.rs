@@ -72,6 +72,7 @@ pub async fn approve(global: &Global, args: &ApproveArgs) -> Result<()> {
         Decision::Approve,
         args.note.as_deref(),
         &args.options,
+        Utc::now(),
     )
     .await
 }
@@ -84,19 +85,21 @@ pub async fn reject(global: &Global, args: &RejectArgs) -> Result<()> {
         Decision::Reject,
         Some(&args.reason),
         &args.options,
+        Utc::now(),
     )
     .await
 }
 
-/// Runs `fleetopt snooze`: until now + `--for`.
+/// Runs `fleetopt snooze`: until now + `--for`, one clock reading for both.
 pub async fn snooze(global: &Global, args: &SnoozeArgs) -> Result<()> {
-    let until = Utc::now() + args.duration;
+    let now = Utc::now();
     decide(
         global,
         &args.id,
-        Decision::Snooze(until),
+        Decision::Snooze(now + args.duration),
         Some(&args.reason),
         &args.options,
+        now,
     )
     .await
 }
@@ -107,6 +110,7 @@ async fn decide(
     decision: Decision,
     reason: Option<&str>,
     options: &DecisionOptions,
+    now: DateTime<Utc>,
 ) -> Result<()> {
     let table = options
         .table
@@ -126,7 +130,6 @@ async fn decide(
     if let Some(refusal) = refusal(&current, decision) {
         bail!(refusal);
     }
-    let now = Utc::now();
     let mut transition = match decision {
         Decision::Snooze(until) => Transition::snooze(until, now, &by),
         _ => Transition::new(decision.status(), now, &by),
@@ -138,8 +141,8 @@ async fn decide(
         Ok(stored) => stored,
         Err(StoreError::Conflict { .. }) => {
             // Only to say what it became; the refusal stands whatever this read returns.
-            let now = store.get(id).await.ok().flatten().map(|r| r.status);
-            bail!(conflict(&current, decision, now));
+            let became = store.get(id).await.ok().flatten().map(|r| r.status);
+            bail!(conflict(&current, decision, became));
         }
         Err(e) => {
             return Err(anyhow::Error::new(e)).with_context(|| {
@@ -190,8 +193,8 @@ fn refusal(current: &Recommendation, decision: Decision) -> Option<String> {
 }
 
 /// The message for a conditional write that lost: someone else moved the item first.
-fn conflict(current: &Recommendation, decision: Decision, now: Option<Status>) -> String {
-    let became = now.map_or_else(String::new, |s| format!("; it is now {s}"));
+fn conflict(current: &Recommendation, decision: Decision, became: Option<Status>) -> String {
+    let became = became.map_or_else(String::new, |s| format!("; it is now {s}"));
     format!(
         "recommendation {} changed while it was being {}: someone else moved it first \
          (it was {}, version {}{became}); nothing was written",
@@ -251,11 +254,11 @@ mod tests {
 
     use super::*;
     use fleetopt_model::{Action, RecommendationType};
-    use fleetopt_ports::fakes::contract::sample;
+    use fleetopt_ports::fakes::contract::{now, sample};
 
     fn awaiting() -> Recommendation {
         let r = sample("web", 7);
-        Transition::new(Status::AwaitingApproval, Utc::now(), "analyzer")
+        Transition::new(Status::AwaitingApproval, now(), "analyzer")
             .apply_to(&r)
             .unwrap()
     }
@@ -279,7 +282,7 @@ mod tests {
 
     #[test]
     fn deciding_twice_says_it_is_already_decided() {
-        let approved = Transition::new(Status::Approved, Utc::now(), "alice")
+        let approved = Transition::new(Status::Approved, now(), "alice")
             .apply_to(&awaiting())
             .unwrap();
         let message = refusal(&approved, Decision::Approve).unwrap();
@@ -294,16 +297,16 @@ mod tests {
 
     #[test]
     fn pending_awaiting_and_approved_can_be_snoozed_nothing_else() {
-        let until = Utc::now() + chrono::Duration::days(7);
+        let until = now() + chrono::Duration::days(7);
         let snooze = Decision::Snooze(until);
         let pending = sample("web", 7);
-        let approved = Transition::new(Status::Approved, Utc::now(), "alice")
+        let approved = Transition::new(Status::Approved, now(), "alice")
             .apply_to(&awaiting())
             .unwrap();
         for r in [&pending, &awaiting(), &approved] {
             assert_eq!(refusal(r, snooze), None, "{}", r.status);
         }
-        let asleep = Transition::snooze(until, Utc::now(), "alice")
+        let asleep = Transition::snooze(until, now(), "alice")
             .apply_to(&pending)
             .unwrap();
         let message = refusal(&asleep, snooze).unwrap();
@@ -314,7 +317,7 @@ mod tests {
             )),
             "{message}"
         );
-        let rejected = Transition::new(Status::Rejected, Utc::now(), "bob")
+        let rejected = Transition::new(Status::Rejected, now(), "bob")
             .apply_to(&awaiting())
             .unwrap();
         assert_eq!(
@@ -339,8 +342,8 @@ mod tests {
 
     #[test]
     fn a_snooze_says_until_when_and_what_comes_after() {
-        let until = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 30, 10, 0, 0).unwrap();
-        let r = Transition::snooze(until, Utc::now(), "arn:aws:iam::1:user/ops")
+        let until = now() + chrono::Duration::days(7);
+        let r = Transition::snooze(until, now(), "arn:aws:iam::1:user/ops")
             .because("month-end batch")
             .apply_to(&awaiting())
             .unwrap();
@@ -356,7 +359,7 @@ mod tests {
         );
         assert!(
             text.ends_with(
-                "by arn:aws:iam::1:user/ops: month-end batch\nUntil 2026-11-30T10:00:00Z: \
+                "by arn:aws:iam::1:user/ops: month-end batch\nUntil 2026-11-30T10:02:00Z: \
                  nothing is applied for it and the same finding for this group is not written \
                  again. Then the engine's 15-minute sweep puts it back to AWAITING_APPROVAL.\n"
             ),
@@ -366,7 +369,7 @@ mod tests {
 
     #[test]
     fn an_approved_scale_change_is_left_to_the_engine() {
-        let r = Transition::new(Status::Approved, Utc::now(), "alice")
+        let r = Transition::new(Status::Approved, now(), "alice")
             .apply_to(&awaiting())
             .unwrap();
         let Some(Action::SetDesiredCapacity { from, to }) = r.implementation.action else {
@@ -386,7 +389,7 @@ mod tests {
 
     #[test]
     fn any_other_approved_type_lists_the_steps_to_carry_out() {
-        let mut r = Transition::new(Status::Approved, Utc::now(), "alice")
+        let mut r = Transition::new(Status::Approved, now(), "alice")
             .apply_to(&awaiting())
             .unwrap();
         r.kind = RecommendationType::InstanceTypeChange;
@@ -408,7 +411,7 @@ mod tests {
 
     #[test]
     fn a_rejection_shows_the_reason_and_that_nothing_happens() {
-        let r = Transition::new(Status::Rejected, Utc::now(), "alice")
+        let r = Transition::new(Status::Rejected, now(), "alice")
             .because("peak season")
             .apply_to(&awaiting())
             .unwrap();

@@ -313,7 +313,7 @@ mod tests {
     use fleetopt_model::Check;
     use fleetopt_ports::ActivityStatus;
     use fleetopt_ports::Transition;
-    use fleetopt_ports::fakes::contract::sample;
+    use fleetopt_ports::fakes::contract::{now, sample};
     use serde_json::json;
 
     fn group(name: &str) -> GroupInfo {
@@ -355,7 +355,7 @@ mod tests {
 
     #[test]
     fn json_has_the_documented_keys_and_each_groups_own_recommendations() {
-        let approved = Transition::new(Status::AwaitingApproval, Utc::now(), "analyzer")
+        let approved = Transition::new(Status::AwaitingApproval, now(), "analyzer")
             .apply_to(&sample("api", 8))
             .unwrap();
         let open = BTreeMap::from([

@@ -244,7 +244,7 @@ pub fn stream_event(changes: &[ItemChange<'_>]) -> Result<Value, serde_dynamo::E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fleetopt_ports::fakes::contract::sample;
+    use fleetopt_ports::fakes::contract::{now, sample};
 
     fn fixture(name: &str) -> Value {
         // AWS's own shapes live with the shared decoding; the stream samples here.
@@ -284,10 +284,10 @@ mod tests {
     fn only_a_move_to_approved_is_acted_on_among_modifications() {
         let pending = sample("web", 9);
         let waiting = pending
-            .transitioned(Status::AwaitingApproval, chrono::Utc::now(), "engine", None)
+            .transitioned(Status::AwaitingApproval, now(), "engine", None)
             .unwrap();
         let approved = waiting
-            .transitioned(Status::Approved, chrono::Utc::now(), "alice", None)
+            .transitioned(Status::Approved, now(), "alice", None)
             .unwrap();
         let modify = |old, new| ItemChange {
             event_name: "MODIFY",

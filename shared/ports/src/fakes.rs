@@ -476,13 +476,22 @@ pub mod contract {
         }
     }
 
-    fn now() -> DateTime<Utc> {
+    /// The clock of the samples: two minutes after hour 9's window ends. Tests that move a
+    /// sample through statuses take their time from here, never from the real clock, so they
+    /// pass on any day.
+    pub fn now() -> DateTime<Utc> {
         window(9).end + Duration::minutes(2)
     }
 
     /// A sample recommendation for `group`, computed by the real rules from a snapshot with
     /// CPU 85 % (peak 93 %) on 4 of 10 instances.
     pub fn sample(group: &str, hour: u32) -> Recommendation {
+        sample_over(group, window(hour), now())
+    }
+
+    /// The same sample over another analysis window, written at `now`: for tests that run
+    /// code reading the real clock (the built binaries), which build both from that clock.
+    pub fn sample_over(group: &str, window: AnalysisWindow, now: DateTime<Utc>) -> Recommendation {
         use fleetopt_scoring::{Capacity, Snapshot, Targets, analyze};
         let snapshot = Snapshot {
             group: group.to_owned(),
@@ -510,8 +519,8 @@ pub mod contract {
             &Origin {
                 source: Source::Analyzer,
                 environment: "production",
-                window: window(hour),
-                now: now(),
+                window,
+                now,
                 automation_enabled: true,
             },
         )
