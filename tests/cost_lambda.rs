@@ -7,7 +7,7 @@
 //! this test asserts what its own group yields and the calls the process makes, not the
 //! account's totals.
 
-use chrono::{Duration, DurationRound, Utc};
+use chrono::{Datelike, Duration, DurationRound, Utc};
 use fleetopt_aws::emulator::{SeedGroup, create_group, put_series};
 use fleetopt_aws::{
     Clients, DynamoRecommendationStore, FunctionInvoker, InvokeError, create_table,
@@ -104,10 +104,21 @@ async fn the_cost_optimizer_binary_finds_right_sizing_then_serves_warm_from_its_
         &std::fs::read(repo().join("shared/events/fixtures/eventbridge-schedule.json")).unwrap(),
     )
     .unwrap();
+    // On a month's last day there is nothing left of it to forecast: one call fewer. The
+    // binary reads the clock itself, so either side of a midnight during the call is right.
+    let forecasts = |at: chrono::DateTime<Utc>| {
+        u64::from(at.date_naive().succ_opt().is_some_and(|d| d.day() != 1))
+    };
+    let before = forecasts(Utc::now());
     let cold = invoke(schedule).await.unwrap();
+    let after = forecasts(Utc::now());
     assert_eq!(cold["environment"], "production", "{cold}");
     assert_eq!(cold["dryRun"], false);
-    assert_eq!(cold["costExplorerCalls"], 5, "{cold}");
+    let calls = cold["costExplorerCalls"].as_u64();
+    assert!(
+        calls == Some(4 + before) || calls == Some(4 + after),
+        "{cold}"
+    );
     for api in [
         "pricing:GetProducts",
         "ec2:DescribeSpotPriceHistory",
