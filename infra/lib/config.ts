@@ -97,8 +97,20 @@ export function tableSchema(): TableSchema {
   return readJson<TableSchema>('recommendations-table.json');
 }
 
-/** CloudWatch namespace of the functions' own metrics (DESIGN section 9). */
+/** Default CloudWatch namespace of the functions' own metrics (docs/design.md, "What it publishes"). */
 export const METRICS_NAMESPACE = 'FleetOptimizer';
+
+/**
+ * A namespace for the functions' metrics (`FLEETOPT_METRICS_NAMESPACE`): 1 to 255 of the
+ * characters CloudWatch accepts, less the space (so it needs no quoting in a dashboard's SEARCH
+ * expression), and not `AWS/`, which CloudWatch reserves (the functions refuse it too).
+ */
+export function validateMetricsNamespace(namespace: string): ConfigProblem[] {
+  return typeof namespace === 'string' && /^[A-Za-z0-9._\-/#:]{1,255}$/.test(namespace) && !namespace.startsWith('AWS/')
+    ? []
+    : [{ field: 'metricsNamespace', value: namespace, problem: "must be 1 to 255 letters, digits or . _ - / # : and must not start with the reserved 'AWS/'" }];
+}
+
 /** The tag selector the functions use when no group is named (DESIGN section 3). */
 export const DEFAULT_TARGET_TAG = { key: 'fleet-optimizer:enabled', value: 'true' } as const;
 
