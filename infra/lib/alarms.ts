@@ -1,5 +1,5 @@
 /**
- * The alarms of DESIGN section 10, with the thresholds of `config.ALARMS`: per targeted group
+ * The alarms of docs/construct.md, with the thresholds of `config.ALARMS`: per targeted group
  * high CPU, low CPU and performance degradation; per function errors; and the failure queue.
  * Every alarm notifies the performance-alert topic; EventBridge rules (in the construct) route the
  * group alarms to the functions by name prefix.

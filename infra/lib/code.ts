@@ -10,7 +10,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { REPO_ROOT } from './config';
 
-/** Every function: provided.al2023 on Graviton by default (DESIGN section 10). */
+/** Every function: provided.al2023 on Graviton by default (docs/construct.md). */
 export const RUNTIME = lambda.Runtime.PROVIDED_AL2023;
 export const ARCHITECTURE = lambda.Architecture.ARM_64;
 

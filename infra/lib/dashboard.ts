@@ -1,5 +1,5 @@
 /**
- * The dashboard of DESIGN section 10, seven widgets: CPU vs target, memory trend, performance
+ * The dashboard of docs/construct.md, seven widgets: CPU vs target, memory trend, performance
  * score, efficiency rating, cost savings potential, ASG capacity, recommendations summary.
  * Named groups get one line each; a tag selector gets CloudWatch SEARCH expressions over every
  * group (the dashboard cannot know the tagged groups at synth).

@@ -191,7 +191,7 @@ export class FleetOptimizer extends Construct {
       const functionName = n.function(key);
       const role = new iam.Role(this, `${id}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `${functionName}: least privilege (DESIGN section 10)`,
+        description: `${functionName}: least privilege (docs/construct.md)`,
       });
       const logGroup = new logs.LogGroup(this, `${id}Logs`, {
         logGroupName: `/aws/lambda/${functionName}`,

@@ -28,7 +28,7 @@ const variables = (template: Template, suffix: string) => {
   return fn.Properties.Environment.Variables as Record<string, unknown>;
 };
 
-test('the presets are those of shared/schema/presets.json (DESIGN section 3)', () => {
+test('the presets are those of shared/schema/presets.json (docs/configuration.md)', () => {
   expect(ENVIRONMENTS.map((e) => [preset(e).analysisInterval.toMinutes(), preset(e).cpuUtilizationTarget, preset(e).memoryUtilizationTarget,
     preset(e).responseTimeTarget, preset(e).throughputTarget, preset(e).maxHourlyCost, preset(e).utilizationThreshold,
     preset(e).enableAutoScalingOptimization]))

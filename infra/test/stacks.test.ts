@@ -1,6 +1,6 @@
 /**
  * Every environment's stack, synthesized offline without bundling: the resources, names,
- * environment, schedules and alarm thresholds of DESIGN sections 3, 10 and 12, least privilege,
+ * environment, schedules and alarm thresholds of docs/configuration.md and docs/construct.md, least privilege,
  * and cdk-nag's AwsSolutions checks with no unsuppressed finding.
  */
 import { Template, Match } from 'aws-cdk-lib/assertions';
@@ -84,7 +84,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     }
   });
 
-  test('the functions get the environment of DESIGN section 12: the preset, the table, the group, their topics', () => {
+  test('the functions get the environment of docs/configuration.md: the preset, the table, the group, their topics', () => {
     const expected = {
       FLEETOPT_ENVIRONMENT: env,
       FLEETOPT_APPLICATION: 'app',
@@ -137,7 +137,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     expect(rate).toBe({ production: 'rate(1 hour)', staging: 'rate(2 hours)', development: 'rate(4 hours)' }[env]);
   });
 
-  test('alarms: the exact thresholds of DESIGN section 10, all notifying the performance-alert topic', () => {
+  test('alarms: the exact thresholds of docs/construct.md, all notifying the performance-alert topic', () => {
     const alertTopic = Object.keys(template.findResources('AWS::SNS::Topic', { Properties: { TopicName: `${prefix}-performance-alerts` } }))[0];
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([`${prefix}-high-cpu-`])] }),
