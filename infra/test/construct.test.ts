@@ -358,3 +358,27 @@ test('cdk-nag is pinned to one exact 2.x release (docs/construct.md says why)', 
   const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'));
   expect(pkg.dependencies['cdk-nag']).toMatch(/^2\.\d+\.\d+$/);
 });
+
+describe('the app builds the real bundles unless told to use the placeholder', () => {
+  const codeKeys = (context: Record<string, unknown>) => {
+    const { stacks } = require('./support').synthApp({ 'fleetopt:environments': 'development', ...context });
+    return new Set(Object.values(Template.fromStack(stacks[0]).findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Code.S3Key));
+  };
+
+  test("default: cargo-lambda-cdk's RustFunction, one asset per binary (bundling skipped here)", () => {
+    const { codeFromContext } = require('../lib/app');
+    const app = new App();
+    expect(codeFromContext(app).constructor.name).toBe('CargoCode');
+    expect(codeKeys({ 'fleetopt:code': undefined }).size).toBe(3);
+  });
+
+  test('-c fleetopt:code=placeholder: the one committed placeholder for all three', () => {
+    expect(codeKeys({ 'fleetopt:code': 'placeholder' }).size).toBe(1);
+  });
+
+  test('an unknown code source is refused', () => {
+    const { codeFromContext } = require('../lib/app');
+    expect(() => codeFromContext(new App({ context: { 'fleetopt:code': 'docker' } })))
+      .toThrow('context fleetopt:code="docker": must be placeholder, cargo or bundles');
+  });
+});
