@@ -1,6 +1,6 @@
 //! Fault injection (issue 9): the analyzer and the engine run repeatedly and concurrently over
 //! the same fleet while the emulator's proxy throttles, fails, resets and delays their requests
-//! at random; then the invariants of DESIGN section 7 are checked:
+//! at random; then the invariants of docs/design.md are checked:
 //!
 //! - no duplicate recommendation (one item per source, type, group and window);
 //! - no scaling action applied twice (one `Applied` per recommendation across every invocation,

@@ -1,12 +1,11 @@
-//! `fleetopt score` as a black box: its JSON agrees with an independent reading of DESIGN
-//! section 5 on random inputs, and bad input exits 2 with a clear message and no panic.
+//! `fleetopt score` as a black box: its JSON agrees with an independent reading of docs/scoring.md on random inputs, and bad input exits 2 with a clear message and no panic.
 
 use proptest::prelude::*;
 use serde_json::Value;
 
 use crate::support::{fleetopt, stderr, stdout};
 
-/// DESIGN section 5, written out again from the text, independently of `fleetopt-scoring`:
+/// docs/scoring.md, written out again from the text, independently of `fleetopt-scoring`:
 /// the oracle the binary is checked against.
 mod oracle {
     pub struct Targets {

@@ -1,4 +1,4 @@
-//! `fleetopt analyze`: invokes the analyzer Lambda and shows its response (DESIGN section 12).
+//! `fleetopt analyze`: invokes the analyzer Lambda and shows its response (docs/responses.md).
 
 use anyhow::{Context, Result};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};

@@ -1,6 +1,6 @@
 //! `fleetopt approve`, `reject` and `snooze`: a person's decision on a recommendation, written
 //! as one conditional status change that records who (the caller's AWS identity), when and why
-//! (DESIGN sections 6 and 12).
+//! (docs/design.md and docs/cli.md).
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};

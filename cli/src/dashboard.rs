@@ -1,4 +1,4 @@
-//! `fleetopt dashboard`: the seven widgets of the CloudWatch dashboard (DESIGN section 10) in
+//! `fleetopt dashboard`: the seven widgets of the CloudWatch dashboard (docs/construct.md) in
 //! the terminal, with sparklines over `--period` hours, and the deployed dashboard's console
 //! address.
 

@@ -1,4 +1,4 @@
-//! `fleetopt`, the operator's command line (DESIGN section 12).
+//! `fleetopt`, the operator's command line (docs/cli.md).
 //!
 //! Exit status: 0 success, 1 runtime failure (AWS error, not found), 2 bad usage or invalid
 //! input. `--output json` is stable for scripts.

@@ -1,4 +1,4 @@
-//! `fleetopt metrics`: a group's figures (DESIGN section 4) over `--period` hours, read the
+//! `fleetopt metrics`: a group's figures (docs/design.md) over `--period` hours, read the
 //! way the analyzer reads them, each with its status, then its score and rating.
 
 use anyhow::{Result, bail};

@@ -1,5 +1,5 @@
 /**
- * The alarms of DESIGN section 10, with the thresholds of `config.ALARMS`: per targeted group
+ * The alarms of docs/construct.md, with the thresholds of `config.ALARMS`: per targeted group
  * high CPU, low CPU and performance degradation; per function errors; and the failure queue.
  * Every alarm notifies the performance-alert topic; EventBridge rules (in the construct) route the
  * group alarms to the functions by name prefix.
@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Annotations, Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ALARMS, EnvironmentName, FUNCTIONS, FunctionKey, METRICS_NAMESPACE, names } from './config';
+import { ALARMS, EnvironmentName, FUNCTIONS, FunctionKey, names } from './config';
 import type { FleetFunctions } from './fleet-optimizer';
 import { TargetSelector } from './target';
 
@@ -21,6 +21,8 @@ export interface FleetAlarmsProps {
   readonly functions: FleetFunctions;
   readonly alertTopic: sns.ITopic;
   readonly deadLetterQueue: sqs.IQueue;
+  /** The namespace the functions publish to (`FLEETOPT_METRICS_NAMESPACE`). */
+  readonly metricsNamespace: string;
 }
 
 /** The alarms of one group. */
@@ -41,10 +43,10 @@ export function groupCpu(group: string, period: Duration): cloudwatch.Metric {
   });
 }
 
-/** One of our own metrics for a group (namespace FleetOptimizer, DESIGN section 9). */
-export function fleetMetric(metricName: string, environment: EnvironmentName, group: string, period: Duration): cloudwatch.Metric {
+/** One of our own metrics for a group (in the construct's metrics namespace, default FleetOptimizer). */
+export function fleetMetric(namespace: string, metricName: string, environment: EnvironmentName, group: string, period: Duration): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
+    namespace,
     metricName,
     dimensionsMap: { Environment: environment, AutoScalingGroupName: group },
     statistic: cloudwatch.Stats.AVERAGE,
@@ -93,7 +95,7 @@ export class FleetAlarms extends Construct {
           performanceDegradation: withAction(new cloudwatch.Alarm(this, `PerformanceDegradation${i}`, {
             alarmName: `${n.alarmPrefix('performance-degradation')}${group}`,
             alarmDescription: `PerformanceScore < ${performanceDegradation.threshold} for ${performanceDegradation.evaluationPeriods} x ${performanceDegradation.period.toMinutes()} min; missing data ignored (the score is published once per analysis interval)`,
-            metric: fleetMetric('PerformanceScore', props.environmentName, group, performanceDegradation.period),
+            metric: fleetMetric(props.metricsNamespace, 'PerformanceScore', props.environmentName, group, performanceDegradation.period),
             threshold: performanceDegradation.threshold,
             comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             evaluationPeriods: performanceDegradation.evaluationPeriods,

@@ -6,8 +6,10 @@
  * - `fleetopt:application`: application name (default `app`)
  * - `fleetopt:targetGroupNames`: comma-separated Auto Scaling group names to optimize; without
  *   it, the sample stack's group
- * - `fleetopt:code`: `placeholder` (default: no Rust build), `cargo` (cargo-lambda-cdk builds
- *   the arm64 bundles at synth) or `bundles` (prebuilt, see `fleetopt:bundleDir`)
+ * - `fleetopt:code`: `cargo` (default: cargo-lambda-cdk runs `cargo lambda build --release
+ *   --arm64` for each function at synth, locally when cargo-lambda is on the PATH, else in its
+ *   Docker image), `bundles` (prebuilt, see `fleetopt:bundleDir`) or `placeholder` (no Rust
+ *   build: a committed stand-in that fails every invocation; what the tests synthesize)
  * - `fleetopt:bundleDir`: with `bundles`, the directory holding `<binary>/bootstrap`
  *   (default `<repo>/target/lambda`)
  * - `fleetopt:architecture`: `arm64` (default) or `x86_64`, as the bundles were built
@@ -44,7 +46,7 @@ export function stackName(application: string, environment: EnvironmentName): st
 
 /** The code source named by context. */
 export function codeFromContext(app: Construct): FunctionCode {
-  const kind = app.node.tryGetContext('fleetopt:code') ?? 'placeholder';
+  const kind = app.node.tryGetContext('fleetopt:code') ?? 'cargo';
   switch (kind) {
     case 'placeholder':
       return FunctionCode.placeholder();

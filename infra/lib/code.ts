@@ -1,7 +1,8 @@
 /**
- * Where the functions' code comes from. Tests and `npm run synth` use a committed placeholder
- * (no Rust build, no hashing of the workspace); `scripts/build-bundles` synthesizes with the real
- * arm64 bundles through cargo-lambda-cdk's `RustFunction`.
+ * Where the functions' code comes from. By default cargo-lambda-cdk's `RustFunction` builds the
+ * real arm64 bundles at synth, so `cdk deploy` deploys working functions; `scripts/build-bundles`
+ * builds them first and synthesizes with them; the tests ask for the committed placeholder (no
+ * Rust build, no hashing of the workspace).
  */
 import * as path from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +10,7 @@ import { RustFunction } from 'cargo-lambda-cdk';
 import { Construct } from 'constructs';
 import { REPO_ROOT } from './config';
 
-/** Every function: provided.al2023 on Graviton by default (DESIGN section 10). */
+/** Every function: provided.al2023 on Graviton by default (docs/construct.md). */
 export const RUNTIME = lambda.Runtime.PROVIDED_AL2023;
 export const ARCHITECTURE = lambda.Architecture.ARM_64;
 
@@ -21,7 +22,7 @@ export abstract class FunctionCode {
   /**
    * A tiny committed directory (`infra/placeholder/`) standing in for every function: synthesis
    * needs no Rust build. A function deployed with it fails every invocation with a message
-   * saying so.
+   * saying so: for tests and template reviews only (`-c fleetopt:code=placeholder`).
    */
   static placeholder(directory = path.join(REPO_ROOT, 'infra', 'placeholder')): FunctionCode {
     return new AssetCode((_binary) => directory);
@@ -33,8 +34,10 @@ export abstract class FunctionCode {
   }
 
   /**
-   * cargo-lambda-cdk's `RustFunction`: `cargo lambda build --release --arm64 --bin <binary>` at
-   * synth, from the workspace at `manifestPath` (needs cargo-lambda and zig on the PATH).
+   * cargo-lambda-cdk's `RustFunction` (the default): `cargo lambda build --release --arm64
+   * --locked --bin <binary>` at synth, from the workspace at `manifestPath`; locally when
+   * cargo-lambda is on the PATH (`scripts/emulator install` puts it and zig in `.venv/bin`, which
+   * the app adds to its PATH), otherwise in cargo-lambda's Docker image.
    */
   static fromCargo(manifestPath = path.join(REPO_ROOT, 'Cargo.toml')): FunctionCode {
     return new CargoCode(manifestPath);
@@ -72,7 +75,7 @@ class CargoCode extends FunctionCode {
       binaryName: binary,
       runtime: 'provided.al2023',
       architecture,
-      bundling: { architecture },
+      bundling: { architecture, cargoLambdaFlags: ['--locked'] },
     });
   }
 }

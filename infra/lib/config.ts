@@ -1,6 +1,5 @@
 /**
- * The one place for fleet-optimizer's names, presets, thresholds and validation (DESIGN sections
- * 3, 10 and 12). The presets and the table come from `shared/schema/`, the files the Rust code
+ * The one place for fleet-optimizer's names, presets, thresholds and validation (docs/configuration.md and docs/construct.md). The presets and the table come from `shared/schema/`, the files the Rust code
  * reads too; the validation repeats `shared/config` so a bad value fails at synth, not at the
  * function's first cold start.
  */
@@ -12,11 +11,11 @@ import { Duration } from 'aws-cdk-lib';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const SCHEMA_DIR = path.join(REPO_ROOT, 'shared', 'schema');
 
-/** The three deployment environments, in the order of DESIGN section 3. */
+/** The three deployment environments, in the order of docs/configuration.md. */
 export const ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
-/** The optimization settings of DESIGN section 3. */
+/** The optimization settings of docs/configuration.md. */
 export interface OptimizationConfig {
   /** Whether the engine may apply SCALE_UP on its own. */
   readonly enableAutoScalingOptimization: boolean;
@@ -57,7 +56,7 @@ function readJson<T>(file: string): T {
   return JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, file), 'utf8')) as T;
 }
 
-/** The preset of DESIGN section 3 for `environment`, from `shared/schema/presets.json`. */
+/** The preset of docs/configuration.md for `environment`, from `shared/schema/presets.json`. */
 export function preset(environment: EnvironmentName): OptimizationConfig {
   const p = readJson<Record<EnvironmentName, PresetFile>>('presets.json')[environment];
   return {
@@ -97,12 +96,24 @@ export function tableSchema(): TableSchema {
   return readJson<TableSchema>('recommendations-table.json');
 }
 
-/** CloudWatch namespace of the functions' own metrics (DESIGN section 9). */
+/** Default CloudWatch namespace of the functions' own metrics (docs/design.md, "What it publishes"). */
 export const METRICS_NAMESPACE = 'FleetOptimizer';
-/** The tag selector the functions use when no group is named (DESIGN section 3). */
+
+/**
+ * A namespace for the functions' metrics (`FLEETOPT_METRICS_NAMESPACE`): 1 to 255 of the
+ * characters CloudWatch accepts, less the space (so it needs no quoting in a dashboard's SEARCH
+ * expression), and not `AWS/`, which CloudWatch reserves (the functions refuse it too).
+ */
+export function validateMetricsNamespace(namespace: string): ConfigProblem[] {
+  return typeof namespace === 'string' && /^[A-Za-z0-9._\-/#:]{1,255}$/.test(namespace) && !namespace.startsWith('AWS/')
+    ? []
+    : [{ field: 'metricsNamespace', value: namespace, problem: "must be 1 to 255 letters, digits or . _ - / # : and must not start with the reserved 'AWS/'" }];
+}
+
+/** The tag selector the functions use when no group is named (docs/configuration.md). */
 export const DEFAULT_TARGET_TAG = { key: 'fleet-optimizer:enabled', value: 'true' } as const;
 
-/** The alarms of DESIGN section 10: threshold, period and consecutive periods. */
+/** The alarms of docs/construct.md: threshold, period and consecutive periods. */
 export const ALARMS = {
   /** CPU >= 85 % for 3 consecutive 5-minute periods: the analyzer looks now. */
   highCpu: { threshold: 85, period: Duration.minutes(5), evaluationPeriods: 3 },
@@ -119,7 +130,7 @@ export const ENGINE_SWEEP_INTERVAL = Duration.minutes(15);
 /** The cost optimizer's schedule. */
 export const COST_OPTIMIZER_INTERVAL = Duration.days(1);
 
-/** The three functions: name suffix (DESIGN section 12) and Cargo binary. */
+/** The three functions: name suffix (docs/configuration.md) and Cargo binary. */
 export const FUNCTIONS = {
   analyzer: {
     suffix: 'performance-analyzer',
@@ -235,7 +246,7 @@ export function describeProblems(where: string, problems: ConfigProblem[]): stri
     problems.map((p) => `${p.field}=${JSON.stringify(p.value)}: ${p.problem}`).join('; ');
 }
 
-/** The environment variables of DESIGN section 12 for these settings. */
+/** The environment variables of docs/configuration.md for these settings. */
 export function optimizationEnvironment(config: OptimizationConfig): Record<string, string> {
   return {
     FLEETOPT_ENABLE_AUTO_SCALING_OPTIMIZATION: String(config.enableAutoScalingOptimization),

@@ -1,5 +1,5 @@
 /**
- * The dashboard of DESIGN section 10, seven widgets: CPU vs target, memory trend, performance
+ * The dashboard of docs/construct.md, seven widgets: CPU vs target, memory trend, performance
  * score, efficiency rating, cost savings potential, ASG capacity, recommendations summary.
  * Named groups get one line each; a tag selector gets CloudWatch SEARCH expressions over every
  * group (the dashboard cannot know the tagged groups at synth).
@@ -7,7 +7,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { EnvironmentName, METRICS_NAMESPACE, OptimizationConfig } from './config';
+import { EnvironmentName, OptimizationConfig } from './config';
 import type { FleetFunctions } from './fleet-optimizer';
 import { fleetMetric, groupCpu } from './alarms';
 import { TargetSelector } from './target';
@@ -18,6 +18,8 @@ export interface FleetDashboardProps {
   readonly target: TargetSelector;
   readonly config: OptimizationConfig;
   readonly functions: FleetFunctions;
+  /** The namespace the functions publish to (`FLEETOPT_METRICS_NAMESPACE`). */
+  readonly metricsNamespace: string;
 }
 
 /** The widget titles, in order; the tests and the README name them. */
@@ -51,8 +53,8 @@ export class FleetDashboard extends Construct {
       })];
     };
     const ours = (metricName: string, period: Duration) => byGroup(
-      (group) => fleetMetric(metricName, env, group, period).with({ label: group }),
-      { namespace: METRICS_NAMESPACE, dimensions: 'Environment,AutoScalingGroupName', metricName, stat: 'Average', period, label: metricName },
+      (group) => fleetMetric(props.metricsNamespace, metricName, env, group, period).with({ label: group }),
+      { namespace: props.metricsNamespace, dimensions: 'Environment,AutoScalingGroupName', metricName, stat: 'Average', period, label: metricName },
     );
     const target = (label: string, value: number): cloudwatch.HorizontalAnnotation => ({ label, value });
 
@@ -110,7 +112,7 @@ export class FleetDashboard extends Construct {
         title: WIDGETS[6],
         left: ours('OptimizationRecommendations', hour),
         right: ['ActionsApplied', 'ActionsFailed', 'ActionsRolledBack'].map((metricName) => new cloudwatch.MathExpression({
-          expression: `SUM(SEARCH('{${METRICS_NAMESPACE},Environment,AutoScalingGroupName} MetricName="${metricName}" Environment="${env}"', 'Sum', 3600))`,
+          expression: `SUM(SEARCH('{${props.metricsNamespace},Environment,AutoScalingGroupName} MetricName="${metricName}" Environment="${env}"', 'Sum', 3600))`,
           label: metricName,
           period: hour,
         })),

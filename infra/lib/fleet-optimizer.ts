@@ -1,9 +1,9 @@
 /**
- * `FleetOptimizer`: the whole of DESIGN section 10 for one environment: the recommendations
+ * `FleetOptimizer`: everything one environment needs (docs/construct.md): the recommendations
  * table, the three functions with their triggers, the alarms, the SNS topics, the failure
  * destinations, the dashboard and least-privilege roles.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -23,26 +23,48 @@ import { RightSizingPreferences, rightSizingEnvironment, validateRightSizing } f
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
   LOG_RETENTION_DAYS, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
-  preset, tableSchema, validateApplicationName, validateOptimizationConfig,
+  preset, tableSchema, validateApplicationName, validateMetricsNamespace, validateOptimizationConfig,
 } from './config';
 import { FleetDashboard } from './dashboard';
-import { suppressFailureQueue, suppressFunctionRole } from './nag';
+import { suppressFailureQueue, suppressFunctionRole, suppressScalingPolicy } from './nag';
+import { OptimizationConfigProps, flattenOptimizationConfig, notificationTopics } from './original';
 import { recommendationsTable } from './table';
 import { TargetProps, TargetSelector, scalingStatement, targetEnvironment, targetSelector } from './target';
 
-/** Props of the construct (the seed's, plus the code source and dry run). */
+/**
+ * Props of the construct: the original interface (environment, application, the target group,
+ * `optimizationConfig` with nested thresholds, `optimizationNotificationTopics`) and today's
+ * additions (the code source, dry run, controls, right-sizing, the metrics namespace).
+ */
 export interface FleetOptimizerProps extends TargetProps {
-  /** `production`, `staging` or `development`: picks the preset of DESIGN section 3. */
+  /** `production`, `staging` or `development`: picks the environment's preset (docs/configuration.md). */
   readonly environmentName: EnvironmentName;
   /** Application name (1-32 letters, digits, '-', '_'), used in every resource name. */
   readonly applicationName: string;
-  /** Overrides of the environment's preset, field by field; validated at synth. */
-  readonly optimizationConfig?: Partial<OptimizationConfig>;
+  /**
+   * Overrides of the environment's preset, field by field, flat or in the original nested form
+   * (`performanceThresholds`, `costThresholds`); validated at synth.
+   */
+  readonly optimizationConfig?: OptimizationConfigProps;
   /** Existing topics; each absent one is created (`<app>-<env>-recommendations` and so on). */
   readonly recommendationTopic?: sns.ITopic;
   readonly performanceAlertTopic?: sns.ITopic;
   readonly costAlertTopic?: sns.ITopic;
-  /** The functions' code; default the committed placeholder (see `FunctionCode`). */
+  /**
+   * The original form of the three above: existing topics used instead of creating any. One topic
+   * receives every notification; three are recommendations, performance alerts and cost alerts,
+   * in that order. Not combinable with the three single-topic props.
+   */
+  readonly optimizationNotificationTopics?: sns.ITopic[];
+  /**
+   * CloudWatch namespace of the functions' own metrics (`FLEETOPT_METRICS_NAMESPACE`); the alarms,
+   * the dashboard and the PutMetricData grant follow it. Default `FleetOptimizer`.
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * The functions' code. Default: cargo-lambda-cdk builds the arm64 bundles from this repository
+   * at synth (`FunctionCode.fromCargo()`); tests pass `FunctionCode.placeholder()`.
+   */
   readonly code?: FunctionCode;
   /** The functions' architecture; default arm64 (Graviton). The bundles must be built for it. */
   readonly architecture?: lambda.Architecture;
@@ -66,6 +88,8 @@ export type FleetFunctions = Record<FunctionKey, lambda.Function>;
 export class FleetOptimizer extends Construct {
   /** The configuration in force: the preset with the overrides. */
   public readonly config: OptimizationConfig;
+  /** The namespace the functions publish their metrics to. */
+  public readonly metricsNamespace: string;
   public readonly target: TargetSelector;
   public readonly table: dynamodb.Table;
   public readonly functions: FleetFunctions;
@@ -76,6 +100,8 @@ export class FleetOptimizer extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   public readonly alarms: FleetAlarms;
   public readonly dashboard: FleetDashboard;
+  /** The key of the topics this construct creates (none when every topic is given). */
+  public topicKey?: kms.Key;
 
   constructor(scope: Construct, id: string, props: FleetOptimizerProps) {
     super(scope, id);
@@ -83,11 +109,22 @@ export class FleetOptimizer extends Construct {
     if (!(ENVIRONMENTS as readonly string[]).includes(props.environmentName)) {
       throw new Error(`${where}: environmentName=${JSON.stringify(props.environmentName)}: must be production, staging or development`);
     }
-    this.config = { ...preset(props.environmentName), ...definedOnly(props.optimizationConfig ?? {}) };
+    const overrides = flattenOptimizationConfig(props.optimizationConfig);
+    this.config = { ...preset(props.environmentName), ...overrides.overrides };
+    this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
+    const given = notificationTopics(props.optimizationNotificationTopics, {
+      recommendationTopic: props.recommendationTopic,
+      performanceAlertTopic: props.performanceAlertTopic,
+      costAlertTopic: props.costAlertTopic,
+    });
     const target = targetSelector(props);
     const problems = [
       ...validateApplicationName(props.applicationName),
-      ...validateOptimizationConfig(this.config),
+      ...overrides.problems,
+      // A problem with a nested value is named as the user wrote it.
+      ...validateOptimizationConfig(this.config).map((p) => ({ ...p, field: overrides.paths[p.field as keyof OptimizationConfig] ?? p.field })),
+      ...given.problems,
+      ...validateMetricsNamespace(this.metricsNamespace),
       ...validateControls(props.controls ?? {}),
       ...validateRightSizing(props.rightSizing ?? {}),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
@@ -112,15 +149,14 @@ export class FleetOptimizer extends Construct {
 
     // Topics: one customer-managed key so that CloudWatch alarms (which cannot use the AWS
     // managed SNS key) can publish to the encrypted topics.
-    let topicKey: kms.Key | undefined;
     const topic = (given: sns.ITopic | undefined, id: string, kind: Parameters<typeof n.topic>[0], displayName: string) => {
       if (given) return given;
-      topicKey ??= this.topicKey();
-      return new sns.Topic(this, id, { topicName: n.topic(kind), displayName, masterKey: topicKey, enforceSSL: true });
+      this.topicKey ??= this.createTopicKey(stack, n.prefix);
+      return new sns.Topic(this, id, { topicName: n.topic(kind), displayName, masterKey: this.topicKey, enforceSSL: true });
     };
-    this.recommendationTopic = topic(props.recommendationTopic, 'RecommendationTopic', 'recommendations', 'fleet-optimizer recommendations and approvals');
-    this.performanceAlertTopic = topic(props.performanceAlertTopic, 'PerformanceAlertTopic', 'performance-alerts', 'fleet-optimizer performance alerts');
-    this.costAlertTopic = topic(props.costAlertTopic, 'CostAlertTopic', 'cost-alerts', 'fleet-optimizer cost alerts');
+    this.recommendationTopic = topic(given.topics.recommendationTopic, 'RecommendationTopic', 'recommendations', 'fleet-optimizer recommendations and approvals');
+    this.performanceAlertTopic = topic(given.topics.performanceAlertTopic, 'PerformanceAlertTopic', 'performance-alerts', 'fleet-optimizer performance alerts');
+    this.costAlertTopic = topic(given.topics.costAlertTopic, 'CostAlertTopic', 'cost-alerts', 'fleet-optimizer cost alerts');
 
     this.deadLetterQueue = new sqs.Queue(this, 'FailureQueue', {
       queueName: n.deadLetterQueue,
@@ -134,7 +170,7 @@ export class FleetOptimizer extends Construct {
       FLEETOPT_ENVIRONMENT: env,
       FLEETOPT_APPLICATION: props.applicationName,
       FLEETOPT_TABLE: this.table.tableName,
-      FLEETOPT_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      FLEETOPT_METRICS_NAMESPACE: this.metricsNamespace,
       FLEETOPT_DRY_RUN: String(props.dryRun ?? false),
       ...targetEnvironment(target),
       ...optimizationEnvironment(this.config),
@@ -149,13 +185,13 @@ export class FleetOptimizer extends Construct {
       },
       costOptimizer: { FLEETOPT_COST_ALERT_TOPIC_ARN: this.costAlertTopic },
     };
-    const code = props.code ?? FunctionCode.placeholder();
+    const code = props.code ?? FunctionCode.fromCargo();
     const make = (key: FunctionKey, id: string, extra: Record<string, string>): lambda.Function => {
       const spec = FUNCTIONS[key];
       const functionName = n.function(key);
       const role = new iam.Role(this, `${id}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `${functionName}: least privilege (DESIGN section 10)`,
+        description: `${functionName}: least privilege (docs/construct.md)`,
       });
       const logGroup = new logs.LogGroup(this, `${id}Logs`, {
         logGroupName: `/aws/lambda/${functionName}`,
@@ -181,7 +217,7 @@ export class FleetOptimizer extends Construct {
         retryAttempts: 2,
       }, props.architecture ?? ARCHITECTURE);
       for (const t of Object.values(topicsOf[key])) t.grantPublish(role);
-      suppressFunctionRole(role, key === 'engine');
+      suppressFunctionRole(role);
       return fn;
     };
     const cooldown: Record<string, string> = props.scalingCooldown
@@ -242,7 +278,9 @@ export class FleetOptimizer extends Construct {
       functions: this.functions,
       alertTopic: this.performanceAlertTopic,
       deadLetterQueue: this.deadLetterQueue,
+      metricsNamespace: this.metricsNamespace,
     });
+    this.allowAlarmsToPublish(stack, this.performanceAlertTopic, n.prefix);
     // Alarm state changes route to the functions through EventBridge (matched by name prefix,
     // so a rule never depends on an alarm resource).
     new events.Rule(this, 'PerformanceAlarmRule', {
@@ -275,21 +313,77 @@ export class FleetOptimizer extends Construct {
       target,
       config: this.config,
       functions: this.functions,
+      metricsNamespace: this.metricsNamespace,
     });
   }
 
-  /** The key of the topics this construct creates: rotated, usable by CloudWatch alarms and EventBridge. */
-  private topicKey(): kms.Key {
+  /**
+   * The alarms' ARN pattern: every alarm this construct creates is named `<app>-<env>-...`, so
+   * CloudWatch may act for those alarms of this account and region, and no others.
+   */
+  private static alarmArns(stack: Stack, prefix: string): string {
+    return stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${prefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  /**
+   * Lets CloudWatch publish the alarms' notifications to `topic` (AWS documents the alarm action
+   * failing with "not authorized to perform: SNS:Publish" otherwise), for this account's alarms
+   * of this environment only. A topic whose policy this stack cannot change (imported by ARN) is
+   * reported instead: its owner must allow it.
+   */
+  private allowAlarmsToPublish(stack: Stack, topic: sns.ITopic, prefix: string): void {
+    const { statementAdded } = topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AlarmsPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': FleetOptimizer.alarmArns(stack, prefix) },
+      },
+    }));
+    if (!statementAdded) {
+      Annotations.of(this).addWarningV2('fleet-optimizer:alarm-topic-policy',
+        `The alarms notify ${topic.node.path}, whose policy this stack cannot change: allow cloudwatch.amazonaws.com ` +
+        `sns:Publish on it (and kms:Decrypt, kms:GenerateDataKey* on its key if it is encrypted), or no alarm notification arrives`);
+    }
+    // A given topic encrypted with a key of this app: CloudWatch needs that key too.
+    const key = topic.masterKey;
+    if (key && key !== this.topicKey) {
+      const { statementAdded: keyAdded } = key.addToResourcePolicy(this.alarmsUseKey(stack, prefix));
+      if (!keyAdded) {
+        Annotations.of(this).addWarningV2('fleet-optimizer:alarm-topic-key',
+          `${topic.node.path} is encrypted with a key whose policy this stack cannot change: allow cloudwatch.amazonaws.com ` +
+          'kms:Decrypt and kms:GenerateDataKey* on it, or no alarm notification arrives');
+      }
+    }
+  }
+
+  /** The key statement CloudWatch needs to publish to a topic encrypted with it, for our alarms only. */
+  private alarmsUseKey(stack: Stack, prefix: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'AlarmsUseKey',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': FleetOptimizer.alarmArns(stack, prefix) },
+      },
+    });
+  }
+
+  /**
+   * The key of the topics this construct creates, rotated. Besides the account (whose IAM
+   * policies grant the functions' publishing), only CloudWatch may use it, for this environment's
+   * alarms: nothing else publishes to the topics (no EventBridge rule targets them).
+   */
+  private createTopicKey(stack: Stack, prefix: string): kms.Key {
     const key = new kms.Key(this, 'TopicKey', {
       description: 'fleet-optimizer SNS topics',
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      sid: 'AlarmsAndRulesPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com'), new iam.ServicePrincipal('events.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-    }));
+    key.addToResourcePolicy(this.alarmsUseKey(stack, prefix));
     return key;
   }
 
@@ -299,12 +393,12 @@ export class FleetOptimizer extends Construct {
       this.table.tableArn,
       ...tableSchema().globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.name}`),
     ];
+    // The analyzer and the cost optimizer write new recommendations (PutItem) and change them;
+    // the engine only reads and changes them (Query, UpdateItem: claims, notes, executions).
+    const table = (actions: string[]) => new iam.PolicyStatement({ sid: 'RecommendationsTable', actions, resources: tableResources });
     const statements = {
-      table: new iam.PolicyStatement({
-        sid: 'RecommendationsTable',
-        actions: ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        resources: tableResources,
-      }),
+      writeTable: table(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+      changeTable: table(['dynamodb:Query', 'dynamodb:UpdateItem']),
       describeFleet: (extra: string[] = []) => new iam.PolicyStatement({
         sid: 'DescribeFleet',
         actions: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetGroups', ...extra],
@@ -315,21 +409,24 @@ export class FleetOptimizer extends Construct {
         sid: 'PublishOwnMetrics',
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+        conditions: { StringEquals: { 'cloudwatch:namespace': this.metricsNamespace } },
       }),
     };
     const { analyzer, engine, costOptimizer } = this.functions;
-    for (const fn of [analyzer, engine, costOptimizer]) {
-      fn.addToRolePolicy(statements.table);
-      fn.addToRolePolicy(statements.publishMetrics);
-    }
+    analyzer.addToRolePolicy(statements.writeTable);
+    costOptimizer.addToRolePolicy(statements.writeTable);
+    engine.addToRolePolicy(statements.changeTable);
+    for (const fn of [analyzer, engine, costOptimizer]) fn.addToRolePolicy(statements.publishMetrics);
     analyzer.addToRolePolicy(statements.describeFleet());
     analyzer.addToRolePolicy(statements.readMetrics);
 
     engine.addToRolePolicy(statements.describeFleet(['autoscaling:DescribeScalingActivities']));
+    // The scaling grant in a policy of its own, outside the role's construct tree, so that only
+    // its own reasoned cdk-nag suppression covers it (not the role's blanket Resource::* one).
     const scale = scalingStatement(stack, target, ['autoscaling:SetDesiredCapacity']);
     scale.sid = 'ScaleTargetGroupsOnly';
-    engine.addToRolePolicy(scale);
+    const scaling = new iam.Policy(this, 'EngineScalingPolicy', { statements: [scale], roles: [engine.role!] });
+    suppressScalingPolicy(scaling, target.kind === 'tag');
 
     costOptimizer.addToRolePolicy(statements.describeFleet());
     costOptimizer.addToRolePolicy(statements.readMetrics);
@@ -349,7 +446,3 @@ export class FleetOptimizer extends Construct {
   }
 }
 
-/** A Partial with the keys whose value is undefined removed, so they do not hide the preset. */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

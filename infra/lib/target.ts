@@ -1,5 +1,5 @@
 /** Which Auto Scaling groups a FleetOptimizer works on, and what that means for IAM and alarms. */
-import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_TARGET_TAG } from './config';
@@ -26,13 +26,21 @@ export function targetSelector(props: TargetProps): TargetSelector | string[] {
     return ['give at most one of autoScalingGroup, autoScalingGroupNames and targetTag'];
   }
   if (props.autoScalingGroup) {
-    return { kind: 'names', names: [props.autoScalingGroup.autoScalingGroupName] };
+    const name = props.autoScalingGroup.autoScalingGroupName;
+    if (hasWildcard(name)) {
+      return [`autoScalingGroup=${JSON.stringify(name)}: ${WILDCARD_PROBLEM}`];
+    }
+    return { kind: 'names', names: [name] };
   }
   if (props.autoScalingGroupNames) {
     const names = props.autoScalingGroupNames;
     const bad = names.filter((n) => n.length === 0 || n.length > 255 || n.includes(','));
     if (names.length === 0 || bad.length > 0) {
       return [`autoScalingGroupNames=${JSON.stringify(names)}: must be one or more Auto Scaling group names, none empty, longer than 255 characters or containing ','`];
+    }
+    const wild = names.filter(hasWildcard);
+    if (wild.length > 0) {
+      return [`autoScalingGroupNames=${JSON.stringify(names)}: ${JSON.stringify(wild)}: ${WILDCARD_PROBLEM}`];
     }
     return { kind: 'names', names };
   }
@@ -41,6 +49,17 @@ export function targetSelector(props: TargetProps): TargetSelector | string[] {
     return [`targetTag=${JSON.stringify(tag)}: the key must be non-empty and contain no '='`];
   }
   return { kind: 'tag', key: tag.key, value: tag.value };
+}
+
+/**
+ * A group name becomes part of the ARN in the engine's SetDesiredCapacity grant, where IAM reads
+ * `*` and `?` as wildcards: `web*` would let the engine scale every group whose name starts with
+ * `web`. Such names are refused (names known only at deploy, tokens, cannot be checked here).
+ */
+const WILDCARD_PROBLEM = "a group name containing '*' or '?' would widen the engine's SetDesiredCapacity grant to other groups (IAM reads them as wildcards): name each group exactly";
+
+function hasWildcard(name: string): boolean {
+  return !Token.isUnresolved(name) && /[*?]/.test(name);
 }
 
 /** The functions' `FLEETOPT_TARGET_GROUPS` or `FLEETOPT_TARGET_TAG`. */

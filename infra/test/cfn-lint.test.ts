@@ -1,5 +1,5 @@
 /**
- * cfn-lint on every synthesized template (the app as `npm run synth` builds it). cfn-lint is
+ * cfn-lint on every synthesized template (the app as `npm run synth:placeholder` builds it). cfn-lint is
  * pinned in scripts/requirements-emulator.lock and installed into the project's venv by
  * `scripts/emulator install`, which this test runs first (a no-op when the venv is current).
  */

@@ -16,6 +16,7 @@ function stackWith(props: Partial<FleetOptimizerProps>, build?: (stack: Stack) =
   const stack = new Stack(app, 'Test');
   new FleetOptimizer(stack, 'FleetOptimizer', {
     environmentName: 'production', applicationName: 'shop', autoScalingGroupNames: ['web'],
+    code: FunctionCode.placeholder(),
     ...props, ...(build ? build(stack) : {}),
   });
   Aspects.of(app).add(new AwsSolutionsChecks());
@@ -27,7 +28,7 @@ const variables = (template: Template, suffix: string) => {
   return fn.Properties.Environment.Variables as Record<string, unknown>;
 };
 
-test('the presets are those of shared/schema/presets.json (DESIGN section 3)', () => {
+test('the presets are those of shared/schema/presets.json (docs/configuration.md)', () => {
   expect(ENVIRONMENTS.map((e) => [preset(e).analysisInterval.toMinutes(), preset(e).cpuUtilizationTarget, preset(e).memoryUtilizationTarget,
     preset(e).responseTimeTarget, preset(e).throughputTarget, preset(e).maxHourlyCost, preset(e).utilizationThreshold,
     preset(e).enableAutoScalingOptimization]))
@@ -254,4 +255,130 @@ test("cargo-lambda-cdk's RustFunction (bundling skipped here): one asset per bin
 test('the architecture follows the bundles: arm64 by default, x86_64 when asked', () => {
   const { template } = stackWith({ architecture: require('aws-cdk-lib/aws-lambda').Architecture.X86_64 });
   template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'provided.al2023', Architectures: ['x86_64'] });
+});
+
+describe('group names with IAM wildcards are refused: they would widen the SetDesiredCapacity grant', () => {
+  test.each([['web*'], ['web-?'], ['*']])('%s', (name) => {
+    expect(() => stackWith({ autoScalingGroupNames: ['api', name] }))
+      .toThrow(`autoScalingGroupNames=["api","${name}"]: ["${name}"]: a group name containing '*' or '?' would widen the engine's SetDesiredCapacity grant`);
+  });
+
+  test('an existing group whose name holds one', () => {
+    expect(() => stackWith({ autoScalingGroupNames: undefined }, (stack) => ({
+      autoScalingGroup: require('aws-cdk-lib/aws-autoscaling').AutoScalingGroup.fromAutoScalingGroupName(stack, 'Wild', 'batch-*'),
+    }))).toThrow('autoScalingGroup="batch-*": a group name containing');
+  });
+});
+
+describe("the engine's scaling grant has a cdk-nag suppression of its own, with its reason", () => {
+  const scalingPolicy = (template: Template) => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Action === 'autoscaling:SetDesiredCapacity'));
+    expect(policies).toHaveLength(1);
+    return policies[0] as any;
+  };
+
+  test('a tag selector: the tag-conditioned statement alone in its policy, suppressed for Resource::* with the tag reason', () => {
+    const { stack, template } = stackWith({ autoScalingGroupNames: undefined, targetTag: { key: 'team', value: 'web' } });
+    const policy = scalingPolicy(template);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{
+      Sid: 'ScaleTargetGroupsOnly', Effect: 'Allow', Action: 'autoscaling:SetDesiredCapacity', Resource: '*',
+      Condition: { StringEquals: { 'autoscaling:ResourceTag/team': 'web' } },
+    }]);
+    const suppressions = policy.Metadata.cdk_nag.rules_to_suppress;
+    expect(suppressions).toEqual([expect.objectContaining({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] })]);
+    expect(suppressions[0].reason).toContain('autoscaling:ResourceTag/<key>');
+    // The role's blanket Resource::* suppression does not reach it: the policy is no child of a role.
+    const policyPath = stack.node.findAll().find((c) => c.node.id === 'EngineScalingPolicy')!.node.path;
+    expect(policyPath).not.toMatch(/Role\//);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('group names: the ARN statement, suppressed for the group ARN pattern only', () => {
+    const { stack, template } = stackWith({ autoScalingGroupNames: ['web'] });
+    const suppressions = scalingPolicy(template).Metadata.cdk_nag.rules_to_suppress;
+    expect(suppressions).toHaveLength(1);
+    expect(suppressions[0].applies_to).toEqual([{ regex: expect.stringContaining('autoScalingGroupName') }]);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('metricsNamespace', () => {
+  test('reaches the functions, the PutMetricData grant, the alarms and the dashboard', () => {
+    const { template } = stackWith({ metricsNamespace: 'Shop/Fleet' });
+    for (const fn of ['performance-analyzer', 'optimization-engine', 'cost-optimizer']) {
+      expect(variables(template, fn).FLEETOPT_METRICS_NAMESPACE).toBe('Shop/Fleet');
+    }
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'Shop/Fleet' } },
+      })]) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-production-performance-degradation-web', Namespace: 'Shop/Fleet' });
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
+    expect(body).toContain('Shop/Fleet');
+    expect(body).not.toContain('FleetOptimizer,');
+  });
+
+  test.each([['AWS/EC2'], [''], ['has space'], ['x'.repeat(256)]])('%j is refused', (namespace) => {
+    expect(() => stackWith({ metricsNamespace: namespace })).toThrow(`metricsNamespace=${JSON.stringify(namespace)}: must be 1 to 255`);
+  });
+});
+
+describe('topics an alarm notifies: CloudWatch may publish, for our alarms only', () => {
+  test('a given topic of this app gets the statement, and its key too', () => {
+    const { template } = stackWith({}, (stack) => {
+      const key = new (require('aws-cdk-lib/aws-kms').Key)(stack, 'OpsKey', { enableKeyRotation: true });
+      return { performanceAlertTopic: new sns.Topic(stack, 'Ops', { masterKey: key, enforceSSL: true }) };
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp('^Ops') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Sid: 'AlarmsPublish', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': Match.anyValue() } },
+      })]) },
+    });
+    const keys = template.findResources('AWS::KMS::Key');
+    const opsKey = Object.entries(keys).find(([id]) => id.startsWith('OpsKey'))![1] as any;
+    expect(opsKey.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({
+      Sid: 'AlarmsUseKey', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+    }));
+  });
+
+  test('a topic imported by ARN cannot be changed: a warning says what its owner must allow', () => {
+    const { stack } = stackWith({}, (s) => ({
+      performanceAlertTopic: sns.Topic.fromTopicArn(s, 'Imported', 'arn:aws:sns:us-east-1:123456789012:ops-alerts'),
+    }));
+    const warnings = require('aws-cdk-lib/assertions').Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('allow cloudwatch.amazonaws.com sns:Publish'));
+    expect(warnings).toHaveLength(1);
+  });
+});
+
+test('cdk-nag is pinned to one exact 2.x release (docs/construct.md says why)', () => {
+  const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', 'package.json'), 'utf8'));
+  expect(pkg.dependencies['cdk-nag']).toMatch(/^2\.\d+\.\d+$/);
+});
+
+describe('the app builds the real bundles unless told to use the placeholder', () => {
+  const codeKeys = (context: Record<string, unknown>) => {
+    const { stacks } = require('./support').synthApp({ 'fleetopt:environments': 'development', ...context });
+    return new Set(Object.values(Template.fromStack(stacks[0]).findResources('AWS::Lambda::Function')).map((f: any) => f.Properties.Code.S3Key));
+  };
+
+  test("default: cargo-lambda-cdk's RustFunction, one asset per binary (bundling skipped here)", () => {
+    const { codeFromContext } = require('../lib/app');
+    const app = new App();
+    expect(codeFromContext(app).constructor.name).toBe('CargoCode');
+    expect(codeKeys({ 'fleetopt:code': undefined }).size).toBe(3);
+  });
+
+  test('-c fleetopt:code=placeholder: the one committed placeholder for all three', () => {
+    expect(codeKeys({ 'fleetopt:code': 'placeholder' }).size).toBe(1);
+  });
+
+  test('an unknown code source is refused', () => {
+    const { codeFromContext } = require('../lib/app');
+    expect(() => codeFromContext(new App({ context: { 'fleetopt:code': 'docker' } })))
+      .toThrow('context fleetopt:code="docker": must be placeholder, cargo or bundles');
+  });
 });

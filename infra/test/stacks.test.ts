@@ -1,6 +1,6 @@
 /**
  * Every environment's stack, synthesized offline without bundling: the resources, names,
- * environment, schedules and alarm thresholds of DESIGN sections 3, 10 and 12, least privilege,
+ * environment, schedules and alarm thresholds of docs/configuration.md and docs/construct.md, least privilege,
  * and cdk-nag's AwsSolutions checks with no unsuppressed finding.
  */
 import { Template, Match } from 'aws-cdk-lib/assertions';
@@ -84,7 +84,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     }
   });
 
-  test('the functions get the environment of DESIGN section 12: the preset, the table, the group, their topics', () => {
+  test('the functions get the environment of docs/configuration.md: the preset, the table, the group, their topics', () => {
     const expected = {
       FLEETOPT_ENVIRONMENT: env,
       FLEETOPT_APPLICATION: 'app',
@@ -137,7 +137,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     expect(rate).toBe({ production: 'rate(1 hour)', staging: 'rate(2 hours)', development: 'rate(4 hours)' }[env]);
   });
 
-  test('alarms: the exact thresholds of DESIGN section 10, all notifying the performance-alert topic', () => {
+  test('alarms: the exact thresholds of docs/construct.md, all notifying the performance-alert topic', () => {
     const alertTopic = Object.keys(template.findResources('AWS::SNS::Topic', { Properties: { TopicName: `${prefix}-performance-alerts` } }))[0];
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([`${prefix}-high-cpu-`])] }),
@@ -215,15 +215,44 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     });
   });
 
-  test('three topics, created and encrypted with a rotated key that alarms may use', () => {
+  // CloudWatch acts for this account's alarms of this environment only (confused deputy).
+  const alarmSource = {
+    StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+    ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:alarm:${prefix}-*`]] } },
+  };
+
+  test('three topics, created and encrypted with a rotated key that only the account and the alarms may use', () => {
     for (const kind of ['recommendations', 'performance-alerts', 'cost-alerts']) {
       template.hasResourceProperties('AWS::SNS::Topic', { TopicName: `${prefix}-${kind}`, KmsMasterKeyId: Match.anyValue() });
     }
-    template.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
-        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
-      })]) },
+    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    expect(keys).toHaveLength(1);
+    expect(keys[0].Properties.EnableKeyRotation).toBe(true);
+    const statements: any[] = keys[0].Properties.KeyPolicy.Statement;
+    // The account's own statement (IAM policies grant the functions), and CloudWatch's: no other principal.
+    expect(statements.map((s) => s.Principal)).toEqual([
+      { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+      { Service: 'cloudwatch.amazonaws.com' },
+    ]);
+    expect(statements[1]).toEqual({
+      Sid: 'AlarmsUseKey', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*', Condition: alarmSource,
+    });
+    expect(JSON.stringify(keys[0])).not.toContain('events.amazonaws.com');
+  });
+
+  test('the topic the alarms notify lets CloudWatch publish, for these alarms only; the other topics do not', () => {
+    const alertTopic = Object.keys(template.findResources('AWS::SNS::Topic', { Properties: { TopicName: `${prefix}-performance-alerts` } }))[0];
+    const alarmTopics = new Set(Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .flatMap((a: any) => a.Properties.AlarmActions).map((ref: any) => ref.Ref));
+    expect([...alarmTopics]).toEqual([alertTopic]);
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as any[];
+    const publishers = policies.filter((p) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com'));
+    expect(publishers).toHaveLength(1);
+    expect(publishers[0].Properties.Topics).toEqual([{ Ref: alertTopic }]);
+    expect(publishers[0].Properties.PolicyDocument.Statement).toContainEqual({
+      Sid: 'AlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish', Resource: { Ref: alertTopic }, Condition: alarmSource,
     });
   });
 
@@ -271,19 +300,26 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     });
 
     test('each function may do what it calls and nothing more', () => {
-      const common = ['cloudwatch:PutMetricData', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+      const common = ['cloudwatch:PutMetricData', 'dynamodb:Query', 'dynamodb:UpdateItem',
         'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage',
         'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey*', 'autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetGroups'];
       const expected: Record<string, string[]> = {
-        'performance-analyzer': [...common, 'cloudwatch:GetMetricData'],
+        'performance-analyzer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData'],
         'optimization-engine': [...common, 'autoscaling:DescribeScalingActivities', 'autoscaling:SetDesiredCapacity',
           'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
-        'cost-optimizer': [...common, 'cloudwatch:GetMetricData', 'ce:GetCostAndUsage', 'ce:GetCostForecast',
+        'cost-optimizer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData', 'ce:GetCostAndUsage', 'ce:GetCostForecast',
           'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
           'pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
       };
       for (const [suffix, actions] of Object.entries(expected)) {
         expect([...new Set(actionsOf(statementsOf(suffix)))].sort()).toEqual([...new Set(actions)].sort());
+      }
+    });
+
+    test('the engine never writes a new item: no dynamodb:PutItem (it only queries and updates conditionally)', () => {
+      expect(actionsOf(statementsOf('optimization-engine'))).not.toContain('dynamodb:PutItem');
+      for (const suffix of ['performance-analyzer', 'cost-optimizer']) {
+        expect(actionsOf(statementsOf(suffix))).toContain('dynamodb:PutItem');
       }
     });
 

@@ -1,4 +1,7 @@
-/** Synthesis for the tests: offline, no bundling, the context of cdk.json plus the test's own. */
+/**
+ * Synthesis for the tests: offline, no bundling, the context of cdk.json plus the test's own. The
+ * tests ask for the placeholder code explicitly (the app's default builds the Rust bundles).
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
@@ -10,10 +13,10 @@ import { REPO_ROOT } from '../lib/config';
 export const INFRA = path.join(REPO_ROOT, 'infra');
 const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(INFRA, 'cdk.json'), 'utf8')).context;
 
-/** The whole app, as `npm run synth` builds it, with cdk-nag's AwsSolutions checks applied. */
+/** The whole app, as `cdk synth -c fleetopt:code=placeholder` builds it, with cdk-nag's AwsSolutions checks applied. */
 export function synthApp(context: Record<string, unknown> = {}, outdir?: string) {
   const app = new App({
-    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], 'fleetopt:code': 'placeholder', ...context },
     outdir,
   });
   const built = buildApp(app);

@@ -49,7 +49,7 @@ pub enum GroupStatus {
     Error,
 }
 
-/// One group in the response (DESIGN section 12).
+/// One group in the response (docs/responses.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupOutcome {
@@ -88,7 +88,7 @@ impl GroupOutcome {
     }
 }
 
-/// The analyzer's response (DESIGN section 12).
+/// The analyzer's response (docs/responses.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Response {

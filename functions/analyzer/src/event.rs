@@ -1,4 +1,4 @@
-//! The events the analyzer accepts (DESIGN section 2), decoded with `aws_lambda_events` types:
+//! The events the analyzer accepts (docs/design.md), decoded with `aws_lambda_events` types:
 //! the EventBridge schedule, EventBridge "CloudWatch Alarm State Change", a CloudWatch alarm's
 //! direct Lambda action, and the manual payload of section 12. Anything else is refused with a
 //! message naming what is accepted.

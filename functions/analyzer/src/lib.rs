@@ -1,4 +1,4 @@
-//! fleet-optimizer's performance analyzer (DESIGN sections 2, 4-6, 9, 12, 13): reads the
+//! fleet-optimizer's performance analyzer (docs/design.md, docs/scoring.md and docs/responses.md): reads the
 //! fleet's CloudWatch metrics in batches, scores every group, writes recommendations with
 //! conditional puts, supersedes older ones, publishes its metrics and alerts on HIGH findings.
 //!

@@ -1,4 +1,4 @@
-//! One cost analysis (DESIGN section 8): discover the groups, read Cost Explorer (at most 5
+//! One cost analysis (docs/design.md): discover the groups, read Cost Explorer (at most 5
 //! calls, whatever the fleet's size), the prices and the catalog (cached), and the hourly maxima
 //! of the right-sizing lookback (14 or 32 days, `FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS`); apply the
 //! cost rules (right-sizing with the operator's preferences, issue 10); write the

@@ -1,4 +1,4 @@
-//! The events the cost optimizer accepts (DESIGN section 2): the daily EventBridge schedule,
+//! The events the cost optimizer accepts (docs/design.md): the daily EventBridge schedule,
 //! the low-CPU alarm (EventBridge state change or the alarm's Lambda action) and the manual
 //! `{}` / `{"dryRun": true}`. Anything else is refused with a message naming what is accepted.
 

@@ -1,4 +1,4 @@
-//! The cost optimizer Lambda (DESIGN sections 2, 8 and 9): Cost Explorer trends and forecast,
+//! The cost optimizer Lambda (docs/design.md): Cost Explorer trends and forecast,
 //! spot against on-demand prices, right-sizing, reserved capacity and run-rate findings,
 //! written as COST_OPTIMIZATION (and INSTANCE_TYPE_CHANGE) recommendations, with
 //! CostSavingsPotential and cost alerts.

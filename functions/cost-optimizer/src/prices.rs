@@ -1,5 +1,4 @@
-//! Prices and the instance catalog, cached in the process across warm invocations (DESIGN
-//! section 8): spot prices for an hour, on-demand prices and the catalog for a day, each cache
+//! Prices and the instance catalog, cached in the process across warm invocations (docs/design.md): spot prices for an hour, on-demand prices and the catalog for a day, each cache
 //! bounded in size (`moka`). Misses of one invocation are fetched together, in one call per
 //! kind; the response reports hits and misses.
 

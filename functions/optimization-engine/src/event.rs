@@ -1,4 +1,4 @@
-//! The events the engine accepts (DESIGN section 2): the recommendations table's DynamoDB
+//! The events the engine accepts (docs/design.md): the recommendations table's DynamoDB
 //! stream, the 15-minute EventBridge schedule, and the manual `{"sweep": true}`. Stream records
 //! are decoded one by one, so that a record that is not a recommendation fails alone (reported
 //! in `batchItemFailures`) and the rest of its batch goes on.

@@ -1,5 +1,5 @@
 //! The engine's decisions, as pure functions of a recommendation, the group as Auto Scaling
-//! reports it now, its last scaling activity and the time (DESIGN section 7). No I/O: the
+//! reports it now, its last scaling activity and the time (docs/design.md). No I/O: the
 //! engine reads the inputs, calls [`decide`], and carries the verdict out.
 
 use std::cmp::Ordering;
@@ -202,7 +202,7 @@ fn not_targeted(r: &Recommendation) -> Verdict {
     ))
 }
 
-/// The checks of DESIGN section 7 before a scale change.
+/// The checks of docs/design.md before a scale change.
 fn scale_checks(
     r: &Recommendation,
     now: DateTime<Utc>,

@@ -1,4 +1,4 @@
-//! fleet-optimizer's configuration (DESIGN sections 3 and 12).
+//! fleet-optimizer's configuration (docs/configuration.md).
 //!
 //! One configuration per environment: the environment's preset from `shared/schema/presets.json`,
 //! overridden field by field by `FLEETOPT_*` variables, validated once at start-up. Every refusal

@@ -1,4 +1,4 @@
-//! The cost rules of DESIGN section 8, as pure functions: spot savings and their interruption
+//! The cost rules of docs/design.md, as pure functions: spot savings and their interruption
 //! risk from price volatility, right-sizing, reserved capacity opportunities, the run-rate
 //! against maxHourlyCost and the month-end projection. Plain numbers in, [`Proposal`]s out.
 //!
@@ -30,7 +30,7 @@ pub use rightsizing::{
 pub const HOURS_PER_MONTH: f64 = 730.0;
 /// Right-sizing keeps this much room above the 99th percentile.
 pub const HEADROOM: f64 = 0.2;
-/// Savings below this share of the cost are LOW priority (DESIGN section 6).
+/// Savings below this share of the cost are LOW priority (docs/scoring.md).
 pub const SMALL_SAVING_PERCENT: f64 = 10.0;
 /// Savings from this share of the cost, at low risk, are HIGH priority and alerted.
 pub const LARGE_SAVING_PERCENT: f64 = 30.0;

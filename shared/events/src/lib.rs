@@ -1,4 +1,4 @@
-//! The AWS events more than one function accepts (DESIGN section 2), decoded with
+//! The AWS events more than one function accepts (docs/design.md), decoded with
 //! `aws_lambda_events` types: the EventBridge schedule, EventBridge "CloudWatch Alarm State
 //! Change", and a CloudWatch alarm's direct Lambda action. Each function adds its own manual
 //! payload and says what it accepts; an event it does not accept is refused with that text.

@@ -1,4 +1,4 @@
-//! The recommendation as it is stored (DESIGN section 6): its statuses and the one function
+//! The recommendation as it is stored (docs/design.md, "The recommendation item"): its statuses and the one function
 //! that says which transitions are allowed, deterministic ids, ttl, the DynamoDB item mapping
 //! (through `serde_dynamo`, camelCase attributes) and the table schema shared with the stack.
 //!

@@ -175,7 +175,7 @@ pub struct Check {
     pub reason: String,
 }
 
-/// A recommendation as stored in the table. Attribute names are camelCase (DESIGN section 6).
+/// A recommendation as stored in the table. Attribute names are camelCase (docs/design.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recommendation {

@@ -1,4 +1,4 @@
-//! Costs and prices as our model sees them (DESIGN section 8): what Cost Explorer says the
+//! Costs and prices as our model sees them (docs/design.md): what Cost Explorer says the
 //! account spent and will spend, what it recommends buying, and what instances cost.
 
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use crate::ServiceError;
 
-/// How to find the targeted groups (DESIGN section 3).
+/// How to find the targeted groups (docs/configuration.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupSelector {
     /// These groups, by name.

@@ -1,4 +1,4 @@
-//! The pure domain of fleet-optimizer (DESIGN sections 5 and 6).
+//! The pure domain of fleet-optimizer (docs/scoring.md).
 //!
 //! Plain data in, plain data out: a [`Snapshot`] of one Auto Scaling group and the environment's
 //! [`Targets`] go in; an [`Assessment`] (performance score, efficiency rating, labels, metric

@@ -1,4 +1,4 @@
-//! The recommendation rules of DESIGN section 6: from a [`Snapshot`] of one group to the
+//! The recommendation rules of docs/scoring.md: from a [`Snapshot`] of one group to the
 //! [`Proposal`]s it calls for, with type, priority, target capacity, description and evidence.
 
 use serde::Serialize;

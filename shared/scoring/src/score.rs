@@ -1,5 +1,5 @@
 //! Sub-scores, the weighted performance score, the efficiency rating and their labels
-//! (DESIGN section 5). Every result is clamped to `[0, 100]` and never rounded here: rounding
+//! (docs/scoring.md). Every result is clamped to `[0, 100]` and never rounded here: rounding
 //! is the display's business.
 
 use serde::Serialize;

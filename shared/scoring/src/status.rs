@@ -1,4 +1,4 @@
-//! Where a metric stands against its target (DESIGN section 5).
+//! Where a metric stands against its target (docs/scoring.md).
 
 use serde::Serialize;
 

@@ -1,4 +1,4 @@
-//! The targets an environment scores against, and the ranges derived from them (DESIGN section 5).
+//! The targets an environment scores against, and the ranges derived from them (docs/scoring.md).
 
 use serde::Serialize;
 

@@ -1,5 +1,5 @@
 //! Least-squares trend of an hourly series, and when a rising one crosses a bound
-//! (DESIGN section 5).
+//! (docs/scoring.md).
 
 use serde::Serialize;
 

@@ -1,4 +1,4 @@
-//! The series behind the CloudWatch dashboard (DESIGN sections 9 and 10): for each group its
+//! The series behind the CloudWatch dashboard (docs/design.md and docs/construct.md): for each group its
 //! published score and rating, CPU, memory, cost savings potential and capacity over a period,
 //! and the environment's engine actions. `fleetopt dashboard` and `fleetopt report` read them in
 //! one batched GetMetricData (500 queries a request). Pure: no AWS, no clock.
@@ -113,7 +113,7 @@ const ENVIRONMENT_SERIES: [(&str, &str, Statistic); 4] = [
 /// The history queries for `groups` in `environment`: eight per group (ids `h<index>_<figure>`)
 /// and four for the environment, all at `period` seconds. Our metrics are read from
 /// `namespace` with the `Environment` and `AutoScalingGroupName` dimensions they are
-/// published with (DESIGN section 9).
+/// published with (docs/design.md).
 pub fn history_queries(
     groups: &[GroupInfo],
     environment: &str,

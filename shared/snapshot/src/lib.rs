@@ -1,4 +1,4 @@
-//! Which metrics to read for a set of groups (DESIGN section 4), over which aligned windows,
+//! Which metrics to read for a set of groups (docs/design.md), over which aligned windows,
 //! and how the figures read back become a [`Snapshot`]. Pure: no AWS, no clock. Shared by the
 //! analyzer and `fleetopt metrics`, so both read and average the same figures the same way.
 
