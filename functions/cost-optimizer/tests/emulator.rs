@@ -114,12 +114,12 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
         .unwrap();
     let calls = app.calls.take();
     // On a month's last day there is nothing left of it to forecast: no GetCostForecast.
-    let forecasts = usize::from(!last_day_of_month(now));
+    let forecasts = u32::from(!last_day_of_month(now));
     assert_eq!(first.cost_explorer_calls, 4 + forecasts, "{first:?}");
     assert_eq!(calls.get("ce:GetCostAndUsage"), Some(&2));
     assert_eq!(
         calls.get("ce:GetCostForecast").copied().unwrap_or(0),
-        forecasts,
+        u64::from(forecasts),
         "{calls:?}"
     );
     for api in [
