@@ -470,6 +470,35 @@ async fn the_report_is_one_self_contained_file_whose_rendered_dom_has_every_grou
         section(&dom, &f.groups[1]).contains("no data in this period"),
         "the group without memory says so"
     );
+
+    // The Content-Security-Policy holds in the browser: a script slipped into the report (as
+    // if stored text had escaped the escaping) does not run, and the styles still apply.
+    assert!(
+        dom.contains("http-equiv=\"Content-Security-Policy\"")
+            && dom.contains("default-src 'none'"),
+        "no CSP in {dom}"
+    );
+    let tampered = dir.join("tampered.html");
+    std::fs::write(
+        &tampered,
+        html.replace(
+            "</body>",
+            "<script>document.body.setAttribute('data-script-ran','yes')</script>\
+             <img src=\"http://127.0.0.1:9/pixel.png\"></body>",
+        ),
+    )
+    .unwrap();
+    let dom = rendered_dom(&browser, &tampered, &dir.join("chromium-profile"));
+    assert!(dom.contains("Fleet report: app production"), "{dom}");
+    // The script's own text is in the DOM; the attribute it would set is not.
+    assert!(
+        dom.contains("setAttribute('data-script-ran','yes')"),
+        "the script is in the page"
+    );
+    assert!(
+        !dom.contains("data-script-ran=\"yes\""),
+        "a script ran despite the CSP"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

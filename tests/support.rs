@@ -115,7 +115,8 @@ pub struct LocalLambda {
 }
 
 impl LocalLambda {
-    /// Starts the runtime API and `binary` under the function name `binary`, with `env`.
+    /// Starts the runtime API and `binary` under the function name `binary`, with `env` (which
+    /// may override the emulator's endpoint and credentials).
     pub fn start(binary_name: &str, env: &[(&str, String)]) -> Self {
         let port = free_port();
         let watch = Command::new(venv_bin("cargo-lambda"))
@@ -146,7 +147,6 @@ impl LocalLambda {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         let function = Command::new(binary(binary_name))
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env(
                 "AWS_LAMBDA_RUNTIME_API",
                 format!("http://127.0.0.1:{port}/.rt/{binary_name}"),
@@ -159,6 +159,8 @@ impl LocalLambda {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
             .env_remove("AWS_PROFILE")
+            // The test's own variables last, so that they can point the function elsewhere.
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -20,6 +20,10 @@ fn payload(args: &AnalyzeArgs) -> Value {
     payload
 }
 
+/// How long `analyze` waits at least: the analyzer's 5-minute function timeout and half a
+/// minute for the invocation itself.
+const ANALYZER_RUN: std::time::Duration = std::time::Duration::from_secs(330);
+
 /// Runs `fleetopt analyze`.
 pub async fn run(global: &Global, args: &AnalyzeArgs) -> Result<()> {
     let function = args.function_name.clone().unwrap_or_else(|| {
@@ -30,7 +34,8 @@ pub async fn run(global: &Global, args: &AnalyzeArgs) -> Result<()> {
     });
     let progress = crate::terminal::Progress::steps(global, 1, "running the analyzer");
     let config = global.sdk_config().await;
-    let response = FunctionInvoker::from_config(&config)
+    let wait = ANALYZER_RUN.max(std::time::Duration::from_secs(global.timeout));
+    let response = FunctionInvoker::waiting(&config, wait)
         .invoke(&function, &payload(args))
         .await
         .with_context(|| format!("running the analyzer ({function})"))?;

@@ -10,6 +10,7 @@ use fleetopt_model::{Recommendation, Status, can_transition, rfc3339};
 use fleetopt_ports::{RecommendationStore, StoreError, Transition};
 
 use crate::cli::{ApproveArgs, DecisionOptions, Global, Output, RejectArgs, SnoozeArgs};
+use crate::terminal::printable;
 
 /// What a person decides about a recommendation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +208,9 @@ fn conflict(current: &Recommendation, decision: Decision, became: Option<Status>
 
 /// What the table output says: what was decided, and what happens next.
 fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&str>) -> String {
+    let r = &crate::terminal::printable_recommendation(r);
+    let (actor, reason) = (printable(actor), reason.map(printable));
+    let reason = reason.as_deref();
     let mut text = format!(
         "{} {}: {} for group {} (priority {}), by {actor}",
         r.status, r.id, r.kind, r.auto_scaling_group_name, r.priority

@@ -39,12 +39,41 @@ pub struct Global {
     /// the default profile).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Seconds one AWS call may take, retries included, before the command fails (`analyze`
+    /// waits at least as long as the analyzer may run: 330 s).
+    #[arg(long, global = true, value_name = "SECONDS", env = "FLEETOPT_TIMEOUT",
+          default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub timeout: u64,
+    /// Seconds one attempt of an AWS call may take before it is retried (never more than
+    /// --timeout). Retries follow AWS_MAX_ATTEMPTS, AWS_RETRY_MODE or the profile's settings.
+    #[arg(long, global = true, value_name = "SECONDS", env = "FLEETOPT_ATTEMPT_TIMEOUT",
+          default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=900))]
+    pub attempt_timeout: u64,
+    /// Show the AWS SDK's own log on standard error: where credentials came from, the endpoint,
+    /// each attempt and retry (RUST_LOG, when set, chooses what instead).
+    #[arg(long, global = true)]
+    pub debug: bool,
 }
 
 impl Global {
-    /// The one SDK configuration of a run: the standard chain, with --profile and --region.
+    /// The one SDK configuration of a run: the standard chain, with --profile, --region and
+    /// the timeouts.
     pub async fn sdk_config(&self) -> fleetopt_aws::SdkConfig {
-        fleetopt_aws::load_profile_config(self.profile.clone(), self.region.clone()).await
+        fleetopt_aws::load_profile_config(
+            self.profile.clone(),
+            self.region.clone(),
+            self.timeouts(),
+        )
+        .await
+    }
+
+    /// --timeout and --attempt-timeout; an attempt never outlasts its call.
+    pub fn timeouts(&self) -> fleetopt_aws::Timeouts {
+        let operation = std::time::Duration::from_secs(self.timeout);
+        fleetopt_aws::Timeouts {
+            attempt: std::time::Duration::from_secs(self.attempt_timeout).min(operation),
+            operation,
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::cli::{CostArgs, Global, Output};
 use crate::rightsizing;
+use crate::terminal::printable;
 
 /// The statuses of a cost recommendation still to be acted on.
 const OPEN: [Status; 3] = [Status::Pending, Status::AwaitingApproval, Status::Approved];
@@ -497,9 +498,9 @@ fn recommendations_table(report: &CostReport) -> Table {
     ]);
     for r in &report.open_recommendations {
         table.add_row(vec![
-            Cell::new(&r.id),
+            Cell::new(printable(&r.id)),
             Cell::new(r.kind.as_str()),
-            Cell::new(&r.auto_scaling_group_name),
+            Cell::new(printable(&r.auto_scaling_group_name)),
             Cell::new(r.priority.as_str()),
             Cell::new(r.status.as_str()),
             right(
@@ -544,6 +545,7 @@ fn right_sizing_tables(report: &CostReport) -> String {
             table.add_row(
                 rightsizing::cells(option)
                     .into_iter()
+                    .map(|c| printable(&c).into_owned())
                     .zip(rightsizing::NUMERIC)
                     .map(|(c, numeric)| if numeric { right(c) } else { Cell::new(c) })
                     .collect::<Vec<_>>(),
@@ -551,12 +553,12 @@ fn right_sizing_tables(report: &CostReport) -> String {
         }
         out.push_str(&format!(
             "\nRight-sizing options for {} ({}): {}\n{table}\n",
-            r.auto_scaling_group_name,
-            r.id,
+            printable(&r.auto_scaling_group_name),
+            printable(&r.id),
             rightsizing::basis(sizing)
         ));
         for note in rightsizing::notes(sizing) {
-            out.push_str(&format!("  Note: {note}\n"));
+            out.push_str(&format!("  Note: {}\n", printable(note)));
         }
     }
     out

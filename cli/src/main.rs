@@ -34,8 +34,27 @@ where
         .block_on(command())
 }
 
+/// `--debug`: the AWS SDK's tracing on standard error (credential chain, endpoint, attempts and
+/// retries), or what RUST_LOG asks for.
+fn debug_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "info,aws_config=debug,aws_smithy_runtime=debug,aws_smithy_runtime_api=debug,\
+             aws_sigv4=info,aws_runtime=debug",
+        )
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if cli.global.debug {
+        debug_log();
+    }
     let result = match &cli.command {
         cli::Command::Score(args) => score::run(&cli.global, args),
         cli::Command::Recommendations(args) => aws(|| recommendations::run(&cli.global, args)),
@@ -61,8 +80,28 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("{} {err:#}", terminal::error_prefix());
+            let text = format!("{err:#}");
+            let hint = sign_in_hint(&text, cli.global.profile.as_deref())
+                .map_or_else(String::new, |h| format!("; {h}"));
+            eprintln!("{} {text}{hint}", terminal::error_prefix());
             ExitCode::from(1)
         }
     }
+}
+
+/// What to do when credentials failed to load because an IAM Identity Center (SSO) profile has
+/// no cached login, as the AWS CLI would say it.
+fn sign_in_hint(error: &str, profile: Option<&str>) -> Option<String> {
+    let sso = error.contains("loading credentials")
+        && (error.contains("SSO token") || error.contains("/sso/cache/"));
+    sso.then(|| {
+        let profile = profile
+            .map(str::to_owned)
+            .or_else(|| std::env::var("AWS_PROFILE").ok())
+            .map_or_else(String::new, |p| format!(" --profile {p}"));
+        format!(
+            "this profile signs in with IAM Identity Center and has no valid login: run \
+             `aws sso login{profile}` and try again"
+        )
+    })
 }

@@ -9,6 +9,7 @@ use fleetopt_ports::{RecommendationQuery, RecommendationStore};
 use serde::Serialize;
 
 use crate::cli::{Global, Output, RecommendationsArgs};
+use crate::terminal::printable_recommendation;
 
 /// The JSON document `recommendations --output json` prints: items exactly as stored.
 #[derive(Serialize)]
@@ -88,7 +89,7 @@ fn render(table_name: &str, query: &RecommendationQuery, found: &[Recommendation
         // Not a terminal: wrap descriptions at a width that reads well in logs and pagers.
         table.set_width(140);
     }
-    for r in found {
+    for r in found.iter().map(printable_recommendation) {
         table.add_row([
             r.id.as_str(),
             r.timestamp.as_str(),
@@ -109,6 +110,7 @@ fn render(table_name: &str, query: &RecommendationQuery, found: &[Recommendation
 /// One recommendation whole: what it is, where it stands and its audit trail, every status
 /// change with when, who and why.
 fn render_one(r: &Recommendation) -> String {
+    let r = &printable_recommendation(r);
     let mut text = format!(
         "{} {}: {} for group {} (priority {}, version {})\n{}\n",
         r.status, r.id, r.kind, r.auto_scaling_group_name, r.priority, r.version, r.description

@@ -100,6 +100,11 @@ fn labeled(value: Option<f64>, unit: &str, label: Option<&str>) -> String {
     }
 }
 
+/// The report's Content-Security-Policy: its own inline CSS and nothing else. No script runs, and
+/// nothing is fetched, framed or submitted, even if stored text ever slipped past the escaping.
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; \
+                   form-action 'none'";
+
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;\
 color:#222;max-width:1200px}h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ddd;\
 padding-bottom:4px;margin-top:2em}.meta{color:#555}table{border-collapse:collapse;margin:8px 0}\
@@ -240,6 +245,7 @@ pub fn html(h: &FleetHistory) -> Result<String> {
     let title = format!("Fleet report: {} {}", h.application, h.environment);
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{}</title>\
          <style>{STYLE}</style></head>\n<body>\n<header><h1>{}</h1>\n<p class=\"meta\">Last {} h, \
          {} to {} (UTC), {} s datapoints. Generated {} by fleetopt {}.</p>\n",

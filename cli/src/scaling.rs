@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::cli::{Global, Output, ScalingArgs};
+use crate::terminal::printable;
 
 /// The statuses of a recommendation that is still to be acted on or being acted on.
 const OPEN: [Status; 4] = [
@@ -244,7 +245,7 @@ fn activity_cell(activity: Option<&ActivityReport>) -> String {
     if a.description.is_empty() {
         format!("{} {when}", a.status)
     } else {
-        format!("{} {when}\n{}", a.status, a.description)
+        format!("{} {when}\n{}", a.status, printable(&a.description))
     }
 }
 
@@ -257,7 +258,7 @@ fn open_cell(open: &[OpenRecommendation]) -> String {
         cell.push_str(&format!("\n{} {}", r.kind, r.status));
     }
     if let Some(reason) = open.iter().find_map(|r| r.waiting_reason.as_deref()) {
-        cell.push_str(&format!("\nwaiting: {reason}"));
+        cell.push_str(&format!("\nwaiting: {}", printable(reason)));
     }
     cell
 }

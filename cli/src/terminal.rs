@@ -3,12 +3,84 @@
 //! standard error is a terminal and the output is not JSON. Piped, redirected or JSON output
 //! stays plain and silent.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
 use std::time::Duration;
+
+use fleetopt_model::Recommendation;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{Global, Output};
+
+/// `text` as the terminal may show it: stored text (descriptions, reasons, notes, names) comes
+/// from a table that other principals can write, so control characters, which could move the
+/// cursor, rewrite lines or change the terminal's state, and the invisible bidirectional marks,
+/// which could reorder what is read, never reach it. Line and tab breaks become spaces; the
+/// rest is dropped.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .filter_map(|c| match c {
+                '\n' | '\r' | '\t' => Some(' '),
+                c if unsafe_char(c) => None,
+                c => Some(c),
+            })
+            .collect(),
+    )
+}
+
+/// A recommendation read from the table, with every string in it [`printable`]: what the
+/// table output renders, so that no field is forgotten.
+pub fn printable_recommendation(r: &Recommendation) -> Recommendation {
+    fn clean(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => {
+                if let Cow::Owned(clean) = printable(s) {
+                    *s = clean;
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(clean),
+            serde_json::Value::Object(fields) => fields.values_mut().for_each(clean),
+            _ => {}
+        }
+    }
+    let round_trip = serde_json::to_value(r).ok().and_then(|mut value| {
+        clean(&mut value);
+        serde_json::from_value::<Recommendation>(value).ok()
+    });
+    // A stored item decoded into the model serializes back into it; should it ever not, the
+    // free-text fields are still cleaned one by one.
+    round_trip.unwrap_or_else(|| {
+        let mut r = r.clone();
+        for text in [
+            &mut r.id,
+            &mut r.description,
+            &mut r.auto_scaling_group_name,
+        ]
+        .into_iter()
+        .chain(r.implementation.steps.iter_mut())
+        {
+            *text = printable(text).into_owned();
+        }
+        for change in &mut r.status_history {
+            change.by = printable(&change.by).into_owned();
+            change.reason = change.reason.as_deref().map(|t| printable(t).into_owned());
+        }
+        if let Some(check) = &mut r.last_check {
+            check.by = printable(&check.by).into_owned();
+            check.reason = printable(&check.reason).into_owned();
+        }
+        r
+    })
+}
 
 /// Whether `NO_COLOR` asks for no color: set to anything but the empty string.
 fn no_color_requested(value: Option<std::ffi::OsString>) -> bool {
@@ -116,7 +188,27 @@ impl Drop for Progress {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    #[test]
+    fn stored_text_reaches_the_terminal_without_control_characters() {
+        assert!(matches!(printable("scale up web"), Cow::Borrowed(_)));
+        assert_eq!(
+            printable("ok\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nAPPROVED\tby\u{9b}31m root\u{202e}"),
+            "ok[2J]0;pwned  APPROVED by31m root"
+        );
+        let mut r = fleetopt_ports::fakes::contract::sample("web", 7);
+        r.description = "Scale up\u{1b}[1A\u{1b}[2KAPPROVED".into();
+        r.implementation.steps = vec!["step\u{7}".into()];
+        r.status_history[0].reason = Some("why\u{1b}c".into());
+        let clean = printable_recommendation(&r);
+        assert_eq!(clean.description, "Scale up[1A[2KAPPROVED");
+        assert_eq!(clean.implementation.steps, ["step"]);
+        assert_eq!(clean.status_history[0].reason.as_deref(), Some("whyc"));
+        assert_eq!((clean.id, clean.version), (r.id, r.version));
+    }
 
     #[test]
     fn no_color_means_any_value_but_the_empty_string() {

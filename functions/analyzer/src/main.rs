@@ -11,7 +11,8 @@ async fn main() -> Result<(), Error> {
         // Lambda shows this line in the function's log; the init error follows it.
         tracing::error!(error = %e, "the analyzer cannot start");
     })?;
-    let app = App::new(config, &fleetopt_aws::load_config(None).await);
+    let timeouts = config.aws_timeouts.into();
+    let app = App::new(config, &fleetopt_aws::load_config(None, timeouts).await);
     let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(app, event).await

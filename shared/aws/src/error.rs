@@ -28,6 +28,8 @@ where
             .message()
             .map(str::to_owned)
             .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
+        // The attempt or operation timeout ended it: say so first, the SDK's words after.
+        SdkError::TimeoutError(_) => format!("no answer within the timeout ({})", error_chain(err)),
         _ => error_chain(err),
     };
     ServiceError {

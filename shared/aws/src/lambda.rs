@@ -48,6 +48,22 @@ impl FunctionInvoker {
         }
     }
 
+    /// An invoker that waits up to `wait` for a function's answer, retries included: the
+    /// process's timeouts fit API calls, not a function's whole run.
+    pub fn waiting(config: &aws_config::SdkConfig, wait: std::time::Duration) -> Self {
+        let conf = aws_sdk_lambda::config::Builder::from(config)
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(wait)
+                    .operation_timeout(wait)
+                    .build(),
+            )
+            .build();
+        Self {
+            client: aws_sdk_lambda::Client::from_conf(conf),
+        }
+    }
+
     /// Invokes `function` with `payload` and waits for its JSON answer.
     pub async fn invoke(&self, function: &str, payload: &Value) -> Result<Value, InvokeError> {
         let output = self

@@ -213,7 +213,33 @@ pub struct Config {
     pub controls: Controls,
     /// The operator's right-sizing preferences (percentile, headroom, lookback, families).
     pub right_sizing: RightSizingPreferences,
+    /// How long the function waits for AWS.
+    pub aws_timeouts: AwsTimeouts,
 }
+
+/// How long a function waits for AWS, in whole seconds: one attempt of a call, and the call with
+/// its retries (`FLEETOPT_AWS_ATTEMPT_TIMEOUT_SECONDS`, `FLEETOPT_AWS_OPERATION_TIMEOUT_SECONDS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsTimeouts {
+    /// One attempt, seconds (default 20).
+    pub attempt_seconds: u32,
+    /// One call with its retries, seconds (default 60; never less than an attempt).
+    pub operation_seconds: u32,
+}
+
+impl Default for AwsTimeouts {
+    /// 20 s an attempt, 60 s a call: the engine's 2-minute function timeout outlasts one hung
+    /// call with room to answer.
+    fn default() -> Self {
+        AwsTimeouts {
+            attempt_seconds: 20,
+            operation_seconds: 60,
+        }
+    }
+}
+
+/// The longest AWS timeout accepted: Lambda's longest function timeout, 15 minutes.
+pub const MAX_AWS_TIMEOUT_SECONDS: u32 = 900;
 
 /// The operator's controls: how far one action moves a group, how persistent a need must be
 /// before automation acts on it, and which findings are noise (README "Operator controls").
@@ -416,6 +442,10 @@ pub mod vars {
     pub const RIGHTSIZING_PREFERRED_FAMILIES: &str = "FLEETOPT_RIGHTSIZING_PREFERRED_FAMILIES";
     /// Comma-separated instance families type changes never go to.
     pub const RIGHTSIZING_EXCLUDED_FAMILIES: &str = "FLEETOPT_RIGHTSIZING_EXCLUDED_FAMILIES";
+    /// Seconds one attempt of an AWS call may take (default 20).
+    pub const AWS_ATTEMPT_TIMEOUT_SECONDS: &str = "FLEETOPT_AWS_ATTEMPT_TIMEOUT_SECONDS";
+    /// Seconds one AWS call may take with its retries (default 60).
+    pub const AWS_OPERATION_TIMEOUT_SECONDS: &str = "FLEETOPT_AWS_OPERATION_TIMEOUT_SECONDS";
 }
 
 /// The default tag selector: `fleet-optimizer:enabled=true`.
@@ -800,6 +830,7 @@ impl Config {
         };
 
         let right_sizing = Self::read_right_sizing(&mut r);
+        let aws_timeouts = Self::read_aws_timeouts(&mut r);
 
         match (environment, application, r.errors.is_empty()) {
             (Some(environment), Some(application), true) => Ok(Config {
@@ -814,8 +845,35 @@ impl Config {
                 scaling_cooldown_seconds,
                 controls,
                 right_sizing,
+                aws_timeouts,
             }),
             _ => Err(ConfigErrors(r.errors)),
+        }
+    }
+
+    /// The `FLEETOPT_AWS_*_TIMEOUT_SECONDS` pair; an attempt longer than the call is refused.
+    fn read_aws_timeouts(r: &mut Reader<'_>) -> AwsTimeouts {
+        let defaults = AwsTimeouts::default();
+        let range = 1..=MAX_AWS_TIMEOUT_SECONDS;
+        let attempt_seconds = r
+            .whole(vars::AWS_ATTEMPT_TIMEOUT_SECONDS, range.clone(), "seconds")
+            .unwrap_or(defaults.attempt_seconds);
+        let operation = r.whole(vars::AWS_OPERATION_TIMEOUT_SECONDS, range, "seconds");
+        let operation_seconds =
+            operation.unwrap_or(defaults.operation_seconds.max(attempt_seconds));
+        if operation_seconds < attempt_seconds {
+            r.refuse(
+                vars::AWS_OPERATION_TIMEOUT_SECONDS,
+                operation.map(|o| o.to_string()).as_deref(),
+                format!(
+                    "must be at least the attempt timeout ({attempt_seconds} s): a call is one \
+                     attempt or more"
+                ),
+            );
+        }
+        AwsTimeouts {
+            attempt_seconds,
+            operation_seconds: operation_seconds.max(attempt_seconds),
         }
     }
 
@@ -1178,6 +1236,53 @@ mod tests {
         assert_eq!(c.metrics_namespace, "FleetOptimizer");
         assert!(!c.dry_run);
         assert_eq!(c.topics, Topics::default());
+    }
+
+    #[test]
+    fn aws_timeouts_default_to_20_and_60_seconds_and_an_attempt_never_outlasts_its_call() {
+        let c = config(&minimal("production")).unwrap();
+        assert_eq!(
+            c.aws_timeouts,
+            AwsTimeouts {
+                attempt_seconds: 20,
+                operation_seconds: 60
+            }
+        );
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::AWS_ATTEMPT_TIMEOUT_SECONDS, "5"),
+            (vars::AWS_OPERATION_TIMEOUT_SECONDS, "12"),
+        ]);
+        let c = config(&vars).unwrap();
+        assert_eq!(
+            (
+                c.aws_timeouts.attempt_seconds,
+                c.aws_timeouts.operation_seconds
+            ),
+            (5, 12)
+        );
+        // An attempt set longer than the default call lengthens the call with it.
+        let mut vars = minimal("production");
+        vars.push((vars::AWS_ATTEMPT_TIMEOUT_SECONDS, "90"));
+        assert_eq!(config(&vars).unwrap().aws_timeouts.operation_seconds, 90);
+
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::AWS_ATTEMPT_TIMEOUT_SECONDS, "30"),
+            (vars::AWS_OPERATION_TIMEOUT_SECONDS, "10"),
+        ]);
+        let message = config(&vars).unwrap_err().to_string();
+        assert!(
+            message.contains("FLEETOPT_AWS_OPERATION_TIMEOUT_SECONDS=\"10\": must be at least the attempt timeout (30 s)"),
+            "{message}"
+        );
+        let mut vars = minimal("production");
+        vars.push((vars::AWS_ATTEMPT_TIMEOUT_SECONDS, "0"));
+        let message = config(&vars).unwrap_err().to_string();
+        assert!(
+            message.contains("must be a whole number of seconds from 1 to 900"),
+            "{message}"
+        );
     }
 
     #[test]
