@@ -156,6 +156,22 @@ export const FUNCTIONS = {
 } as const;
 export type FunctionKey = keyof typeof FUNCTIONS;
 
+/** The functions' application log levels. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type LogLevel = typeof LOG_LEVELS[number];
+
+/**
+ * The functions' application log level per environment (Lambda's advanced logging controls):
+ * Lambda hands it to the function as `AWS_LAMBDA_LOG_LEVEL`, which the functions' logging
+ * follows before `RUST_LOG`. Development logs every decision's detail; the others one line per
+ * group and per action.
+ */
+export const APPLICATION_LOG_LEVEL: Record<EnvironmentName, LogLevel> = {
+  production: 'INFO',
+  staging: 'INFO',
+  development: 'DEBUG',
+};
+
 /** Log retention per environment, in days. */
 export const LOG_RETENTION_DAYS: Record<EnvironmentName, number> = {
   production: 90,

@@ -22,7 +22,7 @@ import { OperatorControls, controlsEnvironment, validateControls } from './contr
 import { RightSizingPreferences, rightSizingEnvironment, validateRightSizing } from './rightsizing';
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
-  LOG_RETENTION_DAYS, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
+  APPLICATION_LOG_LEVEL, LOG_LEVELS, LOG_RETENTION_DAYS, LogLevel, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
   preset, tableSchema, validateApplicationName, validateMetricsNamespace, validateOptimizationConfig,
 } from './config';
 import { FleetDashboard } from './dashboard';
@@ -70,6 +70,11 @@ export interface FleetOptimizerProps extends TargetProps {
   readonly architecture?: lambda.Architecture;
   /** `FLEETOPT_DRY_RUN`: the functions decide and log everything and change nothing. */
   readonly dryRun?: boolean;
+  /**
+   * The functions' application log level (Lambda's `AWS_LAMBDA_LOG_LEVEL`): lines below it are
+   * not written. Default per environment: DEBUG in development, INFO elsewhere.
+   */
+  readonly logLevel?: LogLevel;
   /** `FLEETOPT_SCALING_COOLDOWN_SECONDS` of the engine; default the group's DefaultCooldown. */
   readonly scalingCooldown?: Duration;
   /** Step limits, persistence, anti-churn and minimum savings; each absent one keeps its default. */
@@ -125,6 +130,8 @@ export class FleetOptimizer extends Construct {
       ...validateOptimizationConfig(this.config).map((p) => ({ ...p, field: overrides.paths[p.field as keyof OptimizationConfig] ?? p.field })),
       ...given.problems,
       ...validateMetricsNamespace(this.metricsNamespace),
+      ...(props.logLevel === undefined || (LOG_LEVELS as readonly string[]).includes(props.logLevel) ? []
+        : [{ field: 'logLevel', value: props.logLevel, problem: `must be one of ${LOG_LEVELS.join(', ')}` }]),
       ...validateControls(props.controls ?? {}),
       ...validateRightSizing(props.rightSizing ?? {}),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
@@ -212,6 +219,8 @@ export class FleetOptimizer extends Construct {
         role,
         logGroup,
         loggingFormat: lambda.LoggingFormat.JSON,
+        applicationLogLevelV2: lambda.ApplicationLogLevel[props.logLevel ?? APPLICATION_LOG_LEVEL[env]],
+        systemLogLevelV2: lambda.SystemLogLevel.INFO,
         environment: { ...common, ...topicEnv, ...extra },
         onFailure: new destinations.SqsDestination(this.deadLetterQueue),
         retryAttempts: 2,

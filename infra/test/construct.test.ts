@@ -130,6 +130,21 @@ test('dry run and the engine cooldown reach the functions', () => {
   expect(variables(template, 'performance-analyzer').FLEETOPT_SCALING_COOLDOWN_SECONDS).toBeUndefined();
 });
 
+test("each function's application log level follows the environment, or the logLevel prop", () => {
+  const levels = (template: Template) => Object.values(template.findResources('AWS::Lambda::Function'))
+    .map((fn) => fn.Properties.LoggingConfig);
+  for (const config of levels(stackWith({}).template)) {
+    expect(config).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO', LogGroup: expect.anything() });
+  }
+  for (const config of levels(stackWith({ environmentName: 'development' }).template)) {
+    expect(config.ApplicationLogLevel).toBe('DEBUG');
+  }
+  const quiet = levels(stackWith({ logLevel: 'ERROR' }).template);
+  expect(quiet).toHaveLength(3);
+  for (const config of quiet) expect(config.ApplicationLogLevel).toBe('ERROR');
+  expect(() => stackWith({ logLevel: 'LOUD' as never })).toThrow(/logLevel.*LOUD.*must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL/);
+});
+
 test('operator controls reach every function as FLEETOPT_* variables; absent ones are left to the defaults', () => {
   const { template } = stackWith({
     controls: {
