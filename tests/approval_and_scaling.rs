@@ -5,14 +5,14 @@
 
 use chrono::Utc;
 use fleetopt_aws::emulator::{SeedGroup, create_group};
-use fleetopt_aws::{Clients, DynamoRecommendationStore, create_table};
-use fleetopt_model::{Check, Recommendation, Status, recommendations_table};
+use fleetopt_aws::{Clients, DynamoRecommendationStore};
+use fleetopt_model::{Check, Recommendation, Status};
 use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::Value;
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, recent_sample, stderr,
-    stdout, unique_name,
+    emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, fresh_table, recent_sample,
+    stderr, stdout, unique_name,
 };
 
 /// Who the emulator's STS says the test credentials are: what every CLI status change records.
@@ -20,17 +20,7 @@ const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
 
 /// A fresh recommendations table.
 async fn table() -> (String, DynamoRecommendationStore) {
-    let config = emulator_config().await;
-    let name = unique_name("e2e-approval");
-    create_table(
-        &aws_sdk_dynamodb::Client::new(&config),
-        recommendations_table(),
-        &name,
-    )
-    .await
-    .unwrap();
-    let store = DynamoRecommendationStore::from_config(&config, &name);
-    (name, store)
+    fresh_table("e2e-approval").await
 }
 
 /// Writes the sample for `group` at `hour` (PENDING) and moves it along `path`.

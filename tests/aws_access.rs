@@ -8,13 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fleetopt_aws::{DynamoRecommendationStore, FunctionInvoker, create_table};
-use fleetopt_model::recommendations_table;
+use fleetopt_aws::FunctionInvoker;
 use fleetopt_ports::RecommendationStore;
 
 use crate::support::{
-    LocalLambda, binary, emulator_config, emulator_endpoint, output_within, recent_sample, stderr,
-    stdout, unique_name,
+    LocalLambda, binary, emulator_config, emulator_endpoint, fleetopt_at_with, fresh_table,
+    output_within, recent_sample, stderr, stdout, unique_name,
 };
 
 /// An endpoint on loopback that accepts connections and never answers, and how many it has
@@ -39,24 +38,6 @@ fn black_hole() -> (String, Arc<AtomicUsize>) {
         }
     });
     (format!("http://{address}"), accepted)
-}
-
-/// `fleetopt` with `args` against `endpoint` with test credentials and `vars`.
-fn fleetopt_against(endpoint: &str, args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(binary("fleetopt"));
-    command
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_MAX_ATTEMPTS")
-        .env_remove("AWS_RETRY_MODE")
-        .env_remove("RUST_LOG")
-        .envs(vars.iter().copied());
-    output_within(command, 60)
 }
 
 /// `fleetopt` with `args`, the emulator's endpoint, a shared config file of `config` and no
@@ -91,20 +72,9 @@ fn temp_dir(prefix: &str) -> std::path::PathBuf {
 
 #[tokio::test]
 async fn a_credential_process_profile_signs_fleetopts_calls() {
-    let config = emulator_config().await;
-    let table = unique_name("e2e-profile");
-    create_table(
-        &aws_sdk_dynamodb::Client::new(&config),
-        recommendations_table(),
-        &table,
-    )
-    .await
-    .unwrap();
+    let (table, store) = fresh_table("e2e-profile").await;
     let r = recent_sample("web", 7);
-    DynamoRecommendationStore::from_config(&config, &table)
-        .put_new(&r)
-        .await
-        .unwrap();
+    store.put_new(&r).await.unwrap();
 
     let dir = temp_dir("e2e-credential-process");
     let process = dir.join("credentials.sh");
@@ -179,7 +149,7 @@ fn an_sso_profile_without_a_login_fails_asking_for_one() {
 fn fleetopt_gives_up_on_an_endpoint_that_never_answers_within_its_timeout() {
     let (endpoint, _) = black_hole();
     let started = Instant::now();
-    let output = fleetopt_against(
+    let output = fleetopt_at_with(
         &endpoint,
         &[
             "recommendations",
@@ -211,7 +181,7 @@ fn retries_follow_aws_max_attempts_and_the_profile_and_debug_shows_each_attempt(
         "1",
     ];
     let (endpoint, accepted) = black_hole();
-    let output = fleetopt_against(&endpoint, &args, &[("AWS_MAX_ATTEMPTS", "2")]);
+    let output = fleetopt_at_with(&endpoint, &args, &[("AWS_MAX_ATTEMPTS", "2")]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         accepted.load(Ordering::SeqCst),
@@ -239,7 +209,7 @@ fn retries_follow_aws_max_attempts_and_the_profile_and_debug_shows_each_attempt(
     let (endpoint, accepted) = black_hole();
     let mut args = vec!["--profile", "ops"];
     args.extend_from_slice(&args_without_debug());
-    let output = fleetopt_against(
+    let output = fleetopt_at_with(
         &endpoint,
         &args,
         &[("AWS_CONFIG_FILE", config.to_str().unwrap())],

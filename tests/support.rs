@@ -59,6 +59,21 @@ pub fn fleetopt_at_with(endpoint: &str, args: &[&str], vars: &[(&str, &str)]) ->
 /// An SDK configuration for the emulator, for tests that set up state through the adapters.
 pub use fleetopt_aws::emulator::sdk_config as emulator_config;
 
+/// A fresh recommendations table on the emulator, named after `prefix`, and its store.
+pub async fn fresh_table(prefix: &str) -> (String, fleetopt_aws::DynamoRecommendationStore) {
+    let config = emulator_config().await;
+    let name = unique_name(prefix);
+    fleetopt_aws::create_table(
+        &aws_sdk_dynamodb::Client::new(&config),
+        fleetopt_model::recommendations_table(),
+        &name,
+    )
+    .await
+    .unwrap();
+    let store = fleetopt_aws::DynamoRecommendationStore::from_config(&config, &name);
+    (name, store)
+}
+
 /// A table name no other test uses.
 pub fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
