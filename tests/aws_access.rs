@@ -172,16 +172,10 @@ fn fleetopt_gives_up_on_an_endpoint_that_never_answers_within_its_timeout() {
 
 #[test]
 fn retries_follow_aws_max_attempts_and_the_profile_and_debug_shows_each_attempt() {
-    let args = [
-        "--debug",
-        "recommendations",
-        "--table",
-        "t",
-        "--attempt-timeout",
-        "1",
-    ];
+    let call = ["recommendations", "--table", "t", "--attempt-timeout", "1"];
+    let with = |before: &[&'static str]| [before, &call[..]].concat();
     let (endpoint, accepted) = black_hole();
-    let output = fleetopt_at_with(&endpoint, &args, &[("AWS_MAX_ATTEMPTS", "2")]);
+    let output = fleetopt_at_with(&endpoint, &with(&["--debug"]), &[("AWS_MAX_ATTEMPTS", "2")]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         accepted.load(Ordering::SeqCst),
@@ -207,11 +201,9 @@ fn retries_follow_aws_max_attempts_and_the_profile_and_debug_shows_each_attempt(
     )
     .unwrap();
     let (endpoint, accepted) = black_hole();
-    let mut args = vec!["--profile", "ops"];
-    args.extend_from_slice(&args_without_debug());
     let output = fleetopt_at_with(
         &endpoint,
-        &args,
+        &with(&["--profile", "ops"]),
         &[("AWS_CONFIG_FILE", config.to_str().unwrap())],
     );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
@@ -225,10 +217,6 @@ fn retries_follow_aws_max_attempts_and_the_profile_and_debug_shows_each_attempt(
         "no SDK log without --debug"
     );
     let _ = std::fs::remove_dir_all(&dir);
-
-    fn args_without_debug() -> [&'static str; 5] {
-        ["recommendations", "--table", "t", "--attempt-timeout", "1"]
-    }
 }
 
 #[tokio::test]

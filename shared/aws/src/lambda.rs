@@ -51,13 +51,12 @@ impl FunctionInvoker {
     /// An invoker that waits up to `wait` for a function's answer, retries included: the
     /// process's timeouts fit API calls, not a function's whole run.
     pub fn waiting(config: &aws_config::SdkConfig, wait: std::time::Duration) -> Self {
+        let timeouts = crate::Timeouts {
+            attempt: wait,
+            operation: wait,
+        };
         let conf = aws_sdk_lambda::config::Builder::from(config)
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(wait)
-                    .operation_timeout(wait)
-                    .build(),
-            )
+            .timeout_config(timeouts.config())
             .build();
         Self {
             client: aws_sdk_lambda::Client::from_conf(conf),

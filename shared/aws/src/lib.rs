@@ -50,7 +50,8 @@ pub struct Timeouts {
 }
 
 impl Timeouts {
-    fn config(self) -> TimeoutConfig {
+    /// The SDK's form of them.
+    pub(crate) fn config(self) -> TimeoutConfig {
         TimeoutConfig::builder()
             .operation_attempt_timeout(self.attempt)
             .operation_timeout(self.operation)
