@@ -172,6 +172,13 @@ export const APPLICATION_LOG_LEVEL: Record<EnvironmentName, LogLevel> = {
   development: 'DEBUG',
 };
 
+/** Refuses a `logLevel` that Lambda's application log levels do not name (for callers without types). */
+export function validateLogLevel(level: string | undefined): ConfigProblem[] {
+  return level === undefined || (LOG_LEVELS as readonly string[]).includes(level)
+    ? []
+    : [{ field: 'logLevel', value: level, problem: `must be one of ${LOG_LEVELS.join(', ')}` }];
+}
+
 /** Log retention per environment, in days. */
 export const LOG_RETENTION_DAYS: Record<EnvironmentName, number> = {
   production: 90,

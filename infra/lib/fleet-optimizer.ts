@@ -22,8 +22,8 @@ import { OperatorControls, controlsEnvironment, validateControls } from './contr
 import { RightSizingPreferences, rightSizingEnvironment, validateRightSizing } from './rightsizing';
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
-  APPLICATION_LOG_LEVEL, LOG_LEVELS, LOG_RETENTION_DAYS, LogLevel, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
-  preset, tableSchema, validateApplicationName, validateMetricsNamespace, validateOptimizationConfig,
+  APPLICATION_LOG_LEVEL, LOG_RETENTION_DAYS, LogLevel, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
+  preset, tableSchema, validateApplicationName, validateLogLevel, validateMetricsNamespace, validateOptimizationConfig,
 } from './config';
 import { FleetDashboard } from './dashboard';
 import { suppressFailureQueue, suppressFunctionRole, suppressScalingPolicy } from './nag';
@@ -130,8 +130,7 @@ export class FleetOptimizer extends Construct {
       ...validateOptimizationConfig(this.config).map((p) => ({ ...p, field: overrides.paths[p.field as keyof OptimizationConfig] ?? p.field })),
       ...given.problems,
       ...validateMetricsNamespace(this.metricsNamespace),
-      ...(props.logLevel === undefined || (LOG_LEVELS as readonly string[]).includes(props.logLevel) ? []
-        : [{ field: 'logLevel', value: props.logLevel, problem: `must be one of ${LOG_LEVELS.join(', ')}` }]),
+      ...validateLogLevel(props.logLevel),
       ...validateControls(props.controls ?? {}),
       ...validateRightSizing(props.rightSizing ?? {}),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
