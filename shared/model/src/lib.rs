@@ -6,11 +6,18 @@
 //! adapters crate converts them to the SDK's attribute maps.
 
 mod exclusions;
+mod outcome;
+mod proof;
 mod recommendation;
 mod schema;
 mod status;
 
 pub use exclusions::{EXCLUDE_TAG, Exclusions};
+pub use outcome::{ChangeOutcome, OutcomeVerdict, SCORE_MARGIN, judge};
+pub use proof::{
+    Approval, Attestation, CLOCK_SKEW, SIGNING_ALGORITHM, approval_message, approval_problem,
+    attestation_message, attestation_problem, from_hex, to_hex, unsigned_approval,
+};
 pub use recommendation::{
     ACCOUNT_SUBJECT_PREFIX, Action, AnalysisWindow, Check, DecodeError, Execution, Implementation,
     Origin, Persistence, Recommendation, SNOOZE_KEEP_DAYS, Snooze, Source, StatusChange,

@@ -9,6 +9,8 @@ use fleetopt_scoring::{Evidence, ExpectedImpact, Priority, Proposal, Recommendat
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::outcome::ChangeOutcome;
+use crate::proof::{Approval, Attestation};
 use crate::schema::recommendations_table;
 use crate::status::{Status, TransitionError, can_transition};
 
@@ -225,6 +227,28 @@ pub struct Recommendation {
     /// For a SCALE_UP: how persistent the need is.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub persistence: Option<Persistence>,
+    /// When an analysis last found the same need, RFC 3339 UTC (absent: only when written).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_seen_at: Option<String>,
+    /// How many analyses found it while it was open (absent: 1).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub seen_count: Option<u32>,
+    /// The open request of the same group, source and type this one replaced (its proposed
+    /// action was materially different).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub replaces: Option<String>,
+    /// A person's signed approval (APPROVED and after).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub approval: Option<Approval>,
+    /// The analyzer's signature, on an automated scale change.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub attestation: Option<Attestation>,
+    /// What the change did, measured one analysis interval after it completed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub outcome: Option<ChangeOutcome>,
+    /// A person's note that they carried the change out (`fleetopt done`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub done_note: Option<String>,
     /// Expiry, epoch seconds (DynamoDB TTL).
     pub ttl: i64,
 }
@@ -261,7 +285,7 @@ pub fn rfc3339(time: DateTime<Utc>) -> String {
 }
 
 /// The time in one of our RFC 3339 attributes.
-fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -343,6 +367,13 @@ impl Recommendation {
             last_check: None,
             snooze: None,
             persistence: None,
+            last_seen_at: None,
+            seen_count: None,
+            replaces: None,
+            approval: None,
+            attestation: None,
+            outcome: None,
+            done_note: None,
             version: 1,
             ttl: (origin.now + Duration::days(ttl_days)).timestamp(),
         }
@@ -436,6 +467,57 @@ impl Recommendation {
         }
     }
 
+    /// The action it proposes, as far as deciding "the same request" goes: the target desired
+    /// capacity of a scale change, the first right-sizing option's type and count, or for
+    /// anything else its type alone. A newer finding with the same proposed action refreshes
+    /// an open request; another one replaces it. An approval signs it.
+    pub fn proposed_action(&self) -> String {
+        if let Some((_, to)) = self.scale_change() {
+            return format!("desiredCapacity={to}");
+        }
+        if let Some(option) = self
+            .evidence
+            .right_sizing
+            .as_ref()
+            .and_then(|r| r.options.first())
+        {
+            return format!(
+                "{:?}:{}x{}",
+                option.action, option.desired_capacity, option.instance_type
+            );
+        }
+        match &self.evidence.suggested_instance_type {
+            Some(kind) => format!("instanceType={kind}"),
+            None => self.kind.as_str().to_owned(),
+        }
+    }
+
+    /// This open request, found again by `fresh` (same source, group, type and proposed
+    /// action) at `now`: the latest evidence, window, description, priority, impact, steps,
+    /// persistence and attestation; `lastSeenAt` and `seenCount` move on and the ttl never
+    /// shortens. Key, status, version, history, approval and execution stay: not a status
+    /// change, so an approval given meanwhile still holds.
+    pub fn refreshed(&self, fresh: &Recommendation, now: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.description = fresh.description.clone();
+        next.priority = fresh.priority;
+        next.expected_impact = fresh.expected_impact;
+        next.implementation = fresh.implementation.clone();
+        next.evidence = fresh.evidence.clone();
+        next.analysis_window = fresh.analysis_window;
+        next.persistence = fresh.persistence;
+        next.attestation = fresh.attestation.clone();
+        next.last_seen_at = Some(rfc3339(now));
+        next.seen_count = Some(self.seen_count.unwrap_or(1).saturating_add(1));
+        next.ttl = self.ttl.max(fresh.ttl);
+        next
+    }
+
+    /// How many analyses found it (1 until a refresh).
+    pub fn seen(&self) -> u32 {
+        self.seen_count.unwrap_or(1)
+    }
+
     /// Whether it is about the whole account (reserved capacity, run-rate), not one group.
     pub fn is_account_wide(&self) -> bool {
         self.auto_scaling_group_name
@@ -466,10 +548,15 @@ impl Recommendation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
     use fleetopt_scoring::{Capacity, Snapshot, Targets, analyze};
+
+    /// A SCALE_UP of web from 4 to 5, written at 09:02:30 for 08:00-09:00.
+    pub(crate) fn sample_scale_up() -> Recommendation {
+        Recommendation::from_proposal(&scale_up(), "web", &origin(now()))
+    }
 
     fn window() -> AnalysisWindow {
         AnalysisWindow {
@@ -730,6 +817,63 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_takes_the_new_evidence_and_keeps_key_status_version_and_approval() {
+        let first = sample_scale_up();
+        let mut later = origin(now() + Duration::hours(1));
+        later.window.start += Duration::hours(1);
+        later.window.end += Duration::hours(1);
+        let mut proposal = scale_up();
+        proposal.evidence.cpu_average = Some(91.0);
+        let fresh = Recommendation::from_proposal(&proposal, "web", &later);
+        assert_ne!(fresh.id, first.id);
+        assert_eq!(fresh.proposed_action(), first.proposed_action());
+        let at = now() + Duration::hours(1);
+        let next = first.refreshed(&fresh, at);
+        assert_eq!((&next.id, &next.timestamp), (&first.id, &first.timestamp));
+        assert_eq!((next.status, next.version), (first.status, first.version));
+        assert_eq!(next.status_history, first.status_history);
+        assert_eq!(next.evidence.cpu_average, Some(91.0));
+        assert_eq!(next.analysis_window, fresh.analysis_window);
+        assert_eq!(next.last_seen_at.as_deref(), Some("2026-11-23T10:02:30Z"));
+        assert_eq!((next.seen(), next.refreshed(&fresh, at).seen()), (2, 3));
+        assert_eq!(next.ttl, fresh.ttl);
+        let item = next.to_item().unwrap();
+        assert!(item.contains_key("seenCount") && item.contains_key("lastSeenAt"));
+        assert_eq!(Recommendation::from_item(item).unwrap(), next);
+    }
+
+    #[test]
+    fn the_proposed_action_is_the_target_not_the_starting_point() {
+        let r = sample_scale_up();
+        assert_eq!(r.proposed_action(), "desiredCapacity=5");
+        let mut moved = r.clone();
+        moved.implementation.action = Some(Action::SetDesiredCapacity { from: 3, to: 5 });
+        assert_eq!(moved.proposed_action(), r.proposed_action());
+        let mut cost = r.clone();
+        cost.kind = RecommendationType::CostOptimization;
+        cost.implementation.action = None;
+        assert_eq!(cost.proposed_action(), "COST_OPTIMIZATION");
+        cost.evidence.suggested_instance_type = Some("m6g.large".into());
+        assert_eq!(cost.proposed_action(), "instanceType=m6g.large");
+    }
+
+    #[test]
+    fn an_item_written_before_these_attributes_still_decodes() {
+        let r = sample_scale_up();
+        let mut item = r.to_item().unwrap();
+        for key in [
+            "seenCount",
+            "lastSeenAt",
+            "approval",
+            "attestation",
+            "outcome",
+        ] {
+            item.remove(key);
+        }
+        assert_eq!(Recommendation::from_item(item).unwrap().seen(), 1);
+    }
+
+    #[test]
     fn transitions_bump_the_version_and_append_history() {
         let r = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
         let claimed = r
@@ -745,12 +889,12 @@ mod tests {
         assert_eq!(last.from, Some(Status::Pending));
         assert_eq!(last.by, "optimization-engine");
         let err = claimed
-            .transitioned(Status::Approved, now(), "someone", None)
+            .transitioned(Status::Rejected, now(), "someone", None)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
-                "recommendation {} cannot go from IN_PROGRESS to APPROVED",
+                "recommendation {} cannot go from IN_PROGRESS to REJECTED",
                 r.id
             )
         );

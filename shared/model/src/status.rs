@@ -29,11 +29,17 @@ pub enum Status {
     Superseded,
     /// Set aside by a person until a time; then back to the status it had.
     Snoozed,
+    /// Waited too long (for the engine, for a person, or approved too long ago): never
+    /// applied.
+    Expired,
+    /// Re-checked before acting and no longer needed (the group is already at or past the
+    /// target): closed without a change.
+    Obsolete,
 }
 
 impl Status {
     /// Every status.
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 12] = [
         Status::Pending,
         Status::InProgress,
         Status::Completed,
@@ -44,6 +50,8 @@ impl Status {
         Status::Rejected,
         Status::Superseded,
         Status::Snoozed,
+        Status::Expired,
+        Status::Obsolete,
     ];
 
     /// The name written in DynamoDB and JSON.
@@ -59,12 +67,23 @@ impl Status {
             Status::Rejected => "REJECTED",
             Status::Superseded => "SUPERSEDED",
             Status::Snoozed => "SNOOZED",
+            Status::Expired => "EXPIRED",
+            Status::Obsolete => "OBSOLETE",
         }
     }
 
     /// Whether nothing can follow it.
     pub fn is_final(self) -> bool {
         Status::ALL.iter().all(|&to| !can_transition(self, to))
+    }
+
+    /// The statuses of an open request: one a newer finding refreshes or replaces, and of
+    /// which a group and type have at most one per source.
+    pub const OPEN: [Status; 3] = [Status::Pending, Status::AwaitingApproval, Status::Approved];
+
+    /// Whether it is an open request (see [`Status::OPEN`]).
+    pub fn is_open(self) -> bool {
+        Status::OPEN.contains(&self)
     }
 }
 
@@ -86,9 +105,14 @@ impl FromStr for Status {
 ///
 /// ```text
 /// PENDING -> IN_PROGRESS -> COMPLETED | FAILED | ROLLED_BACK
+/// IN_PROGRESS -> PENDING | APPROVED (Auto Scaling refused the change for now: the claim is
+///                released to the status it came from, and the approval is not spent)
 /// PENDING -> AWAITING_APPROVAL -> APPROVED | REJECTED
-/// APPROVED -> IN_PROGRESS (an approved scale change the engine applies) | COMPLETED (done by hand)
-/// PENDING | AWAITING_APPROVAL -> SUPERSEDED
+/// APPROVED -> IN_PROGRESS (an approved scale change the engine applies) | COMPLETED (a
+///             person's change, seen applied or marked done) | FAILED (the approval does not
+///             verify) | OBSOLETE (re-checked: nothing left to do)
+/// PENDING | AWAITING_APPROVAL | APPROVED -> SUPERSEDED (a materially different request
+///                                           replaces it) | EXPIRED (too old to act on)
 /// PENDING -> FAILED (a check that can never pass)
 /// PENDING | AWAITING_APPROVAL | APPROVED -> SNOOZED -> the status it had (checked by
 /// `Recommendation::transitioned`, which knows it)
@@ -97,11 +121,17 @@ pub fn can_transition(from: Status, to: Status) -> bool {
     use Status::*;
     matches!(
         (from, to),
-        (Pending, InProgress | AwaitingApproval | Superseded | Failed)
-            | (InProgress, Completed | Failed | RolledBack)
-            | (AwaitingApproval, Approved | Rejected | Superseded)
-            | (Approved, InProgress | Completed)
-            | (Pending | AwaitingApproval | Approved, Snoozed)
+        (Pending, InProgress | AwaitingApproval | Failed)
+            | (
+                InProgress,
+                Completed | Failed | RolledBack | Pending | Approved
+            )
+            | (AwaitingApproval, Approved | Rejected)
+            | (Approved, InProgress | Completed | Failed | Obsolete)
+            | (
+                Pending | AwaitingApproval | Approved,
+                Superseded | Expired | Snoozed
+            )
             | (Snoozed, Pending | AwaitingApproval | Approved)
     )
 }
@@ -138,6 +168,13 @@ mod tests {
             (AwaitingApproval, Superseded),
             (AwaitingApproval, Snoozed),
             (Snoozed, AwaitingApproval),
+            (Approved, Superseded),
+            (AwaitingApproval, Expired),
+            (Approved, Expired),
+            (Approved, Obsolete),
+            (Approved, Failed),
+            (InProgress, Pending),
+            (InProgress, Approved),
         ] {
             assert!(can_transition(from, to), "{from} -> {to}");
         }
@@ -152,10 +189,14 @@ mod tests {
         assert!(!can_transition(Pending, Pending));
         assert!(!can_transition(InProgress, Snoozed));
         assert!(!can_transition(Snoozed, InProgress));
+        assert!(!can_transition(Expired, Approved));
+        assert!(!can_transition(AwaitingApproval, Completed));
         let finals: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_final()).collect();
         assert_eq!(
             finals,
-            vec![Completed, Failed, RolledBack, Rejected, Superseded]
+            vec![
+                Completed, Failed, RolledBack, Rejected, Superseded, Expired, Obsolete
+            ]
         );
     }
 

@@ -1,0 +1,333 @@
+//! Proof that a change may be made, held by the recommendation itself: a person's signed
+//! [`Approval`], or the analyzer's signed [`Attestation`] of an automated scale change. This
+//! module is pure: what exactly is signed (canonical JSON bytes of the claims, bound to the
+//! item), and the checks that need no key. Signing and verifying belong to the `Signer` port,
+//! whose production adapter is an asymmetric KMS key: holding `kms:Sign` on the approvals key
+//! *is* the right to approve, and no function's role holds it.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::recommendation::{Recommendation, parse_time, rfc3339};
+
+/// The signing algorithm every signature here uses (KMS `ECDSA_SHA_256`, an ECC_NIST_P256 key).
+pub const SIGNING_ALGORITHM: &str = "ECDSA_SHA_256";
+
+/// How far an approval's time may lie ahead of the engine's clock (clock skew).
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// A person's approval of one recommendation, signed with the approvals key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    /// Who approved: the caller's STS ARN (GetCallerIdentity).
+    pub by: String,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// Until when the approval may be acted on, RFC 3339 UTC.
+    pub expires_at: String,
+    /// The item's version as approved (the version the approval's status change wrote).
+    pub version: u64,
+    /// The key that signed, as the signer reported it (a KMS key ARN).
+    pub key_id: String,
+    /// [`SIGNING_ALGORITHM`].
+    pub algorithm: String,
+    /// The signature over [`approval_message`], lowercase hex.
+    pub signature: String,
+}
+
+impl Approval {
+    /// The end of its validity, when it parses.
+    pub fn expires(&self) -> Option<DateTime<Utc>> {
+        parse_time(&self.expires_at)
+    }
+}
+
+/// The analyzer's signature on an automated scale change it wrote, with the findings key: the
+/// engine applies an automated change only when it verifies, so a PENDING item written by
+/// anyone else (`automated: true` set by hand) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attestation {
+    /// The key that signed (a KMS key ARN).
+    pub key_id: String,
+    /// [`SIGNING_ALGORITHM`].
+    pub algorithm: String,
+    /// The signature over [`attestation_message`], lowercase hex.
+    pub signature: String,
+}
+
+/// What an approval says, in a fixed order: the bytes signed are its JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApprovalClaims<'a> {
+    context: &'static str,
+    environment: &'a str,
+    id: &'a str,
+    timestamp: &'a str,
+    auto_scaling_group_name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    action: String,
+    version: u64,
+    by: &'a str,
+    at: &'a str,
+    expires_at: &'a str,
+}
+
+/// What an attestation says: the bytes signed are its JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FindingClaims<'a> {
+    context: &'static str,
+    environment: &'a str,
+    id: &'a str,
+    timestamp: &'a str,
+    auto_scaling_group_name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    source: &'static str,
+    action: String,
+    automated: bool,
+    window_end: String,
+}
+
+fn json(claims: &impl Serialize) -> Vec<u8> {
+    // Serializing a struct of strings, numbers and booleans cannot fail; an empty message
+    // would only ever fail to verify.
+    serde_json::to_vec(claims).unwrap_or_default()
+}
+
+/// The bytes an approval of `r` signs: the environment, the item's key, group and type, the
+/// proposed action ([`Recommendation::proposed_action`]), the version approved, who, when and
+/// until when. Any change to one of them makes the signature fail.
+pub fn approval_message(r: &Recommendation, approval: &Approval) -> Vec<u8> {
+    json(&ApprovalClaims {
+        context: "fleet-optimizer approval v1",
+        environment: &r.environment,
+        id: &r.id,
+        timestamp: &r.timestamp,
+        auto_scaling_group_name: &r.auto_scaling_group_name,
+        kind: r.kind.as_str(),
+        action: r.proposed_action(),
+        version: approval.version,
+        by: &approval.by,
+        at: &approval.at,
+        expires_at: &approval.expires_at,
+    })
+}
+
+/// The bytes the analyzer's attestation of `r` signs: the item's key, group, type, source, the
+/// proposed action, whether it is automated and the end of the analysis window it stands on (a
+/// refresh signs again).
+pub fn attestation_message(r: &Recommendation) -> Vec<u8> {
+    json(&FindingClaims {
+        context: "fleet-optimizer finding v1",
+        environment: &r.environment,
+        id: &r.id,
+        timestamp: &r.timestamp,
+        auto_scaling_group_name: &r.auto_scaling_group_name,
+        kind: r.kind.as_str(),
+        source: r.source.as_str(),
+        action: r.proposed_action(),
+        automated: r.implementation.automated,
+        window_end: rfc3339(r.analysis_window.end),
+    })
+}
+
+/// An unsigned approval of `r` by `by` at `at`, valid for `valid_for`: sign
+/// [`approval_message`] and fill in the key and signature.
+pub fn unsigned_approval(
+    r: &Recommendation,
+    by: &str,
+    at: DateTime<Utc>,
+    valid_for: Duration,
+) -> Approval {
+    Approval {
+        by: by.to_owned(),
+        at: rfc3339(at),
+        expires_at: rfc3339(at + valid_for),
+        version: r.version.wrapping_add(1),
+        key_id: String::new(),
+        algorithm: SIGNING_ALGORITHM.to_owned(),
+        signature: String::new(),
+    }
+}
+
+/// Why `r`'s approval cannot be acted on at `now`, before any signature is checked: none at
+/// all (the status was written straight to the table), expired, dated ahead of the clock, or
+/// in another algorithm or encoding. `None`: the signature decides.
+pub fn approval_problem(r: &Recommendation, now: DateTime<Utc>) -> Option<String> {
+    let Some(approval) = &r.approval else {
+        return Some(
+            "APPROVED without a signed approval: the status was not set by `fleetopt approve`"
+                .to_owned(),
+        );
+    };
+    let (Some(at), Some(expires)) = (parse_time(&approval.at), approval.expires()) else {
+        return Some(format!(
+            "the approval's times {:?} / {:?} are not RFC 3339",
+            approval.at, approval.expires_at
+        ));
+    };
+    if expires <= now {
+        return Some(format!(
+            "the approval by {} expired at {}",
+            approval.by, approval.expires_at
+        ));
+    }
+    if at > now + CLOCK_SKEW {
+        return Some(format!(
+            "the approval is dated {} , in the future",
+            approval.at
+        ));
+    }
+    signature_problem(&approval.algorithm, &approval.signature, "approval")
+}
+
+/// Why `r`'s attestation cannot be acted on, before its signature is checked.
+pub fn attestation_problem(r: &Recommendation) -> Option<String> {
+    let Some(attestation) = &r.attestation else {
+        return Some(
+            "automated, but not signed by the analyzer: written by something else".to_owned(),
+        );
+    };
+    signature_problem(
+        &attestation.algorithm,
+        &attestation.signature,
+        "attestation",
+    )
+}
+
+fn signature_problem(algorithm: &str, signature: &str, what: &str) -> Option<String> {
+    if algorithm != SIGNING_ALGORITHM {
+        return Some(format!(
+            "the {what} is signed with {algorithm:?}, not {SIGNING_ALGORITHM}"
+        ));
+    }
+    if from_hex(signature).is_none() {
+        return Some(format!("the {what}'s signature is not hex"));
+    }
+    None
+}
+
+/// Lowercase hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of a hex string, when it is one (and not empty).
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recommendation::tests::sample_scale_up;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+    }
+
+    fn approved() -> (Recommendation, Approval) {
+        let r = sample_scale_up();
+        let mut approval = unsigned_approval(
+            &r,
+            "arn:aws:sts::1:assumed-role/ops/ana",
+            now(),
+            Duration::hours(6),
+        );
+        approval.signature = "3045".into();
+        approval.key_id = "arn:aws:kms:eu-west-1:1:key/k".into();
+        let mut r = r;
+        r.approval = Some(approval.clone());
+        (r, approval)
+    }
+
+    #[test]
+    fn the_approval_message_binds_the_item_the_action_and_the_approval() {
+        let (r, approval) = approved();
+        let base = approval_message(&r, &approval);
+        let text = String::from_utf8(base.clone()).unwrap();
+        assert!(
+            text.contains(&r.id) && text.contains("desiredCapacity=5"),
+            "{text}"
+        );
+        let mut other = r.clone();
+        other.implementation.action = Some(crate::Action::SetDesiredCapacity { from: 4, to: 9 });
+        assert_ne!(approval_message(&other, &approval), base);
+        let mut other = r.clone();
+        other.id = "rec-other".into();
+        assert_ne!(approval_message(&other, &approval), base);
+        let mut later = approval.clone();
+        later.expires_at = rfc3339(now() + Duration::days(30));
+        assert_ne!(approval_message(&r, &later), base);
+        // The same `from` with another current desired capacity is the same action.
+        let mut moved = r.clone();
+        moved.implementation.action = Some(crate::Action::SetDesiredCapacity { from: 3, to: 5 });
+        assert_eq!(approval_message(&moved, &approval), base);
+    }
+
+    #[test]
+    fn missing_expired_and_future_approvals_are_refused_before_any_signature() {
+        let (mut r, _) = approved();
+        assert_eq!(approval_problem(&r, now()), None);
+        assert!(
+            approval_problem(&r, now() + Duration::hours(6))
+                .unwrap()
+                .contains("expired at 2026-11-23T16:00:00Z")
+        );
+        assert!(
+            approval_problem(&r, now() - Duration::hours(1))
+                .unwrap()
+                .contains("in the future")
+        );
+        r.approval.as_mut().unwrap().signature = "zz".into();
+        assert!(approval_problem(&r, now()).unwrap().contains("not hex"));
+        r.approval = None;
+        assert!(
+            approval_problem(&r, now())
+                .unwrap()
+                .contains("without a signed approval")
+        );
+    }
+
+    #[test]
+    fn an_automated_item_without_the_analyzers_signature_is_refused() {
+        let mut r = sample_scale_up();
+        assert!(
+            attestation_problem(&r)
+                .unwrap()
+                .contains("not signed by the analyzer")
+        );
+        r.attestation = Some(Attestation {
+            key_id: "k".into(),
+            algorithm: SIGNING_ALGORITHM.into(),
+            signature: "ab".into(),
+        });
+        assert_eq!(attestation_problem(&r), None);
+        let signed = attestation_message(&r);
+        r.analysis_window.end += Duration::hours(1);
+        assert_ne!(attestation_message(&r), signed);
+    }
+
+    #[test]
+    fn hex_round_trips_and_refuses_what_is_not_hex() {
+        assert_eq!(
+            from_hex(&to_hex(&[0, 1, 0xab, 0xff])),
+            Some(vec![0, 1, 0xab, 0xff])
+        );
+        assert_eq!(from_hex(""), None);
+        assert_eq!(from_hex("abc"), None);
+        assert_eq!(from_hex("g0"), None);
+        assert_eq!(from_hex("é0"), None);
+    }
+}
