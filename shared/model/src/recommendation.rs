@@ -246,9 +246,6 @@ pub struct Recommendation {
     /// What the change did, measured one analysis interval after it completed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub outcome: Option<ChangeOutcome>,
-    /// A person's note that they carried the change out (`fleetopt done`).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub done_note: Option<String>,
     /// Expiry, epoch seconds (DynamoDB TTL).
     pub ttl: i64,
 }
@@ -373,7 +370,6 @@ impl Recommendation {
             approval: None,
             attestation: None,
             outcome: None,
-            done_note: None,
             version: 1,
             ttl: (origin.now + Duration::days(ttl_days)).timestamp(),
         }

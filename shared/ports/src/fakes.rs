@@ -1,12 +1,17 @@
 //! In-memory implementations with the same conditional semantics as the AWS adapters, and the
 //! contract suite both must pass.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use fleetopt_model::{Check, Execution, Recommendation};
+use chrono::{DateTime, Utc};
+use fleetopt_model::{ChangeOutcome, Check, DecodeError, Execution, Recommendation};
+use sha2::{Digest, Sha256};
 
-use crate::store::{PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition};
+use crate::sign::{Signature, Signer, Verifier};
+use crate::store::{
+    Found, GroupLocks, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+};
 use crate::{
     CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
     GroupSelector, InstanceTypeInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher,
@@ -18,12 +23,30 @@ use crate::{
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     items: Mutex<BTreeMap<(String, String), Recommendation>>,
+    foreign: Mutex<Vec<String>>,
+    locks: Mutex<BTreeMap<String, (String, DateTime<Utc>)>>,
 }
 
 impl InMemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Adds an item that does not decode as a recommendation (written by another version):
+    /// every query skips it and names it in [`Found::skipped`].
+    pub fn put_foreign(&self, id: &str) {
+        self.foreign
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id.to_owned());
+    }
+
+    /// Replaces the stored item with `r` whatever its status and version: what a holder of
+    /// write access to the table can do, for tests of what the engine then refuses.
+    pub fn overwrite(&self, r: &Recommendation) {
+        self.items()
+            .insert((r.id.clone(), r.timestamp.clone()), r.clone());
     }
 
     fn items(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, String), Recommendation>> {
@@ -54,14 +77,42 @@ impl RecommendationStore for InMemoryStore {
             .cloned())
     }
 
-    async fn query(&self, query: &RecommendationQuery) -> Result<Vec<Recommendation>, StoreError> {
-        let found: Vec<Recommendation> = self
+    async fn query(&self, query: &RecommendationQuery) -> Result<Found, StoreError> {
+        let items: Vec<Recommendation> = self
             .items()
             .values()
             .filter(|r| query.matches(r))
             .cloned()
             .collect();
-        Ok(query.finish(found))
+        let skipped = self
+            .foreign
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|id| DecodeError {
+                id: id.clone(),
+                message: "missing field `description`".to_owned(),
+            })
+            .collect();
+        Ok(query.finish(Found { items, skipped }))
+    }
+
+    async fn refresh(
+        &self,
+        current: &Recommendation,
+        next: &Recommendation,
+    ) -> Result<Recommendation, StoreError> {
+        self.replace_if_unchanged(current, next.clone())
+    }
+
+    async fn record_outcome(
+        &self,
+        current: &Recommendation,
+        outcome: &ChangeOutcome,
+    ) -> Result<Recommendation, StoreError> {
+        let mut next = current.clone();
+        next.outcome = Some(outcome.clone());
+        self.replace_if_unchanged(current, next)
     }
 
     async fn transition(
@@ -116,6 +167,85 @@ impl InMemoryStore {
         }
         items.insert(key, next.clone());
         Ok(next)
+    }
+}
+
+impl GroupLocks for InMemoryStore {
+    async fn lock(
+        &self,
+        group: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        match locks.get(group) {
+            Some((other, expires)) if other != holder && *expires >= now => Ok(false),
+            _ => {
+                locks.insert(group.to_owned(), (holder.to_owned(), until));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn unlock(&self, group: &str, holder: &str) -> Result<(), StoreError> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.get(group).is_some_and(|(h, _)| h == holder) {
+            locks.remove(group);
+        }
+        Ok(())
+    }
+}
+
+/// Signing keys in memory: a signature is SHA-256 over the key's name and the message, so it
+/// verifies only for the same key and bytes. Signing needs the key to be among those the
+/// signer holds ([`FakeKeys::holding`]), as `kms:Sign` needs the permission; anyone verifies.
+#[derive(Debug, Default, Clone)]
+pub struct FakeKeys {
+    held: BTreeSet<String>,
+}
+
+impl FakeKeys {
+    /// A signer that may sign with these keys (and verify with any).
+    pub fn holding(keys: &[&str]) -> Self {
+        FakeKeys {
+            held: keys.iter().map(|k| (*k).to_owned()).collect(),
+        }
+    }
+
+    fn digest(key: &str, message: &[u8]) -> Vec<u8> {
+        let mut hasher = Sha256::new();
+        hasher.update(key.as_bytes());
+        hasher.update([0u8]);
+        hasher.update(message);
+        hasher.finalize().to_vec()
+    }
+}
+
+impl Signer for FakeKeys {
+    async fn sign(&self, key: &str, message: &[u8]) -> Result<Signature, ServiceError> {
+        if !self.held.contains(key) {
+            return Err(ServiceError {
+                operation: "kms:Sign",
+                code: "AccessDeniedException".to_owned(),
+                message: format!("not authorized to perform kms:Sign on {key}"),
+            });
+        }
+        Ok(Signature {
+            key_id: format!("fake:{key}"),
+            bytes: Self::digest(key, message),
+        })
+    }
+}
+
+impl Verifier for FakeKeys {
+    async fn verify(
+        &self,
+        key: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, ServiceError> {
+        Ok(Self::digest(key, message) == signature)
     }
 }
 
@@ -555,7 +685,7 @@ pub mod contract {
         for r in [&older, &newer] {
             assert_eq!(store.put_new(r).await, Ok(PutOutcome::Written));
         }
-        let ours = |found: Vec<Recommendation>| -> Vec<Recommendation> {
+        let ours = |found: crate::Found| -> Vec<Recommendation> {
             found
                 .into_iter()
                 .filter(|r| r.auto_scaling_group_name == group)
@@ -788,6 +918,95 @@ pub mod contract {
         );
         assert_eq!(store.get(&r.id).await, Ok(None));
     }
+
+    /// A refresh writes the newer evidence and window in place and keeps status and version;
+    /// it loses to a status change made after it was read. An outcome is recorded the same
+    /// way, and an approval travels with its status change.
+    pub async fn refresh_outcome_and_approval_are_conditional(
+        store: &impl RecommendationStore,
+        group: &str,
+    ) {
+        use fleetopt_model::{ChangeOutcome, OutcomeVerdict, unsigned_approval};
+        let r = sample(group, 3);
+        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
+        let mut fresh = sample(group, 4);
+        fresh.evidence.cpu_average = Some(91.5);
+        let next = r.refreshed(&fresh, now());
+        let stored = store.refresh(&r, &next).await.unwrap();
+        assert_eq!(stored, next);
+        assert_eq!((stored.version, stored.seen()), (1, 2));
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(next.clone()));
+        let asked = store
+            .transition(
+                &stored,
+                &Transition::new(Status::AwaitingApproval, now(), "engine"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .refresh(&stored, &stored.refreshed(&fresh, now()))
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let mut approval =
+            unsigned_approval(&asked, "arn:aws:iam::1:user/ops", now(), Duration::hours(6));
+        approval.signature = "00ff".into();
+        let approved = store
+            .transition(
+                &asked,
+                &Transition::new(Status::Approved, now(), "ops").approving(&approval),
+            )
+            .await
+            .unwrap();
+        assert_eq!(approved.approval.as_ref(), Some(&approval));
+        assert_eq!(approved.version, approval.version);
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(approved.clone()));
+        let outcome = ChangeOutcome {
+            score_before: 60.0,
+            score_after: 72.0,
+            cpu_before: Some(85.0),
+            cpu_after: None,
+            verdict: OutcomeVerdict::Improved,
+            measured_at: "2026-11-23T12:00:00Z".into(),
+        };
+        let measured = store.record_outcome(&approved, &outcome).await.unwrap();
+        assert_eq!(
+            (measured.version, measured.outcome.as_ref()),
+            (approved.version, Some(&outcome))
+        );
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(measured));
+        assert!(matches!(
+            store.record_outcome(&asked, &outcome).await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+
+    /// A group's lock is held by one holder until it lets go or it expires.
+    pub async fn group_locks_exclude_each_other(store: &impl crate::GroupLocks, group: &str) {
+        let until = now() + Duration::minutes(5);
+        assert_eq!(store.lock(group, "a", now(), until).await, Ok(true));
+        assert_eq!(store.lock(group, "b", now(), until).await, Ok(false));
+        // The holder may take it again (a retry); another group is free.
+        assert_eq!(store.lock(group, "a", now(), until).await, Ok(true));
+        assert_eq!(
+            store.lock(&format!("{group}-2"), "b", now(), until).await,
+            Ok(true)
+        );
+        // Only the holder lets it go.
+        store.unlock(group, "b").await.unwrap();
+        assert_eq!(store.lock(group, "b", now(), until).await, Ok(false));
+        store.unlock(group, "a").await.unwrap();
+        assert_eq!(store.lock(group, "b", now(), until).await, Ok(true));
+        // A dead holder's lock expires.
+        let later = until + Duration::seconds(1);
+        assert_eq!(
+            store
+                .lock(group, "c", later, later + Duration::minutes(5))
+                .await,
+            Ok(true)
+        );
+    }
 }
 
 #[cfg(test)]
@@ -818,6 +1037,54 @@ mod tests {
     #[tokio::test]
     async fn in_memory_store_records_executions_and_notes_conditionally() {
         contract::execution_and_notes_are_conditional_too(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_refreshes_and_records_outcomes_conditionally() {
+        contract::refresh_outcome_and_approval_are_conditional(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_locks_exclude_each_other() {
+        contract::group_locks_exclude_each_other(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn fake_keys_sign_only_with_held_keys_and_verify_only_their_own() {
+        let signer = FakeKeys::holding(&["approvals"]);
+        let signature = signer.sign("approvals", b"message").await.unwrap();
+        assert!(
+            signer
+                .verify("approvals", b"message", &signature.bytes)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !signer
+                .verify("approvals", b"other", &signature.bytes)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !signer
+                .verify("findings", b"message", &signature.bytes)
+                .await
+                .unwrap()
+        );
+        let denied = signer.sign("findings", b"message").await.unwrap_err();
+        assert_eq!(denied.code, "AccessDeniedException");
+    }
+
+    #[tokio::test]
+    async fn a_foreign_item_is_skipped_and_named_by_every_query() {
+        let store = InMemoryStore::new();
+        store.put_new(&contract::sample("web", 9)).await.unwrap();
+        store.put_foreign("foreign");
+        let found = store.query(&RecommendationQuery::default()).await.unwrap();
+        assert_eq!(
+            (found.len(), found.skipped_ids()),
+            (1, "foreign".to_owned())
+        );
     }
 
     #[tokio::test]

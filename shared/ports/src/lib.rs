@@ -8,6 +8,7 @@ mod cost;
 mod fleet;
 mod metrics;
 pub mod screen;
+mod sign;
 mod store;
 
 /// Error codes AWS uses for throttling, across services.
@@ -51,7 +52,8 @@ pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
     TimeWindow,
 };
+pub use sign::{Signature, Signer, Verifier};
 pub use store::{
-    PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition, newest_first,
-    supersede_older,
+    Found, GroupLocks, LOCK_PREFIX, PutOutcome, RecommendationQuery, RecommendationStore,
+    StoreError, Transition, lock_id, newest_first,
 };

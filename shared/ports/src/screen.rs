@@ -1,7 +1,11 @@
 //! The operator's noise controls, applied to new recommendations before they are written
-//! (README "Operator controls"): exclusion tags, snoozes, anti-churn, minimum savings, and the
-//! persistence count of a SCALE_UP. [`screen`] is pure; [`history`] reads what it needs with a
-//! few GSI queries per run (two per recommendation type involved), whatever the fleet size.
+//! (README "Operator controls"): exclusion tags, snoozes, anti-churn, minimum savings, the
+//! persistence count of a SCALE_UP, and one open request per finding: a finding that matches
+//! an open request (PENDING, AWAITING_APPROVAL or APPROVED) of the same source, group and type
+//! refreshes it in place when it proposes the same action, and replaces it (SUPERSEDED) when
+//! the action changed. [`screen`] is pure; [`history`] reads what it needs with a few GSI
+//! queries per run (two per recommendation type involved, plus one per open status for the
+//! types found), whatever the fleet size; [`record`] writes the result, conditionally.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,7 +15,9 @@ use fleetopt_model::{
     Exclusions, Persistence, Priority, Recommendation, RecommendationType, Source, Status, rfc3339,
 };
 
-use crate::{GroupInfo, RecommendationQuery, RecommendationStore, StoreError};
+use crate::{
+    GroupInfo, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+};
 
 /// How far back [`history`] reads past the churn window and two analysis intervals: an action
 /// approved and applied up to a day after its analysis is still seen.
@@ -59,13 +65,46 @@ pub struct Suppressed {
     pub reason: String,
 }
 
+/// An open request found again with the same proposed action: written in place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refresh {
+    /// As stored.
+    pub current: Recommendation,
+    /// As it is to be ([`Recommendation::refreshed`]).
+    pub next: Recommendation,
+}
+
+/// An open request that a newer one replaces: moved to SUPERSEDED.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replacement {
+    /// As stored.
+    pub old: Recommendation,
+    /// The id of the request that replaces it (new, or the one refreshed).
+    pub by: String,
+}
+
 /// The outcome of [`screen`].
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Screened {
-    /// To write (SCALE_UPs with their persistence count).
+    /// New requests to write (SCALE_UPs with their persistence count; `replaces` set when one
+    /// replaces an open request).
     pub kept: Vec<Recommendation>,
+    /// Open requests found again, to refresh in place.
+    pub refreshed: Vec<Refresh>,
+    /// Open requests to mark SUPERSEDED.
+    pub replaced: Vec<Replacement>,
     /// Held back.
     pub suppressed: Vec<Suppressed>,
+}
+
+impl Screened {
+    /// Every request this run stands behind: the new ones and the refreshed ones as they will
+    /// be stored.
+    pub fn current(&self) -> impl Iterator<Item = &Recommendation> {
+        self.kept
+            .iter()
+            .chain(self.refreshed.iter().map(|r| &r.next))
+    }
 }
 
 fn opposite(kind: RecommendationType) -> Option<RecommendationType> {
@@ -83,13 +122,16 @@ pub fn history_since(rules: &Rules, now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// The earlier items [`screen`] needs for `fresh`: recent items of their types (and of the
-/// opposite scale direction), and every SNOOZED item of those types.
+/// opposite scale direction), every SNOOZED item of those types, and every open request
+/// (PENDING, AWAITING_APPROVAL, APPROVED) of the types found, however old. Items that do not
+/// decode are logged by the store and left out.
 pub async fn history<S: RecommendationStore + Sync>(
     store: &S,
     fresh: &[Recommendation],
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> Result<Vec<Recommendation>, StoreError> {
+    let found_kinds: HashSet<RecommendationType> = fresh.iter().map(|r| r.kind).collect();
     let kinds: HashSet<RecommendationType> = fresh
         .iter()
         .flat_map(|r| [Some(r.kind), opposite(r.kind)])
@@ -97,25 +139,126 @@ pub async fn history<S: RecommendationStore + Sync>(
         .collect();
     let since = rfc3339(history_since(rules, now));
     let mut found: HashMap<String, Recommendation> = HashMap::new();
-    for kind in kinds.into_iter().map(Some) {
-        for query in [
+    for kind in kinds {
+        let mut queries = vec![
             RecommendationQuery {
-                kind,
+                kind: Some(kind),
                 since: Some(since.clone()),
                 ..RecommendationQuery::default()
             },
             RecommendationQuery {
-                kind,
+                kind: Some(kind),
                 status: Some(Status::Snoozed),
                 ..RecommendationQuery::default()
             },
-        ] {
+        ];
+        if found_kinds.contains(&kind) {
+            queries.extend(Status::OPEN.map(|status| RecommendationQuery {
+                kind: Some(kind),
+                status: Some(status),
+                ..RecommendationQuery::default()
+            }));
+        }
+        for query in queries {
             for r in store.query(&query).await? {
                 found.insert(r.id.clone(), r);
             }
         }
     }
     Ok(found.into_values().collect())
+}
+
+/// What [`record`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// New requests written.
+    pub written: usize,
+    /// Open requests refreshed in place.
+    pub refreshed: usize,
+    /// Open requests marked SUPERSEDED.
+    pub superseded: usize,
+    /// Writes that failed, by group: the group's own failure, never the run's.
+    pub failures: HashMap<String, String>,
+}
+
+/// Writes what [`screen`] decided, every write conditional: new requests (`attribute_not_exists`),
+/// refreshes and supersessions (on the status and version read). A conflict means another
+/// invocation or a person moved the item first: nothing is written twice, and the next run
+/// sees the new state. Writes go `concurrency` at a time.
+pub async fn record<S: RecommendationStore + Sync>(
+    store: &S,
+    screened: &Screened,
+    now: DateTime<Utc>,
+    by: &str,
+    concurrency: usize,
+) -> Recorded {
+    use futures::StreamExt;
+    enum Write<'a> {
+        New(&'a Recommendation),
+        Refresh(&'a Refresh),
+        Supersede(&'a Replacement),
+    }
+    let writes = screened
+        .kept
+        .iter()
+        .map(Write::New)
+        .chain(screened.refreshed.iter().map(Write::Refresh))
+        .chain(screened.replaced.iter().map(Write::Supersede));
+    let results: Vec<(&str, &str, Result<&'static str, StoreError>)> =
+        futures::stream::iter(writes)
+            .map(|write| async move {
+                match write {
+                    Write::New(r) => (
+                        r.auto_scaling_group_name.as_str(),
+                        r.id.as_str(),
+                        store.put_new(r).await.map(|o| match o {
+                            PutOutcome::Written => "written",
+                            PutOutcome::AlreadyExists => "exists",
+                        }),
+                    ),
+                    Write::Refresh(refresh) => (
+                        refresh.current.auto_scaling_group_name.as_str(),
+                        refresh.current.id.as_str(),
+                        store
+                            .refresh(&refresh.current, &refresh.next)
+                            .await
+                            .map(|_| "refreshed"),
+                    ),
+                    Write::Supersede(replacement) => {
+                        let reason = format!("replaced by {}", replacement.by);
+                        let transition =
+                            Transition::new(Status::Superseded, now, by).because(&reason);
+                        (
+                            replacement.old.auto_scaling_group_name.as_str(),
+                            replacement.old.id.as_str(),
+                            store
+                                .transition(&replacement.old, &transition)
+                                .await
+                                .map(|_| "superseded"),
+                        )
+                    }
+                }
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    let mut recorded = Recorded::default();
+    for (group, id, result) in results {
+        match result {
+            Ok("written") => recorded.written += 1,
+            Ok("refreshed") => recorded.refreshed += 1,
+            Ok("superseded") => recorded.superseded += 1,
+            Ok(_) => {}
+            Err(StoreError::Conflict { .. }) => {
+                tracing::info!(%group, %id, "changed by someone else first: left to the next run");
+            }
+            Err(e) => {
+                tracing::error!(%group, %id, error = %e, "write failed");
+                recorded.failures.insert(group.to_owned(), e.to_string());
+            }
+        }
+    }
+    recorded
 }
 
 /// What a function does with its new findings: reads their [`history`] (no query when there
@@ -140,7 +283,8 @@ pub async fn screen_new<S: RecommendationStore + Sync>(
 }
 
 /// Applies the controls to `fresh`, in this order: exclusion tag, snooze, anti-churn, minimum
-/// savings; then counts the consecutive analyses behind each SCALE_UP that is kept.
+/// savings; then counts the consecutive analyses behind each SCALE_UP that is kept, and
+/// matches it with the open requests of its source, group and type ([`open_request`]).
 /// `exclusions` holds each group's tag (a group not in it has none); `history` is what
 /// [`history`] read.
 pub fn screen(
@@ -167,11 +311,59 @@ pub fn screen(
                         required: rules.controls.persistence.required(r.priority),
                     });
                 }
-                out.kept.push(r);
+                open_request(r, history, now, &mut out);
             }
         }
     }
     out
+}
+
+/// One open request per finding: `r` against the open requests of its source, group and type
+/// in `history` (newest first). None: `r` is new. The newest proposes the same action: it is
+/// refreshed with `r` (unless it already holds `r`'s window: a retried run), and `r` is not
+/// written. It proposes another: `r` is written naming it in `replaces`. Either way every
+/// other open one (left by an older version) is SUPERSEDED, so at most one stays open.
+fn open_request(
+    mut r: Recommendation,
+    history: &[Recommendation],
+    now: DateTime<Utc>,
+    out: &mut Screened,
+) {
+    let mut open: Vec<&Recommendation> = history
+        .iter()
+        .filter(|o| o.status.is_open() && o.id != r.id && same_finding(o, &r))
+        .collect();
+    open.sort_by(|a, b| {
+        b.analysis_window
+            .end
+            .cmp(&a.analysis_window.end)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let Some(newest) = open.first().copied() else {
+        out.kept.push(r);
+        return;
+    };
+    let keeper = if newest.proposed_action() == r.proposed_action() {
+        if newest.analysis_window.end < r.analysis_window.end {
+            out.refreshed.push(Refresh {
+                current: newest.clone(),
+                next: newest.refreshed(&r, now),
+            });
+        }
+        newest.id.clone()
+    } else {
+        r.replaces = Some(newest.id.clone());
+        let id = r.id.clone();
+        out.kept.push(r);
+        id
+    };
+    let start = usize::from(keeper == newest.id);
+    for old in &open[start..] {
+        out.replaced.push(Replacement {
+            old: (*old).clone(),
+            by: keeper.clone(),
+        });
+    }
 }
 
 fn same_finding(a: &Recommendation, b: &Recommendation) -> bool {
@@ -395,13 +587,18 @@ mod tests {
             required: 2,
         });
         let out = run(vec![sample("web", 9)], &[previous.clone()]);
-        let p = out.kept[0].persistence.unwrap();
+        // The open request is refreshed with the count.
+        let p = out.current().next().unwrap().persistence.unwrap();
+        assert_eq!(out.refreshed[0].current.id, previous.id);
         // 08:00-09:00 then 09:00-10:00: consecutive, 2 + 1. HIGH needs 1.
         assert_eq!((p.consecutive_analyses, p.required), (3, 1));
         // Three hours apart: the need went away in between; the count starts again.
         let old = sample("web", 6);
         assert_eq!(
-            run(vec![sample("web", 9)], &[old]).kept[0]
+            run(vec![sample("web", 9)], &[old])
+                .current()
+                .next()
+                .unwrap()
                 .persistence
                 .unwrap()
                 .consecutive_analyses,
@@ -409,7 +606,10 @@ mod tests {
         );
         // Another group's finding does not count.
         assert_eq!(
-            run(vec![sample("api", 9)], &[previous]).kept[0]
+            run(vec![sample("api", 9)], &[previous])
+                .current()
+                .next()
+                .unwrap()
                 .persistence
                 .unwrap()
                 .consecutive_analyses,
@@ -417,12 +617,114 @@ mod tests {
         );
     }
 
+    /// web's SCALE_DOWN to `to` for the window ending at `hour`:00 + 1 h.
+    fn down_to(hour: u32, to: u32) -> Recommendation {
+        let mut r = sample("web", hour);
+        r.kind = RecommendationType::ScaleDown;
+        r.priority = Priority::Medium;
+        r.implementation.action = Some(fleetopt_model::Action::SetDesiredCapacity { from: 4, to });
+        r.id = fleetopt_model::recommendation_id(r.source, "web", r.kind, &r.analysis_window);
+        r
+    }
+
+    #[test]
+    fn a_finding_seen_again_refreshes_the_open_request_instead_of_adding_one() {
+        let mut asked = down_to(7, 2);
+        asked.status = Status::AwaitingApproval;
+        let out = run(vec![down_to(8, 2)], std::slice::from_ref(&asked));
+        assert!(out.kept.is_empty() && out.replaced.is_empty());
+        let refresh = &out.refreshed[0];
+        assert_eq!(refresh.current, asked);
+        assert_eq!(refresh.next.id, asked.id);
+        assert_eq!(refresh.next.status, Status::AwaitingApproval);
+        assert_eq!(refresh.next.analysis_window, down_to(8, 2).analysis_window);
+        assert_eq!(refresh.next.seen(), 2);
+        // A retried run of the same window refreshes nothing twice.
+        let retried = run(vec![down_to(8, 2)], &[refresh.next.clone()]);
+        assert!(retried.refreshed.is_empty() && retried.kept.is_empty());
+    }
+
+    #[test]
+    fn another_target_replaces_the_open_request_and_names_it() {
+        let mut approved = down_to(7, 2);
+        approved.status = Status::Approved;
+        let out = run(vec![down_to(8, 3)], std::slice::from_ref(&approved));
+        assert_eq!(out.kept.len(), 1);
+        assert_eq!(out.kept[0].replaces.as_deref(), Some(approved.id.as_str()));
+        assert_eq!(out.replaced[0].old.id, approved.id);
+        assert_eq!(out.replaced[0].by, out.kept[0].id);
+        // Closed requests are history, not open ones.
+        let mut done = down_to(7, 2);
+        done.status = Status::Completed;
+        let out = run(vec![down_to(8, 2)], &[done]);
+        assert_eq!((out.kept.len(), out.refreshed.len()), (1, 0));
+    }
+
+    #[test]
+    fn two_open_requests_left_by_an_older_version_become_one() {
+        let mut older = down_to(5, 2);
+        older.status = Status::AwaitingApproval;
+        let mut newer = down_to(6, 2);
+        newer.status = Status::AwaitingApproval;
+        let out = run(vec![down_to(8, 2)], &[older.clone(), newer.clone()]);
+        assert_eq!(out.refreshed[0].current.id, newer.id);
+        assert_eq!(out.replaced.len(), 1);
+        assert_eq!(
+            (out.replaced[0].old.id.as_str(), out.replaced[0].by.as_str()),
+            (older.id.as_str(), newer.id.as_str())
+        );
+    }
+
+    proptest::proptest! {
+        /// No sequence of hourly findings (targets changing or not), approvals and engine moves
+        /// leaves two open requests for one group and type.
+        #[test]
+        fn never_two_open_requests_for_one_group_and_type(
+            steps in proptest::collection::vec((1u32..4, 0u8..4), 1..12)
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            runtime.block_on(async {
+                let store = crate::fakes::InMemoryStore::new();
+                for (hour, (to, move_)) in (1u32..).zip(steps) {
+                    let at = fleetopt_model::AnalysisWindow {
+                        start: now() + Duration::hours(i64::from(hour)),
+                        end: now() + Duration::hours(i64::from(hour) + 1),
+                    }.end;
+                    let mut fresh = down_to(hour % 20, to);
+                    fresh.analysis_window.end = at;
+                    fresh.analysis_window.start = at - Duration::hours(1);
+                    fresh.timestamp = rfc3339(at);
+                    fresh.id = fleetopt_model::recommendation_id(fresh.source, "web", fresh.kind, &fresh.analysis_window);
+                    let earlier = history(&store, std::slice::from_ref(&fresh), &rules(), at).await.unwrap();
+                    let out = screen(vec![fresh], &HashMap::new(), &earlier, &rules(), at);
+                    let recorded = record(&store, &out, at, "analyzer", 4).await;
+                    assert!(recorded.failures.is_empty());
+                    // The engine and people move whatever is open.
+                    let q = RecommendationQuery::default();
+                    for r in store.query(&q).await.unwrap() {
+                        let to = match (r.status, move_) {
+                            (Status::Pending, 1..) => Status::AwaitingApproval,
+                            (Status::AwaitingApproval, 2) => Status::Approved,
+                            (Status::AwaitingApproval, 3) => Status::Rejected,
+                            (Status::Approved, 3) => Status::Expired,
+                            _ => continue,
+                        };
+                        store.transition(&r, &Transition::new(to, at, "someone")).await.unwrap();
+                    }
+                    let open = store.query(&q).await.unwrap().iter().filter(|r| r.status.is_open()).count();
+                    assert!(open <= 1, "{open} open requests after hour {hour}");
+                }
+            });
+        }
+    }
+
     #[tokio::test]
     async fn history_reads_recent_items_of_both_directions_and_every_snoozed_one() {
         use crate::RecommendationStore;
         let store = crate::fakes::InMemoryStore::new();
         let recent_up = sample("web", 8);
-        let old_up = sample("web", 1);
+        let mut old_up = sample("web", 1);
+        old_up.status = Status::Completed;
         let mut old_snoozed = sample("api", 1);
         old_snoozed.status = Status::Snoozed;
         let mut recent_down = scale_down();
@@ -436,8 +738,11 @@ mod tests {
             .unwrap();
         let mut ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
         ids.sort_unstable();
-        // Two days later, only the SNOOZED item is still read.
-        assert_eq!(ids, [old_snoozed.id.as_str()]);
+        // Two days later, only the SNOOZED item and the open request of the type found (not
+        // the opposite direction's) are still read.
+        let mut want = [old_snoozed.id.as_str(), recent_up.id.as_str()];
+        want.sort_unstable();
+        assert_eq!(ids, want);
         let found = history(&store, &[sample("web", 9)], &rules(), now())
             .await
             .unwrap();

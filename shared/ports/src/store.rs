@@ -1,13 +1,13 @@
 //! Where recommendations live: conditional writes only, so that two invocations never write
 //! the same recommendation twice or apply the same status change twice.
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    Check, DecodeError, Execution, Priority, Recommendation, RecommendationType, Source, Status,
-    TransitionError,
+    Approval, ChangeOutcome, Check, DecodeError, Execution, Priority, Recommendation,
+    RecommendationType, Status, TransitionError,
 };
 
 /// What a write of a new recommendation did.
@@ -49,12 +49,62 @@ impl RecommendationQuery {
 
 impl RecommendationQuery {
     /// Sorts newest first and applies the limit: the last step of every implementation.
-    pub fn finish(&self, mut found: Vec<Recommendation>) -> Vec<Recommendation> {
-        found.sort_by(newest_first);
+    pub fn finish(&self, mut found: Found) -> Found {
+        found.items.sort_by(newest_first);
         if let Some(limit) = self.limit {
-            found.truncate(limit);
+            found.items.truncate(limit);
         }
         found
+    }
+}
+
+/// What a query found: the recommendations, and the items that did not decode as one
+/// (written by another version or by hand), skipped and named, so that one foreign item never
+/// hides the rest and the caller can say what it left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    /// The recommendations, newest first.
+    pub items: Vec<Recommendation>,
+    /// The items that are not recommendations, with their ids.
+    pub skipped: Vec<DecodeError>,
+}
+
+impl Found {
+    /// The recommendations alone.
+    pub fn into_items(self) -> Vec<Recommendation> {
+        self.items
+    }
+
+    /// Adds another query's findings.
+    pub fn extend(&mut self, other: Found) {
+        self.items.extend(other.items);
+        self.skipped.extend(other.skipped);
+    }
+
+    /// The skipped items' ids, comma-separated, for a warning.
+    pub fn skipped_ids(&self) -> String {
+        self.skipped
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Deref for Found {
+    type Target = Vec<Recommendation>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.items
+    }
+}
+
+impl IntoIterator for Found {
+    type Item = Recommendation;
+    type IntoIter = std::vec::IntoIter<Recommendation>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
     }
 }
 
@@ -78,6 +128,8 @@ pub struct Transition<'a> {
     pub execution: Option<&'a Execution>,
     /// For a move to SNOOZED: until when.
     pub snooze_until: Option<DateTime<Utc>>,
+    /// For a move to APPROVED: the signed approval, written in the same conditional update.
+    pub approval: Option<&'a Approval>,
 }
 
 impl<'a> Transition<'a> {
@@ -90,6 +142,7 @@ impl<'a> Transition<'a> {
             reason: None,
             execution: None,
             snooze_until: None,
+            approval: None,
         }
     }
 
@@ -117,6 +170,14 @@ impl<'a> Transition<'a> {
         }
     }
 
+    /// The same move, carrying a signed approval.
+    pub fn approving(self, approval: &'a Approval) -> Self {
+        Transition {
+            approval: Some(approval),
+            ..self
+        }
+    }
+
     /// `current` after this change, if the model allows it: what a store then writes on
     /// condition that the stored status and version are still `current`'s.
     pub fn apply_to(&self, current: &Recommendation) -> Result<Recommendation, TransitionError> {
@@ -128,6 +189,9 @@ impl<'a> Transition<'a> {
         };
         if let Some(execution) = self.execution {
             next.execution = Some(execution.clone());
+        }
+        if let Some(approval) = self.approval {
+            next.approval = Some(approval.clone());
         }
         Ok(next)
     }
@@ -220,11 +284,32 @@ pub trait RecommendationStore {
         id: &str,
     ) -> impl Future<Output = Result<Option<Recommendation>, StoreError>> + Send;
 
-    /// Recommendations matching `query` through the GSIs, newest first; never a scan.
+    /// Recommendations matching `query` through the GSIs, newest first; never a scan. An item
+    /// that does not decode is logged with its key and returned in [`Found::skipped`], never
+    /// an error for the whole query.
     fn query(
         &self,
         query: &RecommendationQuery,
-    ) -> impl Future<Output = Result<Vec<Recommendation>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Found, StoreError>> + Send;
+
+    /// Writes `next`, the open request `current` found again ([`Recommendation::refreshed`]):
+    /// its evidence, window, description, priority, impact, implementation, persistence,
+    /// attestation, `lastSeenAt`, `seenCount` and ttl, on condition that the stored status and
+    /// version are still `current`'s. Not a status change: the version stays, so an approval
+    /// signed meanwhile still matches, and a concurrent status change makes it a conflict.
+    fn refresh(
+        &self,
+        current: &Recommendation,
+        next: &Recommendation,
+    ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
+
+    /// Records what a completed change did, on the same condition as [`note`](Self::note) and
+    /// without a status change.
+    fn record_outcome(
+        &self,
+        current: &Recommendation,
+        outcome: &ChangeOutcome,
+    ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
 
     /// Moves `current` to a new status, on condition that the stored status and version are
     /// still `current`'s; returns the stored result. A stale `current` is a
@@ -253,61 +338,32 @@ pub trait RecommendationStore {
     ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
 }
 
-/// Marks SUPERSEDED every older recommendation in one of `statuses` from the same source, of
-/// the same type and for the same group as one of `fresh`: one TypeIndex query per type, then
-/// conditional transitions. A conflict means someone else moved it first and is not an error;
-/// other failures are logged by the caller's tracing and skipped. Returns how many it marked.
-pub async fn supersede_older<S: RecommendationStore + Sync>(
-    store: &S,
-    fresh: &[&Recommendation],
-    statuses: &[Status],
-    now: DateTime<Utc>,
-    by: &str,
-) -> Result<usize, Vec<StoreError>> {
-    let mut newest: HashMap<(Source, RecommendationType, &str), &Recommendation> = HashMap::new();
-    for r in fresh {
-        newest.insert((r.source, r.kind, r.auto_scaling_group_name.as_str()), r);
-    }
-    let kinds: HashSet<RecommendationType> = newest.keys().map(|(_, kind, _)| *kind).collect();
-    let mut errors = Vec::new();
-    let mut stale = Vec::new();
-    for kind in kinds {
-        for &status in statuses {
-            let query = RecommendationQuery {
-                kind: Some(kind),
-                status: Some(status),
-                ..RecommendationQuery::default()
-            };
-            match store.query(&query).await {
-                Ok(found) => stale.extend(found.into_iter().filter(|old| {
-                    newest
-                        .get(&(old.source, old.kind, old.auto_scaling_group_name.as_str()))
-                        .is_some_and(|new| new.id != old.id && old.timestamp < new.timestamp)
-                })),
-                Err(e) => errors.push(e),
-            }
-        }
-    }
-    let mut count = 0;
-    for old in stale {
-        let replacement = newest
-            .get(&(old.source, old.kind, old.auto_scaling_group_name.as_str()))
-            .map(|r| format!("replaced by {}", r.id));
-        let transition = Transition {
-            reason: replacement.as_deref(),
-            ..Transition::new(Status::Superseded, now, by)
-        };
-        match store.transition(&old, &transition).await {
-            Ok(_) => count += 1,
-            // Someone else moved it first (the engine claimed it, a person decided, or another
-            // run superseded it): nothing to do.
-            Err(StoreError::Conflict { .. }) => {}
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() {
-        Ok(count)
-    } else {
-        Err(errors)
-    }
+/// One change at a time per group, across concurrent invocations: a lock item per group in the
+/// recommendations table (`id` = `lock#<group>`, no `type`, so no index and no listing sees it),
+/// taken with a conditional update and expiring on its own if its holder dies.
+pub trait GroupLocks {
+    /// Takes `group`'s lock for `holder` until `until`, unless another holder's lock has not
+    /// expired at `now`. `Ok(false)`: someone else holds it.
+    fn lock(
+        &self,
+        group: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Lets `group`'s lock go, if `holder` still holds it.
+    fn unlock(
+        &self,
+        group: &str,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// The id of `group`'s lock item.
+pub fn lock_id(group: &str) -> String {
+    format!("{LOCK_PREFIX}{group}")
+}
+
+/// How a lock item's id starts: the stream handler and every reader pass these by.
+pub const LOCK_PREFIX: &str = "lock#";
