@@ -219,6 +219,7 @@ impl Fleet {
             .query(&RecommendationQuery::default())
             .await
             .unwrap()
+            .into_items()
     }
 }
 

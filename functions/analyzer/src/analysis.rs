@@ -1,19 +1,19 @@
-//! One analysis run: discover the groups, read their metrics in batches, score them, write
-//! the recommendations (conditionally), supersede older ones, publish our metrics and alert.
+//! One analysis run: discover the groups, read their metrics in batches, score them, keep one
+//! open request per finding (new ones written, open ones refreshed or replaced, all
+//! conditionally; automated scale changes signed), publish our metrics and alert.
 //! Generic over the ports, so tests run it on fakes and on the emulator alike.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use fleetopt_config::{Config, FleetSelector};
-use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, Status};
-use fleetopt_ports::screen::{Rules, Screened, Suppressed, screen_new};
+use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, recommendation_id};
+use fleetopt_ports::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
-    Notifier, PutOutcome, RecommendationStore, ServiceError, StoreError, supersede_older,
+    Notifier, RecommendationStore, ServiceError, Signer, StoreError, attest,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
-use futures::StreamExt;
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
@@ -26,7 +26,7 @@ const ACTOR: &str = "analyzer";
 
 /// The capabilities an analysis needs.
 #[derive(Debug, Clone)]
-pub struct Deps<F, M, N, S> {
+pub struct Deps<F, M, N, S, K> {
     /// The Auto Scaling groups.
     pub fleet: F,
     /// CloudWatch, read and published.
@@ -35,6 +35,8 @@ pub struct Deps<F, M, N, S> {
     pub notifier: N,
     /// The recommendations table.
     pub store: S,
+    /// The findings key, to sign the automated scale changes it writes.
+    pub signer: K,
 }
 
 /// What happened to one group.
@@ -103,7 +105,9 @@ pub struct Response {
     pub groups: Vec<GroupOutcome>,
     /// New items written.
     pub recommendations_written: usize,
-    /// Older PENDING items marked SUPERSEDED.
+    /// Open requests found again and refreshed in place (no new item, no new message).
+    pub recommendations_refreshed: usize,
+    /// Open requests a materially different one replaced, marked SUPERSEDED.
     pub recommendations_superseded: usize,
     /// New findings the operator's controls held back (exclusion tag, snooze, anti-churn).
     pub recommendations_suppressed: usize,
@@ -122,6 +126,7 @@ impl Response {
             skipped: Some(reason),
             groups: Vec::new(),
             recommendations_written: 0,
+            recommendations_refreshed: 0,
             recommendations_superseded: 0,
             recommendations_suppressed: 0,
             suppressed: Vec::new(),
@@ -184,9 +189,9 @@ fn selector(config: &Config) -> GroupSelector {
 }
 
 /// Runs one analysis for `trigger` at `now`.
-pub async fn run<F, M, N, S>(
+pub async fn run<F, M, N, S, K>(
     config: &Config,
-    deps: &Deps<F, M, N, S>,
+    deps: &Deps<F, M, N, S, K>,
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<Response, AnalyzerError>
@@ -195,6 +200,7 @@ where
     M: MetricsSource + MetricsPublisher + Sync,
     N: Notifier + Sync,
     S: RecommendationStore + Sync,
+    K: Signer + Sync,
 {
     let dry_run = config.dry_run || trigger.dry_run();
     if !config.settings.enable_performance_monitoring {
@@ -288,13 +294,10 @@ where
             config.settings.analysis_interval_minutes,
         )),
     };
-    let Screened {
-        kept: fresh,
-        suppressed,
-    } = screen_new(&deps.store, fresh, &groups, &rules, now)
+    let mut screened = screen_new(&deps.store, fresh, &groups, &rules, now)
         .await
         .map_err(AnalyzerError::History)?;
-    for s in &suppressed {
+    for s in &screened.suppressed {
         if let Some(o) = outcomes
             .iter_mut()
             .find(|o| o.auto_scaling_group_name == s.auto_scaling_group_name)
@@ -302,12 +305,26 @@ where
             o.recommendation_ids.retain(|id| *id != s.recommendation_id);
         }
     }
+    // A finding that refreshes an open request is that request: report its id. (The
+    // refreshed item carries the finding's window, from which the finding's id follows.)
+    for refresh in &screened.refreshed {
+        let n = &refresh.next;
+        let found_as = recommendation_id(n.source, &n.auto_scaling_group_name, n.kind, &n.analysis_window);
+        for o in outcomes
+            .iter_mut()
+            .filter(|o| o.auto_scaling_group_name == n.auto_scaling_group_name)
+        {
+            for id in o.recommendation_ids.iter_mut().filter(|id| **id == found_as) {
+                refresh.current.id.clone_into(id);
+            }
+        }
+    }
 
-    let mut written = 0;
-    let mut superseded = 0;
+    let mut recorded = Recorded::default();
     if !dry_run {
-        let failures = write(&deps.store, &fresh, &mut written).await;
-        for (group, error) in &failures {
+        sign_automated(&deps.signer, &config.approvals.finding_key, &mut screened).await;
+        recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
+        for (group, error) in &recorded.failures {
             if let Some(o) = outcomes
                 .iter_mut()
                 .find(|o| &o.auto_scaling_group_name == group)
@@ -316,30 +333,26 @@ where
                 o.error = Some(error.clone());
             }
         }
-        let failed: HashSet<&String> = failures.keys().collect();
-        let kept: Vec<&Recommendation> = fresh
-            .iter()
-            .filter(|r| !failed.contains(&r.auto_scaling_group_name))
-            .collect();
-        superseded = supersede(&deps.store, &kept, now).await;
         publish(
             config,
             &deps.metrics,
             &outcomes,
-            &suppressed,
+            &screened.suppressed,
             windows.assessment.end,
         )
         .await?;
-        alert(config, &deps.notifier, &fresh).await?;
+        alert(config, &deps.notifier, &screened.kept).await?;
     }
+    let Screened { suppressed, .. } = screened;
     outcomes.sort_by(|a, b| a.auto_scaling_group_name.cmp(&b.auto_scaling_group_name));
     Ok(Response {
         environment: config.environment.as_str().to_owned(),
         dry_run,
         skipped: None,
         groups: outcomes,
-        recommendations_written: written,
-        recommendations_superseded: superseded,
+        recommendations_written: recorded.written,
+        recommendations_refreshed: recorded.refreshed,
+        recommendations_superseded: recorded.superseded,
         recommendations_suppressed: suppressed.len(),
         suppressed,
         aws_calls: BTreeMap::new(),
@@ -374,46 +387,23 @@ fn select(
     (groups, missing)
 }
 
-/// Conditional puts with bounded concurrency; returns the failures by group.
-async fn write<S: RecommendationStore + Sync>(
-    store: &S,
-    fresh: &[Recommendation],
-    written: &mut usize,
-) -> HashMap<String, String> {
-    let results: Vec<(&Recommendation, Result<PutOutcome, StoreError>)> =
-        futures::stream::iter(fresh)
-            .map(|r| async move { (r, store.put_new(r).await) })
-            .buffer_unordered(WRITE_CONCURRENCY)
-            .collect()
-            .await;
-    let mut failures = HashMap::new();
-    for (r, result) in results {
-        match result {
-            Ok(PutOutcome::Written) => *written += 1,
-            Ok(PutOutcome::AlreadyExists) => {}
-            Err(e) => {
-                tracing::error!(group = %r.auto_scaling_group_name, id = %r.id, error = %e, "write failed");
-                failures.insert(r.auto_scaling_group_name.clone(), e.to_string());
-            }
-        }
-    }
-    failures
-}
-
-/// Marks older PENDING recommendations of the same type for the same group SUPERSEDED; a
-/// failure is logged, never fatal (the older item stays PENDING and expires).
-async fn supersede<S: RecommendationStore + Sync>(
-    store: &S,
-    fresh: &[&Recommendation],
-    now: DateTime<Utc>,
-) -> usize {
-    match supersede_older(store, fresh, &[Status::Pending], now, ACTOR).await {
-        Ok(count) => count,
-        Err(errors) => {
-            for e in errors {
-                tracing::warn!(error = %e, "could not supersede");
-            }
-            0
+/// Signs every automated scale change about to be written or refreshed with the findings key
+/// (one `kms:Sign` each), so the engine can tell the analyzer's own from anything else in the
+/// table. A change that cannot be signed is written as not automated: it then waits for a
+/// person instead of being refused.
+async fn sign_automated<K: Signer + Sync>(signer: &K, key: &str, screened: &mut Screened) {
+    let Screened {
+        kept, refreshed, ..
+    } = screened;
+    let items = kept
+        .iter_mut()
+        .chain(refreshed.iter_mut().map(|r| &mut r.next))
+        .filter(|r| r.implementation.automated);
+    for r in items {
+        if let Err(e) = attest(signer, key, r).await {
+            tracing::error!(id = %r.id, error = %e, "could not sign an automated change: it will need approval");
+            r.implementation.automated = false;
+            r.attestation = None;
         }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fleetopt_config::Config;
 use fleetopt_events::fuzz::{self, CaseGuard, Origin, Rng, Stats};
-use fleetopt_ports::fakes::{FakeFleet, InMemoryStore, Recorder, group};
+use fleetopt_ports::fakes::{FakeFleet, FakeKeys, InMemoryStore, Recorder, group};
 use fleetopt_ports::{
     GroupInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource,
     ServiceError, TimeWindow,
@@ -168,7 +168,7 @@ fn config(rng: &mut Rng) -> Config {
     }
 }
 
-fn deps(rng: &mut Rng) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore> {
+fn deps(rng: &mut Rng) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore, FakeKeys> {
     let desired = rng.between(1, 10) as u32;
     Deps {
         fleet: FakeFleet::new([
@@ -192,6 +192,7 @@ fn deps(rng: &mut Rng) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore> {
         },
         notifier: Recorder::new(),
         store: InMemoryStore::new(),
+        signer: FakeKeys::holding(&["alias/app-production-findings"]),
     }
 }
 

@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 use fleetopt_aws::{
-    ApiCalls, AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, SdkConfig,
-    SnsNotifier,
+    ApiCalls, AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys,
+    SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
 use lambda_runtime::{Diagnostic, LambdaEvent};
@@ -14,7 +14,7 @@ use crate::event::{Decision, decode};
 
 /// The analyzer's dependencies on AWS.
 pub type AwsDeps =
-    Deps<AwsFleetDirectory, CloudWatchMetrics, SnsNotifier, DynamoRecommendationStore>;
+    Deps<AwsFleetDirectory, CloudWatchMetrics, SnsNotifier, DynamoRecommendationStore, KmsKeys>;
 
 /// Everything built once per process, outside the handler.
 #[derive(Debug)]
@@ -36,6 +36,7 @@ impl App {
             metrics: CloudWatchMetrics::new(clients.cloudwatch.clone()),
             notifier: SnsNotifier::new(clients.sns.clone()),
             store: DynamoRecommendationStore::new(clients.dynamodb.clone(), config.table.clone()),
+            signer: KmsKeys::new(clients.kms.clone()),
         };
         App {
             config,

@@ -55,9 +55,14 @@ impl Fleet {
             .await
             .unwrap();
         let names: Vec<String> = groups.iter().map(|g| format!("{prefix}-{g}")).collect();
+        let finding_key =
+            fleetopt_aws::emulator::signing_key(&clients, &format!("alias/{prefix}-findings"))
+                .await
+                .unwrap();
         let mut vars: HashMap<String, String> = HashMap::from([
             ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
             ("FLEETOPT_APPLICATION".into(), "it".into()),
+            ("FLEETOPT_FINDING_KEY".into(), finding_key),
             ("FLEETOPT_TABLE".into(), table),
             ("FLEETOPT_TARGET_GROUPS".into(), names.join(",")),
         ]);
@@ -269,35 +274,89 @@ async fn a_second_run_over_the_same_window_writes_nothing_new() {
 }
 
 #[tokio::test]
-async fn a_newer_recommendation_supersedes_the_older_pending_one() {
+async fn the_same_finding_an_hour_later_refreshes_its_open_request_and_a_new_target_replaces_it() {
     let fleet = Fleet::new(&["web"], &[]).await;
     fleet.group("web", (1, 4, 10)).await;
-    fleet.cpu("web", 85.0, 95.0).await;
-    fleet
-        .metric(
-            "AWS/EC2",
-            "CPUUtilization",
-            "web",
-            85.0,
-            95.0,
-            now() + TimeDelta::hours(1),
-        )
-        .await;
+    for (hour, average) in [(0, 85.0), (1, 86.0), (2, 86.5), (3, 99.0)] {
+        fleet
+            .metric(
+                "AWS/EC2",
+                "CPUUtilization",
+                "web",
+                average,
+                99.5,
+                now() + TimeDelta::hours(hour),
+            )
+            .await;
+    }
     let first = fleet.run(Trigger::Schedule, now()).await;
-    let later = fleet
-        .run(Trigger::Schedule, now() + TimeDelta::hours(1))
+    let id = outcome(&first, &fleet.name("web")).recommendation_ids[0].clone();
+    let stored = fleet.app.deps.store.get(&id).await.unwrap().unwrap();
+    // The analyzer signed its automated scale-up with the findings key.
+    assert!(stored.implementation.automated);
+    assert!(stored.attestation.is_some());
+    assert_eq!(first.aws_calls.get("kms:Sign"), Some(&1));
+    // The engine asks a person about it meanwhile.
+    let asked = fleet
+        .app
+        .deps
+        .store
+        .transition(
+            &stored,
+            &Transition::new(Status::AwaitingApproval, now(), "optimization-engine"),
+        )
+        .await
+        .unwrap();
+    for hour in [1, 2] {
+        let again = fleet
+            .run(Trigger::Schedule, now() + TimeDelta::hours(hour))
+            .await;
+        assert_eq!(
+            (again.recommendations_written, again.recommendations_refreshed),
+            (0, 1),
+            "{again:#?}"
+        );
+        assert_eq!(outcome(&again, &fleet.name("web")).recommendation_ids, [id.clone()]);
+    }
+    let refreshed = fleet.app.deps.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (refreshed.status, refreshed.version, refreshed.seen()),
+        (Status::AwaitingApproval, asked.version, 3)
+    );
+    assert_eq!(
+        refreshed.analysis_window.end,
+        now() + TimeDelta::hours(2),
+        "the latest window"
+    );
+    assert_eq!(refreshed.timestamp, stored.timestamp, "the same item");
+    // CPU 99 %: another target capacity. The new request replaces the open one and names it.
+    let changed = fleet
+        .run(Trigger::Schedule, now() + TimeDelta::hours(3))
         .await;
-    assert_eq!(later.recommendations_written, 1);
-    assert_eq!(later.recommendations_superseded, 1);
-    let old_id = &outcome(&first, &fleet.name("web")).recommendation_ids[0];
-    let old = fleet.app.deps.store.get(old_id).await.unwrap().unwrap();
+    assert_eq!(
+        (changed.recommendations_written, changed.recommendations_superseded),
+        (1, 1)
+    );
+    let new_id = &outcome(&changed, &fleet.name("web")).recommendation_ids[0];
+    let new = fleet.app.deps.store.get(new_id).await.unwrap().unwrap();
+    assert_eq!(new.replaces.as_deref(), Some(id.as_str()));
+    let old = fleet.app.deps.store.get(&id).await.unwrap().unwrap();
     assert_eq!(old.status, Status::Superseded);
-    assert_eq!(old.version, 2);
-    let new_id = &outcome(&later, &fleet.name("web")).recommendation_ids[0];
     assert_eq!(
         old.status_history.last().unwrap().reason.as_deref(),
         Some(format!("replaced by {new_id}").as_str())
     );
+    let open = fleet
+        .app
+        .deps
+        .store
+        .query(&RecommendationQuery::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.status.is_open())
+        .count();
+    assert_eq!(open, 1);
 }
 
 #[tokio::test]

@@ -15,14 +15,13 @@ use fleetopt_costing::{
     right_sizing_proposal, run_rate, spot_savings,
 };
 use fleetopt_model::{
-    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source, Status,
+    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source,
 };
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
-    MetricsPublisher, MetricsSource, Notifier, PriceSource, PutOutcome, RecommendationStore,
-    ServiceError, TimeWindow,
-    screen::{Rules, Screened, Suppressed, screen_new},
-    supersede_older,
+    MetricsPublisher, MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError,
+    TimeWindow,
+    screen::{Recorded, Rules, Suppressed, record, screen_new},
 };
 use fleetopt_scoring::{
     CpuPercentile, Proposal, RightSizing, RightSizingPreferences, RightSizingStatus, Targets,
@@ -37,6 +36,8 @@ use crate::prices::{CacheStats, CachedPrices};
 pub const APPLICATION_TAG: &str = "fleet-optimizer:application";
 /// Who the cost optimizer is in status histories.
 pub const ACTOR: &str = "cost-optimizer";
+/// How many table writes run at once.
+const WRITE_CONCURRENCY: usize = 8;
 /// Days of spot prices read.
 pub const SPOT_DAYS: i64 = 7;
 
@@ -170,7 +171,9 @@ pub struct Response {
     pub account_recommendation_ids: Vec<String>,
     /// New items written.
     pub recommendations_written: usize,
-    /// Older findings (PENDING or AWAITING_APPROVAL) the new ones replaced.
+    /// Open requests found again and refreshed in place (no new item, no new message).
+    pub recommendations_refreshed: usize,
+    /// Open requests a materially different finding replaced, marked SUPERSEDED.
     pub recommendations_superseded: usize,
     /// New findings the operator's controls held back (exclusion tag, snooze, minimum
     /// savings).
@@ -198,6 +201,7 @@ impl Response {
             costs: None,
             account_recommendation_ids: Vec::new(),
             recommendations_written: 0,
+            recommendations_refreshed: 0,
             recommendations_superseded: 0,
             recommendations_suppressed: 0,
             suppressed: Vec::new(),
@@ -589,31 +593,31 @@ where
         controls: config.controls,
         analysis_interval: Duration::days(1),
     };
-    let Screened {
-        kept: fresh,
-        suppressed,
-    } = screen_new(&deps.store, candidates, &groups, &rules, now)
+    let screened = screen_new(&deps.store, candidates, &groups, &rules, now)
         .await
         .map_err(|e| CostError::Store {
             id: "(earlier recommendations)".to_owned(),
             message: e.to_string(),
         })?;
 
-    let mut written = 0;
+    // What stands after this run: today's new findings and the open requests they refreshed
+    // (one open request per finding, the analyzer's rule).
+    let current: Vec<&Recommendation> = screened.current().collect();
     let mut high = Vec::new();
     let mut group_costs = Vec::new();
     let mut account_ids = Vec::new();
-    for r in &fresh {
-        written += write(&deps.store, r, dry_run).await?;
+    for r in &screened.kept {
         if r.priority == Priority::High {
             high.push(r.description.clone());
         }
+    }
+    for r in &current {
         if r.is_account_wide() {
             account_ids.push(r.id.clone());
         }
     }
     for (mut costs, _) in per_group {
-        let kept: Vec<&Recommendation> = fresh
+        let kept: Vec<&&Recommendation> = current
             .iter()
             .filter(|r| r.auto_scaling_group_name == costs.auto_scaling_group_name)
             .collect();
@@ -630,23 +634,21 @@ where
         group_costs.push(costs);
     }
 
-    let mut superseded = 0;
+    let mut recorded = Recorded::default();
     if !dry_run {
-        // Yesterday's findings for the same subject, still open, are replaced by today's: an
-        // approver sees one of each.
-        let fresh: Vec<&Recommendation> = fresh.iter().collect();
-        let statuses = [Status::Pending, Status::AwaitingApproval];
-        match supersede_older(&deps.store, &fresh, &statuses, now, ACTOR).await {
-            Ok(count) => superseded = count,
-            Err(errors) => {
-                for e in errors {
-                    tracing::warn!(error = %e, "could not supersede an older cost finding");
-                }
-            }
+        recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
+        if let Some((id, message)) = recorded.failures.iter().next() {
+            return Err(CostError::Store {
+                id: id.clone(),
+                message: message.clone(),
+            });
         }
         publish(config, &deps.metrics, &group_costs, now).await?;
         alert(config, &deps.notifier, projection.as_ref(), &high).await?;
     }
+    let written = recorded.written;
+    let superseded = recorded.superseded;
+    let suppressed = screened.suppressed;
     Ok(Response {
         environment: config.environment.as_str().to_owned(),
         dry_run,
@@ -672,6 +674,7 @@ where
         }),
         account_recommendation_ids: account_ids,
         recommendations_written: written,
+        recommendations_refreshed: recorded.refreshed,
         recommendations_superseded: superseded,
         recommendations_suppressed: suppressed.len(),
         suppressed,
@@ -761,25 +764,6 @@ impl GroupRules<'_> {
             right_sizing,
         };
         (proposals, costs)
-    }
-}
-
-/// Writes `r` unless this is a dry run; 1 when it is new.
-async fn write<S: RecommendationStore + Sync>(
-    store: &S,
-    r: &Recommendation,
-    dry_run: bool,
-) -> Result<usize, CostError> {
-    if dry_run {
-        return Ok(0);
-    }
-    match store.put_new(r).await {
-        Ok(PutOutcome::Written) => Ok(1),
-        Ok(PutOutcome::AlreadyExists) => Ok(0),
-        Err(e) => Err(CostError::Store {
-            id: r.id.clone(),
-            message: e.to_string(),
-        }),
     }
 }
 
@@ -1006,7 +990,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_next_days_findings_supersede_the_open_ones_of_the_day_before() {
+    async fn the_next_days_same_finding_refreshes_the_open_request_of_the_day_before() {
         let deps = deps(FakeCosts::new());
         let config = config(&[("FLEETOPT_MAX_HOURLY_COST", "0.01")]);
         let first = run(&config, &deps, &Trigger::Schedule, now())
@@ -1017,20 +1001,18 @@ mod tests {
         let second = run(&config, &deps, &Trigger::Schedule, next_day)
             .await
             .unwrap();
-        assert_eq!(second.recommendations_superseded, 1);
-        let replaced = deps.store.get(&old).await.unwrap().unwrap();
-        assert_eq!(replaced.status, Status::Superseded);
-        let reason = replaced
-            .status_history
-            .last()
-            .unwrap()
-            .reason
-            .clone()
-            .unwrap();
         assert_eq!(
-            reason,
-            format!("replaced by {}", second.account_recommendation_ids[0])
+            (
+                second.recommendations_written,
+                second.recommendations_refreshed,
+                second.recommendations_superseded
+            ),
+            (0, 1, 0)
         );
+        assert_eq!(second.account_recommendation_ids, [old.clone()]);
+        let refreshed = deps.store.get(&old).await.unwrap().unwrap();
+        assert_eq!((refreshed.status, refreshed.seen()), (fleetopt_model::Status::Pending, 2));
+        assert_eq!(refreshed.analysis_window.start, next_day.duration_trunc(Duration::days(1)).unwrap());
     }
 
     #[tokio::test]
@@ -1235,6 +1217,7 @@ mod tests {
         assert_eq!(r.expected_impact.monthly_savings_usd, Some(420.48));
         assert_eq!(second.recommendations_superseded, 1);
         let old = deps.store.get(&day1).await.unwrap().unwrap();
-        assert_eq!(old.status, Status::Superseded);
+        assert_eq!(old.status, fleetopt_model::Status::Superseded);
+        assert_eq!(r.replaces.as_deref(), Some(day1.as_str()));
     }
 }

@@ -1,18 +1,25 @@
-//! One engine run: gather the recommendations the trigger names (stream records, or every open
-//! one for the sweep), rank them, read the groups once, decide each with [`plan::decide`], and
-//! carry the verdicts out with conditional writes; then notify, alert and publish the action
-//! counts in one PutMetricData call. Generic over the ports, so tests run it on fakes and on
-//! the emulator alike.
+//! One engine run: gather the recommendations the trigger names (stream records, read again
+//! from the table, or every open one for the sweep), rank them, read the groups once, decide
+//! each with [`plan::decide`], prove what is about to be applied (a person's signed approval,
+//! or the analyzer's signature on an automated change), and carry the verdicts out with
+//! conditional writes under a per-group lock; the sweep then measures completed changes.
+//! Finally one approval message, one alert and one PutMetricData. Generic over the ports, so
+//! tests run it on fakes and on the emulator alike.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use fleetopt_config::{Config, FleetSelector};
-use fleetopt_model::{Check, Execution, Recommendation, RecommendationType, Status, rfc3339};
+use fleetopt_model::{
+    ChangeOutcome, Check, Execution, Recommendation, RecommendationType, Status,
+    approval_message, from_hex, judge, rfc3339,
+};
 use fleetopt_ports::{
-    FleetControl, FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher,
-    Notifier, RecommendationQuery, RecommendationStore, SCALING_ACTIVITY_IN_PROGRESS,
-    ScalingActivity, ServiceError, StoreError, Transition,
+    FleetControl, FleetDirectory, Found, GroupInfo, GroupLocks, GroupSelector, MetricDatum,
+    MetricQuery, MetricsPublisher, MetricsSource, Notifier, RecommendationQuery,
+    RecommendationStore, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity, ServiceError, Statistic,
+    StoreError, TimeWindow, Transition, Verifier,
 };
 use serde::Serialize;
 
@@ -22,17 +29,22 @@ use crate::plan::{self, GroupNow, Policy, StepLimits, Verdict};
 /// Who the engine is in status histories.
 pub const ACTOR: &str = "optimization-engine";
 
+/// How far back the sweep looks for completed changes whose outcome is not measured yet.
+pub const OUTCOME_LOOKBACK: Duration = Duration::days(2);
+
 /// The capabilities a run needs.
 #[derive(Debug, Clone)]
-pub struct Deps<F, N, M, S> {
+pub struct Deps<F, N, M, S, V> {
     /// The Auto Scaling groups: read and scaled.
     pub fleet: F,
     /// SNS.
     pub notifier: N,
-    /// CloudWatch, for our metrics.
+    /// CloudWatch: our metrics published, outcomes read.
     pub metrics: M,
-    /// The recommendations table.
+    /// The recommendations table (and the per-group locks in it).
     pub store: S,
+    /// Checks approval and finding signatures (KMS Verify).
+    pub verifier: V,
 }
 
 /// What the engine did with one recommendation.
@@ -45,20 +57,29 @@ pub enum Outcome {
     AwaitingApproval,
     /// A check fails for now; it stays as it is and is tried again.
     Waiting,
-    /// A check can never pass, or the change failed: FAILED.
+    /// Auto Scaling refused the change for now: the claim went back to the status it came
+    /// from, so the approval is not spent.
+    Released,
+    /// A check can never pass, a proof does not hold, or the change failed: FAILED.
     Failed,
-    /// Too old: FAILED as expired.
+    /// Too old: EXPIRED.
     Expired,
+    /// Re-checked and no longer needed: OBSOLETE.
+    Obsolete,
     /// Nothing to do.
     Ignored,
     /// Verified: COMPLETED.
     Completed,
     /// Undone: ROLLED_BACK.
     RolledBack,
+    /// A completed change's outcome was measured and recorded.
+    Measured,
     /// Another invocation moved it first; nothing was done twice.
     AlreadyHandled,
     /// Its snooze ended: back to the status it had.
     Woken,
+    /// The item is not a recommendation (another version's, or written by hand): skipped.
+    Skipped,
     /// A call failed; a stream record is retried, the sweep tries again.
     Error,
 }
@@ -126,6 +147,16 @@ pub struct Response {
     pub actions_failed: u32,
     /// Changes undone.
     pub actions_rolled_back: u32,
+    /// Completed changes measured IMPROVED this run.
+    pub actions_improved: u32,
+    /// Completed changes measured WORSE this run.
+    pub actions_worse: u32,
+    /// Rollbacks that could not be made (alerted; tried again on the next sweep).
+    pub rollbacks_failed: u32,
+    /// Items that are not recommendations, skipped: their ids.
+    pub items_skipped: Vec<String>,
+    /// Signatures checked with the verifier (KMS Verify calls).
+    pub signatures_verified: u32,
     /// The stream records Lambda should retry; empty for the sweep.
     pub batch_item_failures: Vec<BatchItemFailure>,
     /// AWS calls made, per API.
@@ -177,18 +208,24 @@ impl EngineError {
 
 /// The environment's rules, from the configuration.
 pub fn policy(config: &Config) -> Policy {
+    let approvals = &config.approvals;
     Policy {
         automation_enabled: config.settings.enable_auto_scaling_optimization,
         cooldown_override_seconds: config.scaling_cooldown_seconds,
-        pending_lifetime: Duration::minutes(
-            2 * i64::from(config.settings.analysis_interval_minutes),
-        ),
+        pending_lifetime: analysis_interval(config) * 2,
         step: StepLimits {
             percent: config.controls.max_step_percent,
             instances: config.controls.max_step_instances,
         },
         persistence: config.controls.persistence,
+        capacity_approval_max_age: Duration::hours(i64::from(approvals.capacity_max_age_hours)),
+        manual_approval_max_age: Duration::days(i64::from(approvals.manual_max_age_days)),
+        in_progress_max_age: Duration::minutes(i64::from(approvals.in_progress_max_minutes)),
     }
+}
+
+fn analysis_interval(config: &Config) -> Duration {
+    Duration::minutes(i64::from(config.settings.analysis_interval_minutes))
 }
 
 /// One recommendation to handle, with the stream record it came from.
@@ -205,6 +242,11 @@ struct Tally {
     applied: BTreeMap<String, u32>,
     failed: BTreeMap<String, u32>,
     rolled_back: BTreeMap<String, u32>,
+    improved: u32,
+    worse: u32,
+    rollbacks_failed: u32,
+    skipped: BTreeMap<String, String>,
+    verified: u32,
     approvals: Vec<(Recommendation, Option<String>, String)>,
     alerts: Vec<String>,
 }
@@ -244,63 +286,60 @@ impl Tally {
             sequence_number: item.sequence_number.clone(),
         });
     }
+
+    /// A decision about a record or item that is not (or no longer) a recommendation.
+    fn unread(&mut self, id: Option<String>, outcome: Outcome, reason: String, sequence_number: Option<String>) {
+        if outcome == Outcome::Error {
+            self.failed_records.extend(sequence_number.clone());
+        }
+        self.decisions.push(Decision {
+            recommendation_id: id,
+            auto_scaling_group_name: None,
+            kind: None,
+            status: None,
+            outcome,
+            reason,
+            desired_capacity: None,
+            sequence_number,
+        });
+    }
+
+    /// Items a query skipped: logged by the store, counted and named here.
+    fn skip_foreign(&mut self, found: &Found) {
+        for e in &found.skipped {
+            self.skipped.insert(e.id.clone(), e.message.clone());
+        }
+    }
 }
 
 /// Runs the engine for `trigger` at `now`.
-pub async fn run<F, N, M, S>(
+pub async fn run<F, N, M, S, V>(
     config: &Config,
-    deps: &Deps<F, N, M, S>,
+    deps: &Deps<F, N, M, S, V>,
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<Response, EngineError>
 where
     F: FleetDirectory + FleetControl + Sync,
     N: Notifier + Sync,
-    M: MetricsPublisher + Sync,
-    S: RecommendationStore + Sync,
+    M: MetricsPublisher + MetricsSource + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
+    V: Verifier + Sync,
 {
     let dry_run = config.dry_run || trigger.dry_run();
     let mut tally = Tally::default();
-    let (items, in_progress) = match trigger {
+    let mut completed = Vec::new();
+    let (mut items, in_progress) = match trigger {
         Trigger::Stream(records) => {
-            let mut items = Vec::new();
-            for record in records {
-                match &record.change {
-                    Ok(Change::Act(r)) => items.push(Item {
-                        recommendation: (**r).clone(),
-                        sequence_number: Some(record.sequence_number.clone()),
-                    }),
-                    Ok(Change::Skip(reason)) => tally.decisions.push(Decision {
-                        recommendation_id: None,
-                        auto_scaling_group_name: None,
-                        kind: None,
-                        status: None,
-                        outcome: Outcome::Ignored,
-                        reason: reason.clone(),
-                        desired_capacity: None,
-                        sequence_number: Some(record.sequence_number.clone()),
-                    }),
-                    Err(problem) => {
-                        tracing::error!(sequence_number = %record.sequence_number, %problem, "unreadable stream record");
-                        tally.failed_records.push(record.sequence_number.clone());
-                        tally.decisions.push(Decision {
-                            recommendation_id: None,
-                            auto_scaling_group_name: None,
-                            kind: None,
-                            status: None,
-                            outcome: Outcome::Error,
-                            reason: problem.clone(),
-                            desired_capacity: None,
-                            sequence_number: Some(record.sequence_number.clone()),
-                        });
-                    }
-                }
-            }
+            let items = stream_items(&deps.store, records, &mut tally).await;
             let in_progress = if items
                 .iter()
                 .any(|i| i.recommendation.scale_change().is_some())
             {
-                open(&deps.store, &[Status::InProgress], &SCALE_TYPES).await?
+                let all = every(&deps.store, &SCALE_TYPES, &mut tally).await?;
+                all.into_iter()
+                    .filter(|r| r.status == Status::InProgress)
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -308,41 +347,37 @@ where
         }
         Trigger::Sweep { .. } => {
             wake(&deps.store, now, dry_run, &mut tally).await?;
-            let mut items: Vec<Item> =
-                open(&deps.store, &[Status::Pending], &RecommendationType::ALL)
-                    .await?
-                    .into_iter()
-                    .chain(
-                        open(
-                            &deps.store,
-                            &[Status::Approved, Status::InProgress],
-                            &SCALE_TYPES,
-                        )
-                        .await?,
-                    )
-                    .map(|recommendation| Item {
-                        recommendation,
-                        sequence_number: None,
-                    })
-                    .collect();
-            // IN_PROGRESS first: verifying (or rolling back) a change frees its group.
-            items.sort_by(|a, b| {
-                (b.recommendation.status == Status::InProgress)
-                    .cmp(&(a.recommendation.status == Status::InProgress))
-                    .then_with(|| plan::rank(&a.recommendation, &b.recommendation))
-            });
-            let in_progress = items
-                .iter()
-                .filter(|i| i.recommendation.status == Status::InProgress)
-                .map(|i| i.recommendation.clone())
-                .collect();
+            // One query per type, every status: the status is only a filter on the index,
+            // so five reads cost what the partitions hold, not one read per status.
+            let all = every(&deps.store, &RecommendationType::ALL, &mut tally).await?;
+            let mut items = Vec::new();
+            let mut in_progress = Vec::new();
+            for r in all {
+                match r.status {
+                    Status::Pending | Status::AwaitingApproval | Status::Approved => {}
+                    Status::InProgress if r.scale_change().is_some() => {
+                        in_progress.push(r.clone());
+                    }
+                    Status::Completed if needs_outcome(&r, now, analysis_interval(config)) => {
+                        completed.push(r);
+                        continue;
+                    }
+                    _ => continue,
+                }
+                items.push(Item {
+                    recommendation: r,
+                    sequence_number: None,
+                });
+            }
             (items, in_progress)
         }
     };
-    let mut items = items;
-    if matches!(trigger, Trigger::Stream(_)) {
-        items.sort_by(|a, b| plan::rank(&a.recommendation, &b.recommendation));
-    }
+    // IN_PROGRESS first (verifying or rolling back a change frees its group), then by urgency.
+    items.sort_by(|a, b| {
+        (b.recommendation.status == Status::InProgress)
+            .cmp(&(a.recommendation.status == Status::InProgress))
+            .then_with(|| plan::rank(&a.recommendation, &b.recommendation))
+    });
 
     let groups: HashMap<String, GroupInfo> = if items.is_empty() {
         HashMap::new()
@@ -395,7 +430,16 @@ where
         if let Verdict::Apply { .. } = verdict {
             busy.insert(r.auto_scaling_group_name.clone(), r.id.clone());
         }
-        carry_out(deps, item, verdict, now, dry_run, &mut tally).await;
+        let context = Context {
+            config,
+            policy: &policy,
+            now,
+            dry_run,
+        };
+        carry_out(deps, &context, item, verdict, &mut tally).await;
+    }
+    if !completed.is_empty() {
+        measure(config, deps, &policy, completed, now, dry_run, &mut tally).await;
     }
 
     if !dry_run {
@@ -414,6 +458,11 @@ where
         actions_applied: count(&tally.applied),
         actions_failed: count(&tally.failed),
         actions_rolled_back: count(&tally.rolled_back),
+        actions_improved: tally.improved,
+        actions_worse: tally.worse,
+        rollbacks_failed: tally.rollbacks_failed,
+        items_skipped: tally.skipped.keys().cloned().collect(),
+        signatures_verified: tally.verified,
         batch_item_failures: tally
             .failed_records
             .iter()
@@ -430,24 +479,79 @@ where
 const SCALE_TYPES: [RecommendationType; 2] =
     [RecommendationType::ScaleUp, RecommendationType::ScaleDown];
 
-/// Every recommendation of these types in these statuses: one TypeIndex query each.
-async fn open<S: RecommendationStore + Sync>(
+/// The stream's records as items to decide on, each read again from the table: the record's
+/// image is never trusted alone (it may be stale, or written by anyone with table access).
+async fn stream_items<S: RecommendationStore + Sync>(
     store: &S,
-    statuses: &[Status],
-    kinds: &[RecommendationType],
-) -> Result<Vec<Recommendation>, EngineError> {
-    let mut found = Vec::new();
-    for &status in statuses {
-        for &kind in kinds {
-            let query = RecommendationQuery {
-                kind: Some(kind),
-                status: Some(status),
-                ..RecommendationQuery::default()
-            };
-            found.extend(store.query(&query).await.map_err(EngineError::Store)?);
+    records: &[crate::event::StreamRecord],
+    tally: &mut Tally,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    for record in records {
+        let sequence_number = Some(record.sequence_number.clone());
+        match &record.change {
+            Ok(Change::Act(r)) => match store.get(&r.id).await {
+                Ok(Some(stored)) if stored.timestamp == r.timestamp => items.push(Item {
+                    recommendation: stored,
+                    sequence_number,
+                }),
+                Ok(_) => tally.unread(
+                    Some(r.id.clone()),
+                    Outcome::Ignored,
+                    "no longer in the table".to_owned(),
+                    sequence_number,
+                ),
+                Err(StoreError::Decode(e)) => {
+                    tracing::warn!(id = %e.id, error = %e.message, "skipped an item that is not a recommendation");
+                    tally.skipped.insert(e.id.clone(), e.message.clone());
+                    tally.unread(Some(e.id), Outcome::Skipped, e.message, sequence_number);
+                }
+                Err(e) => tally.unread(
+                    Some(r.id.clone()),
+                    Outcome::Error,
+                    format!("reading it again: {e}"),
+                    sequence_number,
+                ),
+            },
+            Ok(Change::Skip(reason)) => {
+                tally.unread(None, Outcome::Ignored, reason.clone(), sequence_number);
+            }
+            Ok(Change::Foreign { id, problem }) => {
+                tracing::warn!(%id, %problem, sequence_number = %record.sequence_number, "skipped a stream record whose item is not a recommendation");
+                tally.skipped.insert(id.clone(), problem.clone());
+                tally.unread(
+                    Some(id.clone()),
+                    Outcome::Skipped,
+                    format!("not a recommendation: {problem}"),
+                    sequence_number,
+                );
+            }
+            Err(problem) => {
+                tracing::error!(sequence_number = %record.sequence_number, %problem, "unreadable stream record");
+                tally.unread(None, Outcome::Error, problem.clone(), sequence_number);
+            }
         }
     }
-    Ok(found)
+    items
+}
+
+/// Every recommendation of these types, whatever its status: one TypeIndex query each. Items
+/// that do not decode are skipped and counted.
+async fn every<S: RecommendationStore + Sync>(
+    store: &S,
+    kinds: &[RecommendationType],
+    tally: &mut Tally,
+) -> Result<Vec<Recommendation>, EngineError> {
+    let mut found = Found::default();
+    for &kind in kinds {
+        let query = RecommendationQuery {
+            kind: Some(kind),
+            ..RecommendationQuery::default()
+        };
+        found.extend(store.query(&query).await.map_err(EngineError::Store)?);
+    }
+    tally.skip_foreign(&found);
+    Ok(found.into_items())
 }
 
 /// Puts every SNOOZED item whose snooze has ended back in the status it had (a conditional
@@ -458,7 +562,17 @@ async fn wake<S: RecommendationStore + Sync>(
     dry_run: bool,
     tally: &mut Tally,
 ) -> Result<(), EngineError> {
-    for r in open(store, &[Status::Snoozed], &RecommendationType::ALL).await? {
+    let mut snoozed = Found::default();
+    for kind in RecommendationType::ALL {
+        let query = RecommendationQuery {
+            kind: Some(kind),
+            status: Some(Status::Snoozed),
+            ..RecommendationQuery::default()
+        };
+        snoozed.extend(store.query(&query).await.map_err(EngineError::Store)?);
+    }
+    tally.skip_foreign(&snoozed);
+    for r in snoozed {
         let Some(snooze) = r.snooze.clone() else {
             continue;
         };
@@ -548,22 +662,35 @@ fn settled(
     }
 }
 
-async fn carry_out<F, N, M, S>(
-    deps: &Deps<F, N, M, S>,
-    item: &Item,
-    verdict: Verdict,
+/// What every verdict is carried out with.
+struct Context<'a> {
+    config: &'a Config,
+    policy: &'a Policy,
     now: DateTime<Utc>,
     dry_run: bool,
+}
+
+async fn carry_out<F, N, M, S, V>(
+    deps: &Deps<F, N, M, S, V>,
+    cx: &Context<'_>,
+    item: &Item,
+    verdict: Verdict,
     tally: &mut Tally,
 ) where
     F: FleetDirectory + FleetControl + Sync,
-    S: RecommendationStore + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
+    V: Verifier + Sync,
 {
     let r = &item.recommendation;
+    let (now, dry_run) = (cx.now, cx.dry_run);
     let store = &deps.store;
-    // The verdicts that only move the item: its new status, and the outcome reported.
+    // The verdicts that only move the item: its new status, and the outcome reported. A
+    // final move of a change in flight lets its group's lock go.
     let settle_as = |to: Status, done: Outcome, reason: String| async move {
         let (outcome, why) = settle(store, r, (to, done), reason, now, dry_run).await;
+        if !dry_run && r.status == Status::InProgress && outcome == done {
+            unlock(store, r).await;
+        }
         (outcome, why, None)
     };
     let (outcome, reason, change) = match verdict {
@@ -578,7 +705,19 @@ async fn carry_out<F, N, M, S>(
                 );
                 return;
             }
-            let (outcome, reason) = apply(deps, r, (from, to, target), now).await;
+            match prove(deps, cx.config, r, tally).await {
+                Ok(()) => {}
+                Err(Proof::Refused(reason)) => {
+                    let (o, why, _) = settle_as(Status::Failed, Outcome::Failed, reason).await;
+                    tally.record(item, o, why, None);
+                    return;
+                }
+                Err(Proof::Unchecked(e)) => {
+                    tally.record(item, Outcome::Error, format!("verifying the signature: {e}"), None);
+                    return;
+                }
+            }
+            let (outcome, reason) = apply(deps, cx, r, (from, to, target)).await;
             (outcome, reason, change)
         }
         Verdict::AskApproval(reason) => {
@@ -612,7 +751,8 @@ async fn carry_out<F, N, M, S>(
             (Outcome::Waiting, reason, None)
         }
         Verdict::Fail(reason) => settle_as(Status::Failed, Outcome::Failed, reason).await,
-        Verdict::Expire(reason) => settle_as(Status::Failed, Outcome::Expired, reason).await,
+        Verdict::Expire(reason) => settle_as(Status::Expired, Outcome::Expired, reason).await,
+        Verdict::Obsolete(reason) => settle_as(Status::Obsolete, Outcome::Obsolete, reason).await,
         Verdict::Complete(reason) => settle_as(Status::Completed, Outcome::Completed, reason).await,
         Verdict::Ignore(reason) => (Outcome::Ignored, reason, None),
         Verdict::RollBack { restore, reason } => {
@@ -627,12 +767,66 @@ async fn carry_out<F, N, M, S>(
                     change,
                 )
             } else {
-                let (o, why) = roll_back(deps, r, restore, &reason, now).await;
+                let (o, why) = roll_back(deps, r, restore, &reason, now, tally).await;
                 (o, why, change)
             }
         }
     };
     tally.record(item, outcome, reason, change);
+}
+
+/// Why a change may not be made.
+enum Proof {
+    /// The proof is missing, or does not verify: FAILED, alerted, the group untouched.
+    Refused(String),
+    /// The verifier could not be asked: tried again.
+    Unchecked(ServiceError),
+}
+
+/// The proof behind a change about to be applied, checked with the environment's own keys
+/// (never a key the item names): for an APPROVED item the person's approval with the
+/// approvals key, for a PENDING automated one the analyzer's signature with the findings key.
+/// One Verify call.
+async fn prove<F, N, M, S, V>(
+    deps: &Deps<F, N, M, S, V>,
+    config: &Config,
+    r: &Recommendation,
+    tally: &mut Tally,
+) -> Result<(), Proof>
+where
+    V: Verifier + Sync,
+{
+    let (key, message, signature, what) = match (r.status, &r.approval, &r.attestation) {
+        (Status::Approved, Some(approval), _) => (
+            &config.approvals.approval_key,
+            approval_message(r, approval),
+            approval.signature.as_str(),
+            format!("the approval by {}", approval.by),
+        ),
+        (Status::Pending, _, Some(attestation)) => (
+            &config.approvals.finding_key,
+            fleetopt_model::attestation_message(r),
+            attestation.signature.as_str(),
+            "the analyzer's signature".to_owned(),
+        ),
+        (status, _, _) => {
+            return Err(Proof::Refused(format!(
+                "not applied: {status} without the proof it needs"
+            )));
+        }
+    };
+    let Some(bytes) = from_hex(signature) else {
+        return Err(Proof::Refused(format!("not applied: {what} is not hex")));
+    };
+    tally.verified += 1;
+    match deps.verifier.verify(key, &message, &bytes).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Proof::Refused(format!(
+            "not applied: {what} does not verify with {key} (forged, made with another key, or \
+             the item changed after it was signed)"
+        ))),
+        Err(e) => Err(Proof::Unchecked(e)),
+    }
 }
 
 /// Moves `r` to `to` with the reason (in a dry run, only says it would), as `done`.
@@ -653,19 +847,48 @@ async fn settle<S: RecommendationStore + Sync>(
     settled(result, done, reason)
 }
 
-/// Claim (-> IN_PROGRESS with the execution record), then SetDesiredCapacity with
-/// HonorCooldown, then record the activity it started.
-async fn apply<F, N, M, S>(
-    deps: &Deps<F, N, M, S>,
+/// Lets `r`'s group lock go (held by `r` while it was in flight); a failure only delays the
+/// group until the lock expires.
+async fn unlock<S: GroupLocks + Sync>(store: &S, r: &Recommendation) {
+    if let Err(e) = store.unlock(&r.auto_scaling_group_name, &r.id).await {
+        tracing::warn!(id = %r.id, error = %e, "could not let the group lock go: it expires on its own");
+    }
+}
+
+/// Whether Auto Scaling refused a change only for now.
+fn transient(e: &ServiceError) -> bool {
+    e.code == SCALING_ACTIVITY_IN_PROGRESS || e.is_throttling()
+}
+
+/// Lock the group (held by this recommendation until it is verified), claim (-> IN_PROGRESS
+/// with the execution record), SetDesiredCapacity with HonorCooldown, then record the
+/// activity it started. A transient refusal puts the item back where it was.
+async fn apply<F, N, M, S, V>(
+    deps: &Deps<F, N, M, S, V>,
+    cx: &Context<'_>,
     r: &Recommendation,
     (from, to, target): (u32, u32, u32),
-    now: DateTime<Utc>,
 ) -> (Outcome, String)
 where
     F: FleetDirectory + FleetControl + Sync,
-    S: RecommendationStore + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
 {
+    let now = cx.now;
     let group = &r.auto_scaling_group_name;
+    match deps
+        .store
+        .lock(group, &r.id, now, now + cx.policy.in_progress_max_age)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return (
+                Outcome::Waiting,
+                format!("another change to {group} is being made by another invocation"),
+            );
+        }
+        Err(e) => return (Outcome::Error, format!("locking {group}: {e}")),
+    }
     let execution = Execution {
         previous_capacity: from,
         new_capacity: to,
@@ -686,20 +909,36 @@ where
         .recording(&execution);
     let claimed = match deps.store.transition(r, &claim).await {
         Ok(claimed) => claimed,
-        Err(e) => return settled(Err(e), Outcome::Applied, reason),
+        Err(e) => {
+            unlock(&deps.store, r).await;
+            return settled(Err(e), Outcome::Applied, reason);
+        }
     };
     if let Err(e) = deps.fleet.set_desired_capacity(group, to, true).await {
-        let why = if e.code == SCALING_ACTIVITY_IN_PROGRESS {
-            format!("Auto Scaling refused the change for now (activity or cooldown): {e}")
+        let (to_status, outcome, why) = if transient(&e) {
+            (
+                r.status,
+                Outcome::Released,
+                format!(
+                    "Auto Scaling refused the change for now ({}): back to {}, tried again on \
+                     the next sweep",
+                    e, r.status
+                ),
+            )
         } else {
-            format!("SetDesiredCapacity failed: {e}")
+            (
+                Status::Failed,
+                Outcome::Failed,
+                format!("SetDesiredCapacity failed: {e}"),
+            )
         };
-        let failed = Transition::new(Status::Failed, now, ACTOR).because(&why);
-        if let Err(store_error) = deps.store.transition(&claimed, &failed).await {
+        let back = Transition::new(to_status, now, ACTOR).because(&why);
+        if let Err(store_error) = deps.store.transition(&claimed, &back).await {
             // Left IN_PROGRESS: the sweep finds the group unchanged and settles it.
-            tracing::error!(id = %r.id, error = %store_error, "could not mark the failed change FAILED");
+            tracing::error!(id = %r.id, error = %store_error, "could not record the refused change");
         }
-        return (Outcome::Failed, why);
+        unlock(&deps.store, r).await;
+        return (outcome, why);
     }
     // The activity the change started, for the record (Auto Scaling lists it at once; an
     // emulator may list none).
@@ -720,27 +959,32 @@ where
 }
 
 /// Restores the previous capacity (without HonorCooldown: undoing must not wait), then
-/// ROLLED_BACK.
-async fn roll_back<F, N, M, S>(
-    deps: &Deps<F, N, M, S>,
+/// ROLLED_BACK. A rollback that fails is alerted and counted, and tried again on the next
+/// sweep.
+async fn roll_back<F, N, M, S, V>(
+    deps: &Deps<F, N, M, S, V>,
     r: &Recommendation,
     restore: u32,
     reason: &str,
     now: DateTime<Utc>,
+    tally: &mut Tally,
 ) -> (Outcome, String)
 where
     F: FleetDirectory + FleetControl + Sync,
-    S: RecommendationStore + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
 {
     if let Err(e) = deps
         .fleet
         .set_desired_capacity(&r.auto_scaling_group_name, restore, false)
         .await
     {
-        return (
-            Outcome::Error,
-            format!("rolling back to {restore} failed, tried again on the next sweep: {e}"),
-        );
+        tally.rollbacks_failed += 1;
+        let why = format!("rolling back to {restore} failed, tried again on the next sweep: {e}");
+        tally.alerts.push(format!(
+            "- ROLLBACK FAILED {} {} ({}): {why}; the rollback was for: {reason}",
+            r.kind, r.auto_scaling_group_name, r.id
+        ));
+        return (Outcome::Error, why);
     }
     let why = format!("restored desired capacity {restore}: {reason}");
     let result = deps
@@ -750,14 +994,199 @@ where
             &Transition::new(Status::RolledBack, now, ACTOR).because(&why),
         )
         .await;
+    unlock(&deps.store, r).await;
     settled(result, Outcome::RolledBack, why)
+}
+
+/// Whether `r` is a completed capacity change whose outcome can be measured now: it completed
+/// at least one analysis interval ago, within [`OUTCOME_LOOKBACK`], and has none yet.
+fn needs_outcome(r: &Recommendation, now: DateTime<Utc>, interval: Duration) -> bool {
+    r.scale_change().is_some()
+        && r.execution.is_some()
+        && r.outcome.is_none()
+        && completed_at(r).is_some_and(|at| at + interval <= now && at + OUTCOME_LOOKBACK > now)
+}
+
+/// When `r` reached COMPLETED.
+fn completed_at(r: &Recommendation) -> Option<DateTime<Utc>> {
+    let change = r
+        .status_history
+        .iter()
+        .rev()
+        .find(|c| c.to == Status::Completed)?;
+    DateTime::parse_from_rfc3339(&change.at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Our namespace as the `&'static str` a query holds: leaked once per process (it is fixed
+/// by the configuration).
+fn static_namespace(namespace: &str) -> &'static str {
+    static NAMESPACE: OnceLock<&'static str> = OnceLock::new();
+    let cached = *NAMESPACE.get_or_init(|| Box::leak(namespace.to_owned().into_boxed_str()));
+    if cached == namespace {
+        cached
+    } else {
+        Box::leak(namespace.to_owned().into_boxed_str())
+    }
+}
+
+/// Records the outcome of every completed change in `completed`: the performance score the
+/// analyzer published for the first full interval after it, and the CPU over that interval,
+/// in one GetMetricData read, against the figures the change was decided on. A WORSE
+/// automated change is alerted, and rolled back when the environment says so.
+async fn measure<F, N, M, S, V>(
+    config: &Config,
+    deps: &Deps<F, N, M, S, V>,
+    policy: &Policy,
+    completed: Vec<Recommendation>,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    tally: &mut Tally,
+) where
+    F: FleetDirectory + FleetControl + Sync,
+    M: MetricsSource + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
+{
+    let interval = analysis_interval(config);
+    let namespace = static_namespace(&config.metrics_namespace);
+    let Some(start) = completed.iter().filter_map(completed_at).min() else {
+        return;
+    };
+    let mut queries = Vec::new();
+    for (i, r) in completed.iter().enumerate() {
+        let group = r.auto_scaling_group_name.clone();
+        queries.push(MetricQuery {
+            id: format!("o{i}_score"),
+            namespace,
+            name: "PerformanceScore",
+            dimensions: vec![
+                ("Environment", config.environment.as_str().to_owned()),
+                ("AutoScalingGroupName", group.clone()),
+            ],
+            statistic: Statistic::Average,
+            period_seconds: 300,
+        });
+        queries.push(MetricQuery {
+            id: format!("o{i}_cpu"),
+            namespace: "AWS/EC2",
+            name: "CPUUtilization",
+            dimensions: vec![("AutoScalingGroupName", group)],
+            statistic: Statistic::Average,
+            period_seconds: 300,
+        });
+    }
+    let window = TimeWindow { start, end: now };
+    let series = match deps.metrics.read(&window, &queries).await {
+        Ok(series) => series,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the outcomes of completed changes: tried again on the next sweep");
+            return;
+        }
+    };
+    for (i, r) in completed.into_iter().enumerate() {
+        let Some(done) = completed_at(&r) else {
+            continue;
+        };
+        let after = done + interval;
+        // The first score published for a window that began after the change.
+        let score_after = series
+            .get(&format!("o{i}_score"))
+            .and_then(|points| points.iter().find(|(t, _)| *t >= after))
+            .map(|(_, v)| *v);
+        let cpu: Vec<f64> = series
+            .get(&format!("o{i}_cpu"))
+            .map(|points| {
+                points
+                    .iter()
+                    .filter(|(t, _)| *t >= done && *t < after)
+                    .map(|(_, v)| *v)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let item = Item {
+            recommendation: r.clone(),
+            sequence_number: None,
+        };
+        let (Some(score_before), Some(score_after)) = (r.evidence.performance_score, score_after)
+        else {
+            tally.record(
+                &item,
+                Outcome::Waiting,
+                format!(
+                    "outcome: no performance score published for the interval after {} yet",
+                    rfc3339(done)
+                ),
+                None,
+            );
+            continue;
+        };
+        let outcome = ChangeOutcome {
+            score_before,
+            score_after,
+            cpu_before: r.evidence.cpu_average,
+            cpu_after: (!cpu.is_empty()).then(|| cpu.iter().sum::<f64>() / cpu.len() as f64),
+            verdict: judge(score_before, score_after),
+            measured_at: rfc3339(now),
+        };
+        let reason = format!(
+            "outcome {}: score {score_before:.1} -> {score_after:.1}{}",
+            outcome.verdict.as_str(),
+            match (outcome.cpu_before, outcome.cpu_after) {
+                (Some(b), Some(a)) => format!(", CPU {b:.1} % -> {a:.1} %"),
+                _ => String::new(),
+            }
+        );
+        if dry_run {
+            tally.record(&item, Outcome::Measured, format!("dry run: {reason}"), None);
+            continue;
+        }
+        let recorded = match deps.store.record_outcome(&r, &outcome).await {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                tally.record(&item, Outcome::Error, format!("recording the outcome: {e}"), None);
+                continue;
+            }
+        };
+        match outcome.verdict {
+            fleetopt_model::OutcomeVerdict::Improved => tally.improved += 1,
+            fleetopt_model::OutcomeVerdict::Worse => tally.worse += 1,
+            fleetopt_model::OutcomeVerdict::Unchanged => {}
+        }
+        let automated = r.implementation.automated && r.kind == RecommendationType::ScaleUp;
+        if outcome.verdict == fleetopt_model::OutcomeVerdict::Worse && automated {
+            tally.alerts.push(format!(
+                "- WORSE after an automated {} of {} ({}): {reason}",
+                r.kind, r.auto_scaling_group_name, r.id
+            ));
+            if config.approvals.roll_back_worse {
+                let groups = targeted(config, &deps.fleet, std::slice::from_ref(&item)).await;
+                let restore = groups.ok().and_then(|g| {
+                    let group = g.get(&r.auto_scaling_group_name)?;
+                    let previous = r.execution.as_ref()?.previous_capacity;
+                    Some(
+                        policy
+                            .step
+                            .step(group.desired, previous)
+                            .clamp(group.min_size, group.max_size.max(group.min_size)),
+                    )
+                });
+                if let Some(restore) = restore {
+                    let (o, why) = roll_back(deps, &recorded, restore, &reason, now, tally).await;
+                    tally.record(&item, o, why, None);
+                    continue;
+                }
+            }
+        }
+        tally.record(&item, Outcome::Measured, reason, None);
+    }
 }
 
 /// One message for every recommendation that now needs a person, then their moves to
 /// AWAITING_APPROVAL.
-async fn notify_approvals<F, N, M, S>(
+async fn notify_approvals<F, N, M, S, V>(
     config: &Config,
-    deps: &Deps<F, N, M, S>,
+    deps: &Deps<F, N, M, S, V>,
     now: DateTime<Utc>,
     tally: &mut Tally,
 ) -> Result<(), EngineError>
@@ -777,8 +1206,13 @@ where
         );
         let mut message = String::new();
         for (r, _, _) in &approvals {
+            let replaces = r
+                .replaces
+                .as_ref()
+                .map(|old| format!(" It replaces {old}, which is superseded."))
+                .unwrap_or_default();
             message.push_str(&format!(
-                "- [{} {}] {} ({}): {}\n  approve: fleetopt approve {} --environment {}\n  reject:  fleetopt reject {} --reason <why> --environment {}\n",
+                "- [{} {}] {} ({}): {}{replaces}\n  approve: fleetopt approve {} --environment {}\n  reject:  fleetopt reject {} --reason <why> --environment {}\n",
                 r.priority, r.kind, r.auto_scaling_group_name, r.id, r.description,
                 r.id, config.environment, r.id, config.environment
             ));
@@ -810,7 +1244,8 @@ where
     Ok(())
 }
 
-/// One message on the performance-alert topic for every failure and rollback of this run.
+/// One message on the performance-alert topic for every failure, rollback, failed rollback
+/// and WORSE outcome of this run.
 async fn alert<N: Notifier + Sync>(
     config: &Config,
     notifier: &N,
@@ -820,7 +1255,7 @@ async fn alert<N: Notifier + Sync>(
         return Ok(());
     };
     let subject = format!(
-        "fleet-optimizer {}: {} scaling change(s) failed or rolled back",
+        "fleet-optimizer {}: {} scaling change(s) failed, rolled back or made things worse",
         config.environment,
         tally.alerts.len()
     );
@@ -831,7 +1266,8 @@ async fn alert<N: Notifier + Sync>(
 }
 
 /// ActionsApplied, ActionsFailed and ActionsRolledBack for the environment (always, zeros
-/// included, so alarms see data) and for every group with an action, in one PutMetricData.
+/// included, so alarms see data) and for every group with an action, plus the environment's
+/// ActionsImproved and ActionsWorse, in one PutMetricData.
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
@@ -850,6 +1286,18 @@ async fn publish<M: MetricsPublisher + Sync>(
             name,
             dimensions: vec![("Environment", environment.clone())],
             value: f64::from(by_group.values().sum::<u32>()),
+            unit: "Count",
+            timestamp: at,
+        });
+    }
+    for (name, value) in [
+        ("ActionsImproved", tally.improved),
+        ("ActionsWorse", tally.worse),
+    ] {
+        data.push(MetricDatum {
+            name,
+            dimensions: vec![("Environment", environment.clone())],
+            value: f64::from(value),
             unit: "Count",
             timestamp: at,
         });
@@ -885,10 +1333,40 @@ mod tests {
     use chrono::TimeZone;
     use fleetopt_model::Action;
     use fleetopt_ports::fakes::contract::sample;
-    use fleetopt_ports::fakes::{FakeFleet, InMemoryStore, Recorder, group};
+    use fleetopt_ports::fakes::{FakeFleet, FakeKeys, InMemoryStore, Recorder, group};
     use fleetopt_ports::{ActivityStatus, PutOutcome};
 
-    type FakeDeps = Deps<FakeFleet, Recorder, Recorder, InMemoryStore>;
+    type FakeDeps = Deps<FakeFleet, Recorder, Recorder, InMemoryStore, FakeKeys>;
+
+    /// The environment's keys as the test config names them (the default aliases).
+    const FINDINGS: &str = "alias/app-production-findings";
+    const APPROVALS: &str = "alias/app-production-approvals";
+
+    /// `r` as the analyzer writes it (signed with the findings key) when it is automated, and
+    /// with a person's signed approval when it is APPROVED.
+    async fn signed(r: &Recommendation) -> Recommendation {
+        let keys = FakeKeys::holding(&[FINDINGS, APPROVALS]);
+        let mut r = r.clone();
+        if r.implementation.automated && r.attestation.is_none() {
+            fleetopt_ports::attest(&keys, FINDINGS, &mut r).await.unwrap();
+        }
+        if r.status == Status::Approved && r.approval.is_none() {
+            let mut before = r.clone();
+            before.version -= 1;
+            let approval = fleetopt_ports::sign_approval(
+                &keys,
+                APPROVALS,
+                &before,
+                "arn:aws:iam::111122223333:user/ops",
+                now() - Duration::minutes(1),
+                Duration::hours(6),
+            )
+            .await
+            .unwrap();
+            r.approval = Some(approval);
+        }
+        r
+    }
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap()
@@ -922,12 +1400,14 @@ mod tests {
             notifier,
             metrics: Recorder::new(),
             store: InMemoryStore::new(),
+            verifier: FakeKeys::default(),
         }
     }
 
+    /// Stores each, signed as the analyzer and an approver would have.
     async fn stored(deps: &FakeDeps, rs: &[&Recommendation]) {
         for r in rs {
-            assert_eq!(deps.store.put_new(r).await, Ok(PutOutcome::Written));
+            assert_eq!(deps.store.put_new(&signed(r).await).await, Ok(PutOutcome::Written));
         }
     }
 

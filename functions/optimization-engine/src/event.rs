@@ -6,6 +6,7 @@
 use aws_lambda_events::event::dynamodb::EventRecord;
 use fleetopt_events::{AwsEvent, decode_aws, describe, is_aws, malformed};
 use fleetopt_model::{Recommendation, Status};
+use fleetopt_ports::LOCK_PREFIX;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -48,10 +49,21 @@ pub struct StreamRecord {
 /// What a stream record asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    /// A recommendation the engine acts on: a new PENDING one, or one a person just approved.
+    /// A recommendation the engine acts on: a new PENDING one, one an analysis refreshed, or
+    /// one a person just approved. The engine reads the item again before deciding: the
+    /// record's image is only a pointer.
     Act(Box<Recommendation>),
-    /// A change that needs nothing (the engine's own status changes, a note, a TTL removal).
+    /// A change that needs nothing (the engine's own status changes, a note, a TTL removal,
+    /// a group lock).
     Skip(String),
+    /// An item that is not a recommendation (another version's, or written by hand): skipped
+    /// and counted, never retried.
+    Foreign {
+        /// Its id, or `<no id>`.
+        id: String,
+        /// What did not fit.
+        problem: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,38 +74,72 @@ struct ManualPayload {
     dry_run: bool,
 }
 
+/// A string attribute of a stream image.
+fn text<'a>(image: &'a serde_dynamo::Item, name: &str) -> Option<&'a str> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s),
+        _ => None,
+    }
+}
+
 /// What a decoded record asks for.
 fn change(record: EventRecord) -> Result<Change, String> {
-    let image =
-        |item: serde_dynamo::Item| Recommendation::from_item(item).map_err(|e| e.to_string());
-    match record.event_name.as_str() {
-        "INSERT" => {
-            let new = image(record.change.new_image)?;
-            Ok(if new.status == Status::Pending {
-                Change::Act(Box::new(new))
-            } else {
-                Change::Skip(format!("inserted as {}, not PENDING", new.status))
-            })
-        }
-        "MODIFY" => {
-            let new = image(record.change.new_image)?;
-            let old_status = record.change.old_image.get("status").and_then(|s| match s {
-                serde_dynamo::AttributeValue::S(s) => s.parse::<Status>().ok(),
-                _ => None,
-            });
-            Ok(match old_status {
-                Some(old) if old == new.status => {
-                    Change::Skip(format!("{} without a status change", new.status))
-                }
-                _ if new.status == Status::Approved => Change::Act(Box::new(new)),
-                _ => Change::Skip(format!("moved to {}: nothing for the engine", new.status)),
-            })
-        }
-        "REMOVE" => Ok(Change::Skip("removed (expired by TTL)".to_owned())),
-        other => Err(format!(
-            "eventName {other:?} is not INSERT, MODIFY or REMOVE"
-        )),
+    let key = record
+        .change
+        .keys
+        .get("id")
+        .or_else(|| record.change.new_image.get("id"))
+        .and_then(|v| match v {
+            serde_dynamo::AttributeValue::S(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    if key.starts_with(LOCK_PREFIX) {
+        return Ok(Change::Skip(format!("{key}: a group lock, not a recommendation")));
     }
+    if record.event_name == "REMOVE" {
+        return Ok(Change::Skip("removed (expired by TTL)".to_owned()));
+    }
+    if !matches!(record.event_name.as_str(), "INSERT" | "MODIFY") {
+        return Err(format!(
+            "eventName {:?} is not INSERT, MODIFY or REMOVE",
+            record.event_name
+        ));
+    }
+    let new = match Recommendation::from_item(record.change.new_image.clone()) {
+        Ok(new) => new,
+        Err(e) => {
+            return Ok(Change::Foreign {
+                id: e.id,
+                problem: e.message,
+            });
+        }
+    };
+    if record.event_name == "INSERT" {
+        return Ok(if new.status == Status::Pending {
+            Change::Act(Box::new(new))
+        } else {
+            Change::Skip(format!("inserted as {}, not PENDING", new.status))
+        });
+    }
+    let old = &record.change.old_image;
+    let old_status = text(old, "status").and_then(|s| s.parse::<Status>().ok());
+    let old_seen = match old.get("seenCount") {
+        Some(serde_dynamo::AttributeValue::N(n)) => n.parse::<u32>().ok(),
+        _ => None,
+    }
+    .unwrap_or(1);
+    Ok(match old_status {
+        // An analysis found a PENDING request again: its persistence may now be enough.
+        Some(Status::Pending) if new.status == Status::Pending && new.seen() > old_seen => {
+            Change::Act(Box::new(new))
+        }
+        Some(old) if old == new.status => {
+            Change::Skip(format!("{} without a status change", new.status))
+        }
+        _ if new.status == Status::Approved => Change::Act(Box::new(new)),
+        _ => Change::Skip(format!("moved to {}: nothing for the engine", new.status)),
+    })
 }
 
 /// One record, read on its own: a record that does not decode fails alone.
@@ -314,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_record_fails_alone_and_a_ttl_removal_is_skipped() {
+    fn a_foreign_item_is_skipped_by_id_and_a_ttl_removal_is_skipped() {
         let Trigger::Stream(records) = decode(fixture("dynamodb-stream-ttl-remove.json")).unwrap()
         else {
             panic!("a stream event")
@@ -322,11 +368,33 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert!(matches!(&records[0].change, Ok(Change::Skip(m)) if m.contains("TTL")));
         assert_eq!(records[1].sequence_number, "111100000000000000000002");
-        let problem = records[1].change.clone().unwrap_err();
         assert!(
-            problem.contains("rec-ffffffffffffffffffffffff"),
-            "{problem}"
+            matches!(&records[1].change, Ok(Change::Foreign { id, .. }) if id == "rec-ffffffffffffffffffffffff"),
+            "{:?}",
+            records[1].change
         );
+    }
+
+    #[test]
+    fn a_refreshed_pending_request_is_acted_on_and_a_lock_is_skipped() {
+        let pending = sample("web", 9);
+        let refreshed = pending.refreshed(&sample("web", 10), now());
+        let modify = |old, new| ItemChange {
+            event_name: "MODIFY",
+            old: Some(old),
+            new: Some(new),
+            sequence_number: "3",
+        };
+        assert_eq!(
+            one(modify(&pending, &refreshed)),
+            Change::Act(Box::new(refreshed.clone()))
+        );
+        let mut lock = pending.clone();
+        lock.id = fleetopt_ports::lock_id("web");
+        assert!(matches!(
+            one(ItemChange { event_name: "INSERT", old: None, new: Some(&lock), sequence_number: "4" }),
+            Change::Skip(m) if m.contains("group lock")
+        ));
     }
 
     #[test]

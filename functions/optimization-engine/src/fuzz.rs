@@ -411,6 +411,7 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
             notifier: Recorder::new(),
             metrics: Recorder::new(),
             store: InMemoryStore::new(),
+            verifier: fleetopt_ports::fakes::FakeKeys::default(),
         };
         // The table holds what the stream says (mostly), and for the sweep a few odd
         // recommendations of every status.

@@ -6,7 +6,9 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use fleetopt_config::Persistence;
-use fleetopt_model::{Priority, Recommendation, RecommendationType, Status};
+use fleetopt_model::{
+    Priority, Recommendation, RecommendationType, Status, approval_problem, attestation_problem,
+};
 use fleetopt_ports::{ActivityStatus, GroupInfo, ScalingActivity};
 
 /// How long new instances get, past the health-check grace period, to launch and come into
@@ -28,6 +30,24 @@ pub struct Policy {
     pub step: StepLimits,
     /// Consecutive analyses an automated SCALE_UP needs, per priority.
     pub persistence: Persistence,
+    /// A capacity change awaiting approval or approved expires this long after its analysis
+    /// window ended.
+    pub capacity_approval_max_age: Duration,
+    /// Any other type awaiting approval or approved expires this long after its analysis.
+    pub manual_approval_max_age: Duration,
+    /// An IN_PROGRESS change older than this is closed with an alert.
+    pub in_progress_max_age: Duration,
+}
+
+impl Policy {
+    /// How long `r` may wait for, or hold, an approval.
+    pub fn approval_max_age(&self, r: &Recommendation) -> Duration {
+        if r.scale_change().is_some() {
+            self.capacity_approval_max_age
+        } else {
+            self.manual_approval_max_age
+        }
+    }
 }
 
 /// The largest step of one action: the smaller of a share of the desired capacity and a
@@ -88,10 +108,13 @@ pub enum Verdict {
     AskApproval(String),
     /// A check fails for now: leave the status, note the reason, try again on the next sweep.
     Wait(String),
-    /// A check that can never pass: -> FAILED with the reason.
+    /// A check that can never pass, or a proof that does not hold: -> FAILED with the reason.
     Fail(String),
-    /// Too old to act on: -> FAILED with the reason.
+    /// Too old to act on: -> EXPIRED with the reason.
     Expire(String),
+    /// Approved, but re-checked against the group now there is nothing left to do: ->
+    /// OBSOLETE with the reason.
+    Obsolete(String),
     /// Nothing for the engine to do (the status needs no action, or the group is not
     /// targeted).
     Ignore(String),
@@ -134,37 +157,84 @@ pub fn decide(
 ) -> Verdict {
     match r.status {
         Status::Pending => pending(r, now, g, policy),
-        Status::Approved if r.scale_change().is_some() => scale_checks(r, now, g, policy),
-        Status::Approved => Verdict::Ignore(format!(
-            "approved {}: for a person to carry out ({} steps)",
-            r.kind,
-            r.implementation.steps.len()
-        )),
-        Status::InProgress => verify(r, now, g),
+        Status::AwaitingApproval => match too_old(r, now, policy.approval_max_age(r), "awaiting approval") {
+            Some(verdict) => verdict,
+            None => Verdict::Ignore("awaiting a person's approval".to_owned()),
+        },
+        Status::Approved => approved(r, now, g, policy),
+        Status::InProgress => verify(r, now, g, policy),
         other => Verdict::Ignore(format!("{other} needs nothing from the engine")),
     }
 }
 
-fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
+/// EXPIRED when `r`'s analysis window ended more than `max_age` before `now`.
+fn too_old(r: &Recommendation, now: DateTime<Utc>, max_age: Duration, what: &str) -> Option<Verdict> {
     // `+` panics past chrono's last representable time, and a stored window can end there
     // (found by the fuzz test): such a window was not written by an analysis, so it fails.
-    let Some(expires) = r
-        .analysis_window
-        .end
-        .checked_add_signed(policy.pending_lifetime)
-    else {
-        return Verdict::Fail(format!(
+    let Some(expires) = r.analysis_window.end.checked_add_signed(max_age) else {
+        return Some(Verdict::Fail(format!(
             "the analysis window's end {} is not a time an analysis writes",
             time(r.analysis_window.end)
-        ));
+        )));
     };
-    if now >= expires {
-        return Verdict::Expire(format!(
-            "expired: computed from data up to {}, and nothing may act on it after {}; a newer \
-             analysis decides again",
+    (now >= expires).then(|| {
+        Verdict::Expire(format!(
+            "expired {what}: computed from data up to {}, and nothing may act on it after {}; a \
+             newer analysis decides again",
             time(r.analysis_window.end),
             time(expires)
-        ));
+        ))
+    })
+}
+
+/// An APPROVED recommendation: expired, unproven, done by a person, obsolete, or applied.
+fn approved(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
+    if let Some(verdict) = too_old(r, now, policy.approval_max_age(r), "approval") {
+        return verdict;
+    }
+    if r.scale_change().is_none() {
+        return manual(r, g);
+    }
+    if let Some(problem) = approval_problem(r, now) {
+        return Verdict::Fail(format!("not applied: {problem}"));
+    }
+    match scale_checks(r, now, g, policy) {
+        // An approval the group no longer needs is closed, not failed: nothing went wrong.
+        Verdict::Fail(reason) if reason.starts_with(NOTHING_TO_APPLY) => Verdict::Obsolete(reason),
+        verdict => verdict,
+    }
+}
+
+/// An approved change a person carries out: COMPLETED once the group shows it (it runs the
+/// recommended instance type), otherwise left to the person (`fleetopt done`) until it expires.
+fn manual(r: &Recommendation, g: &GroupNow<'_>) -> Verdict {
+    let wanted = r
+        .evidence
+        .right_sizing
+        .as_ref()
+        .and_then(|s| s.options.first())
+        .map(|o| o.instance_type.clone())
+        .or_else(|| r.evidence.suggested_instance_type.clone());
+    let running = g.group.and_then(|group| group.instance_type.as_deref());
+    match (wanted, running) {
+        (Some(wanted), Some(running)) if wanted == running && r.evidence.instance_type.as_deref() != Some(running) => {
+            Verdict::Complete(format!(
+                "seen applied: {} now runs {running} (was {})",
+                r.auto_scaling_group_name,
+                r.evidence.instance_type.as_deref().unwrap_or("another type")
+            ))
+        }
+        _ => Verdict::Ignore(format!(
+            "approved {}: for a person to carry out ({} steps); `fleetopt done` records it done",
+            r.kind,
+            r.implementation.steps.len()
+        )),
+    }
+}
+
+fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
+    if let Some(verdict) = too_old(r, now, policy.pending_lifetime, "before the engine acted") {
+        return verdict;
     }
     if g.group.is_none() && !r.is_account_wide() {
         return not_targeted(r);
@@ -182,6 +252,9 @@ fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Po
             "written as not automated (automation was off when it was made)".to_owned(),
         );
     }
+    if let Some(problem) = attestation_problem(r) {
+        return Verdict::Fail(format!("not applied: {problem}"));
+    }
     let required = policy.persistence.required(r.priority);
     let found = r.persistence.map_or(1, |p| p.consecutive_analyses);
     if found < required {
@@ -193,6 +266,9 @@ fn pending(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Po
     }
     scale_checks(r, now, g, policy)
 }
+
+/// How a scale check that finds nothing left to do starts its reason.
+const NOTHING_TO_APPLY: &str = "nothing to apply";
 
 fn not_targeted(r: &Recommendation) -> Verdict {
     Verdict::Ignore(format!(
@@ -231,7 +307,7 @@ fn scale_checks(
             let target = to.min(group.max_size);
             if group.desired >= target {
                 return Verdict::Fail(format!(
-                    "nothing to apply: desired capacity is already {} (recommended {to}, max \
+                    "{NOTHING_TO_APPLY}: desired capacity is already {} (recommended {to}, max \
                      size {})",
                     group.desired, group.max_size
                 ));
@@ -242,7 +318,7 @@ fn scale_checks(
             let target = to.max(group.min_size);
             if group.desired <= target {
                 return Verdict::Fail(format!(
-                    "nothing to apply: desired capacity is already {} (recommended {to}, min \
+                    "{NOTHING_TO_APPLY}: desired capacity is already {} (recommended {to}, min \
                      size {})",
                     group.desired, group.min_size
                 ));
@@ -295,17 +371,40 @@ fn scale_checks(
     }
 }
 
-/// The sweep's check of an IN_PROGRESS change.
-fn verify(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict {
+/// The sweep's check of an IN_PROGRESS change, in this order: the record is the engine's own
+/// and readable; the change is not older than the bound; the group still has the capacity the
+/// engine set (someone else's later change is never undone); then the activity, health and
+/// deadline. A rollback restores the capacity before the change, but never moves the group by
+/// more than one step of the limits from where it is now.
+fn verify(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
     let Some(execution) = &r.execution else {
         return Verdict::Fail("IN_PROGRESS without an execution record: nothing to verify".into());
     };
+    let claimed_here = r
+        .status_history
+        .last()
+        .is_some_and(|c| c.to == Status::InProgress && c.by == crate::engine::ACTOR);
+    if !claimed_here {
+        return Verdict::Fail(
+            "IN_PROGRESS, but not claimed by the engine: nothing is rolled back or verified".into(),
+        );
+    }
     let Some(applied_at) = execution.applied_at() else {
         return Verdict::Fail(format!(
             "the execution record's appliedAt {:?} is not a time",
             execution.applied_at
         ));
     };
+    if let Some(bound) = applied_at.checked_add_signed(policy.in_progress_max_age)
+        && now >= bound
+    {
+        return Verdict::Fail(format!(
+            "still IN_PROGRESS {} after the change at {}: closed so that the group is free again; \
+             check the group by hand",
+            time(bound),
+            time(applied_at)
+        ));
+    }
     let Some(group) = g.group else {
         return Verdict::Fail(format!(
             "{} is no longer among the targeted groups: the change cannot be verified",
@@ -313,8 +412,16 @@ fn verify(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict {
         ));
     };
     let new = execution.new_capacity;
-    let restore = execution
-        .previous_capacity
+    if group.desired != new {
+        return Verdict::Fail(format!(
+            "desired capacity is now {}, not the {new} the engine set: someone else changed the \
+             group, so it is left as it is",
+            group.desired
+        ));
+    }
+    let restore = policy
+        .step
+        .step(group.desired, execution.previous_capacity)
         .clamp(group.min_size, group.max_size.max(group.min_size));
     if let Some(activity) = g.activity
         && activity.start >= applied_at
@@ -336,13 +443,6 @@ fn verify(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict {
                 activity.description
             ),
         };
-    }
-    if group.desired != new {
-        return Verdict::Fail(format!(
-            "desired capacity is now {}, not the {new} the engine set: someone else changed the \
-             group, so it is left as it is",
-            group.desired
-        ));
     }
     if group.in_service == new && group.healthy == new {
         return Verdict::Complete(format!(
@@ -412,7 +512,19 @@ mod tests {
                 medium: 1,
                 low: 1,
             },
+            capacity_approval_max_age: Duration::hours(6),
+            manual_approval_max_age: Duration::days(14),
+            in_progress_max_age: Duration::hours(2),
         }
+    }
+
+    /// `r` APPROVED now by ops, with a (well-formed) signed approval: the signature itself is
+    /// the engine's to verify, not `decide`'s.
+    fn approve(r: &mut Recommendation) {
+        r.status = Status::Approved;
+        let mut approval = fleetopt_model::unsigned_approval(r, "arn:aws:iam::1:user/ops", now(), Duration::hours(6));
+        approval.signature = "3045".into();
+        r.approval = Some(approval);
     }
 
     fn group() -> GroupInfo {
@@ -421,7 +533,12 @@ mod tests {
 
     /// The sample: SCALE_UP of web from 4 to 5 (CPU 85 % against a 70 % target), HIGH.
     fn scale_up() -> Recommendation {
-        let r = sample("web", 9);
+        let mut r = sample("web", 9);
+        r.attestation = Some(fleetopt_model::Attestation {
+            key_id: "findings".into(),
+            algorithm: fleetopt_model::SIGNING_ALGORITHM.into(),
+            signature: "3045".into(),
+        });
         assert_eq!(r.kind, RecommendationType::ScaleUp);
         assert_eq!(
             r.implementation.action,
@@ -609,7 +726,7 @@ mod tests {
                 fleet-optimizer:exclude=SCALE_UP"
         ));
         let mut approved = with_action(scale_up(), RecommendationType::ScaleDown, 3);
-        approved.status = Status::Approved;
+        approve(&mut approved);
         let all = GroupInfo {
             exclusions: fleetopt_model::Exclusions::of_tag(Some("all")),
             ..group()
@@ -638,7 +755,7 @@ mod tests {
             let kind = if up { RecommendationType::ScaleUp } else { RecommendationType::ScaleDown };
             let mut r = with_action(scale_up(), kind, recommended);
             r.implementation.action = Some(Action::SetDesiredCapacity { from: desired, to: recommended });
-            r.status = Status::Approved;
+            approve(&mut r);
             let limits = StepLimits { percent, instances };
             let p = Policy { step: limits, ..policy() };
             let verdict = decide(&r, now(), &GroupNow { group: Some(&g), activity: None,
@@ -730,7 +847,7 @@ mod tests {
     #[test]
     fn an_approved_scale_down_goes_no_further_than_recommended_nor_below_min_size() {
         let mut r = with_action(scale_up(), RecommendationType::ScaleDown, 3);
-        r.status = Status::Approved;
+        approve(&mut r);
         assert_eq!(
             decide_with(&r, &group(), None),
             Verdict::Apply {
@@ -754,9 +871,71 @@ mod tests {
             healthy: 3,
             ..group()
         };
+        // Re-checked: the group is already there. Closed as obsolete, not applied.
         assert!(
-            matches!(decide_with(&r, &already, None), Verdict::Fail(m) if m.contains("already 3"))
+            matches!(decide_with(&r, &already, None), Verdict::Obsolete(m) if m.contains("already 3"))
         );
+    }
+
+    #[test]
+    fn approvals_expire_and_an_approval_without_proof_is_refused() {
+        let mut r = with_action(scale_up(), RecommendationType::ScaleDown, 2);
+        approve(&mut r);
+        // A week after its analysis: expired, never applied.
+        let week = now() + Duration::days(7);
+        assert!(matches!(
+            decide(&r, week, &GroupNow { group: Some(&group()), activity: None, busy_with: None }, &policy()),
+            Verdict::Expire(m) if m.contains("expired approval")
+        ));
+        // Six hours after the analysis window, awaiting approval: expired too.
+        let mut waiting = r.clone();
+        waiting.status = Status::AwaitingApproval;
+        waiting.approval = None;
+        let late = r.analysis_window.end + Duration::hours(6);
+        let here = GroupNow { group: Some(&group()), activity: None, busy_with: None };
+        assert!(matches!(decide(&waiting, late, &here, &policy()), Verdict::Expire(_)));
+        assert!(matches!(decide(&waiting, now(), &here, &policy()), Verdict::Ignore(_)));
+        // A cost item keeps 14 days.
+        let mut cost = waiting.clone();
+        cost.kind = RecommendationType::CostOptimization;
+        cost.implementation.action = None;
+        assert!(matches!(decide(&cost, late, &here, &policy()), Verdict::Ignore(_)));
+        // APPROVED written straight to the table: no signed approval, not applied.
+        let mut forged = r.clone();
+        forged.approval = None;
+        assert!(matches!(
+            decide_with(&forged, &group(), None),
+            Verdict::Fail(m) if m.contains("without a signed approval")
+        ));
+    }
+
+    #[test]
+    fn an_automated_scale_up_the_analyzer_did_not_sign_is_refused() {
+        let mut forged = scale_up();
+        forged.attestation = None;
+        assert!(matches!(
+            decide_with(&forged, &group(), None),
+            Verdict::Fail(m) if m.contains("not signed by the analyzer")
+        ));
+    }
+
+    #[test]
+    fn an_approved_type_change_completes_once_the_group_runs_the_new_type() {
+        let mut r = scale_up();
+        r.kind = RecommendationType::InstanceTypeChange;
+        r.implementation.action = None;
+        r.evidence.instance_type = Some("m5.large".into());
+        r.evidence.suggested_instance_type = Some("m6g.large".into());
+        approve(&mut r);
+        assert!(matches!(decide_with(&r, &group(), None), Verdict::Ignore(_)));
+        let moved = GroupInfo {
+            instance_type: Some("m6g.large".into()),
+            ..group()
+        };
+        assert!(matches!(
+            decide_with(&r, &moved, None),
+            Verdict::Complete(m) if m.contains("now runs m6g.large (was m5.large)")
+        ));
     }
 
     #[test]
@@ -764,7 +943,7 @@ mod tests {
         let mut r = scale_up();
         r.kind = RecommendationType::InstanceTypeChange;
         r.implementation.action = None;
-        r.status = Status::Approved;
+        approve(&mut r);
         assert!(
             matches!(decide_with(&r, &group(), None), Verdict::Ignore(m) if m.contains("person"))
         );
@@ -905,6 +1084,13 @@ mod tests {
     fn in_progress(applied_minutes_ago: i64) -> Recommendation {
         let mut r = scale_up();
         r.status = Status::InProgress;
+        r.status_history.push(fleetopt_model::StatusChange {
+            from: Some(Status::Pending),
+            to: Status::InProgress,
+            at: time(now() - Duration::minutes(applied_minutes_ago)),
+            by: crate::engine::ACTOR.into(),
+            reason: None,
+        });
         r.execution = Some(Execution {
             previous_capacity: 4,
             new_capacity: 5,
@@ -981,6 +1167,51 @@ mod tests {
         assert!(matches!(
             decide_with(&in_progress(20), &resized, None),
             Verdict::Fail(m) if m.contains("someone else")
+        ));
+        // Even when the engine's own activity failed: the later change is someone else's.
+        let failed = ScalingActivity {
+            start: now() - Duration::minutes(1),
+            ..activity(ActivityStatus::Failed, 0)
+        };
+        assert!(matches!(
+            decide_with(&in_progress(2), &resized, Some(&failed)),
+            Verdict::Fail(m) if m.contains("someone else")
+        ));
+    }
+
+    #[test]
+    fn a_rollback_moves_at_most_one_step_and_only_the_engines_own_change() {
+        let mut big = in_progress(16);
+        big.execution.as_mut().unwrap().previous_capacity = 2;
+        big.execution.as_mut().unwrap().new_capacity = 10;
+        let at_ten = GroupInfo {
+            desired: 10,
+            in_service: 3,
+            healthy: 3,
+            ..group()
+        };
+        let halves = Policy {
+            step: StepLimits { percent: 50, instances: 3 },
+            ..policy()
+        };
+        let here = GroupNow { group: Some(&at_ten), activity: None, busy_with: None };
+        assert!(matches!(
+            decide(&big, now(), &here, &halves),
+            Verdict::RollBack { restore: 7, .. }
+        ));
+        let mut foreign = in_progress(2);
+        foreign.status_history.pop();
+        assert!(matches!(
+            decide_with(&foreign, &scaled(5, 5), None),
+            Verdict::Fail(m) if m.contains("not claimed by the engine")
+        ));
+    }
+
+    #[test]
+    fn a_change_in_progress_past_the_bound_is_closed() {
+        assert!(matches!(
+            decide_with(&in_progress(121), &scaled(4, 4), None),
+            Verdict::Fail(m) if m.contains("still IN_PROGRESS")
         ));
     }
 

@@ -23,6 +23,8 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     /// The Pricing API, in us-east-1 (one of its three regions; it answers for all).
     pub pricing: aws_sdk_pricing::Client,
+    /// KMS (approval and finding signatures).
+    pub kms: aws_sdk_kms::Client,
     /// Elastic Load Balancing v2.
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     /// SNS.
@@ -69,6 +71,11 @@ impl Clients {
             ),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
                 aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(config)
                     .interceptor(calls.clone())
                     .build(),
             ),

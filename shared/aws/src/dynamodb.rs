@@ -11,11 +11,14 @@ use aws_sdk_dynamodb::types::{
     KeyType, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
     ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
+use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    Check, Execution, Priority, Recommendation, RecommendationType, StatusChange, TableSchema,
+    ChangeOutcome, Check, Execution, Priority, Recommendation, RecommendationType, StatusChange,
+    TableSchema, rfc3339,
 };
 use fleetopt_ports::{
-    PutOutcome, RecommendationQuery, RecommendationStore, ServiceError, StoreError, Transition,
+    Found, GroupLocks, PutOutcome, RecommendationQuery, RecommendationStore, ServiceError,
+    StoreError, Transition, lock_id,
 };
 
 use crate::error::service_error;
@@ -81,7 +84,7 @@ impl DynamoRecommendationStore {
         &self,
         read: IndexRead,
         query: &RecommendationQuery,
-    ) -> Result<Vec<Recommendation>, StoreError> {
+    ) -> Result<Found, StoreError> {
         let (index, attribute, value) = match read {
             IndexRead::Type(kind) => ("TypeIndex", "type", kind.as_str()),
             IndexRead::Priority(priority) => ("PriorityIndex", "priority", priority.as_str()),
@@ -93,7 +96,7 @@ impl DynamoRecommendationStore {
         if let Some(status) = query.status {
             filters.push(("status", status.as_str()));
         }
-        let mut found = Vec::new();
+        let mut found = Found::default();
         let mut start: Option<Item> = None;
         loop {
             let mut request = self
@@ -136,10 +139,18 @@ impl DynamoRecommendationStore {
                 .await
                 .map_err(|e| service_error("dynamodb:Query", &e))?;
             for item in output.items.unwrap_or_default() {
-                found.push(decode(item)?);
+                match Recommendation::from_item(serde_dynamo::Item::from(item)) {
+                    Ok(r) => found.items.push(r),
+                    Err(e) => {
+                        // One foreign item (another version's, or written by hand) must not
+                        // hide the rest: skipped, logged with its key, and reported.
+                        tracing::warn!(id = %e.id, index, error = %e.message, "skipped an item that is not a recommendation");
+                        found.skipped.push(e);
+                    }
+                }
             }
             if let Some(limit) = query.limit.filter(|limit| found.len() >= *limit) {
-                found.truncate(limit);
+                found.items.truncate(limit);
                 break;
             }
             match output.last_evaluated_key {
@@ -197,14 +208,14 @@ impl RecommendationStore for DynamoRecommendationStore {
             .transpose()
     }
 
-    async fn query(&self, query: &RecommendationQuery) -> Result<Vec<Recommendation>, StoreError> {
+    async fn query(&self, query: &RecommendationQuery) -> Result<Found, StoreError> {
         match (query.kind, query.priority) {
             (Some(kind), _) => self.query_index(IndexRead::Type(kind), query).await,
             (None, Some(priority)) => self.query_index(IndexRead::Priority(priority), query).await,
             (None, None) => {
                 // No index key given: one TypeIndex query per type (five small queries) is
                 // still cheaper and more predictable than a scan of the table.
-                let mut found = Vec::new();
+                let mut found = Found::default();
                 for kind in RecommendationType::ALL {
                     found.extend(self.query_index(IndexRead::Type(kind), query).await?);
                 }
@@ -254,6 +265,14 @@ impl RecommendationStore for DynamoRecommendationStore {
                 .expression_attribute_names("#ttl", "ttl")
                 .expression_attribute_values(":ttl", AttributeValue::N(next.ttl.to_string()));
         }
+        if let Some(approval) = &next.approval
+            && current.approval.as_ref() != Some(approval)
+        {
+            set.push("#approval = :approval");
+            request = request
+                .expression_attribute_names("#approval", "approval")
+                .expression_attribute_values(":approval", attribute(&current.id, approval)?);
+        }
         request = request.expression_attribute_names("#snooze", "snooze");
         match &next.snooze {
             Some(snooze) => {
@@ -269,6 +288,64 @@ impl RecommendationStore for DynamoRecommendationStore {
                 set.join(", "),
                 remove.join(", ")
             ))
+            .send()
+            .await;
+        finish_update(current, result)
+    }
+
+    async fn refresh(
+        &self,
+        current: &Recommendation,
+        next: &Recommendation,
+    ) -> Result<Recommendation, StoreError> {
+        let id = current.id.as_str();
+        let mut request = self.conditional_update(current);
+        let mut set = Vec::new();
+        let parts: [(&str, AttributeValue); 10] = [
+            ("description", s(&next.description)),
+            ("priority", s(next.priority.as_str())),
+            ("expectedImpact", attribute(id, &next.expected_impact)?),
+            ("implementation", attribute(id, &next.implementation)?),
+            ("evidence", attribute(id, &next.evidence)?),
+            ("analysisWindow", attribute(id, &next.analysis_window)?),
+            ("lastSeenAt", attribute(id, &next.last_seen_at)?),
+            ("seenCount", AttributeValue::N(next.seen().to_string())),
+            ("ttl", AttributeValue::N(next.ttl.to_string())),
+            ("persistence", attribute(id, &next.persistence)?),
+        ];
+        for (i, (name, value)) in parts.into_iter().enumerate() {
+            set.push(format!("#r{i} = :r{i}"));
+            request = request
+                .expression_attribute_names(format!("#r{i}"), name)
+                .expression_attribute_values(format!(":r{i}"), value);
+        }
+        request = request.expression_attribute_names("#attestation", "attestation");
+        let remove = match &next.attestation {
+            Some(attestation) => {
+                set.push("#attestation = :attestation".to_owned());
+                request = request
+                    .expression_attribute_values(":attestation", attribute(id, attestation)?);
+                String::new()
+            }
+            None => " REMOVE #attestation".to_owned(),
+        };
+        let result = request
+            .update_expression(format!("SET {}{remove}", set.join(", ")))
+            .send()
+            .await;
+        finish_update(current, result)
+    }
+
+    async fn record_outcome(
+        &self,
+        current: &Recommendation,
+        outcome: &ChangeOutcome,
+    ) -> Result<Recommendation, StoreError> {
+        let result = self
+            .conditional_update(current)
+            .update_expression("SET #outcome = :outcome")
+            .expression_attribute_names("#outcome", "outcome")
+            .expression_attribute_values(":outcome", attribute(&current.id, outcome)?)
             .send()
             .await;
         finish_update(current, result)
@@ -324,6 +401,86 @@ impl DynamoRecommendationStore {
             .expression_attribute_values(":version", AttributeValue::N(current.version.to_string()))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }
+}
+
+/// The sort key of every lock item.
+const LOCK_SORT_KEY: &str = "lock";
+
+impl GroupLocks for DynamoRecommendationStore {
+    async fn lock(
+        &self,
+        group: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // UpdateItem creates the item when it is missing, so the engine needs no PutItem. The
+        // ttl removes a dead holder's item a day later; `expiresAt` frees it at once.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(&lock_id(group)))
+            .key("timestamp", s(LOCK_SORT_KEY))
+            .update_expression("SET #holder = :holder, #expires = :until, #ttl = :ttl")
+            .condition_expression(
+                "attribute_not_exists(id) OR #holder = :holder OR #expires < :now",
+            )
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_names("#expires", "expiresAt")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":until", s(&rfc3339(until)))
+            .expression_attribute_values(":now", s(&rfc3339(now)))
+            .expression_attribute_values(
+                ":ttl",
+                AttributeValue::N((until + chrono::Duration::days(1)).timestamp().to_string()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(service_error("dynamodb:UpdateItem", &e).into()),
+        }
+    }
+
+    async fn unlock(&self, group: &str, holder: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(&lock_id(group)))
+            .key("timestamp", s(LOCK_SORT_KEY))
+            .update_expression("SET #expires = :free")
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", "holder")
+            .expression_attribute_names("#expires", "expiresAt")
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":free", s(""))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Taken over after it expired: nothing of ours to let go.
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(service_error("dynamodb:UpdateItem", &e).into()),
+        }
     }
 }
 
@@ -591,7 +748,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(found, vec![first, second]);
+        assert_eq!(found.into_items(), vec![first, second]);
         assert_eq!(rule.num_calls(), 2);
     }
 
@@ -631,6 +788,31 @@ mod tests {
             matches!(&err, StoreError::Decode(d) if d.id == "rec-123"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_query_skips_an_item_that_is_not_a_recommendation_and_names_it() {
+        let good = sample("web", 9);
+        let rule = mock!(Client::query).then_output(move || {
+            QueryOutput::builder()
+                .items(HashMap::from([
+                    ("id".to_owned(), s("foreign")),
+                    ("status".to_owned(), s("PENDING")),
+                ]))
+                .items(encode(&good).unwrap())
+                .build()
+        });
+        let client = mock_client!(aws_sdk_dynamodb, [&rule]);
+        let found = DynamoRecommendationStore::new(client, "t")
+            .query(&RecommendationQuery {
+                kind: Some(RecommendationType::ScaleUp),
+                ..RecommendationQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found.skipped_ids(), "foreign");
+        assert!(found.skipped[0].message.contains("missing field"), "{:?}", found.skipped);
     }
 
     #[tokio::test]

@@ -207,3 +207,55 @@ pub async fn put_load(
     }
     put_series(clients, namespace, name, group, &points).await
 }
+
+/// The signing key behind `alias` (`alias/...`), created on first use as the stack creates
+/// the real ones: ECC_NIST_P256, SIGN_VERIFY. Returns the key's ARN.
+pub async fn signing_key(clients: &Clients, alias: &str) -> Result<String, ServiceError> {
+    if let Ok(found) = clients.kms.describe_key().key_id(alias).send().await
+        && let Some(arn) = found.key_metadata.and_then(|m| m.arn)
+    {
+        return Ok(arn);
+    }
+    let created = clients
+        .kms
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .description(format!("fleet-optimizer {alias} (emulator)"))
+        .send()
+        .await
+        .map_err(|e| service_error("kms:CreateKey", &e))?;
+    let metadata = created.key_metadata.ok_or_else(|| ServiceError {
+        operation: "kms:CreateKey",
+        code: "NoKeyMetadata".to_owned(),
+        message: "CreateKey answered without the key".to_owned(),
+    })?;
+    let aliased = clients
+        .kms
+        .create_alias()
+        .alias_name(alias)
+        .target_key_id(metadata.key_id())
+        .send()
+        .await;
+    match aliased {
+        Ok(_) => {
+            let id = metadata.key_id().to_owned();
+            Ok(metadata.arn.unwrap_or(id))
+        }
+        // Another test created it in between: use theirs.
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {
+            let found = clients
+                .kms
+                .describe_key()
+                .key_id(alias)
+                .send()
+                .await
+                .map_err(|e| service_error("kms:DescribeKey", &e))?;
+            Ok(found
+                .key_metadata
+                .and_then(|m| m.arn)
+                .unwrap_or_else(|| alias.to_owned()))
+        }
+        Err(e) => Err(service_error("kms:CreateAlias", &e)),
+    }
+}

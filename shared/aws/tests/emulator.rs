@@ -144,3 +144,50 @@ async fn the_table_is_built_as_the_schema_file_says() {
         Ok(TableCreation::AlreadyExists)
     );
 }
+
+#[tokio::test]
+async fn refreshes_outcomes_and_approvals_are_written_conditionally() {
+    let (_, store) = fresh_store().await;
+    contract::refresh_outcome_and_approval_are_conditional(&store, "web").await;
+}
+
+#[tokio::test]
+async fn group_locks_exclude_each_other_and_stay_out_of_every_listing() {
+    use fleetopt_ports::{RecommendationQuery, RecommendationStore};
+    let (_, store) = fresh_store().await;
+    contract::group_locks_exclude_each_other(&store, "web").await;
+    // A lock item has no `type`: no index holds it, so no query ever returns it.
+    let found = store.query(&RecommendationQuery::default()).await.unwrap();
+    assert!(found.is_empty() && found.skipped.is_empty(), "{found:?}");
+}
+
+#[tokio::test]
+async fn a_kms_signature_verifies_only_for_its_message_and_key() {
+    use fleetopt_ports::{Signer, Verifier};
+    let clients = fleetopt_aws::Clients::new(&fleetopt_aws::emulator::sdk_config().await);
+    let suffix = std::process::id();
+    let approvals = fleetopt_aws::emulator::signing_key(&clients, &format!("alias/it-approvals-{suffix}"))
+        .await
+        .unwrap();
+    let other = fleetopt_aws::emulator::signing_key(&clients, &format!("alias/it-other-{suffix}"))
+        .await
+        .unwrap();
+    // The alias finds the same key again.
+    assert_eq!(
+        fleetopt_aws::emulator::signing_key(&clients, &format!("alias/it-approvals-{suffix}"))
+            .await
+            .unwrap(),
+        approvals
+    );
+    let keys = fleetopt_aws::KmsKeys::new(clients.kms.clone());
+    let signature = keys.sign(&approvals, b"approve rec-1").await.unwrap();
+    assert_eq!(signature.key_id, approvals);
+    assert!(keys.verify(&approvals, b"approve rec-1", &signature.bytes).await.unwrap());
+    assert!(!keys.verify(&approvals, b"approve rec-2", &signature.bytes).await.unwrap());
+    assert!(!keys.verify(&other, b"approve rec-1", &signature.bytes).await.unwrap());
+    let mut forged = signature.bytes.clone();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    assert!(!keys.verify(&approvals, b"approve rec-1", &forged).await.unwrap());
+    assert_eq!(clients.calls.snapshot().get("kms:Sign"), Some(&1));
+}

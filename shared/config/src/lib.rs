@@ -215,6 +215,37 @@ pub struct Config {
     pub right_sizing: RightSizingPreferences,
     /// How long the function waits for AWS.
     pub aws_timeouts: AwsTimeouts,
+    /// The signing keys and how long approvals and changes stay valid.
+    pub approvals: Approvals,
+}
+
+/// How approvals are proven and how long they, and changes in flight, stay valid
+/// (docs/configuration.md, "Approvals").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approvals {
+    /// The approvals key (`FLEETOPT_APPROVAL_KEY`; id, ARN or alias; default
+    /// `alias/<application>-<environment>-approvals`): `kms:Sign` on it is the right to approve.
+    pub approval_key: String,
+    /// The findings key (`FLEETOPT_FINDING_KEY`; default
+    /// `alias/<application>-<environment>-findings`): the analyzer signs automated changes.
+    pub finding_key: String,
+    /// A capacity change (SCALE_UP, SCALE_DOWN) awaiting approval or approved expires this
+    /// many hours after its analysis (`FLEETOPT_APPROVAL_MAX_AGE_HOURS`, 1..=168, default 6).
+    pub capacity_max_age_hours: u32,
+    /// Any other type expires this many days after its analysis
+    /// (`FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS`, 1..=90, default 14).
+    pub manual_max_age_days: u32,
+    /// An IN_PROGRESS change older than this many minutes is closed with an alert
+    /// (`FLEETOPT_IN_PROGRESS_MAX_MINUTES`, 10..=1440, default 120).
+    pub in_progress_max_minutes: u32,
+    /// Roll back an automated change whose measured outcome is WORSE
+    /// (`FLEETOPT_ROLLBACK_WORSE`, default false).
+    pub roll_back_worse: bool,
+}
+
+/// The default alias of one of an environment's signing keys (`approvals` or `findings`).
+pub fn default_key_alias(application: &str, environment: Environment, key: &str) -> String {
+    format!("alias/{application}-{environment}-{key}")
 }
 
 /// How long a function waits for AWS, in whole seconds: one attempt of a call, and the call with
@@ -446,6 +477,18 @@ pub mod vars {
     pub const AWS_ATTEMPT_TIMEOUT_SECONDS: &str = "FLEETOPT_AWS_ATTEMPT_TIMEOUT_SECONDS";
     /// Seconds one AWS call may take with its retries (default 60).
     pub const AWS_OPERATION_TIMEOUT_SECONDS: &str = "FLEETOPT_AWS_OPERATION_TIMEOUT_SECONDS";
+    /// The approvals signing key (id, ARN or alias).
+    pub const APPROVAL_KEY: &str = "FLEETOPT_APPROVAL_KEY";
+    /// The findings signing key (id, ARN or alias).
+    pub const FINDING_KEY: &str = "FLEETOPT_FINDING_KEY";
+    /// Hours a capacity change may wait for, or hold, an approval (default 6).
+    pub const APPROVAL_MAX_AGE_HOURS: &str = "FLEETOPT_APPROVAL_MAX_AGE_HOURS";
+    /// Days any other approval request may wait or hold (default 14).
+    pub const MANUAL_APPROVAL_MAX_AGE_DAYS: &str = "FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS";
+    /// Minutes before an IN_PROGRESS change is closed with an alert (default 120).
+    pub const IN_PROGRESS_MAX_MINUTES: &str = "FLEETOPT_IN_PROGRESS_MAX_MINUTES";
+    /// Roll back automated changes measured WORSE (default false).
+    pub const ROLLBACK_WORSE: &str = "FLEETOPT_ROLLBACK_WORSE";
 }
 
 /// The default tag selector: `fleet-optimizer:enabled=true`.
@@ -831,12 +874,22 @@ impl Config {
 
         let right_sizing = Self::read_right_sizing(&mut r);
         let aws_timeouts = Self::read_aws_timeouts(&mut r);
+        let approval_key = r.get(vars::APPROVAL_KEY);
+        let finding_key = r.get(vars::FINDING_KEY);
+        let capacity_max_age_hours = r
+            .whole(vars::APPROVAL_MAX_AGE_HOURS, 1..=168, "hours")
+            .unwrap_or(6);
+        let manual_max_age_days = r
+            .whole(vars::MANUAL_APPROVAL_MAX_AGE_DAYS, 1..=90, "days")
+            .unwrap_or(14);
+        let in_progress_max_minutes = r
+            .whole(vars::IN_PROGRESS_MAX_MINUTES, 10..=1440, "minutes")
+            .unwrap_or(120);
+        let roll_back_worse = r.flag(vars::ROLLBACK_WORSE, false);
 
         match (environment, application, r.errors.is_empty()) {
             (Some(environment), Some(application), true) => Ok(Config {
                 table: table.unwrap_or_else(|| default_table_name(&application, environment)),
-                environment,
-                application,
                 fleet,
                 settings,
                 topics,
@@ -846,6 +899,20 @@ impl Config {
                 controls,
                 right_sizing,
                 aws_timeouts,
+                approvals: Approvals {
+                    approval_key: approval_key.unwrap_or_else(|| {
+                        default_key_alias(&application, environment, "approvals")
+                    }),
+                    finding_key: finding_key.unwrap_or_else(|| {
+                        default_key_alias(&application, environment, "findings")
+                    }),
+                    capacity_max_age_hours,
+                    manual_max_age_days,
+                    in_progress_max_minutes,
+                    roll_back_worse,
+                },
+                environment,
+                application,
             }),
             _ => Err(ConfigErrors(r.errors)),
         }
@@ -1218,6 +1285,41 @@ mod tests {
             ),
             (100.0, 10.0, 40.0)
         );
+    }
+
+    #[test]
+    fn approvals_default_to_the_stacks_key_aliases_and_documented_ages() {
+        let c = config(&minimal("staging")).unwrap();
+        assert_eq!(
+            c.approvals,
+            Approvals {
+                approval_key: "alias/shop-staging-approvals".into(),
+                finding_key: "alias/shop-staging-findings".into(),
+                capacity_max_age_hours: 6,
+                manual_max_age_days: 14,
+                in_progress_max_minutes: 120,
+                roll_back_worse: false,
+            }
+        );
+        let mut vars = minimal("production");
+        vars.push((vars::APPROVAL_MAX_AGE_HOURS, "0"));
+        vars.push((vars::MANUAL_APPROVAL_MAX_AGE_DAYS, "91"));
+        vars.push((vars::IN_PROGRESS_MAX_MINUTES, "5"));
+        let errors = config(&vars).unwrap_err();
+        let text = errors.to_string();
+        for variable in [
+            "FLEETOPT_APPROVAL_MAX_AGE_HOURS=\"0\"",
+            "FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS=\"91\"",
+            "FLEETOPT_IN_PROGRESS_MAX_MINUTES=\"5\"",
+        ] {
+            assert!(text.contains(variable), "{text}");
+        }
+        let mut vars = minimal("production");
+        vars.push((vars::APPROVAL_KEY, "arn:aws:kms:eu-west-1:1:key/a"));
+        vars.push((vars::ROLLBACK_WORSE, "true"));
+        let c = config(&vars).unwrap();
+        assert_eq!(c.approvals.approval_key, "arn:aws:kms:eu-west-1:1:key/a");
+        assert!(c.approvals.roll_back_worse);
     }
 
     #[test]

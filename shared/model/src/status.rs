@@ -105,6 +105,8 @@ impl FromStr for Status {
 ///
 /// ```text
 /// PENDING -> IN_PROGRESS -> COMPLETED | FAILED | ROLLED_BACK
+/// COMPLETED -> ROLLED_BACK (an automated change measured WORSE, where the environment rolls
+///              those back)
 /// IN_PROGRESS -> PENDING | APPROVED (Auto Scaling refused the change for now: the claim is
 ///                released to the status it came from, and the approval is not spent)
 /// PENDING -> AWAITING_APPROVAL -> APPROVED | REJECTED
@@ -194,9 +196,7 @@ mod tests {
         let finals: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_final()).collect();
         assert_eq!(
             finals,
-            vec![
-                Completed, Failed, RolledBack, Rejected, Superseded, Expired, Obsolete
-            ]
+            vec![Failed, RolledBack, Rejected, Superseded, Expired, Obsolete]
         );
     }
 

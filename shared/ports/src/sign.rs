@@ -38,3 +38,41 @@ pub trait Verifier {
         signature: &[u8],
     ) -> impl Future<Output = Result<bool, ServiceError>> + Send;
 }
+
+/// Signs `r` as its writer (the analyzer) with `key`: sets its attestation over
+/// `fleetopt_model::attestation_message`. One Sign call.
+pub async fn attest<K: Signer + Sync>(
+    signer: &K,
+    key: &str,
+    r: &mut fleetopt_model::Recommendation,
+) -> Result<(), ServiceError> {
+    let signature = signer
+        .sign(key, &fleetopt_model::attestation_message(r))
+        .await?;
+    r.attestation = Some(fleetopt_model::Attestation {
+        key_id: signature.key_id,
+        algorithm: fleetopt_model::SIGNING_ALGORITHM.to_owned(),
+        signature: fleetopt_model::to_hex(&signature.bytes),
+    });
+    Ok(())
+}
+
+/// An approval of `r` by `by` at `at`, valid for `valid_for`, signed with `key`: what
+/// `fleetopt approve` stores with the move to APPROVED. One Sign call; a caller without
+/// `kms:Sign` on the key gets the service's refusal.
+pub async fn sign_approval<K: Signer + Sync>(
+    signer: &K,
+    key: &str,
+    r: &fleetopt_model::Recommendation,
+    by: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    valid_for: chrono::Duration,
+) -> Result<fleetopt_model::Approval, ServiceError> {
+    let mut approval = fleetopt_model::unsigned_approval(r, by, at, valid_for);
+    let signature = signer
+        .sign(key, &fleetopt_model::approval_message(r, &approval))
+        .await?;
+    approval.key_id = signature.key_id;
+    approval.signature = fleetopt_model::to_hex(&signature.bytes);
+    Ok(approval)
+}

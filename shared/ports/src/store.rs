@@ -99,6 +99,12 @@ impl Deref for Found {
     }
 }
 
+impl std::ops::DerefMut for Found {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.items
+    }
+}
+
 impl IntoIterator for Found {
     type Item = Recommendation;
     type IntoIter = std::vec::IntoIter<Recommendation>;
