@@ -14,10 +14,13 @@
  *   (default `<repo>/target/lambda`)
  * - `fleetopt:architecture`: `arm64` (default) or `x86_64`, as the bundles were built
  * - `fleetopt:environments`: comma-separated subset of production,staging,development
+ * - `fleetopt:approvers`: comma-separated ARNs of the IAM roles and users who may approve
+ *   (the construct's `approvers`); default none
  */
 import * as path from 'node:path';
-import { App, DefaultStackSynthesizer, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, DefaultStackSynthesizer, Stack, StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { FunctionCode } from './code';
@@ -29,13 +32,26 @@ export interface FleetOptimizerStackProps extends StackProps, Omit<FleetOptimize
   readonly environmentName: EnvironmentName;
 }
 
-/** One environment's stack. */
+/**
+ * One environment's stack. Its outputs name the two signing keys, for granting approval and for
+ * checking signatures: `ApprovalKeyArn`, `ApprovalKeyAlias`, `FindingKeyArn`, `FindingKeyAlias`.
+ */
 export class FleetOptimizerStack extends Stack {
   public readonly fleetOptimizer: FleetOptimizer;
 
   constructor(scope: Construct, id: string, props: FleetOptimizerStackProps) {
     super(scope, id, props);
-    this.fleetOptimizer = new FleetOptimizer(this, 'FleetOptimizer', props);
+    const fleet = this.fleetOptimizer = new FleetOptimizer(this, 'FleetOptimizer', props);
+    new CfnOutput(this, 'ApprovalKeyArn', {
+      value: fleet.approvalKey.keyArn,
+      description: 'The approvals key: kms:Sign on it is the right to approve (docs/construct.md)',
+    });
+    new CfnOutput(this, 'ApprovalKeyAlias', { value: fleet.approvalKeyAlias.aliasName, description: "The approvals key's alias" });
+    new CfnOutput(this, 'FindingKeyArn', {
+      value: fleet.findingKey.keyArn,
+      description: 'The findings key: the analyzer signs the automated scale-ups it writes with it',
+    });
+    new CfnOutput(this, 'FindingKeyAlias', { value: fleet.findingKeyAlias.aliasName, description: "The findings key's alias" });
   }
 }
 
@@ -73,6 +89,24 @@ function listContext(app: Construct, key: string): string[] | undefined {
   return (Array.isArray(value) ? value : String(value).split(',')).map((s: string) => s.trim());
 }
 
+/** An IAM role's or user's ARN (a path allowed, as IAM Identity Center's roles have). */
+const APPROVER_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
+/**
+ * The approvers named by context, as principals given by ARN: the stack cannot change their IAM
+ * policies, so the construct names them in the approvals key's policy and the table's resource
+ * policy instead.
+ */
+export function approversFromContext(app: Construct): iam.IPrincipal[] {
+  const arns = listContext(app, 'fleetopt:approvers') ?? [];
+  for (const arn of arns) {
+    if (!APPROVER_ARN.test(arn)) {
+      throw new Error(`context fleetopt:approvers: ${JSON.stringify(arn)} is not an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>)`);
+    }
+  }
+  return arns.map((arn) => new iam.ArnPrincipal(arn));
+}
+
 /** Builds every stack of the app from its context. */
 export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: SampleFleetStack } {
   const application = app.node.tryGetContext('fleetopt:application') ?? 'app';
@@ -84,6 +118,7 @@ export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: Sa
   }
   const code = codeFromContext(app);
   const architecture = architectureFromContext(app);
+  const approvers = approversFromContext(app);
   // The default synthesizer, with the bootstrap version check left out of the templates:
   // `cdk deploy` still needs a bootstrapped account (its asset bucket and roles), and the
   // templates stay deployable by plain CloudFormation (and the emulator) from the uploaded assets.
@@ -108,6 +143,7 @@ export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: Sa
     ...(group ? { autoScalingGroup: group } : { autoScalingGroupNames: names }),
     code,
     architecture,
+    approvers,
   }));
   return { stacks, sample };
 }

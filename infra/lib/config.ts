@@ -127,6 +127,13 @@ export const ALARMS = {
 
 /** The engine's sweep (retries, completion checks, rollbacks, expiry). */
 export const ENGINE_SWEEP_INTERVAL = Duration.minutes(15);
+/**
+ * The sort key of the engine's per-group lock items (`id` = `lock#<group>`, `timestamp` = this,
+ * no `type`), which it writes into the recommendations table. No recommendation has it (theirs
+ * are ISO 8601 times): the engine's stream filter drops exactly these records. It must stay the
+ * value the engine writes.
+ */
+export const LOCK_SORT_KEY = 'lock';
 /** The cost optimizer's schedule. */
 export const COST_OPTIMIZER_INTERVAL = Duration.days(1);
 
@@ -199,6 +206,10 @@ export function names(application: string, environment: EnvironmentName) {
     errorsAlarm: (key: FunctionKey) => `${prefix}-${FUNCTIONS[key].suffix}-errors`,
     topic: (kind: 'recommendations' | 'performance-alerts' | 'cost-alerts') => `${prefix}-${kind}`,
     deadLetterQueue: `${prefix}-fleet-optimizer-failures`,
+    /** The approvals key's alias: `kms:Sign` on that key is the right to approve. */
+    approvalKeyAlias: `alias/${prefix}-approvals`,
+    /** The findings key's alias: the analyzer signs the automated scale-ups it writes with it. */
+    findingKeyAlias: `alias/${prefix}-findings`,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * `FleetOptimizer`: everything one environment needs (docs/construct.md): the recommendations
  * table, the three functions with their triggers, the alarms, the SNS topics, the failure
- * destinations, the dashboard and least-privilege roles.
+ * destinations, the dashboard, the two signing keys and least-privilege roles.
  */
 import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,12 +17,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FleetAlarms } from './alarms';
+import { ApprovalSettings, approvalEnvironment, grantApprovers, refuseSigning, signingKey, validateApprovalSettings } from './approvals';
 import { ARCHITECTURE, FunctionCode } from './code';
 import { OperatorControls, controlsEnvironment, validateControls } from './controls';
 import { RightSizingPreferences, rightSizingEnvironment, validateRightSizing } from './rightsizing';
 import {
   COST_OPTIMIZER_INTERVAL, ENGINE_SWEEP_INTERVAL, ENVIRONMENTS, EnvironmentName, FUNCTIONS, FunctionKey,
-  APPLICATION_LOG_LEVEL, LOG_RETENTION_DAYS, LogLevel, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
+  APPLICATION_LOG_LEVEL, LOCK_SORT_KEY, LOG_RETENTION_DAYS, LogLevel, METRICS_NAMESPACE, OptimizationConfig, describeProblems, names, optimizationEnvironment,
   preset, tableSchema, validateApplicationName, validateLogLevel, validateMetricsNamespace, validateOptimizationConfig,
 } from './config';
 import { FleetDashboard } from './dashboard';
@@ -34,9 +35,10 @@ import { TargetProps, TargetSelector, scalingStatement, targetEnvironment, targe
 /**
  * Props of the construct: the original interface (environment, application, the target group,
  * `optimizationConfig` with nested thresholds, `optimizationNotificationTopics`) and today's
- * additions (the code source, dry run, controls, right-sizing, the metrics namespace).
+ * additions (the code source, dry run, controls, right-sizing, the metrics namespace, the
+ * approvers and the engine's approval settings of `ApprovalSettings`).
  */
-export interface FleetOptimizerProps extends TargetProps {
+export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
   /** `production`, `staging` or `development`: picks the environment's preset (docs/configuration.md). */
   readonly environmentName: EnvironmentName;
   /** Application name (1-32 letters, digits, '-', '_'), used in every resource name. */
@@ -85,6 +87,13 @@ export interface FleetOptimizerProps extends TargetProps {
    * is given them.
    */
   readonly rightSizing?: RightSizingPreferences;
+  /**
+   * Who may approve: each gets `kms:Sign` and `kms:GetPublicKey` on the approvals key and what
+   * `fleetopt approve`, `reject`, `snooze`, `done` and `recommendations` call on the table
+   * (GetItem, Query, UpdateItem). Default none: nobody is granted approval by the stack, and an
+   * account administrator grants it later (docs/construct.md, "Who can approve").
+   */
+  readonly approvers?: iam.IPrincipal[];
 }
 
 /** The three functions. */
@@ -107,6 +116,12 @@ export class FleetOptimizer extends Construct {
   public readonly dashboard: FleetDashboard;
   /** The key of the topics this construct creates (none when every topic is given). */
   public topicKey?: kms.Key;
+  /** The approvals key (`alias/<app>-<env>-approvals`): `kms:Sign` on it is the right to approve. */
+  public readonly approvalKey: kms.Key;
+  public readonly approvalKeyAlias: kms.Alias;
+  /** The findings key (`alias/<app>-<env>-findings`): the analyzer signs its automated scale-ups with it. */
+  public readonly findingKey: kms.Key;
+  public readonly findingKeyAlias: kms.Alias;
 
   constructor(scope: Construct, id: string, props: FleetOptimizerProps) {
     super(scope, id);
@@ -133,6 +148,7 @@ export class FleetOptimizer extends Construct {
       ...validateLogLevel(props.logLevel),
       ...validateControls(props.controls ?? {}),
       ...validateRightSizing(props.rightSizing ?? {}),
+      ...validateApprovalSettings(props),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
     ];
     if (props.scalingCooldown !== undefined) {
@@ -152,6 +168,23 @@ export class FleetOptimizer extends Construct {
     const production = env === 'production';
 
     this.table = recommendationsTable(this, 'Recommendations', { tableName: n.table, protect: production });
+
+    // The signing keys. Production keeps them with its table, so the signatures on the items it
+    // keeps stay verifiable; elsewhere they go with the stack, as the table does.
+    const approvals = signingKey(this, 'ApprovalKey', {
+      aliasName: n.approvalKeyAlias,
+      description: `fleet-optimizer ${n.prefix} approvals: signing with this key is approving (docs/construct.md)`,
+      retain: production,
+    });
+    this.approvalKey = approvals.key;
+    this.approvalKeyAlias = approvals.alias;
+    const findings = signingKey(this, 'FindingKey', {
+      aliasName: n.findingKeyAlias,
+      description: `fleet-optimizer ${n.prefix} findings: the analyzer signs the automated scale-ups it writes`,
+      retain: production,
+    });
+    this.findingKey = findings.key;
+    this.findingKeyAlias = findings.alias;
 
     // Topics: one customer-managed key so that CloudWatch alarms (which cannot use the AWS
     // managed SNS key) can publish to the encrypted topics.
@@ -231,16 +264,38 @@ export class FleetOptimizer extends Construct {
     const cooldown: Record<string, string> = props.scalingCooldown
       ? { FLEETOPT_SCALING_COOLDOWN_SECONDS: String(props.scalingCooldown.toSeconds()) }
       : {};
+    // The analyzer signs with the findings key; the engine verifies with both.
+    const findingKey = { FLEETOPT_FINDING_KEY: this.findingKey.keyArn };
     this.functions = {
-      analyzer: make('analyzer', 'Analyzer', {}),
-      engine: make('engine', 'Engine', cooldown),
+      analyzer: make('analyzer', 'Analyzer', findingKey),
+      engine: make('engine', 'Engine', {
+        ...cooldown,
+        ...approvalEnvironment(props),
+        FLEETOPT_APPROVAL_KEY: this.approvalKey.keyArn,
+        ...findingKey,
+      }),
       costOptimizer: make('costOptimizer', 'CostOptimizer', rightSizingEnvironment(props.rightSizing ?? {})),
     };
     this.grantLeastPrivilege(stack, target);
+    // The key policies refuse kms:Sign to every function on the approvals key and to all but the
+    // analyzer on the findings key, whatever IAM policies their roles are given later.
+    const roles = (...fns: lambda.Function[]) => fns.map((fn) => fn.role!);
+    const { analyzer, engine, costOptimizer } = this.functions;
+    refuseSigning(this.approvalKey, 'NoFunctionApproves', roles(analyzer, engine, costOptimizer));
+    refuseSigning(this.findingKey, 'OnlyTheAnalyzerSigns', roles(engine, costOptimizer));
+    grantApprovers(props.approvers ?? [], this.approvalKey, this.table, {
+      own: this.tableArns(),
+      named: this.tableArns(stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: n.table })),
+    });
 
     // The engine reads the table's stream: partial batch failures, bisection, bounded retries,
-    // and the batches that still fail kept in the failure queue.
+    // and the batches that still fail kept in the failure queue. Lambda drops the records of the
+    // engine's per-group lock items (sort key LOCK_SORT_KEY) before invoking it: they are not
+    // recommendations. Every other record, REMOVE (TTL) included, reaches the engine as before.
     this.functions.engine.addEventSource(new DynamoEventSource(this.table, {
+      filters: [lambda.FilterCriteria.filter({
+        dynamodb: { Keys: { [tableSchema().sortKey]: { S: lambda.FilterRule.notEquals(LOCK_SORT_KEY) } } },
+      })],
       startingPosition: lambda.StartingPosition.TRIM_HORIZON,
       batchSize: 25,
       maxBatchingWindow: Duration.seconds(5),
@@ -395,14 +450,17 @@ export class FleetOptimizer extends Construct {
     return key;
   }
 
+  /** The table's ARN and its indexes' (by default the table's own reference). */
+  private tableArns(tableArn: string = this.table.tableArn): string[] {
+    return [tableArn, ...tableSchema().globalSecondaryIndexes.map((index) => `${tableArn}/index/${index.name}`)];
+  }
+
   /** What each function calls, and nothing else (see shared/aws/src for the calls). */
   private grantLeastPrivilege(stack: Stack, target: TargetSelector): void {
-    const tableResources = [
-      this.table.tableArn,
-      ...tableSchema().globalSecondaryIndexes.map((index) => `${this.table.tableArn}/index/${index.name}`),
-    ];
+    const tableResources = this.tableArns();
     // The analyzer and the cost optimizer write new recommendations (PutItem) and change them;
-    // the engine only reads and changes them (Query, UpdateItem: claims, notes, executions).
+    // the engine only reads and changes them (Query, UpdateItem: claims, notes, executions, and
+    // its per-group lock items, which UpdateItem creates).
     const table = (actions: string[]) => new iam.PolicyStatement({ sid: 'RecommendationsTable', actions, resources: tableResources });
     const statements = {
       writeTable: table(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
@@ -429,6 +487,19 @@ export class FleetOptimizer extends Construct {
     analyzer.addToRolePolicy(statements.readMetrics);
 
     engine.addToRolePolicy(statements.describeFleet(['autoscaling:DescribeScalingActivities']));
+    // The engine reads the group's CPU and the published PerformanceScore after a change to
+    // record its outcome.
+    engine.addToRolePolicy(statements.readMetrics);
+    // Signatures: the analyzer signs its automated scale-ups; the engine verifies those and the
+    // approvals, and signs nothing. The cost optimizer uses neither key.
+    analyzer.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'SignFindings', actions: ['kms:Sign'], resources: [this.findingKey.keyArn],
+    }));
+    engine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'VerifySignatures',
+      actions: ['kms:Verify', 'kms:GetPublicKey'],
+      resources: [this.approvalKey.keyArn, this.findingKey.keyArn],
+    }));
     // The scaling grant in a policy of its own, outside the role's construct tree, so that only
     // its own reasoned cdk-nag suppression covers it (not the role's blanket Resource::* one).
     const scale = scalingStatement(stack, target, ['autoscaling:SetDesiredCapacity']);

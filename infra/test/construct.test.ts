@@ -1,9 +1,11 @@
 /**
  * The construct's props: presets and overrides, refusals at synth with clear messages, the
- * target selectors (names, tag, an IAutoScalingGroup), existing topics, and the code sources.
+ * target selectors (names, tag, an IAutoScalingGroup), existing topics, the code sources, the
+ * approvers and the approval settings.
  */
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { FunctionCode } from '../lib/code';
@@ -395,5 +397,189 @@ describe('the app builds the real bundles unless told to use the placeholder', (
     const { codeFromContext } = require('../lib/app');
     expect(() => codeFromContext(new App({ context: { 'fleetopt:code': 'docker' } })))
       .toThrow('context fleetopt:code="docker": must be placeholder, cargo or bundles');
+  });
+});
+
+describe('approvals: who may approve, and the engine approval settings', () => {
+  const engineVariables = (template: Template) => variables(template, 'optimization-engine');
+  const keyOf = (template: Template, kind: 'approvals' | 'findings') => {
+    const alias = Object.values(template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/shop-production-${kind}` } }))[0] as any;
+    return alias.Properties.TargetKeyId['Fn::GetAtt'][0] as string;
+  };
+  // Every IAM statement of the stack that allows kms:Sign on the approvals key, with the roles,
+  // users and groups its policy is attached to.
+  const signersByIam = (template: Template) => {
+    const key = keyOf(template, 'approvals');
+    return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy: any) => policy.Properties.PolicyDocument.Statement
+      .filter((s: any) => s.Effect === 'Allow' && [s.Action].flat().includes('kms:Sign') && JSON.stringify(s.Resource).includes(`"${key}"`))
+      .map(() => ({ roles: policy.Properties.Roles, users: policy.Properties.Users, groups: policy.Properties.Groups })));
+  };
+
+  test('by default nobody is granted kms:Sign on the approvals key', () => {
+    const { template, stack } = stackWith({});
+    expect(signersByIam(template)).toEqual([]);
+    const keyPolicy = template.toJSON().Resources[keyOf(template, 'approvals')].Properties.KeyPolicy.Statement;
+    expect(keyPolicy.filter((s: any) => s.Effect === 'Allow').map((s: any) => s.Sid)).toEqual([undefined]);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test("an approver this stack can change (a role of the app) gets kms:Sign and kms:GetPublicKey and the table, in its own policy", () => {
+    const { template, stack } = stackWith({}, (s) => ({
+      approvers: [new iam.Role(s, 'Operators', { assumedBy: new iam.AccountRootPrincipal() })],
+    }));
+    const operators = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('Operators'))!;
+    expect(signersByIam(template)).toEqual([{ roles: [{ Ref: operators }], users: undefined, groups: undefined }]);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: operators }] } }))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0];
+    expect(statements).toEqual([
+      { Sid: 'ApproveWithKey', Effect: 'Allow', Action: ['kms:Sign', 'kms:GetPublicKey'], Resource: { 'Fn::GetAtt': [keyOf(template, 'approvals'), 'Arn'] } },
+      {
+        Sid: 'DecideRecommendations', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: [
+          { 'Fn::GetAtt': [table, 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/TypeIndex']] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [table, 'Arn'] }, '/index/PriorityIndex']] },
+        ],
+      },
+    ]);
+    // Nothing about it in the key's policy or on the table: IAM is enough in the same account.
+    expect(JSON.stringify(template.toJSON().Resources[keyOf(template, 'approvals')].Properties.KeyPolicy)).not.toContain('GetPublicKey');
+    expect(template.toJSON().Resources[table].Properties.ResourcePolicy).toBeUndefined();
+    // Still no function may sign with it, and the findings key is not the approvers'.
+    expect(JSON.stringify(statements)).not.toContain(keyOf(template, 'findings'));
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('an approver given by ARN is named in the key policy and the table resource policy, with the same actions', () => {
+    const arns = ['arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Operators_0123456789abcdef', 'arn:aws:iam::123456789012:user/alice'];
+    const { template, stack } = stackWith({ approvers: arns.map((arn) => new iam.ArnPrincipal(arn)) });
+    expect(signersByIam(template)).toEqual([]);
+    const keyPolicy = template.toJSON().Resources[keyOf(template, 'approvals')].Properties.KeyPolicy.Statement;
+    expect(keyPolicy).toContainEqual({
+      Sid: 'ApproversSign', Effect: 'Allow', Principal: { AWS: arns }, Action: ['kms:Sign', 'kms:GetPublicKey'], Resource: '*',
+    });
+    const tableArn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':dynamodb:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:table/shop-production-optimization-recommendations${suffix}`]] });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      ResourcePolicy: { PolicyDocument: { Statement: [{
+        Sid: 'ApproversDecide', Effect: 'Allow', Principal: { AWS: arns }, Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Resource: [tableArn(''), tableArn('/index/TypeIndex'), tableArn('/index/PriorityIndex')],
+      }] } },
+    });
+    // The findings key's policy names no approver.
+    expect(JSON.stringify(template.toJSON().Resources[keyOf(template, 'findings')].Properties.KeyPolicy)).not.toContain('123456789012');
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('the approval settings reach the engine only, as whole hours, days and minutes; absent ones are left to the defaults', () => {
+    const { template } = stackWith({
+      approvalMaxAge: Duration.hours(12),
+      manualApprovalMaxAge: Duration.days(30),
+      inProgressMaxAge: Duration.hours(3),
+      rollBackWorseChanges: true,
+    });
+    expect(engineVariables(template)).toMatchObject({
+      FLEETOPT_APPROVAL_MAX_AGE_HOURS: '12',
+      FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS: '30',
+      FLEETOPT_IN_PROGRESS_MAX_MINUTES: '180',
+      FLEETOPT_ROLLBACK_WORSE: 'true',
+    });
+    const names = ['FLEETOPT_APPROVAL_MAX_AGE_HOURS', 'FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS', 'FLEETOPT_IN_PROGRESS_MAX_MINUTES', 'FLEETOPT_ROLLBACK_WORSE'];
+    for (const fn of ['performance-analyzer', 'cost-optimizer']) {
+      for (const name of names) expect(variables(template, fn)[name]).toBeUndefined();
+    }
+    // false is a value, and is passed.
+    const some = engineVariables(stackWith({ rollBackWorseChanges: false, approvalMaxAge: Duration.days(7) }).template);
+    expect(some).toMatchObject({ FLEETOPT_ROLLBACK_WORSE: 'false', FLEETOPT_APPROVAL_MAX_AGE_HOURS: '168' });
+    expect([some.FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS, some.FLEETOPT_IN_PROGRESS_MAX_MINUTES]).toEqual([undefined, undefined]);
+  });
+
+  test('the bounds themselves are accepted', () => {
+    for (const props of [
+      { approvalMaxAge: Duration.hours(1), manualApprovalMaxAge: Duration.days(1), inProgressMaxAge: Duration.minutes(10) },
+      { approvalMaxAge: Duration.hours(168), manualApprovalMaxAge: Duration.days(90), inProgressMaxAge: Duration.minutes(1440) },
+    ]) {
+      expect(() => stackWith(props)).not.toThrow();
+    }
+  });
+
+  test.each([
+    [{ approvalMaxAge: Duration.hours(0) }, 'approvalMaxAge="Duration.hours(0)": must be whole hours from 1 to 168 (7 days)'],
+    [{ approvalMaxAge: Duration.hours(169) }, 'approvalMaxAge="Duration.hours(169)": must be whole hours from 1 to 168 (7 days)'],
+    [{ approvalMaxAge: Duration.minutes(90) }, 'approvalMaxAge="Duration.minutes(90)": must be whole hours from 1 to 168 (7 days)'],
+    [{ manualApprovalMaxAge: Duration.days(91) }, 'manualApprovalMaxAge="Duration.days(91)": must be whole days from 1 to 90'],
+    [{ manualApprovalMaxAge: Duration.hours(36) }, 'manualApprovalMaxAge="Duration.hours(36)": must be whole days from 1 to 90'],
+    [{ inProgressMaxAge: Duration.minutes(9) }, 'inProgressMaxAge="Duration.minutes(9)": must be whole minutes from 10 to 1440 (24 hours)'],
+    [{ inProgressMaxAge: Duration.hours(25) }, 'inProgressMaxAge="Duration.hours(25)": must be whole minutes from 10 to 1440 (24 hours)'],
+    [{ inProgressMaxAge: Duration.seconds(630) }, 'inProgressMaxAge="Duration.seconds(630)": must be whole minutes from 10 to 1440 (24 hours)'],
+    [{ rollBackWorseChanges: 'yes' }, 'rollBackWorseChanges="yes": must be true or false'],
+  ])('%j is refused', (props, message) => {
+    expect(() => stackWith(props as never)).toThrow(message);
+  });
+
+  test('every out-of-range approval setting is reported in one message', () => {
+    expect(() => stackWith({ approvalMaxAge: Duration.days(8), inProgressMaxAge: Duration.minutes(5) }))
+      .toThrow(/invalid configuration: approvalMaxAge="Duration.days\(8\)": .*; inProgressMaxAge="Duration.minutes\(5\)": /);
+  });
+});
+
+describe("the engine's stream filter drops the lock items' records and nothing else", () => {
+  // The subset of Lambda's filter pattern syntax the construct uses: nested objects, and a leaf
+  // list of exact values or { 'anything-but': [...] }; a pattern matches when every leaf does.
+  const matches = (pattern: any, record: any): boolean => Object.entries(pattern).every(([field, rule]) => {
+    const value = record?.[field];
+    if (!Array.isArray(rule)) return matches(rule, value);
+    return value !== undefined && typeof value !== 'object' && rule.some((r: any) =>
+      (r !== null && typeof r === 'object' && 'anything-but' in r) ? !r['anything-but'].includes(value) : r === value);
+  });
+  const { template } = stackWith({});
+  const filters: any[] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0].Properties.FilterCriteria.Filters;
+  const delivered = (record: any) => filters.some((f) => matches(JSON.parse(f.Pattern), record));
+  const item = (id: string, timestamp: string, extra: object = {}) => ({ id: { S: id }, timestamp: { S: timestamp }, ...extra });
+  const record = (eventName: string, keys: any, images: { NewImage?: any; OldImage?: any }) => ({
+    eventName, eventSource: 'aws:dynamodb', dynamodb: { Keys: keys, ...images, SequenceNumber: '1', StreamViewType: 'NEW_AND_OLD_IMAGES' },
+  });
+  const recommendation = item('rec-1', '2026-12-01T10:00:00Z', { type: { S: 'SCALE_UP' }, status: { S: 'PENDING' } });
+  const keys = { id: recommendation.id, timestamp: recommendation.timestamp };
+  const lock = item('lock#web', 'lock', { owner: { S: 'engine' } });
+  const lockKeys = { id: lock.id, timestamp: lock.timestamp };
+
+  test.each([
+    ['a new recommendation', record('INSERT', keys, { NewImage: recommendation })],
+    ['a status change', record('MODIFY', keys, { OldImage: recommendation, NewImage: { ...recommendation, status: { S: 'APPROVED' } } })],
+    ['a recommendation removed by TTL', record('REMOVE', keys, { OldImage: recommendation })],
+    ['an item without a type, which fails alone as before', record('INSERT', { id: { S: 'odd' }, timestamp: { S: '2026-12-01T10:00:00Z' } }, { NewImage: item('odd', '2026-12-01T10:00:00Z') })],
+  ])('%s reaches the engine', (_name, r) => {
+    expect(delivered(r)).toBe(true);
+  });
+
+  test.each([
+    ['taken', record('INSERT', lockKeys, { NewImage: lock })],
+    ['renewed', record('MODIFY', lockKeys, { OldImage: lock, NewImage: { ...lock, owner: { S: 'sweep' } } })],
+    ['removed', record('REMOVE', lockKeys, { OldImage: lock })],
+  ])('a lock item %s does not', (_name, r) => {
+    expect(delivered(r)).toBe(false);
+  });
+});
+
+describe('context fleetopt:approvers', () => {
+  test('names IAM roles and users by ARN in the approvals key policy and the table policy of every environment', () => {
+    const arns = ['arn:aws:iam::123456789012:role/ops', 'arn:aws:iam::123456789012:user/alice'];
+    const { stacks } = require('./support').synthApp({ 'fleetopt:approvers': arns.join(', ') });
+    expect(stacks).toHaveLength(3);
+    for (const s of stacks) {
+      const template = Template.fromStack(s);
+      const keys = Object.values(template.findResources('AWS::KMS::Key')) as any[];
+      const signers = keys.flatMap((k) => k.Properties.KeyPolicy.Statement).filter((st: any) => st.Sid === 'ApproversSign');
+      // (The app's cdk.json minimizes policies, which sorts the actions.)
+      expect(signers.map((st: any) => [st.Principal, [...st.Action].sort()])).toEqual([[{ AWS: arns }, ['kms:GetPublicKey', 'kms:Sign']]]);
+      template.hasResourceProperties('AWS::DynamoDB::Table', { ResourcePolicy: { PolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: arns } })] } } });
+      expect(nagFindings(s)).toEqual([]);
+    }
+  });
+
+  test.each([['ops'], ['arn:aws:iam::123456789012:group/ops'], ['arn:aws:sts::123456789012:assumed-role/ops/me']])('%j is refused', (arn) => {
+    expect(() => require('./support').synthApp({ 'fleetopt:approvers': arn }))
+      .toThrow(`context fleetopt:approvers: ${JSON.stringify(arn)} is not an IAM role or user ARN`);
   });
 });

@@ -115,7 +115,8 @@ describe('validated the same way, conflicts refused', () => {
       optimizationNotificationTopics: ['Recs', 'Perf', 'Cost'].map((id) => sns.Topic.fromTopicArn(stack, id, `arn:aws:sns:us-east-1:123456789012:${id}`)),
     }));
     template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    // No topic key: the only keys are the two asymmetric signing keys.
+    expect(Object.values(template.findResources('AWS::KMS::Key')).map((k: any) => k.Properties.KeySpec)).toEqual(['ECC_NIST_P256', 'ECC_NIST_P256']);
     expect(variables(template, 'shop-staging-optimization-engine')).toMatchObject({
       FLEETOPT_RECOMMENDATION_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:Recs',
       FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:Perf',

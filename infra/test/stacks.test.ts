@@ -189,7 +189,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     });
   });
 
-  test("the engine reads the table's stream: partial batch failures, bisection, bounded retries, failures to the queue", () => {
+  test("the engine reads the table's stream: partial batch failures, bisection, bounded retries, failures to the queue, no lock items", () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionLogicalId('optimization-engine') },
       EventSourceArn: { 'Fn::GetAtt': [Match.anyValue(), 'StreamArn'] },
@@ -198,6 +198,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 3,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { timestamp: { S: [{ 'anything-but': ['lock'] }] } } } }) }] },
     });
   });
 
@@ -225,7 +226,8 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     for (const kind of ['recommendations', 'performance-alerts', 'cost-alerts']) {
       template.hasResourceProperties('AWS::SNS::Topic', { TopicName: `${prefix}-${kind}`, KmsMasterKeyId: Match.anyValue() });
     }
-    const keys = Object.values(template.findResources('AWS::KMS::Key'));
+    // The topic key is the one symmetric key (the two signing keys are asymmetric).
+    const keys = Object.values(template.findResources('AWS::KMS::Key')).filter((k: any) => k.Properties.KeySpec === undefined);
     expect(keys).toHaveLength(1);
     expect(keys[0].Properties.EnableKeyRotation).toBe(true);
     const statements: any[] = keys[0].Properties.KeyPolicy.Statement;
@@ -268,6 +270,72 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     }
   });
 
+  // The logical id of the signing key behind alias/<application>-<environment>-<kind>.
+  const signingKeyId = (kind: 'approvals' | 'findings'): string => {
+    const aliases = Object.values(template.findResources('AWS::KMS::Alias', { Properties: { AliasName: `alias/${prefix}-${kind}` } }));
+    expect(aliases).toHaveLength(1);
+    return (aliases[0] as any).Properties.TargetKeyId['Fn::GetAtt'][0];
+  };
+
+  describe('the signing keys', () => {
+    const resources = template.toJSON().Resources;
+
+    test('two asymmetric ECC_NIST_P256 SIGN_VERIFY keys behind their aliases; production keeps them, the others delete them after 7 days', () => {
+      const ids = (['approvals', 'findings'] as const).map(signingKeyId);
+      expect(new Set(ids).size).toBe(2);
+      for (const id of ids) {
+        const key = resources[id];
+        expect(key.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+        // KMS cannot rotate asymmetric keys (and refuses EnableKeyRotation on one).
+        expect(key.Properties.EnableKeyRotation).toBeUndefined();
+        expect([key.DeletionPolicy, key.Properties.PendingWindowInDays]).toEqual(env === 'production' ? ['Retain', undefined] : ['Delete', 7]);
+      }
+    });
+
+    test('each key policy: the account administers; the approvals key refuses kms:Sign to every function, the findings key to all but the analyzer', () => {
+      const role = (suffix: string) => Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `${prefix}-${suffix}` } }))[0].Properties.Role;
+      const refused = { approvals: ['performance-analyzer', 'optimization-engine', 'cost-optimizer'], findings: ['optimization-engine', 'cost-optimizer'] };
+      for (const [kind, suffixes] of Object.entries(refused)) {
+        const statements: any[] = resources[signingKeyId(kind as 'approvals' | 'findings')].Properties.KeyPolicy.Statement;
+        expect(statements).toEqual([
+          {
+            Effect: 'Allow', Action: 'kms:*', Resource: '*',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+          },
+          {
+            Sid: kind === 'approvals' ? 'NoFunctionApproves' : 'OnlyTheAnalyzerSigns',
+            Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:Sign', Resource: '*',
+            Condition: { ArnEquals: { 'aws:PrincipalArn': expect.arrayContaining(suffixes.map(role)) } },
+          },
+        ]);
+        expect(statements[1].Condition.ArnEquals['aws:PrincipalArn']).toHaveLength(suffixes.length);
+      }
+    });
+
+    test('the analyzer is told of the findings key, the engine of both, the cost optimizer of neither', () => {
+      const variables = (suffix: string) => Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `${prefix}-${suffix}` } }))[0]
+        .Properties.Environment.Variables;
+      const arn = (kind: 'approvals' | 'findings') => ({ 'Fn::GetAtt': [signingKeyId(kind), 'Arn'] });
+      expect(variables('performance-analyzer').FLEETOPT_FINDING_KEY).toEqual(arn('findings'));
+      expect(variables('performance-analyzer').FLEETOPT_APPROVAL_KEY).toBeUndefined();
+      expect(variables('optimization-engine')).toMatchObject({ FLEETOPT_APPROVAL_KEY: arn('approvals'), FLEETOPT_FINDING_KEY: arn('findings') });
+      expect(Object.keys(variables('cost-optimizer')).filter((name) => name.endsWith('_KEY'))).toEqual([]);
+      // The approval settings are left to the engine's defaults unless given.
+      for (const name of ['FLEETOPT_APPROVAL_MAX_AGE_HOURS', 'FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS', 'FLEETOPT_IN_PROGRESS_MAX_MINUTES', 'FLEETOPT_ROLLBACK_WORSE']) {
+        expect(variables('optimization-engine')[name]).toBeUndefined();
+      }
+    });
+
+    test('the stack outputs both keys: ARN and alias', () => {
+      expect(template.toJSON().Outputs).toMatchObject({
+        ApprovalKeyArn: { Value: { 'Fn::GetAtt': [signingKeyId('approvals'), 'Arn'] } },
+        ApprovalKeyAlias: { Value: `alias/${prefix}-approvals` },
+        FindingKeyArn: { Value: { 'Fn::GetAtt': [signingKeyId('findings'), 'Arn'] } },
+        FindingKeyAlias: { Value: `alias/${prefix}-findings` },
+      });
+    });
+  });
+
   describe('least privilege', () => {
     const statementsOf = (suffix: string): any[] => {
       const fn = template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `${prefix}-${suffix}` } });
@@ -304,9 +372,10 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
         'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage',
         'sns:Publish', 'kms:Decrypt', 'kms:GenerateDataKey*', 'autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetGroups'];
       const expected: Record<string, string[]> = {
-        'performance-analyzer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData'],
+        'performance-analyzer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData', 'kms:Sign'],
         'optimization-engine': [...common, 'autoscaling:DescribeScalingActivities', 'autoscaling:SetDesiredCapacity',
-          'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+          'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
+          'cloudwatch:GetMetricData', 'kms:Verify', 'kms:GetPublicKey'],
         'cost-optimizer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData', 'ce:GetCostAndUsage', 'ce:GetCostForecast',
           'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
           'pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
@@ -321,6 +390,27 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
       for (const suffix of ['performance-analyzer', 'cost-optimizer']) {
         expect(actionsOf(statementsOf(suffix))).toContain('dynamodb:PutItem');
       }
+    });
+
+    test('signatures: only the analyzer signs, with the findings key only; the engine verifies both; the cost optimizer uses neither', () => {
+      const approvals = signingKeyId('approvals');
+      const findings = signingKeyId('findings');
+      const keyActions = (suffix: string, key: string) => statementsOf(suffix)
+        .filter((s) => JSON.stringify(s.Resource).includes(`"${key}"`))
+        .flatMap((s) => [s.Action].flat()).sort();
+      expect(keyActions('performance-analyzer', findings)).toEqual(['kms:Sign']);
+      expect(keyActions('performance-analyzer', approvals)).toEqual([]);
+      for (const key of [approvals, findings]) {
+        expect(keyActions('optimization-engine', key)).toEqual(['kms:GetPublicKey', 'kms:Verify']);
+        expect(keyActions('cost-optimizer', key)).toEqual([]);
+      }
+      expect(actionsOf(statementsOf('optimization-engine')).filter((a) => a.startsWith('kms:Sign'))).toEqual([]);
+      expect(actionsOf(statementsOf('cost-optimizer')).filter((a) => /^kms:(Sign|Verify|GetPublicKey)/.test(a))).toEqual([]);
+      // No policy of the stack allows signing with the approvals key: no approvers are given.
+      const allowsSigning = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+        .filter((s: any) => s.Effect === 'Allow' && [s.Action].flat().some((a: string) => a === 'kms:Sign' || a === 'kms:*')
+          && JSON.stringify(s.Resource).includes(`"${approvals}"`));
+      expect(allowsSigning).toEqual([]);
     });
 
     test('table access is the table and its two indexes, nothing wider', () => {
