@@ -8,7 +8,9 @@
  * moto 5.2's CloudFormation skips four of the templates' resource types (see SKIPPED_BY_MOTO);
  * test/emulator_deploy.py reports them and creates the skipped alarms through the CloudWatch API
  * from the template's own properties. It also drops a few properties (a function's
- * Architectures and LoggingConfig, a table's TTL and PITR): the template tests pin those.
+ * Architectures and LoggingConfig, a table's TTL and PITR, a key's KeySpec and KeyUsage, so the
+ * signing keys come out symmetric): the template tests pin those. It keeps each key's policy as
+ * an object, which breaks DescribeKey: the script writes the policies back as text first.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -67,6 +69,9 @@ test('every stack reaches CREATE_COMPLETE, its assets uploaded; moto skips only 
     const stack = report.stacks[`app-fleet-optimizer-${e}`];
     expect(stack.skipped).toEqual(SKIPPED_BY_MOTO);
     expect(stack.assets.filter((a: string) => a.endsWith('.zip'))).toHaveLength(1);
+    // The three keys (topics, approvals, findings) whose policies moto stored as objects and the
+    // script wrote back as text (emulator_deploy.py says why).
+    expect(stack.keyPoliciesRewritten).toHaveLength(3);
   }
   expect(report.found.autoScalingGroups).toHaveLength(1);
 });
@@ -109,11 +114,44 @@ describe.each(ENVIRONMENTS)('%s on the emulator', (env) => {
     expect(engine.Environment.Variables.FLEETOPT_RECOMMENDATION_TOPIC_ARN).toMatch(new RegExp(`^arn:aws:sns:us-east-1:${report.account}:${prefix}-recommendations$`));
   });
 
-  test("the engine's stream event source", () => {
+  test("the engine's stream event source, with the filter that drops the lock items' records", () => {
     const table = report.found.tables[`${prefix}-optimization-recommendations`];
     const mapping = report.found.eventSourceMappings.find((m: any) => m.EventSourceArn === table.LatestStreamArn);
     expect(mapping).toBeDefined();
     expect(mapping.FunctionArn).toContain(`${prefix}-optimization-engine`);
+    expect(mapping.FilterCriteria.Filters.map((f: any) => JSON.parse(f.Pattern)))
+      .toEqual([{ dynamodb: { Keys: { timestamp: { S: [{ 'anything-but': ['lock'] }] } } } }]);
+  });
+
+  // moto 5.2.5's CloudFormation creates every AWS::KMS::Key as a symmetric ENCRYPT_DECRYPT key,
+  // whatever its KeySpec and KeyUsage: stacks.test.ts pins ECC_NIST_P256 and SIGN_VERIFY.
+  test('the signing keys: their aliases, the stack outputs, the functions told of them', () => {
+    const outputs = report.stacks[`app-fleet-optimizer-${env}`].outputs;
+    const arns: Record<string, string> = {};
+    for (const [kind, output] of [['approvals', 'ApprovalKey'], ['findings', 'FindingKey']]) {
+      const alias = `alias/${prefix}-${kind}`;
+      expect(outputs[`${output}Alias`]).toBe(alias);
+      const arn = arns[kind] = outputs[`${output}Arn`];
+      const key = report.found.keys[arn];
+      expect(key).toBeDefined();
+      expect(report.found.aliases[alias]).toBe(key.KeyId);
+      expect(key.Description).toMatch(new RegExp(`^fleet-optimizer ${prefix} ${kind}: `));
+      expect([key.KeySpec, key.KeyUsage]).toEqual(['SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT']);
+    }
+    expect(arns.approvals).not.toBe(arns.findings);
+    // The deployed key policies refuse kms:Sign to the functions' roles, by their ARNs.
+    const role = (suffix: string) => report.found.functions[`${prefix}-${suffix}`].Role;
+    const refused = (kind: string) => report.found.keys[arns[kind]].Policy.Statement
+      .filter((st: any) => st.Effect === 'Deny' && st.Action === 'kms:Sign')
+      .flatMap((st: any) => st.Condition.ArnEquals['aws:PrincipalArn']).sort();
+    expect(refused('approvals')).toEqual(['performance-analyzer', 'optimization-engine', 'cost-optimizer'].map(role).sort());
+    expect(refused('findings')).toEqual(['optimization-engine', 'cost-optimizer'].map(role).sort());
+    expect(refused('approvals')[0]).toMatch(new RegExp(`^arn:aws:iam::${report.account}:role/`));
+    const variables = (suffix: string) => report.found.functions[`${prefix}-${suffix}`].Environment.Variables;
+    expect(variables('optimization-engine')).toMatchObject({ FLEETOPT_APPROVAL_KEY: arns.approvals, FLEETOPT_FINDING_KEY: arns.findings });
+    expect(variables('performance-analyzer').FLEETOPT_FINDING_KEY).toBe(arns.findings);
+    expect(variables('performance-analyzer').FLEETOPT_APPROVAL_KEY).toBeUndefined();
+    expect(Object.keys(variables('cost-optimizer')).filter((name) => name.endsWith('_KEY'))).toEqual([]);
   });
 
   test('the schedules and the alarm routes, with their targets', () => {

@@ -12,6 +12,11 @@ are listed under "skipped" per stack, so the test can name them; nothing is remo
 templates. The alarms among them are then created through the CloudWatch API from the
 template's own properties (references resolved to the stack's physical ids), which proves that
 CloudWatch accepts their definitions.
+
+moto 5.2's CloudFormation also keeps each AWS::KMS::Key's KeyPolicy as a JSON object where its KMS
+API keeps text, so DescribeKey on such a key fails (500, a TypeError inside moto). The script
+writes each of those policies back unchanged, as text (GetKeyPolicy, then PutKeyPolicy), before
+describing the keys; nothing else about the keys is touched.
 """
 
 import argparse
@@ -123,6 +128,20 @@ def put_alarm(cloudwatch, props):
     cloudwatch.put_metric_alarm(**{k: props[k] for k in keys if k in props})
 
 
+def store_key_policies_as_text(kms, resources):
+    """Writes back, as text, the key policies moto's CloudFormation stored as objects."""
+    rewritten = []
+    for logical, r in resources.items():
+        if r["ResourceType"] != "AWS::KMS::Key":
+            continue
+        key = r["PhysicalResourceId"]
+        policy = kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]
+        if not isinstance(policy, str):
+            kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+            rewritten.append(logical)
+    return rewritten
+
+
 def deploy(session, assembly, stack, account, region, exports):
     cfn = session.client("cloudformation")
     with open(os.path.join(assembly, f"{stack}.template.json")) as f:
@@ -154,7 +173,9 @@ def deploy(session, assembly, stack, account, region, exports):
     physical.update({f"import:{name}": value for name, value in exports.items()})
     # The ARN-valued references the alarms use: topics' Ref is their ARN already.
     alarms_created = []
+    key_policies_rewritten = []
     if described["StackStatus"] == "CREATE_COMPLETE":
+        key_policies_rewritten = store_key_policies_as_text(session.client("kms"), resources)
         cloudwatch = session.client("cloudwatch")
         for logical, body in template["Resources"].items():
             if body["Type"] == "AWS::CloudWatch::Alarm" and logical not in resources:
@@ -164,10 +185,12 @@ def deploy(session, assembly, stack, account, region, exports):
     return {
         "status": described["StackStatus"],
         "statusReason": described.get("StackStatusReason"),
+        "outputs": {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])},
         "assets": assets,
         "resources": {k: {"type": v["ResourceType"], "physicalId": v.get("PhysicalResourceId")} for k, v in resources.items()},
         "skipped": skipped,
         "alarmsCreatedThroughApi": alarms_created,
+        "keyPoliciesRewritten": key_policies_rewritten,
     }
 
 
@@ -199,6 +222,17 @@ def describe(session, names):
     out["topics"] = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
     out["queues"] = sqs.list_queues().get("QueueUrls", [])
     out["logGroups"] = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+    kms = session.client("kms")
+    out["keys"] = {}
+    for page in kms.get_paginator("list_keys").paginate():
+        for k in page["Keys"]:
+            key = kms.describe_key(KeyId=k["KeyArn"])["KeyMetadata"]
+            key["Policy"] = json.loads(kms.get_key_policy(KeyId=k["KeyArn"], PolicyName="default")["Policy"])
+            out["keys"][k["KeyArn"]] = key
+    out["aliases"] = {
+        a["AliasName"]: a.get("TargetKeyId")
+        for page in kms.get_paginator("list_aliases").paginate() for a in page["Aliases"]
+    }
     out["autoScalingGroups"] = [
         g["AutoScalingGroupName"] for g in session.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     ]
