@@ -309,12 +309,21 @@ where
     // refreshed item carries the finding's window, from which the finding's id follows.)
     for refresh in &screened.refreshed {
         let n = &refresh.next;
-        let found_as = recommendation_id(n.source, &n.auto_scaling_group_name, n.kind, &n.analysis_window);
+        let found_as = recommendation_id(
+            n.source,
+            &n.auto_scaling_group_name,
+            n.kind,
+            &n.analysis_window,
+        );
         for o in outcomes
             .iter_mut()
             .filter(|o| o.auto_scaling_group_name == n.auto_scaling_group_name)
         {
-            for id in o.recommendation_ids.iter_mut().filter(|id| **id == found_as) {
+            for id in o
+                .recommendation_ids
+                .iter_mut()
+                .filter(|id| **id == found_as)
+            {
                 refresh.current.id.clone_into(id);
             }
         }

@@ -312,11 +312,17 @@ async fn the_same_finding_an_hour_later_refreshes_its_open_request_and_a_new_tar
             .run(Trigger::Schedule, now() + TimeDelta::hours(hour))
             .await;
         assert_eq!(
-            (again.recommendations_written, again.recommendations_refreshed),
+            (
+                again.recommendations_written,
+                again.recommendations_refreshed
+            ),
             (0, 1),
             "{again:#?}"
         );
-        assert_eq!(outcome(&again, &fleet.name("web")).recommendation_ids, [id.clone()]);
+        assert_eq!(
+            outcome(&again, &fleet.name("web")).recommendation_ids,
+            [id.clone()]
+        );
     }
     let refreshed = fleet.app.deps.store.get(&id).await.unwrap().unwrap();
     assert_eq!(
@@ -334,7 +340,10 @@ async fn the_same_finding_an_hour_later_refreshes_its_open_request_and_a_new_tar
         .run(Trigger::Schedule, now() + TimeDelta::hours(3))
         .await;
     assert_eq!(
-        (changed.recommendations_written, changed.recommendations_superseded),
+        (
+            changed.recommendations_written,
+            changed.recommendations_superseded
+        ),
         (1, 1)
     );
     let new_id = &outcome(&changed, &fleet.name("web")).recommendation_ids[0];

@@ -1011,8 +1011,14 @@ mod tests {
         );
         assert_eq!(second.account_recommendation_ids, [old.clone()]);
         let refreshed = deps.store.get(&old).await.unwrap().unwrap();
-        assert_eq!((refreshed.status, refreshed.seen()), (fleetopt_model::Status::Pending, 2));
-        assert_eq!(refreshed.analysis_window.start, next_day.duration_trunc(Duration::days(1)).unwrap());
+        assert_eq!(
+            (refreshed.status, refreshed.seen()),
+            (fleetopt_model::Status::Pending, 2)
+        );
+        assert_eq!(
+            refreshed.analysis_window.start,
+            next_day.duration_trunc(Duration::days(1)).unwrap()
+        );
     }
 
     #[tokio::test]

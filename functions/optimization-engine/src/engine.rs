@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Duration, Utc};
 use fleetopt_config::{Config, FleetSelector};
 use fleetopt_model::{
-    ChangeOutcome, Check, Execution, Recommendation, RecommendationType, Status,
-    approval_message, from_hex, judge, rfc3339,
+    ChangeOutcome, Check, Execution, Recommendation, RecommendationType, Status, approval_message,
+    from_hex, judge, rfc3339,
 };
 use fleetopt_ports::{
     FleetControl, FleetDirectory, Found, GroupInfo, GroupLocks, GroupSelector, MetricDatum,
@@ -288,7 +288,13 @@ impl Tally {
     }
 
     /// A decision about a record or item that is not (or no longer) a recommendation.
-    fn unread(&mut self, id: Option<String>, outcome: Outcome, reason: String, sequence_number: Option<String>) {
+    fn unread(
+        &mut self,
+        id: Option<String>,
+        outcome: Outcome,
+        reason: String,
+        sequence_number: Option<String>,
+    ) {
         if outcome == Outcome::Error {
             self.failed_records.extend(sequence_number.clone());
         }
@@ -713,7 +719,12 @@ async fn carry_out<F, N, M, S, V>(
                     return;
                 }
                 Err(Proof::Unchecked(e)) => {
-                    tally.record(item, Outcome::Error, format!("verifying the signature: {e}"), None);
+                    tally.record(
+                        item,
+                        Outcome::Error,
+                        format!("verifying the signature: {e}"),
+                        None,
+                    );
                     return;
                 }
             }
@@ -1144,7 +1155,12 @@ async fn measure<F, N, M, S, V>(
         let recorded = match deps.store.record_outcome(&r, &outcome).await {
             Ok(recorded) => recorded,
             Err(e) => {
-                tally.record(&item, Outcome::Error, format!("recording the outcome: {e}"), None);
+                tally.record(
+                    &item,
+                    Outcome::Error,
+                    format!("recording the outcome: {e}"),
+                    None,
+                );
                 continue;
             }
         };
@@ -1348,7 +1364,9 @@ mod tests {
         let keys = FakeKeys::holding(&[FINDINGS, APPROVALS]);
         let mut r = r.clone();
         if r.implementation.automated && r.attestation.is_none() {
-            fleetopt_ports::attest(&keys, FINDINGS, &mut r).await.unwrap();
+            fleetopt_ports::attest(&keys, FINDINGS, &mut r)
+                .await
+                .unwrap();
         }
         if r.status == Status::Approved && r.approval.is_none() {
             let mut before = r.clone();
@@ -1407,7 +1425,10 @@ mod tests {
     /// Stores each, signed as the analyzer and an approver would have.
     async fn stored(deps: &FakeDeps, rs: &[&Recommendation]) {
         for r in rs {
-            assert_eq!(deps.store.put_new(&signed(r).await).await, Ok(PutOutcome::Written));
+            assert_eq!(
+                deps.store.put_new(&signed(r).await).await,
+                Ok(PutOutcome::Written)
+            );
         }
     }
 
@@ -1452,11 +1473,12 @@ mod tests {
             (execution.previous_capacity, execution.new_capacity),
             (4, 5)
         );
-        // The same record again (a retried batch): the claim's condition refuses it.
+        // The same record again (a retried batch): the item, read again, is IN_PROGRESS now
+        // and waits for its instances; nothing is applied twice.
         let again = run(&config(&[]), &deps, &inserted(&[&r]), now())
             .await
             .unwrap();
-        assert_eq!(again.decisions[0].outcome, Outcome::AlreadyHandled);
+        assert_eq!(again.decisions[0].outcome, Outcome::Waiting);
         assert_eq!(deps.fleet.calls().len(), 1);
         let published = deps.metrics.published();
         assert_eq!(published.len(), 2, "one PutMetricData per invocation");
@@ -1584,7 +1606,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_poison_record_fails_alone() {
+    async fn an_item_another_version_wrote_is_skipped_alone() {
         let deps = deps(Recorder::new());
         let r = sample("web", 9);
         stored(&deps, &[&r]).await;
@@ -1602,12 +1624,10 @@ mod tests {
         let response = run(&config(&[]), &deps, &decode(event).unwrap(), now())
             .await
             .unwrap();
-        assert_eq!(
-            response.batch_item_failures,
-            vec![BatchItemFailure {
-                item_identifier: "8".into()
-            }]
-        );
+        // An item another version wrote is skipped and named, never retried forever.
+        assert_eq!(response.batch_item_failures, vec![]);
+        assert_eq!(response.items_skipped, vec![r.id.clone()]);
+        assert_eq!(response.decisions[0].outcome, Outcome::Skipped);
         assert_eq!(response.actions_applied, 1);
     }
 
@@ -1632,7 +1652,7 @@ mod tests {
         assert!(deps.notifier.notifications().is_empty());
         assert!(deps.metrics.published().is_empty());
         for r in [&up, &down] {
-            assert_eq!(deps.store.get(&r.id).await.unwrap().as_ref(), Some(r));
+            assert_eq!(deps.store.get(&r.id).await.unwrap(), Some(signed(r).await));
         }
     }
 
@@ -1719,7 +1739,7 @@ mod tests {
         assert_eq!(response.decisions[0].outcome, Outcome::Expired);
         assert_eq!(response.actions_failed, 0, "expiry is not a failed action");
         let item = deps.store.get(&r.id).await.unwrap().unwrap();
-        assert_eq!(item.status, Status::Failed);
+        assert_eq!(item.status, Status::Expired);
         assert!(deps.fleet.calls().is_empty());
     }
 
@@ -1730,7 +1750,8 @@ mod tests {
         r.kind = RecommendationType::ScaleDown;
         r.status = Status::AwaitingApproval;
         stored(&deps, &[&r]).await;
-        let until = now() + Duration::days(7);
+        // Shorter than the 6 h an approval request lives: it wakes to wait again.
+        let until = now() + Duration::hours(2);
         let snoozed = deps
             .store
             .transition(
@@ -1763,5 +1784,397 @@ mod tests {
             )
         );
         assert!(deps.fleet.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_approval_written_straight_to_the_table_is_refused_alerted_and_changes_nothing() {
+        let deps = deps(Recorder::new());
+        let mut down = scale_down("api");
+        down.status = Status::Approved;
+        down.version = 3;
+        // Written by someone with table access: no approval at all.
+        deps.store.overwrite(&down);
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Failed);
+        assert!(
+            response.decisions[0]
+                .reason
+                .contains("without a signed approval")
+        );
+        // A forged signature (well-formed, made with no key the engine trusts).
+        let mut forged = scale_down("web");
+        forged.status = Status::Approved;
+        let mut approval = fleetopt_model::unsigned_approval(
+            &forged,
+            "arn:aws:iam::1:user/x",
+            now(),
+            Duration::hours(6),
+        );
+        approval.signature = "00".repeat(32);
+        forged.approval = Some(approval);
+        deps.store.overwrite(&forged);
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            now(),
+        )
+        .await
+        .unwrap();
+        let decision = &response.decisions[0];
+        assert_eq!(decision.outcome, Outcome::Failed);
+        assert!(
+            decision.reason.contains("does not verify"),
+            "{}",
+            decision.reason
+        );
+        assert_eq!(response.signatures_verified, 1);
+        assert!(deps.fleet.calls().is_empty(), "no group moved");
+        let alerts = deps.notifier.notifications();
+        assert!(
+            alerts.iter().any(|(_, _, m)| m.contains("does not verify")),
+            "{alerts:?}"
+        );
+        let item = deps.store.get(&forged.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::Failed);
+    }
+
+    #[tokio::test]
+    async fn a_forged_automated_scale_up_is_refused_and_a_signed_one_applied() {
+        let deps = deps(Recorder::new());
+        let mut forged = sample("web", 9);
+        forged.attestation = Some(fleetopt_model::Attestation {
+            key_id: "mine".into(),
+            algorithm: fleetopt_model::SIGNING_ALGORITHM.into(),
+            signature: "ab".repeat(32),
+        });
+        deps.store.overwrite(&forged);
+        let response = run(&config(&[]), &deps, &inserted(&[&forged]), now())
+            .await
+            .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Failed);
+        assert!(
+            response.decisions[0]
+                .reason
+                .contains("analyzer's signature does not verify")
+        );
+        assert!(deps.fleet.calls().is_empty());
+        // The analyzer's own, for the other group.
+        let genuine = sample("api", 9);
+        stored(&deps, &[&genuine]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&genuine]), now())
+            .await
+            .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Applied);
+        assert_eq!(deps.fleet.calls(), vec![("api".to_owned(), 5, true)]);
+    }
+
+    #[tokio::test]
+    async fn a_signed_approval_is_applied_once_and_a_week_old_one_expires() {
+        let deps = deps(Recorder::new());
+        let mut down = scale_down("api");
+        down.status = Status::Approved;
+        down.version = 3;
+        stored(&deps, &[&down]).await;
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            response.decisions[0].outcome,
+            Outcome::Applied,
+            "{:?}",
+            response.decisions
+        );
+        assert_eq!(deps.fleet.calls(), vec![("api".to_owned(), 3, true)]);
+
+        let deps = self::deps(Recorder::new());
+        stored(&deps, &[&down]).await;
+        let week = now() + Duration::days(7);
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            week,
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Expired);
+        assert!(deps.fleet.calls().is_empty());
+        assert_eq!(
+            deps.store.get(&down.id).await.unwrap().unwrap().status,
+            Status::Expired
+        );
+    }
+
+    #[tokio::test]
+    async fn a_transient_refusal_gives_the_approval_back_instead_of_spending_it() {
+        let deps = deps(Recorder::new());
+        let mut down = scale_down("api");
+        down.status = Status::Approved;
+        down.version = 3;
+        stored(&deps, &[&down]).await;
+        deps.fleet.refuse_next(&[SCALING_ACTIVITY_IN_PROGRESS]);
+        let sweep = Trigger::Sweep { dry_run: false };
+        let response = run(&config(&[]), &deps, &sweep, now()).await.unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Released);
+        let item = deps.store.get(&down.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::Approved);
+        assert_eq!(deps.fleet.group("api").unwrap().desired, 4);
+        // The next sweep applies it, with the same approval.
+        let response = run(&config(&[]), &deps, &sweep, now() + Duration::minutes(15))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.decisions[0].outcome,
+            Outcome::Applied,
+            "{:?}",
+            response.decisions
+        );
+        assert_eq!(deps.fleet.group("api").unwrap().desired, 3);
+    }
+
+    #[tokio::test]
+    async fn a_failing_rollback_is_alerted_counted_and_tried_again() {
+        let deps = deps(Recorder::new());
+        let up = sample("web", 9);
+        stored(&deps, &[&up]).await;
+        run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            now(),
+        )
+        .await
+        .unwrap();
+        // The new instance never comes: past the deadline, the rollback is refused.
+        deps.fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 4,
+            healthy: 4,
+            ..group("web")
+        });
+        deps.fleet.refuse_next(&["ValidationError"]);
+        let late = now() + Duration::minutes(20);
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            late,
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.rollbacks_failed, 1);
+        assert_eq!(response.decisions[0].outcome, Outcome::Error);
+        let alerts = deps.notifier.notifications();
+        assert!(
+            alerts.iter().any(|(_, _, m)| m.contains("ROLLBACK FAILED")),
+            "{alerts:?}"
+        );
+        assert_eq!(
+            deps.store.get(&up.id).await.unwrap().unwrap().status,
+            Status::InProgress
+        );
+        // The next sweep rolls back.
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            late + Duration::minutes(15),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.actions_rolled_back, 1);
+        assert_eq!(deps.fleet.group("web").unwrap().desired, 4);
+    }
+
+    #[tokio::test]
+    async fn two_invocations_with_different_items_for_one_group_make_one_change() {
+        for _ in 0..20 {
+            let deps = deps(Recorder::new());
+            let up = sample("web", 9);
+            let mut other = sample("web", 8);
+            other.id = format!("{}-other", other.id);
+            other.analysis_window.end = up.analysis_window.end;
+            stored(&deps, &[&up, &other]).await;
+            let config = config(&[]);
+            let (a, b) = (inserted(&[&up]), inserted(&[&other]));
+            let (ra, rb) = tokio::join!(
+                run(&config, &deps, &a, now()),
+                run(&config, &deps, &b, now())
+            );
+            let applied = ra.unwrap().actions_applied + rb.unwrap().actions_applied;
+            assert_eq!(applied, 1);
+            assert_eq!(deps.fleet.calls().len(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_foreign_item_in_the_table_is_skipped_and_the_rest_are_handled() {
+        let deps = deps(Recorder::new());
+        deps.store.put_foreign("foreign");
+        let up = sample("web", 9);
+        stored(&deps, &[&up]).await;
+        let response = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: false },
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.items_skipped, vec!["foreign".to_owned()]);
+        assert_eq!(response.actions_applied, 1);
+    }
+
+    #[tokio::test]
+    async fn a_manual_change_is_completed_when_the_group_shows_it() {
+        let deps = deps(Recorder::new());
+        let mut r = sample("web", 9);
+        r.kind = RecommendationType::InstanceTypeChange;
+        r.implementation.action = None;
+        r.implementation.automated = false;
+        r.evidence.instance_type = Some("m5.large".into());
+        r.evidence.suggested_instance_type = Some("m6g.large".into());
+        r.status = Status::Approved;
+        r.version = 3;
+        stored(&deps, &[&r]).await;
+        let sweep = Trigger::Sweep { dry_run: false };
+        let response = run(&config(&[]), &deps, &sweep, now()).await.unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Ignored);
+        deps.fleet.set_group(GroupInfo {
+            instance_type: Some("m6g.large".into()),
+            ..group("web")
+        });
+        let response = run(&config(&[]), &deps, &sweep, now()).await.unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Completed);
+        assert_eq!(
+            deps.store.get(&r.id).await.unwrap().unwrap().status,
+            Status::Completed
+        );
+    }
+
+    #[tokio::test]
+    async fn an_interval_after_a_change_completes_its_outcome_is_recorded() {
+        let completed_at = now() + Duration::minutes(5);
+        let after = completed_at + Duration::hours(1);
+        let series = MetricResultsFor::new()
+            .with(
+                "o0_score",
+                &[
+                    (after + Duration::minutes(55), 58.0),
+                    (after + Duration::hours(2), 99.0),
+                ],
+            )
+            .with(
+                "o0_cpu",
+                &[
+                    (completed_at + Duration::minutes(10), 50.0),
+                    (completed_at + Duration::minutes(20), 54.0),
+                ],
+            );
+        let deps = Deps {
+            metrics: Recorder::answering(series.0),
+            ..deps(Recorder::new())
+        };
+        let up = sample("web", 9);
+        stored(&deps, &[&up]).await;
+        let sweep = Trigger::Sweep { dry_run: false };
+        run(&config(&[]), &deps, &sweep, now()).await.unwrap();
+        deps.fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 5,
+            healthy: 5,
+            ..group("web")
+        });
+        let response = run(&config(&[]), &deps, &sweep, completed_at)
+            .await
+            .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Completed);
+        // Not yet one interval later: nothing measured.
+        let early = run(
+            &config(&[]),
+            &deps,
+            &sweep,
+            completed_at + Duration::minutes(30),
+        )
+        .await
+        .unwrap();
+        assert!(
+            early
+                .decisions
+                .iter()
+                .all(|d| d.outcome != Outcome::Measured)
+        );
+        let measured = run(&config(&[]), &deps, &sweep, after + Duration::hours(1))
+            .await
+            .unwrap();
+        let decision = measured
+            .decisions
+            .iter()
+            .find(|d| d.outcome == Outcome::Measured)
+            .unwrap();
+        assert_eq!(
+            decision.reason,
+            "outcome WORSE: score 90.0 -> 58.0, CPU 85.0 % -> 52.0 %"
+        );
+        assert_eq!(measured.actions_worse, 1);
+        let item = deps.store.get(&up.id).await.unwrap().unwrap();
+        let outcome = item.outcome.unwrap();
+        assert_eq!(
+            (outcome.score_before, outcome.score_after, outcome.cpu_after),
+            (90.0, 58.0, Some(52.0))
+        );
+        let alerts = deps.notifier.notifications();
+        assert!(
+            alerts
+                .iter()
+                .any(|(_, _, m)| m.contains("WORSE after an automated SCALE_UP")),
+            "{alerts:?}"
+        );
+        let published = deps.metrics.published();
+        let worse: f64 = published
+            .last()
+            .unwrap()
+            .iter()
+            .filter(|d| d.name == "ActionsWorse")
+            .map(|d| d.value)
+            .sum();
+        assert_eq!(worse, 1.0);
+        // Measured once: the next sweep leaves it.
+        let again = run(&config(&[]), &deps, &sweep, after + Duration::hours(2))
+            .await
+            .unwrap();
+        assert!(
+            again
+                .decisions
+                .iter()
+                .all(|d| d.outcome != Outcome::Measured)
+        );
+    }
+
+    /// Series by query id, for `Recorder::answering`.
+    struct MetricResultsFor(fleetopt_ports::MetricResults);
+
+    impl MetricResultsFor {
+        fn new() -> Self {
+            Self(fleetopt_ports::MetricResults::new())
+        }
+
+        fn with(mut self, id: &str, points: &[(DateTime<Utc>, f64)]) -> Self {
+            self.0.insert(id.to_owned(), points.to_vec());
+            self
+        }
     }
 }

@@ -95,7 +95,9 @@ fn change(record: EventRecord) -> Result<Change, String> {
         })
         .unwrap_or_default();
     if key.starts_with(LOCK_PREFIX) {
-        return Ok(Change::Skip(format!("{key}: a group lock, not a recommendation")));
+        return Ok(Change::Skip(format!(
+            "{key}: a group lock, not a recommendation"
+        )));
     }
     if record.event_name == "REMOVE" {
         return Ok(Change::Skip("removed (expired by TTL)".to_owned()));

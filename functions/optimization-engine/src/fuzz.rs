@@ -428,12 +428,39 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
         for _ in 0..rng.below(6) {
             stored.push(recommendation(&mut rng));
         }
+        let config = config(&mut rng);
+        // Most items carry the proofs the analyzer and an approver give; the rest are forged
+        // (written to the table by someone else) and must never move a group.
+        let keys = fleetopt_ports::fakes::FakeKeys::holding(&[
+            &config.approvals.finding_key,
+            &config.approvals.approval_key,
+        ]);
+        for r in &mut stored {
+            if !rng.chance(80) {
+                continue;
+            }
+            if r.implementation.automated {
+                let _ = fleetopt_ports::attest(&keys, &config.approvals.finding_key, r).await;
+            }
+            if r.status == fleetopt_model::Status::Approved
+                && let Ok(approval) = fleetopt_ports::sign_approval(
+                    &keys,
+                    &config.approvals.approval_key,
+                    r,
+                    "arn:aws:iam::111122223333:user/ops",
+                    now() - chrono::Duration::minutes(1),
+                    chrono::Duration::hours(6),
+                )
+                .await
+            {
+                r.approval = Some(approval);
+            }
+        }
         for r in &stored {
             if let Err(e) = deps.store.put_new(r).await {
                 panic!("the in-memory store refused an item: {e}");
             }
         }
-        let config = config(&mut rng);
         let sizes_before: Vec<Option<GroupInfo>> =
             ["web", "api"].map(|g| deps.fleet.group(g)).into();
         match run(&config, &deps, &trigger, now()).await {

@@ -157,10 +157,12 @@ pub fn decide(
 ) -> Verdict {
     match r.status {
         Status::Pending => pending(r, now, g, policy),
-        Status::AwaitingApproval => match too_old(r, now, policy.approval_max_age(r), "awaiting approval") {
-            Some(verdict) => verdict,
-            None => Verdict::Ignore("awaiting a person's approval".to_owned()),
-        },
+        Status::AwaitingApproval => {
+            match too_old(r, now, policy.approval_max_age(r), "awaiting approval") {
+                Some(verdict) => verdict,
+                None => Verdict::Ignore("awaiting a person's approval".to_owned()),
+            }
+        }
         Status::Approved => approved(r, now, g, policy),
         Status::InProgress => verify(r, now, g, policy),
         other => Verdict::Ignore(format!("{other} needs nothing from the engine")),
@@ -168,7 +170,12 @@ pub fn decide(
 }
 
 /// EXPIRED when `r`'s analysis window ended more than `max_age` before `now`.
-fn too_old(r: &Recommendation, now: DateTime<Utc>, max_age: Duration, what: &str) -> Option<Verdict> {
+fn too_old(
+    r: &Recommendation,
+    now: DateTime<Utc>,
+    max_age: Duration,
+    what: &str,
+) -> Option<Verdict> {
     // `+` panics past chrono's last representable time, and a stored window can end there
     // (found by the fuzz test): such a window was not written by an analysis, so it fails.
     let Some(expires) = r.analysis_window.end.checked_add_signed(max_age) else {
@@ -217,11 +224,16 @@ fn manual(r: &Recommendation, g: &GroupNow<'_>) -> Verdict {
         .or_else(|| r.evidence.suggested_instance_type.clone());
     let running = g.group.and_then(|group| group.instance_type.as_deref());
     match (wanted, running) {
-        (Some(wanted), Some(running)) if wanted == running && r.evidence.instance_type.as_deref() != Some(running) => {
+        (Some(wanted), Some(running))
+            if wanted == running && r.evidence.instance_type.as_deref() != Some(running) =>
+        {
             Verdict::Complete(format!(
                 "seen applied: {} now runs {running} (was {})",
                 r.auto_scaling_group_name,
-                r.evidence.instance_type.as_deref().unwrap_or("another type")
+                r.evidence
+                    .instance_type
+                    .as_deref()
+                    .unwrap_or("another type")
             ))
         }
         _ => Verdict::Ignore(format!(
@@ -522,7 +534,12 @@ mod tests {
     /// the engine's to verify, not `decide`'s.
     fn approve(r: &mut Recommendation) {
         r.status = Status::Approved;
-        let mut approval = fleetopt_model::unsigned_approval(r, "arn:aws:iam::1:user/ops", now(), Duration::hours(6));
+        let mut approval = fleetopt_model::unsigned_approval(
+            r,
+            "arn:aws:iam::1:user/ops",
+            now(),
+            Duration::hours(6),
+        );
         approval.signature = "3045".into();
         r.approval = Some(approval);
     }
@@ -892,14 +909,27 @@ mod tests {
         waiting.status = Status::AwaitingApproval;
         waiting.approval = None;
         let late = r.analysis_window.end + Duration::hours(6);
-        let here = GroupNow { group: Some(&group()), activity: None, busy_with: None };
-        assert!(matches!(decide(&waiting, late, &here, &policy()), Verdict::Expire(_)));
-        assert!(matches!(decide(&waiting, now(), &here, &policy()), Verdict::Ignore(_)));
+        let here = GroupNow {
+            group: Some(&group()),
+            activity: None,
+            busy_with: None,
+        };
+        assert!(matches!(
+            decide(&waiting, late, &here, &policy()),
+            Verdict::Expire(_)
+        ));
+        assert!(matches!(
+            decide(&waiting, now(), &here, &policy()),
+            Verdict::Ignore(_)
+        ));
         // A cost item keeps 14 days.
         let mut cost = waiting.clone();
         cost.kind = RecommendationType::CostOptimization;
         cost.implementation.action = None;
-        assert!(matches!(decide(&cost, late, &here, &policy()), Verdict::Ignore(_)));
+        assert!(matches!(
+            decide(&cost, late, &here, &policy()),
+            Verdict::Ignore(_)
+        ));
         // APPROVED written straight to the table: no signed approval, not applied.
         let mut forged = r.clone();
         forged.approval = None;
@@ -927,7 +957,10 @@ mod tests {
         r.evidence.instance_type = Some("m5.large".into());
         r.evidence.suggested_instance_type = Some("m6g.large".into());
         approve(&mut r);
-        assert!(matches!(decide_with(&r, &group(), None), Verdict::Ignore(_)));
+        assert!(matches!(
+            decide_with(&r, &group(), None),
+            Verdict::Ignore(_)
+        ));
         let moved = GroupInfo {
             instance_type: Some("m6g.large".into()),
             ..group()
@@ -1191,10 +1224,17 @@ mod tests {
             ..group()
         };
         let halves = Policy {
-            step: StepLimits { percent: 50, instances: 3 },
+            step: StepLimits {
+                percent: 50,
+                instances: 3,
+            },
             ..policy()
         };
-        let here = GroupNow { group: Some(&at_ten), activity: None, busy_with: None };
+        let here = GroupNow {
+            group: Some(&at_ten),
+            activity: None,
+            busy_with: None,
+        };
         assert!(matches!(
             decide(&big, now(), &here, &halves),
             Verdict::RollBack { restore: 7, .. }

@@ -812,7 +812,11 @@ mod tests {
             .unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found.skipped_ids(), "foreign");
-        assert!(found.skipped[0].message.contains("missing field"), "{:?}", found.skipped);
+        assert!(
+            found.skipped[0].message.contains("missing field"),
+            "{:?}",
+            found.skipped
+        );
     }
 
     #[tokio::test]

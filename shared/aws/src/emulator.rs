@@ -243,7 +243,10 @@ pub async fn signing_key(clients: &Clients, alias: &str) -> Result<String, Servi
             Ok(metadata.arn.unwrap_or(id))
         }
         // Another test created it in between: use theirs.
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_already_exists_exception()) =>
+        {
             let found = clients
                 .kms
                 .describe_key()

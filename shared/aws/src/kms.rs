@@ -36,10 +36,7 @@ impl Signer for KmsKeys {
             .map_err(|e| service_error("kms:Sign", &e))?;
         Ok(Signature {
             key_id: output.key_id.unwrap_or_else(|| key.to_owned()),
-            bytes: output
-                .signature
-                .map(Blob::into_inner)
-                .unwrap_or_default(),
+            bytes: output.signature.map(Blob::into_inner).unwrap_or_default(),
         })
     }
 }
@@ -94,11 +91,8 @@ mod tests {
         });
         let keys = KmsKeys::new(mock_client!(aws_sdk_kms, [&invalid]));
         assert_eq!(keys.verify("k", b"m", b"sig").await, Ok(false));
-        let valid = mock!(Client::verify).then_output(|| {
-            VerifyOutput::builder()
-                .signature_valid(true)
-                .build()
-        });
+        let valid = mock!(Client::verify)
+            .then_output(|| VerifyOutput::builder().signature_valid(true).build());
         let keys = KmsKeys::new(mock_client!(aws_sdk_kms, RuleMode::MatchAny, [&valid]));
         assert_eq!(keys.verify("k", b"m", b"sig").await, Ok(true));
         // An empty signature is no signature: no call is made.

@@ -166,9 +166,10 @@ async fn a_kms_signature_verifies_only_for_its_message_and_key() {
     use fleetopt_ports::{Signer, Verifier};
     let clients = fleetopt_aws::Clients::new(&fleetopt_aws::emulator::sdk_config().await);
     let suffix = std::process::id();
-    let approvals = fleetopt_aws::emulator::signing_key(&clients, &format!("alias/it-approvals-{suffix}"))
-        .await
-        .unwrap();
+    let approvals =
+        fleetopt_aws::emulator::signing_key(&clients, &format!("alias/it-approvals-{suffix}"))
+            .await
+            .unwrap();
     let other = fleetopt_aws::emulator::signing_key(&clients, &format!("alias/it-other-{suffix}"))
         .await
         .unwrap();
@@ -182,12 +183,31 @@ async fn a_kms_signature_verifies_only_for_its_message_and_key() {
     let keys = fleetopt_aws::KmsKeys::new(clients.kms.clone());
     let signature = keys.sign(&approvals, b"approve rec-1").await.unwrap();
     assert_eq!(signature.key_id, approvals);
-    assert!(keys.verify(&approvals, b"approve rec-1", &signature.bytes).await.unwrap());
-    assert!(!keys.verify(&approvals, b"approve rec-2", &signature.bytes).await.unwrap());
-    assert!(!keys.verify(&other, b"approve rec-1", &signature.bytes).await.unwrap());
+    assert!(
+        keys.verify(&approvals, b"approve rec-1", &signature.bytes)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !keys
+            .verify(&approvals, b"approve rec-2", &signature.bytes)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !keys
+            .verify(&other, b"approve rec-1", &signature.bytes)
+            .await
+            .unwrap()
+    );
     let mut forged = signature.bytes.clone();
     let last = forged.len() - 1;
     forged[last] ^= 1;
-    assert!(!keys.verify(&approvals, b"approve rec-1", &forged).await.unwrap());
+    assert!(
+        !keys
+            .verify(&approvals, b"approve rec-1", &forged)
+            .await
+            .unwrap()
+    );
     assert_eq!(clients.calls.snapshot().get("kms:Sign"), Some(&1));
 }

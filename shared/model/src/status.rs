@@ -128,6 +128,7 @@ pub fn can_transition(from: Status, to: Status) -> bool {
                 InProgress,
                 Completed | Failed | RolledBack | Pending | Approved
             )
+            | (Completed, RolledBack)
             | (AwaitingApproval, Approved | Rejected)
             | (Approved, InProgress | Completed | Failed | Obsolete)
             | (

@@ -282,6 +282,7 @@ struct FakeFleetState {
     groups: BTreeMap<String, GroupInfo>,
     activities: BTreeMap<String, ScalingActivity>,
     calls: Vec<(String, u32, bool)>,
+    refusals: Vec<String>,
 }
 
 impl FakeFleet {
@@ -313,6 +314,14 @@ impl FakeFleet {
     /// A group as it stands.
     pub fn group(&self, name: &str) -> Option<GroupInfo> {
         self.state().groups.get(name).cloned()
+    }
+
+    /// Makes the next SetDesiredCapacity calls fail with these AWS error codes, in order (a
+    /// refusal is still recorded as a call, and changes nothing).
+    pub fn refuse_next(&self, codes: &[&str]) {
+        self.state()
+            .refusals
+            .extend(codes.iter().map(|c| (*c).to_owned()));
     }
 
     /// Every SetDesiredCapacity call: (group, desired, honor cooldown).
@@ -349,6 +358,14 @@ impl FleetControl for FakeFleet {
         state
             .calls
             .push((group.to_owned(), desired, honor_cooldown));
+        if !state.refusals.is_empty() {
+            let code = state.refusals.remove(0);
+            return Err(ServiceError {
+                operation: "autoscaling:SetDesiredCapacity",
+                code,
+                message: "injected by the test".to_owned(),
+            });
+        }
         match state.groups.get_mut(group) {
             Some(g) => {
                 g.desired = desired;
@@ -367,6 +384,7 @@ impl FleetControl for FakeFleet {
 /// built with [`Recorder::failing`].
 #[derive(Debug, Default)]
 pub struct Recorder {
+    series: MetricResults,
     fail_with: Option<String>,
     notifications: Mutex<Vec<(String, String, String)>>,
     published: Mutex<Vec<Vec<MetricDatum>>>,
@@ -394,6 +412,14 @@ impl Recorder {
                 code: code.clone(),
                 message: "injected by the test".to_owned(),
             }),
+        }
+    }
+
+    /// A recorder whose reads answer these series (by query id; other queries: no data).
+    pub fn answering(series: MetricResults) -> Self {
+        Recorder {
+            series,
+            ..Self::default()
         }
     }
 
@@ -442,14 +468,28 @@ impl MetricsPublisher for Recorder {
 }
 
 impl MetricsSource for Recorder {
-    /// No datapoints for any query: "no data", as a new fleet has.
+    /// The series it was built with, for the queries asked and inside the window; no
+    /// datapoints for any other query: "no data", as a new fleet has.
     async fn read(
         &self,
-        _window: &TimeWindow,
-        _queries: &[MetricQuery],
+        window: &TimeWindow,
+        queries: &[MetricQuery],
     ) -> Result<MetricResults, ServiceError> {
         self.outcome("cloudwatch:GetMetricData")?;
-        Ok(MetricResults::new())
+        Ok(queries
+            .iter()
+            .filter_map(|q| {
+                let points = self.series.get(&q.id)?;
+                Some((
+                    q.id.clone(),
+                    points
+                        .iter()
+                        .filter(|(t, _)| *t >= window.start && *t < window.end)
+                        .copied()
+                        .collect(),
+                ))
+            })
+            .collect())
     }
 }
 
