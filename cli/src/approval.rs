@@ -1,15 +1,16 @@
-//! `fleetopt approve`, `reject` and `snooze`: a person's decision on a recommendation, written
-//! as one conditional status change that records who (the caller's AWS identity), when and why
-//! (docs/design.md and docs/cli.md).
+//! `fleetopt approve`, `reject`, `snooze` and `done`: a person's decision on a recommendation,
+//! written as one conditional status change that records who (the caller's AWS identity), when
+//! and why (docs/design.md and docs/cli.md). An approval is also signed with the environment's
+//! approvals key (KMS): the engine acts only on approvals whose signature verifies.
 
 use anyhow::{Context, Result, anyhow, bail};
-use chrono::{DateTime, Utc};
-use fleetopt_aws::DynamoRecommendationStore;
-use fleetopt_config::default_table_name;
-use fleetopt_model::{Recommendation, Status, can_transition, rfc3339};
-use fleetopt_ports::{RecommendationStore, StoreError, Transition};
+use chrono::{DateTime, Duration, Utc};
+use fleetopt_aws::{DynamoRecommendationStore, KmsKeys};
+use fleetopt_config::{default_key_alias, default_table_name};
+use fleetopt_model::{Approval, Recommendation, Status, can_transition, rfc3339};
+use fleetopt_ports::{RecommendationStore, Signer, StoreError, Transition, sign_approval};
 
-use crate::cli::{ApproveArgs, DecisionOptions, Global, Output, RejectArgs, SnoozeArgs};
+use crate::cli::{ApproveArgs, DecisionOptions, DoneArgs, Global, Output, RejectArgs, SnoozeArgs};
 use crate::terminal::printable;
 
 /// What a person decides about a recommendation.
@@ -19,6 +20,20 @@ enum Decision {
     Reject,
     /// Set it aside until then.
     Snooze(DateTime<Utc>),
+    /// Carried out by hand.
+    Done,
+}
+
+/// How long an approval may be acted on when `--valid-for` is not given: a capacity change
+/// soon (the group moves on), anything else in the time a person needs to carry it out. The
+/// engine's own limits (FLEETOPT_APPROVAL_MAX_AGE_HOURS and _MANUAL_APPROVAL_MAX_AGE_DAYS,
+/// counted from the analysis) apply as well.
+pub fn default_validity(r: &Recommendation) -> Duration {
+    if r.scale_change().is_some() {
+        Duration::hours(6)
+    } else {
+        Duration::days(14)
+    }
 }
 
 impl Decision {
@@ -28,6 +43,7 @@ impl Decision {
             Decision::Approve => Status::Approved,
             Decision::Reject => Status::Rejected,
             Decision::Snooze(_) => Status::Snoozed,
+            Decision::Done => Status::Completed,
         }
     }
 
@@ -37,6 +53,7 @@ impl Decision {
             Decision::Approve => "approve",
             Decision::Reject => "reject",
             Decision::Snooze(_) => "snooze",
+            Decision::Done => "mark done",
         }
     }
 
@@ -46,6 +63,7 @@ impl Decision {
             Decision::Approve => "approved",
             Decision::Reject => "rejected",
             Decision::Snooze(_) => "snoozed",
+            Decision::Done => "marked done",
         }
     }
 
@@ -61,12 +79,41 @@ impl Decision {
                 Status::AwaitingApproval,
                 Status::Approved
             ),
+            Decision::Done => format!(
+                "{} for a person to carry out (not a SCALE_UP or SCALE_DOWN, which the engine \
+                 applies and completes)",
+                Status::Approved
+            ),
         }
     }
 }
 
+#[cfg(test)]
+impl Decision {
+    /// `r` after this decision, for rendering in tests.
+    fn status_of(self, r: &Recommendation) -> Recommendation {
+        Transition::new(
+            self.status(),
+            fleetopt_ports::fakes::contract::now(),
+            "test",
+        )
+        .apply_to(r)
+        .unwrap_or_else(|_| r.clone())
+    }
+}
+
+/// How an approval is signed: with which key, for how long.
+struct Signing<'a> {
+    key: &'a str,
+    valid_for: Option<Duration>,
+}
+
 /// Runs `fleetopt approve`.
 pub async fn approve(global: &Global, args: &ApproveArgs) -> Result<()> {
+    let key = args
+        .approval_key
+        .clone()
+        .unwrap_or_else(|| default_key_alias(&global.application, global.environment, "approvals"));
     decide(
         global,
         &args.id,
@@ -74,6 +121,24 @@ pub async fn approve(global: &Global, args: &ApproveArgs) -> Result<()> {
         args.note.as_deref(),
         &args.options,
         Utc::now(),
+        Some(Signing {
+            key: &key,
+            valid_for: args.valid_for,
+        }),
+    )
+    .await
+}
+
+/// Runs `fleetopt done`.
+pub async fn done(global: &Global, args: &DoneArgs) -> Result<()> {
+    decide(
+        global,
+        &args.id,
+        Decision::Done,
+        Some(&args.note),
+        &args.options,
+        Utc::now(),
+        None,
     )
     .await
 }
@@ -87,6 +152,7 @@ pub async fn reject(global: &Global, args: &RejectArgs) -> Result<()> {
         Some(&args.reason),
         &args.options,
         Utc::now(),
+        None,
     )
     .await
 }
@@ -101,6 +167,7 @@ pub async fn snooze(global: &Global, args: &SnoozeArgs) -> Result<()> {
         Some(&args.reason),
         &args.options,
         now,
+        None,
     )
     .await
 }
@@ -112,6 +179,7 @@ async fn decide(
     reason: Option<&str>,
     options: &DecisionOptions,
     now: DateTime<Utc>,
+    signing: Option<Signing<'_>>,
 ) -> Result<()> {
     let table = options
         .table
@@ -131,10 +199,26 @@ async fn decide(
     if let Some(refusal) = refusal(&current, decision) {
         bail!(refusal);
     }
+    let approval = match signing {
+        Some(signing) => Some(
+            sign(
+                &KmsKeys::new(aws_sdk_kms_client(&config)),
+                &signing,
+                &current,
+                &caller,
+                now,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let mut transition = match decision {
         Decision::Snooze(until) => Transition::snooze(until, now, &by),
         _ => Transition::new(decision.status(), now, &by),
     };
+    if let Some(approval) = &approval {
+        transition = transition.approving(approval);
+    }
     if let Some(reason) = reason {
         transition = transition.because(reason);
     }
@@ -161,6 +245,46 @@ async fn decide(
     Ok(())
 }
 
+/// The KMS client for the approvals key.
+fn aws_sdk_kms_client(config: &fleetopt_aws::SdkConfig) -> fleetopt_aws::KmsClient {
+    fleetopt_aws::KmsClient::new(config)
+}
+
+/// Signs the approval of `current` by `caller` (one kms:Sign). A caller without kms:Sign on
+/// the key is told what they lack.
+async fn sign<K: Signer + Sync>(
+    signer: &K,
+    signing: &Signing<'_>,
+    current: &Recommendation,
+    caller: &str,
+    now: DateTime<Utc>,
+) -> Result<Approval> {
+    let valid_for = signing
+        .valid_for
+        .unwrap_or_else(|| default_validity(current));
+    sign_approval(signer, signing.key, current, caller, now, valid_for)
+        .await
+        .map_err(|e| {
+            let hint = if e.code == "AccessDeniedException" {
+                format!(
+                    "you may not approve in this environment: approving is kms:Sign on {}, and \
+                     your identity {caller} does not hold it (ask for the construct's approvers, \
+                     docs/deploy.md)",
+                    signing.key
+                )
+            } else if e.code == "NotFoundException" {
+                format!(
+                    "the approvals key {} does not exist here: deploy the stack, or give \
+                     --approval-key / FLEETOPT_APPROVAL_KEY",
+                    signing.key
+                )
+            } else {
+                format!("could not sign the approval with {}", signing.key)
+            };
+            anyhow::Error::new(e).context(hint)
+        })
+}
+
 /// What statusHistory records as who: the caller's ARN, after the name `--actor` gives.
 fn who(caller_arn: &str, actor: Option<&str>) -> String {
     match actor {
@@ -175,6 +299,7 @@ fn refusal(current: &Recommendation, decision: Decision) -> Option<String> {
     let allowed = match decision {
         Decision::Approve | Decision::Reject => status == Status::AwaitingApproval,
         Decision::Snooze(_) => can_transition(status, to),
+        Decision::Done => status == Status::Approved && current.scale_change().is_none(),
     };
     if allowed {
         return None;
@@ -221,6 +346,9 @@ fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&s
     }
     match decision {
         Decision::Reject => text.push_str("Nothing will be done for it.\n"),
+        Decision::Done => text.push_str(
+            "COMPLETED: recorded as carried out. The analyzer's next findings show its effect.\n",
+        ),
         Decision::Snooze(until) => {
             let back = r
                 .snooze
@@ -232,22 +360,34 @@ fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&s
                 rfc3339(until)
             ));
         }
-        Decision::Approve => match r.scale_change() {
-            Some((from, to)) => text.push_str(&format!(
-                "Next: the optimization engine applies it on its next run (stream or \
+        Decision::Approve => {
+            if let Some(approval) = &r.approval {
+                text.push_str(&format!(
+                    "Signed with {} by {}; valid until {}.\n",
+                    approval.key_id, approval.by, approval.expires_at
+                ));
+            }
+            match r.scale_change() {
+                Some((from, to)) => text.push_str(&format!(
+                    "Next: the optimization engine applies it on its next run (stream or \
                  15-minute sweep): desired capacity {from} -> {to}.\n"
-            )),
-            None if r.implementation.steps.is_empty() => text.push_str(&format!(
-                "APPROVED: carry out the change described: {}\n",
-                r.description
-            )),
-            None => {
-                text.push_str("APPROVED: carry out these steps\n");
-                for (n, step) in r.implementation.steps.iter().enumerate() {
-                    text.push_str(&format!("  {}. {step}\n", n + 1));
+                )),
+                None if r.implementation.steps.is_empty() => text.push_str(&format!(
+                    "APPROVED: carry out the change described: {}\n",
+                    r.description
+                )),
+                None => {
+                    text.push_str("APPROVED: carry out these steps\n");
+                    for (n, step) in r.implementation.steps.iter().enumerate() {
+                        text.push_str(&format!("  {}. {step}\n", n + 1));
+                    }
+                    text.push_str(&format!(
+                        "When it is done: fleetopt done {} --note <what was done>\n",
+                        r.id
+                    ));
                 }
             }
-        },
+        }
     }
     text
 }
@@ -335,6 +475,70 @@ mod tests {
     }
 
     #[test]
+    fn only_an_approved_change_a_person_carries_out_can_be_marked_done() {
+        let mut manual = awaiting();
+        manual.kind = RecommendationType::InstanceTypeChange;
+        manual.implementation.action = None;
+        assert!(
+            refusal(&manual, Decision::Done)
+                .unwrap()
+                .contains("is AWAITING_APPROVAL")
+        );
+        let approved = Transition::new(Status::Approved, now(), "alice")
+            .apply_to(&manual)
+            .unwrap();
+        assert_eq!(refusal(&approved, Decision::Done), None);
+        let scale = Transition::new(Status::Approved, now(), "alice")
+            .apply_to(&awaiting())
+            .unwrap();
+        let message = refusal(&scale, Decision::Done).unwrap();
+        assert!(message.contains("which the engine applies"), "{message}");
+        let text = render(
+            &Decision::Done.status_of(&approved),
+            Decision::Done,
+            "alice",
+            Some("refreshed to m6g"),
+        );
+        assert!(text.contains("COMPLETED"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_approval_is_signed_for_its_type_and_a_caller_without_the_key_is_told_why() {
+        use fleetopt_ports::fakes::FakeKeys;
+        let keys = FakeKeys::holding(&["alias/app-production-approvals"]);
+        let signing = Signing {
+            key: "alias/app-production-approvals",
+            valid_for: None,
+        };
+        let r = awaiting();
+        let approval = sign(&keys, &signing, &r, "arn:aws:iam::1:user/ops", now())
+            .await
+            .unwrap();
+        assert_eq!(approval.by, "arn:aws:iam::1:user/ops");
+        assert_eq!(approval.version, r.version + 1);
+        assert_eq!(approval.expires_at, rfc3339(now() + Duration::hours(6)));
+        let message = fleetopt_model::approval_message(&r, &approval);
+        let bytes = fleetopt_model::from_hex(&approval.signature).unwrap();
+        use fleetopt_ports::Verifier;
+        assert!(keys.verify(signing.key, &message, &bytes).await.unwrap());
+        let err = sign(
+            &FakeKeys::default(),
+            &signing,
+            &r,
+            "arn:aws:iam::1:user/intern",
+            now(),
+        )
+        .await
+        .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("you may not approve in this environment"),
+            "{text}"
+        );
+        assert!(text.contains("arn:aws:iam::1:user/intern"), "{text}");
+    }
+
+    #[test]
     fn who_is_the_callers_arn_after_the_name_given() {
         let arn = "arn:aws:sts::123456789012:assumed-role/ops/alice";
         assert_eq!(who(arn, None), arn);
@@ -401,10 +605,12 @@ mod tests {
         r.implementation.steps = vec!["Pick m5.xlarge".into(), "Start an instance refresh".into()];
         let text = render(&r, Decision::Approve, "alice", Some("after the sale"));
         assert!(
-            text.ends_with(
+            text.ends_with(&format!(
                 "by alice: after the sale\nAPPROVED: carry out these steps\n  1. Pick \
-                 m5.xlarge\n  2. Start an instance refresh\n"
-            ),
+                 m5.xlarge\n  2. Start an instance refresh\nWhen it is done: fleetopt done \
+                 {} --note <what was done>\n",
+                r.id
+            )),
             "{text}"
         );
         assert!(

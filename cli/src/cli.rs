@@ -117,15 +117,30 @@ pub enum Command {
                             --period 24 --output json"
     )]
     Metrics(MetricsArgs),
-    /// Approve a recommendation that awaits approval (AWAITING_APPROVAL -> APPROVED).
+    /// Approve a recommendation that awaits approval (AWAITING_APPROVAL -> APPROVED), signing
+    /// the approval with the environment's approvals key (KMS).
     #[command(after_help = "Examples:\n  \
                       fleetopt approve rec-5d41402abc4b2a76b9719d91 --note \"after the sale\"\n  \
-                      fleetopt approve rec-5d41402abc4b2a76b9719d91 --actor alice --output json\n\n\
-                      An approved SCALE_UP or SCALE_DOWN is applied by the optimization engine on \
-                      its next run; any other type lists the steps to carry out. The change is \
-                      conditional: if someone else moved the recommendation first, nothing is \
-                      written and the exit status is 1.")]
+                      fleetopt approve rec-5d41402abc4b2a76b9719d91 --valid-for 2h --output json\n\n\
+                      The approval is signed with kms:Sign on the approvals key (default \
+                      alias/<application>-<environment>-approvals): holding that permission is \
+                      what makes you an approver. The signature binds the recommendation, its \
+                      proposed action, you (your STS ARN) and an expiry; the engine verifies it \
+                      before it acts, and refuses an APPROVED item without a valid one. An \
+                      approved SCALE_UP or SCALE_DOWN is applied by the optimization engine on \
+                      its next run; any other type lists the steps to carry out (then `fleetopt \
+                      done`). The change is conditional: if someone else moved the \
+                      recommendation first, nothing is written and the exit status is 1.")]
     Approve(ApproveArgs),
+    /// Record that you carried out an approved change yourself (APPROVED -> COMPLETED), with a
+    /// note.
+    #[command(after_help = "Examples:\n  \
+                      fleetopt done rec-5d41402abc4b2a76b9719d91 --note \"instance refresh to m6g.large finished\"\n\n\
+                      For changes a person carries out (INSTANCE_TYPE_CHANGE, COST_OPTIMIZATION, \
+                      PERFORMANCE_TUNING). The engine also completes an instance type change by \
+                      itself once the group runs the recommended type. Capacity changes are the \
+                      engine's to complete. The note and your STS ARN go to statusHistory.")]
+    Done(DoneArgs),
     /// Reject a recommendation that awaits approval (AWAITING_APPROVAL -> REJECTED), saying why.
     #[command(after_help = "Examples:\n  \
                       fleetopt reject rec-5d41402abc4b2a76b9719d91 --reason \"peak season\"\n  \
@@ -286,6 +301,28 @@ pub struct ApproveArgs {
     /// A note kept with the approval in statusHistory.
     #[arg(long, value_name = "TEXT", value_parser = non_empty)]
     pub note: Option<String>,
+    /// How long the approval may be acted on (m, h, d or w; default 6h for a capacity change,
+    /// 14d for any other type; the engine's own limits still apply).
+    #[arg(long, value_name = "DURATION", value_parser = snooze_duration)]
+    pub valid_for: Option<chrono::Duration>,
+    /// The KMS key that signs approvals: key id, ARN or alias (default
+    /// alias/<application>-<environment>-approvals).
+    #[arg(long, env = "FLEETOPT_APPROVAL_KEY", value_name = "KEY", value_parser = non_empty)]
+    pub approval_key: Option<String>,
+    /// Who and where.
+    #[command(flatten)]
+    pub options: DecisionOptions,
+}
+
+/// What was carried out.
+#[derive(Debug, Args)]
+pub struct DoneArgs {
+    /// The recommendation's id (as `fleetopt recommendations` shows it).
+    #[arg(value_name = "ID", value_parser = non_empty)]
+    pub id: String,
+    /// What was done, kept in statusHistory (required, not empty).
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    pub note: String,
     /// Who and where.
     #[command(flatten)]
     pub options: DecisionOptions,

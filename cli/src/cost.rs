@@ -221,8 +221,10 @@ async fn open_cost_recommendations(
         kind: Some(kind),
         ..RecommendationQuery::default()
     });
-    let (a, b) = tokio::try_join!(store.query(&a), store.query(&b))?;
-    Ok(a.into_iter().chain(b).collect())
+    let (mut a, b) = tokio::try_join!(store.query(&a), store.query(&b))?;
+    a.extend(b);
+    crate::terminal::warn_skipped(&a);
+    Ok(a.into_items())
 }
 
 /// Why a run fails (exit 1): anything but "no data" and "access denied" from Cost Explorer,

@@ -57,6 +57,10 @@ pub struct FleetHistory {
     /// The open recommendations, newest first (the report lists them; the summary counts them).
     #[serde(skip)]
     pub open: Vec<Recommendation>,
+    /// Completed changes with a measured outcome, newest first (the report shows them; JSON
+    /// leaves them to `fleetopt recommendations`).
+    #[serde(skip)]
+    pub outcomes: Vec<Recommendation>,
 }
 
 /// The period read.
@@ -226,6 +230,7 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
     let results = results.context("reading the metrics (GetMetricData)")?;
     let recommendations =
         recommendations.with_context(|| format!("reading recommendations from table {table}"))?;
+    crate::terminal::warn_skipped(&recommendations);
     progress.next("summarizing");
 
     let targets = global.environment.preset().targets;
@@ -242,6 +247,13 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
         .cloned()
         .collect();
     open.sort_by(newest_first);
+    // Measured outcomes of completed changes, newest first (the report shows them per group).
+    let mut outcomes: Vec<Recommendation> = recommendations
+        .iter()
+        .filter(|r| r.outcome.is_some())
+        .cloned()
+        .collect();
+    outcomes.sort_by(newest_first);
     progress.next("done");
     Ok(FleetHistory {
         application: global.application.clone(),
@@ -268,6 +280,7 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
         recommendations: summary(&recommendations),
         aws_calls: clients.calls.snapshot(),
         open,
+        outcomes,
     })
 }
 

@@ -18,6 +18,8 @@ struct RecommendationsReport<'a> {
     table: &'a str,
     count: usize,
     recommendations: &'a [Recommendation],
+    /// Ids of items that are not recommendations, left out.
+    skipped: Vec<&'a str>,
 }
 
 /// Runs `fleetopt recommendations`.
@@ -54,6 +56,7 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         .await
         .with_context(|| format!("reading recommendations from table {table}"))?;
     drop(progress);
+    crate::terminal::warn_skipped(&found);
     match global.output {
         Output::Json => println!(
             "{}",
@@ -61,6 +64,7 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
                 table: &table,
                 count: found.len(),
                 recommendations: &found,
+                skipped: found.skipped.iter().map(|e| e.id.as_str()).collect(),
             })?
         ),
         Output::Table => print!("{}", render(&table, &query, &found)),
@@ -152,6 +156,7 @@ fn render_one(r: &Recommendation) -> String {
             check.at, check.by, check.reason
         ));
     }
+    text.push_str(&proof_and_outcome(r));
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
@@ -177,6 +182,49 @@ fn render_one(r: &Recommendation) -> String {
         "Status history ({} change(s), oldest first):\n{table}\n",
         r.status_history.len()
     ));
+    text
+}
+
+/// What an operator checks before trusting an item: how often it was found, what it replaced,
+/// who approved it (signed, and until when), the analyzer's signature, and what the change did.
+fn proof_and_outcome(r: &Recommendation) -> String {
+    let mut text = String::new();
+    if r.seen() > 1 {
+        text.push_str(&format!(
+            "Found by {} analyses, the last at {}.\n",
+            r.seen(),
+            r.last_seen_at.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some(old) = &r.replaces {
+        text.push_str(&format!("Replaces {old} (another proposed action).\n"));
+    }
+    if let Some(a) = &r.approval {
+        text.push_str(&format!(
+            "Approval signed by {} at {} with {} ({}), valid until {}; the engine verifies it \
+             before it acts.\n",
+            a.by, a.at, a.key_id, a.algorithm, a.expires_at
+        ));
+    }
+    if let Some(a) = &r.attestation {
+        text.push_str(&format!(
+            "Signed by the analyzer with {} ({}).\n",
+            a.key_id, a.algorithm
+        ));
+    }
+    if let Some(o) = &r.outcome {
+        let cpu = match (o.cpu_before, o.cpu_after) {
+            (Some(b), Some(a)) => format!(", CPU {b:.1} % -> {a:.1} %"),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "Outcome {} (measured {}): performance score {:.1} -> {:.1}{cpu}.\n",
+            o.verdict.as_str(),
+            o.measured_at,
+            o.score_before,
+            o.score_after
+        ));
+    }
     text
 }
 

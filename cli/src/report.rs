@@ -165,6 +165,50 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
     }
 }
 
+/// The measured outcomes of the group's completed changes: what each did to the performance
+/// score and CPU, one interval after it completed.
+fn outcome_rows(out: &mut String, h: &FleetHistory, group: &str) {
+    let done: Vec<&Recommendation> = h
+        .outcomes
+        .iter()
+        .filter(|r| r.auto_scaling_group_name == group)
+        .collect();
+    if done.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Outcomes of completed changes ({})</h3>\n<table class=\"outcomes\"><tr><th>ID</th>\
+         <th>Type</th><th>Verdict</th><th>Score</th><th>CPU</th><th>Measured</th></tr>",
+        done.len()
+    );
+    for r in done {
+        let Some(o) = &r.outcome else { continue };
+        let cpu = match (o.cpu_before, o.cpu_after) {
+            (Some(b), Some(a)) => format!("{b:.1} % &rarr; {a:.1} %"),
+            _ => "<span class=\"none\">n/a</span>".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"outcome\" data-id=\"{id}\"><td><code>{id}</code></td><td>{}</td>\
+             <td><span class=\"label {}\">{}</span></td><td>{:.1} &rarr; {:.1}</td><td>{cpu}</td>\
+             <td>{}</td></tr>",
+            r.kind.as_str(),
+            match o.verdict {
+                fleetopt_model::OutcomeVerdict::Improved => "good",
+                fleetopt_model::OutcomeVerdict::Unchanged => "fair",
+                fleetopt_model::OutcomeVerdict::Worse => "poor",
+            },
+            o.verdict.as_str(),
+            o.score_before,
+            o.score_after,
+            escape(&o.measured_at),
+            id = escape(&r.id),
+        );
+    }
+    out.push_str("</table>\n");
+}
+
 /// A right-sizing recommendation's ranked options (issue 10), as a table under the group's
 /// recommendations: rank, configuration, projected CPU and memory, risk, savings, effort.
 fn right_sizing_options(out: &mut String, r: &Recommendation) {
@@ -232,6 +276,7 @@ fn group_section(out: &mut String, h: &FleetHistory, g: &GroupView, span: Span) 
         .collect();
     let _ = writeln!(out, "<h3>Open recommendations ({})</h3>", open.len());
     recommendation_rows(out, &open);
+    outcome_rows(out, h, &g.auto_scaling_group_name);
     out.push_str("</section>\n");
     Ok(())
 }

@@ -9,7 +9,7 @@ use fleetopt_aws::{AwsFleetDirectory, Clients, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, rfc3339};
 use fleetopt_ports::{
-    FleetControl, FleetDirectory, GroupInfo, GroupSelector, RecommendationQuery,
+    FleetControl, FleetDirectory, Found, GroupInfo, GroupSelector, RecommendationQuery,
     RecommendationStore, ScalingActivity, newest_first,
 };
 use serde::Serialize;
@@ -47,6 +47,22 @@ struct GroupReport {
     healthy: u32,
     last_activity: Option<ActivityReport>,
     open_recommendations: Vec<OpenRecommendation>,
+    /// The newest measured outcome of a capacity change completed in the last 7 days.
+    last_outcome: Option<OutcomeReport>,
+}
+
+/// What a completed change did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutcomeReport {
+    recommendation_id: String,
+    #[serde(rename = "type")]
+    kind: RecommendationType,
+    verdict: &'static str,
+    score_before: f64,
+    score_after: f64,
+    cpu_before: Option<f64>,
+    cpu_after: Option<f64>,
 }
 
 /// A group's last scaling activity.
@@ -106,7 +122,9 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
         open_recommendations(&store)
     );
     let activities = activities?;
-    let open = open.with_context(|| format!("reading open recommendations from table {table}"))?;
+    let (open, skipped) =
+        open.with_context(|| format!("reading open recommendations from table {table}"))?;
+    crate::terminal::warn_skipped(&skipped);
     let report = report(groups, activities, open);
     drop(progress);
     match global.output {
@@ -159,23 +177,43 @@ async fn last_activities(
     Ok(activities)
 }
 
-/// Every open recommendation, by group, newest first: one GSI query per open status (each
-/// reads `TypeIndex` once per type), never a scan.
+/// Every open recommendation, by group, newest first, and the capacity changes completed in
+/// the last 7 days (for their outcomes): one GSI query per open status (each reads
+/// `TypeIndex` once per type) and one per scale type, never a scan. Also what was skipped.
 async fn open_recommendations(
     store: &DynamoRecommendationStore,
-) -> Result<BTreeMap<String, Vec<Recommendation>>, fleetopt_ports::StoreError> {
+) -> Result<(BTreeMap<String, Vec<Recommendation>>, Found), fleetopt_ports::StoreError> {
     let [a, b, c, d] = OPEN.map(|status| RecommendationQuery {
         status: Some(status),
         ..RecommendationQuery::default()
+    });
+    let since = Some(rfc3339(chrono::Utc::now() - chrono::Duration::days(7)));
+    let [e, f] = [RecommendationType::ScaleUp, RecommendationType::ScaleDown].map(|kind| {
+        RecommendationQuery {
+            kind: Some(kind),
+            status: Some(Status::Completed),
+            since: since.clone(),
+            ..RecommendationQuery::default()
+        }
     });
     let found = tokio::try_join!(
         store.query(&a),
         store.query(&b),
         store.query(&c),
-        store.query(&d)
+        store.query(&d),
+        store.query(&e),
+        store.query(&f)
     )?;
+    let mut all = Found::default();
+    for part in [found.0, found.1, found.2, found.3, found.4, found.5] {
+        all.extend(part);
+    }
+    let skipped = Found {
+        items: Vec::new(),
+        skipped: std::mem::take(&mut all.skipped),
+    };
     let mut by_group: BTreeMap<String, Vec<Recommendation>> = BTreeMap::new();
-    for r in [found.0, found.1, found.2, found.3].into_iter().flatten() {
+    for r in all {
         by_group
             .entry(r.auto_scaling_group_name.clone())
             .or_default()
@@ -184,7 +222,7 @@ async fn open_recommendations(
     for list in by_group.values_mut() {
         list.sort_by(newest_first);
     }
-    Ok(by_group)
+    Ok((by_group, skipped))
 }
 
 /// The report, one entry per group in the directory's order (by name).
@@ -196,32 +234,50 @@ fn report(
     let groups = groups
         .into_iter()
         .zip(activities)
-        .map(|(g, activity)| GroupReport {
-            open_recommendations: open
-                .remove(&g.name)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| OpenRecommendation {
-                    waiting_reason: r.last_check.map(|c| c.reason),
-                    id: r.id,
-                    kind: r.kind,
-                    status: r.status,
-                    priority: r.priority,
-                })
-                .collect(),
-            last_activity: activity.map(|a| ActivityReport {
-                id: a.id,
-                status: a.status.as_str(),
-                start_time: rfc3339(a.start),
-                end_time: a.end.map(rfc3339),
-                description: a.description,
-            }),
-            auto_scaling_group_name: g.name,
-            min_size: g.min_size,
-            desired_capacity: g.desired,
-            max_size: g.max_size,
-            in_service: g.in_service,
-            healthy: g.healthy,
+        .map(|(g, activity)| {
+            let mine = open.remove(&g.name).unwrap_or_default();
+            let last_outcome = mine
+                .iter()
+                .filter(|r| r.status == Status::Completed)
+                .find_map(|r| {
+                    let o = r.outcome.as_ref()?;
+                    Some(OutcomeReport {
+                        recommendation_id: r.id.clone(),
+                        kind: r.kind,
+                        verdict: o.verdict.as_str(),
+                        score_before: o.score_before,
+                        score_after: o.score_after,
+                        cpu_before: o.cpu_before,
+                        cpu_after: o.cpu_after,
+                    })
+                });
+            GroupReport {
+                last_outcome,
+                open_recommendations: mine
+                    .into_iter()
+                    .filter(|r| r.status != Status::Completed)
+                    .map(|r| OpenRecommendation {
+                        waiting_reason: r.last_check.map(|c| c.reason),
+                        id: r.id,
+                        kind: r.kind,
+                        status: r.status,
+                        priority: r.priority,
+                    })
+                    .collect(),
+                last_activity: activity.map(|a| ActivityReport {
+                    id: a.id,
+                    status: a.status.as_str(),
+                    start_time: rfc3339(a.start),
+                    end_time: a.end.map(rfc3339),
+                    description: a.description,
+                }),
+                auto_scaling_group_name: g.name,
+                min_size: g.min_size,
+                desired_capacity: g.desired,
+                max_size: g.max_size,
+                in_service: g.in_service,
+                healthy: g.healthy,
+            }
         })
         .collect();
     ScalingReport { groups }
@@ -247,6 +303,16 @@ fn activity_cell(activity: Option<&ActivityReport>) -> String {
     } else {
         format!("{} {when}\n{}", a.status, printable(&a.description))
     }
+}
+
+/// The last measured outcome, under the activity: "outcome IMPROVED: score 61 -> 74".
+fn outcome_line(outcome: Option<&OutcomeReport>) -> String {
+    outcome.map_or_else(String::new, |o| {
+        format!(
+            "\noutcome {}: score {:.0} -> {:.0}",
+            o.verdict, o.score_before, o.score_after
+        )
+    })
 }
 
 fn open_cell(open: &[OpenRecommendation]) -> String {
@@ -294,7 +360,11 @@ fn render(report: &ScalingReport, selector: &GroupSelector, table_name: &str) ->
             number(g.max_size),
             number(g.in_service),
             number(g.healthy),
-            Cell::new(activity_cell(g.last_activity.as_ref())),
+            Cell::new(format!(
+                "{}{}",
+                activity_cell(g.last_activity.as_ref()),
+                outcome_line(g.last_outcome.as_ref())
+            )),
             Cell::new(open_cell(&g.open_recommendations)),
         ]);
     }
@@ -379,6 +449,7 @@ mod tests {
                     "id": approved.id, "type": "SCALE_UP", "status": "AWAITING_APPROVAL",
                     "priority": approved.priority.as_str(), "waitingReason": null,
                 }],
+                "lastOutcome": null,
             })
         );
         assert_eq!(
@@ -392,6 +463,33 @@ mod tests {
         assert_eq!(
             v["groups"][1]["openRecommendations"][0]["waitingReason"],
             "cooldown until 2026-11-23T10:05:00Z"
+        );
+        // A completed change with its outcome is the group's last outcome, not an open one.
+        let mut done = sample("web", 5);
+        done.status = Status::Completed;
+        done.outcome = Some(fleetopt_model::ChangeOutcome {
+            score_before: 61.0,
+            score_after: 74.0,
+            cpu_before: Some(85.0),
+            cpu_after: Some(66.0),
+            verdict: fleetopt_model::OutcomeVerdict::Improved,
+            measured_at: "2026-11-23T07:05:00Z".into(),
+        });
+        let with_outcome = super::report(
+            vec![group("web")],
+            vec![None],
+            BTreeMap::from([("web".to_owned(), vec![done.clone()])]),
+        );
+        let v = serde_json::to_value(&with_outcome).unwrap();
+        assert_eq!(v["groups"][0]["openRecommendations"], json!([]));
+        assert_eq!(v["groups"][0]["lastOutcome"]["verdict"], "IMPROVED");
+        assert_eq!(
+            v["groups"][0]["lastOutcome"]["recommendationId"],
+            done.id.as_str()
+        );
+        assert!(
+            outcome_line(with_outcome.groups[0].last_outcome.as_ref())
+                .contains("outcome IMPROVED: score 61 -> 74")
         );
         assert_eq!(v["groups"].as_array().unwrap().len(), 2);
     }

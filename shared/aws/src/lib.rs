@@ -37,6 +37,8 @@ use std::time::Duration;
 
 pub use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+/// The KMS client, for callers that build one `KmsKeys` from a configuration.
+pub use aws_sdk_kms::Client as KmsClient;
 
 /// How long a process waits for AWS: one attempt of a call, and the whole call with its retries.
 /// Without them, an endpoint that accepts a connection and never answers holds a Lambda until
