@@ -480,11 +480,11 @@ mod tests {
             vec![None],
             BTreeMap::from([("web".to_owned(), vec![done.clone()])]),
         );
-        let v = serde_json::to_value(&with_outcome).unwrap();
-        assert_eq!(v["groups"][0]["openRecommendations"], json!([]));
-        assert_eq!(v["groups"][0]["lastOutcome"]["verdict"], "IMPROVED");
+        let w = serde_json::to_value(&with_outcome).unwrap();
+        assert_eq!(w["groups"][0]["openRecommendations"], json!([]));
+        assert_eq!(w["groups"][0]["lastOutcome"]["verdict"], "IMPROVED");
         assert_eq!(
-            v["groups"][0]["lastOutcome"]["recommendationId"],
+            w["groups"][0]["lastOutcome"]["recommendationId"],
             done.id.as_str()
         );
         assert!(
