@@ -5,21 +5,22 @@
 
 use chrono::Utc;
 use fleetopt_aws::emulator::{SeedGroup, create_group};
-use fleetopt_aws::{Clients, DynamoRecommendationStore};
+use fleetopt_aws::{Clients, DynamoRecommendationStore, KmsKeys};
 use fleetopt_model::{Check, Recommendation, Status};
-use fleetopt_ports::{RecommendationStore, Transition};
+use fleetopt_ports::{RecommendationStore, Transition, Verifier};
 use serde_json::Value;
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, fresh_table, recent_sample,
-    stderr, stdout, unique_name,
+    approval_key, emulator_config, emulator_endpoint, fleetopt_at, fleetopt_at_with, fresh_table,
+    recent_sample, stderr, stdout, unique_name,
 };
 
 /// Who the emulator's STS says the test credentials are: what every CLI status change records.
 const CALLER: &str = "arn:aws:sts::123456789012:user/moto";
 
-/// A fresh recommendations table.
+/// A fresh recommendations table (and the approvals key `fleetopt approve` signs with).
 async fn table() -> (String, DynamoRecommendationStore) {
+    approval_key().await;
     fresh_table("e2e-approval").await
 }
 
@@ -110,6 +111,99 @@ async fn approve_in_a_table_says_what_was_approved_and_that_the_engine_applies_i
     assert_eq!(
         stored.status_history.last().unwrap().by,
         format!("bob ({CALLER})")
+    );
+    // The approval is signed with the approvals key: KMS verifies it over the item as stored.
+    let approval = stored.approval.clone().unwrap();
+    assert_eq!(
+        (approval.by.as_str(), approval.version),
+        (CALLER, stored.version)
+    );
+    assert!(
+        text.contains(&format!("Signed with {}", approval.key_id)),
+        "{text}"
+    );
+    let keys = KmsKeys::new(Clients::new(&emulator_config().await).kms);
+    let message = fleetopt_model::approval_message(&stored, &approval);
+    let signature = fleetopt_model::from_hex(&approval.signature).unwrap();
+    assert!(
+        keys.verify(&approval_key().await, &message, &signature)
+            .await
+            .unwrap()
+    );
+    // The same signature over another target does not verify.
+    let mut other = stored.clone();
+    other.implementation.action =
+        Some(fleetopt_model::Action::SetDesiredCapacity { from: 4, to: 9 });
+    let message = fleetopt_model::approval_message(&other, &approval);
+    assert!(
+        !keys
+            .verify(&approval_key().await, &message, &signature)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn approve_without_the_approvals_key_writes_nothing_and_says_what_is_missing() {
+    let (table, store) = table().await;
+    let r = awaiting_approval(&store, 7).await;
+    let output = fleetopt_at_with(
+        &emulator_endpoint(),
+        &["approve", &r.id, "--table", &table],
+        &[("FLEETOPT_APPROVAL_KEY", "alias/e2e-no-such-key")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("the approvals key alias/e2e-no-such-key does not exist here"),
+        "{err}"
+    );
+    assert_eq!(store.get(&r.id).await.unwrap().unwrap(), r);
+}
+
+#[tokio::test]
+async fn done_completes_an_approved_manual_change_with_the_note_and_refuses_a_scale_change() {
+    let (table, store) = table().await;
+    let mut r = recent_sample("web", 6);
+    r.kind = fleetopt_model::RecommendationType::InstanceTypeChange;
+    r.implementation.action = None;
+    store.put_new(&r).await.unwrap();
+    for to in [Status::AwaitingApproval, Status::Approved] {
+        r = store
+            .transition(&r, &Transition::new(to, Utc::now(), "e2e"))
+            .await
+            .unwrap();
+    }
+    let note = "instance refresh to m6g.large finished";
+    let output = fleetopt_at(
+        &emulator_endpoint(),
+        &["done", &r.id, "--note", note, "--table", &table],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stored = store.get(&r.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, Status::Completed);
+    let last = stored.status_history.last().unwrap();
+    assert_eq!(
+        (last.by.as_str(), last.reason.as_deref()),
+        (CALLER, Some(note))
+    );
+
+    let scale = seeded(
+        &store,
+        "web",
+        5,
+        &[Status::AwaitingApproval, Status::Approved],
+    )
+    .await;
+    let output = fleetopt_at(
+        &emulator_endpoint(),
+        &["done", &scale.id, "--note", "x", "--table", &table],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("which the engine applies and completes"),
+        "{}",
+        stderr(&output)
     );
 }
 

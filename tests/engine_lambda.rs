@@ -9,7 +9,7 @@ use fleetopt_ports::{RecommendationQuery, RecommendationStore};
 use optimization_engine::event::{ItemChange, stream_event};
 use serde_json::{Value, json};
 
-use crate::support::{LocalLambda, emulator_config, overloaded_group, unique_name};
+use crate::support::{LocalLambda, emulator_config, overloaded_group, signing_keys, unique_name};
 
 async fn invoke(
     invoker: &FunctionInvoker,
@@ -31,7 +31,8 @@ fn invoker_at(config: &aws_config::SdkConfig, endpoint: &str) -> FunctionInvoker
 }
 
 #[tokio::test]
-async fn the_analyzers_scale_up_is_applied_by_the_engine_binary_and_a_poison_record_fails_alone() {
+async fn the_analyzers_signed_scale_up_is_applied_by_the_engine_binary_and_a_foreign_item_is_skipped()
+ {
     let config = emulator_config().await;
     let clients = Clients::new(&config);
     let group = unique_name("e2e-engine");
@@ -40,11 +41,14 @@ async fn the_analyzers_scale_up_is_applied_by_the_engine_binary_and_a_poison_rec
         .await
         .unwrap();
     overloaded_group(&clients, &group).await;
+    let (approvals, findings) = signing_keys(&clients, &table).await;
     let env = [
         ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
         ("FLEETOPT_APPLICATION", "e2e".to_owned()),
         ("FLEETOPT_TABLE", table.clone()),
         ("FLEETOPT_TARGET_GROUPS", group.clone()),
+        ("FLEETOPT_APPROVAL_KEY", approvals),
+        ("FLEETOPT_FINDING_KEY", findings),
     ];
     let analyzer = LocalLambda::start("analyzer", &env);
     let engine = LocalLambda::start("optimization-engine", &env);
@@ -85,13 +89,13 @@ async fn the_analyzers_scale_up_is_applied_by_the_engine_binary_and_a_poison_rec
     let response = invoke(&engine_invoker, "optimization-engine", &event)
         .await
         .unwrap();
-    assert_eq!(
-        response["batchItemFailures"],
-        json!([{"itemIdentifier": "1000"}]),
-        "{response}"
-    );
+    // The item that is not a recommendation is skipped and named, not retried.
+    assert_eq!(response["batchItemFailures"], json!([]), "{response}");
+    assert_eq!(response["itemsSkipped"], json!(["rec-x"]), "{response}");
     assert_eq!(response["actionsApplied"], 1, "{response}");
     assert_eq!(response["awsCalls"]["autoscaling:SetDesiredCapacity"], 1);
+    // The analyzer signed its automated scale-up; the engine checked it once.
+    assert_eq!(response["awsCalls"]["kms:Verify"], 1, "{response}");
     let applied = &response["decisions"][1];
     assert_eq!(applied["outcome"], "APPLIED");
     assert_eq!(applied["desiredCapacity"], json!({"from": 4, "to": 5}));

@@ -148,11 +148,14 @@ impl Fleet {
             .await
             .unwrap();
         }
+        let (approvals, findings) = crate::support::signing_keys(&clean, &prefix).await;
         let vars: HashMap<String, String> = HashMap::from([
             ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
             ("FLEETOPT_APPLICATION".into(), "faults".into()),
             ("FLEETOPT_TABLE".into(), table.clone()),
             ("FLEETOPT_TARGET_GROUPS".into(), names.join(",")),
+            ("FLEETOPT_APPROVAL_KEY".into(), approvals),
+            ("FLEETOPT_FINDING_KEY".into(), findings),
         ]);
         let functions_config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
         Fleet {

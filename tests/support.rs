@@ -51,6 +51,7 @@ pub fn fleetopt_at_with(endpoint: &str, args: &[&str], vars: &[(&str, &str)]) ->
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("FLEETOPT_TABLE")
         .env_remove("FLEETOPT_ACTOR")
+        .env("FLEETOPT_APPROVAL_KEY", APPROVAL_KEY)
         .envs(vars.iter().copied())
         .output()
         .unwrap()
@@ -72,6 +73,32 @@ pub async fn fresh_table(prefix: &str) -> (String, fleetopt_aws::DynamoRecommend
     .unwrap();
     let store = fleetopt_aws::DynamoRecommendationStore::from_config(&config, &name);
     (name, store)
+}
+
+/// The environment's two signing keys for a test, as the stack makes them (approvals,
+/// findings), under aliases named after `prefix`: their ARNs.
+pub async fn signing_keys(clients: &fleetopt_aws::Clients, prefix: &str) -> (String, String) {
+    let approvals =
+        fleetopt_aws::emulator::signing_key(clients, &format!("alias/{prefix}-approvals"))
+            .await
+            .unwrap();
+    let findings =
+        fleetopt_aws::emulator::signing_key(clients, &format!("alias/{prefix}-findings"))
+            .await
+            .unwrap();
+    (approvals, findings)
+}
+
+/// The approvals key every `fleetopt` run of the tests signs with (FLEETOPT_APPROVAL_KEY),
+/// created on first use.
+pub const APPROVAL_KEY: &str = "alias/e2e-approvals";
+
+/// Makes sure [`APPROVAL_KEY`] exists; returns its ARN.
+pub async fn approval_key() -> String {
+    let clients = fleetopt_aws::Clients::new(&emulator_config().await);
+    fleetopt_aws::emulator::signing_key(&clients, APPROVAL_KEY)
+        .await
+        .unwrap()
 }
 
 /// A table name no other test uses.

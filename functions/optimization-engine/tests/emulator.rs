@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use fleetopt_aws::emulator::{SeedGroup, create_group, sdk_config};
-use fleetopt_aws::{Clients, create_table};
+use fleetopt_aws::emulator::{SeedGroup, create_group, sdk_config, signing_key};
+use fleetopt_aws::{Clients, KmsKeys, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{Action, Recommendation, RecommendationType, Status, recommendations_table};
 use fleetopt_ports::fakes::contract::sample;
-use fleetopt_ports::{PutOutcome, RecommendationStore, Transition};
+use fleetopt_ports::{PutOutcome, RecommendationStore, Transition, attest, sign_approval};
 use optimization_engine::engine::{Outcome, Response, run};
 use optimization_engine::event::{ItemChange, Trigger, decode, stream_event};
 use optimization_engine::lambda::App;
@@ -41,6 +41,9 @@ struct Fleet {
     config: Config,
     prefix: String,
 }
+
+/// Who approves in these tests.
+const APPROVER: &str = "arn:aws:sts::123456789012:assumed-role/ops/alice";
 
 impl Fleet {
     /// A fresh table, and groups `(name, min, desired, max)` targeted by name.
@@ -70,11 +73,20 @@ impl Fleet {
             .unwrap();
             names.push(name);
         }
+        // The environment's two signing keys, as the stack makes them (ECC_NIST_P256).
+        let approvals = signing_key(&clients, &format!("alias/{prefix}-approvals"))
+            .await
+            .unwrap();
+        let findings = signing_key(&clients, &format!("alias/{prefix}-findings"))
+            .await
+            .unwrap();
         let mut vars: HashMap<String, String> = HashMap::from([
             ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
             ("FLEETOPT_APPLICATION".into(), "it".into()),
             ("FLEETOPT_TABLE".into(), table),
             ("FLEETOPT_TARGET_GROUPS".into(), names.join(",")),
+            ("FLEETOPT_APPROVAL_KEY".into(), approvals),
+            ("FLEETOPT_FINDING_KEY".into(), findings),
         ]);
         vars.extend(
             extra
@@ -115,9 +127,45 @@ impl Fleet {
         let mut r = sample(&self.name(group), hour);
         r.kind = kind;
         r.implementation.action = Some(Action::SetDesiredCapacity { from: 4, to });
+        r.implementation.automated = kind == RecommendationType::ScaleUp;
+        // As the analyzer writes it: automated scale-ups signed with the findings key.
+        if r.implementation.automated {
+            attest(&self.keys(), &self.config.approvals.finding_key, &mut r)
+                .await
+                .unwrap();
+        }
         let app = self.app().await;
         assert_eq!(app.deps.store.put_new(&r).await, Ok(PutOutcome::Written));
         r
+    }
+
+    fn keys(&self) -> KmsKeys {
+        KmsKeys::new(self.clients.kms.clone())
+    }
+
+    /// `waiting` approved by [`APPROVER`], as `fleetopt approve` does it: signed with the
+    /// approvals key, in the same conditional write as the move to APPROVED.
+    async fn approve(&self, waiting: &Recommendation) -> Recommendation {
+        let approval = sign_approval(
+            &self.keys(),
+            &self.config.approvals.approval_key,
+            waiting,
+            APPROVER,
+            now(),
+            Duration::hours(6),
+        )
+        .await
+        .unwrap();
+        self.app()
+            .await
+            .deps
+            .store
+            .transition(
+                waiting,
+                &Transition::new(Status::Approved, now(), APPROVER).approving(&approval),
+            )
+            .await
+            .unwrap()
     }
 
     async fn desired(&self, group: &str) -> (i32, usize) {
@@ -294,14 +342,49 @@ async fn a_scale_down_leaves_the_group_alone_until_approved_then_goes_no_further
         .await;
     assert_eq!(sets, 0);
 
-    // A person approves: the stream delivers the MODIFY, the engine applies it.
+    // Written straight to the table as APPROVED (table access, no approval): refused,
+    // alerted, the group untouched.
     let app = fleet.app().await;
-    let approved = app
+    let unsigned = app
         .deps
         .store
-        .transition(&waiting, &Transition::new(Status::Approved, now(), "alice"))
+        .transition(
+            &waiting,
+            &Transition::new(Status::Approved, now(), "mallory"),
+        )
         .await
         .unwrap();
+    let forged = decode(
+        stream_event(&[ItemChange {
+            event_name: "MODIFY",
+            old: Some(&waiting),
+            new: Some(&unsigned),
+            sequence_number: "2",
+        }])
+        .unwrap(),
+    )
+    .unwrap();
+    let (response, sets) = fleet.invoke(&forged, now()).await;
+    assert_eq!(sets, 0);
+    assert_eq!(response.decisions[0].outcome, Outcome::Failed);
+    assert!(
+        response.decisions[0]
+            .reason
+            .contains("without a signed approval"),
+        "{response:?}"
+    );
+    assert_eq!(fleet.desired("idle").await.0, 4);
+    assert_eq!(fleet.stored(&r.id).await.status, Status::Failed);
+
+    // The same finding, approved by a person who holds kms:Sign: the stream delivers the
+    // MODIFY, the engine verifies the signature (one kms:Verify) and applies it.
+    let r = fleet
+        .scale_at("idle", RecommendationType::ScaleDown, 3, 8)
+        .await;
+    let (_, _) = fleet.invoke(&inserted(&r, "3"), now()).await;
+    let waiting = fleet.stored(&r.id).await;
+    assert_eq!(waiting.status, Status::AwaitingApproval);
+    let approved = fleet.approve(&waiting).await;
     let modify = decode(
         stream_event(&[ItemChange {
             event_name: "MODIFY",
@@ -314,8 +397,32 @@ async fn a_scale_down_leaves_the_group_alone_until_approved_then_goes_no_further
     .unwrap();
     let (response, sets) = fleet.invoke(&modify, now()).await;
     assert_eq!((response.actions_applied, sets), (1, 1), "{response:?}");
+    assert_eq!(response.aws_calls.get("kms:Verify"), Some(&1));
+    assert_eq!(response.signatures_verified, 1);
     assert_eq!(fleet.desired("idle").await, (3, 3));
     assert_eq!(fleet.stored(&r.id).await.status, Status::InProgress);
+}
+
+#[tokio::test]
+async fn an_automated_scale_up_signed_with_another_key_is_refused() {
+    let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
+    let mut forged = sample(&fleet.name("web"), 9);
+    // Signed, but with a key of the forger's own (they hold table write access, not the
+    // analyzer's kms:Sign on the findings key).
+    let theirs = signing_key(&fleet.clients, &format!("alias/{}-theirs", fleet.prefix))
+        .await
+        .unwrap();
+    attest(&fleet.keys(), &theirs, &mut forged).await.unwrap();
+    let app = fleet.app().await;
+    app.deps.store.put_new(&forged).await.unwrap();
+    let (response, sets) = fleet.invoke(&inserted(&forged, "1"), now()).await;
+    assert_eq!(sets, 0);
+    assert_eq!(response.decisions[0].outcome, Outcome::Failed);
+    assert!(
+        response.decisions[0].reason.contains("does not verify"),
+        "{response:?}"
+    );
+    assert_eq!(fleet.desired("web").await.0, 4);
 }
 
 #[tokio::test]
@@ -336,7 +443,7 @@ async fn a_dry_run_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_poison_record_fails_alone_while_the_rest_of_its_batch_succeeds() {
+async fn an_item_another_version_wrote_is_skipped_while_the_rest_of_its_batch_succeeds() {
     let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
     let r = fleet.scale("web", RecommendationType::ScaleUp, 5).await;
     let mut event = stream_event(&[ItemChange {
@@ -351,12 +458,10 @@ async fn a_poison_record_fails_alone_while_the_rest_of_its_batch_succeeds() {
     poison["dynamodb"]["NewImage"]["version"] = serde_json::json!({"S": "not a number"});
     event["Records"].as_array_mut().unwrap().insert(0, poison);
     let (response, sets) = fleet.invoke(&decode(event).unwrap(), now()).await;
-    let failed: Vec<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
-    assert_eq!(failed, ["100"]);
+    // Skipped and named, never retried: retrying an item that will never decode would only
+    // hold the shard back.
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(response.items_skipped, [r.id.clone()]);
     assert_eq!((response.actions_applied, sets), (1, 1));
     assert_eq!(fleet.desired("web").await.0, 5);
 }
@@ -464,8 +569,9 @@ async fn a_snoozed_recommendation_sleeps_until_its_time_then_returns_to_where_it
         )
         .await;
     assert_eq!(sets, 0);
-    assert_eq!(late.decisions.len(), 1, "{late:#?}");
-    assert_eq!(late.decisions[0].outcome, Outcome::Woken);
+    // Woken, then (the same sweep) left to wait for a person.
+    let outcomes: Vec<Outcome> = late.decisions.iter().map(|d| d.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Woken, Outcome::Ignored], "{late:#?}");
     let woken = fleet.stored(&r.id).await;
     assert_eq!(
         (woken.status, woken.snooze.clone()),
