@@ -11,6 +11,7 @@ mod support;
 
 mod analyzer_lambda;
 mod approval_and_scaling;
+mod approval_loop;
 mod aws_access;
 mod cost;
 mod cost_lambda;

@@ -101,7 +101,8 @@ fn render(response: &Value) -> String {
         .map(|calls| calls.iter().map(|(api, n)| format!("{api} {n}")).collect())
         .unwrap_or_default();
     format!(
-        "Analysis of {} ({})\n{table}\n{} recommendation(s) written, {} superseded. AWS calls: {}\n",
+        "Analysis of {} ({})\n{table}\n{} recommendation(s) written, {} refreshed, {} superseded. AWS \
+         calls: {}\n",
         response["environment"].as_str().unwrap_or("?"),
         if response["dryRun"].as_bool() == Some(true) {
             "dry run: nothing written"
@@ -109,6 +110,7 @@ fn render(response: &Value) -> String {
             "recommendations written"
         },
         response["recommendationsWritten"],
+        response["recommendationsRefreshed"].as_u64().unwrap_or(0),
         response["recommendationsSuperseded"],
         if calls.is_empty() {
             "none".to_owned()

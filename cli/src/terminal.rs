@@ -186,6 +186,26 @@ impl Drop for Progress {
     }
 }
 
+/// Warns on stderr about the items a listing left out because they are not recommendations
+/// (written by another version, or by hand), naming them, so that the rest is still shown.
+pub fn warn_skipped(found: &fleetopt_ports::Found) {
+    if let Some(message) = skipped_warning(found) {
+        eprintln!("{message}");
+    }
+}
+
+/// The warning [`warn_skipped`] prints, if any.
+pub fn skipped_warning(found: &fleetopt_ports::Found) -> Option<String> {
+    (!found.skipped.is_empty()).then(|| {
+        format!(
+            "warning: skipped {} item(s) that are not recommendations (written by another \
+             version, or by hand): {}",
+            found.skipped.len(),
+            printable(&found.skipped_ids())
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -234,24 +254,4 @@ mod tests {
         progress.next("drawing");
         assert!(progress.bar.is_none());
     }
-}
-
-/// Warns on stderr about the items a listing left out because they are not recommendations
-/// (written by another version, or by hand), naming them, so that the rest is still shown.
-pub fn warn_skipped(found: &fleetopt_ports::Found) {
-    if let Some(message) = skipped_warning(found) {
-        eprintln!("{message}");
-    }
-}
-
-/// The warning [`warn_skipped`] prints, if any.
-pub fn skipped_warning(found: &fleetopt_ports::Found) -> Option<String> {
-    (!found.skipped.is_empty()).then(|| {
-        format!(
-            "warning: skipped {} item(s) that are not recommendations (written by another \
-             version, or by hand): {}",
-            found.skipped.len(),
-            printable(&found.skipped_ids())
-        )
-    })
 }

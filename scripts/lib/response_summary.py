@@ -16,8 +16,12 @@ def engine(response: dict) -> None:
         print(f"  {d['outcome']:<17} {kind:<20} {group}{size}: {d['reason']}")
     print(
         f"  applied {response['actionsApplied']}, failed {response['actionsFailed']}, "
-        f"rolled back {response['actionsRolledBack']}; AWS calls {response['awsCalls']}"
+        f"rolled back {response['actionsRolledBack']}, improved {response['actionsImproved']}, "
+        f"worse {response['actionsWorse']}; signatures verified "
+        f"{response['signaturesVerified']}; AWS calls {response['awsCalls']}"
     )
+    if response["itemsSkipped"]:
+        print(f"  skipped (not recommendations): {', '.join(response['itemsSkipped'])}")
 
 
 def cost(response: dict) -> None:

@@ -321,7 +321,7 @@ async fn the_same_finding_an_hour_later_refreshes_its_open_request_and_a_new_tar
         );
         assert_eq!(
             outcome(&again, &fleet.name("web")).recommendation_ids,
-            [id.clone()]
+            std::slice::from_ref(&id)
         );
     }
     let refreshed = fleet.app.deps.store.get(&id).await.unwrap().unwrap();

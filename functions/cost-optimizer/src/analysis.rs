@@ -1009,7 +1009,7 @@ mod tests {
             ),
             (0, 1, 0)
         );
-        assert_eq!(second.account_recommendation_ids, [old.clone()]);
+        assert_eq!(second.account_recommendation_ids, std::slice::from_ref(&old));
         let refreshed = deps.store.get(&old).await.unwrap().unwrap();
         assert_eq!(
             (refreshed.status, refreshed.seen()),

@@ -461,7 +461,7 @@ async fn an_item_another_version_wrote_is_skipped_while_the_rest_of_its_batch_su
     // Skipped and named, never retried: retrying an item that will never decode would only
     // hold the shard back.
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
-    assert_eq!(response.items_skipped, [r.id.clone()]);
+    assert_eq!(response.items_skipped, std::slice::from_ref(&r.id));
     assert_eq!((response.actions_applied, sets), (1, 1));
     assert_eq!(fleet.desired("web").await.0, 5);
 }

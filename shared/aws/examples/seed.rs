@@ -14,6 +14,12 @@
 //! scored by `fleetopt-scoring` from those hours' seeded CPU and memory with the production
 //! targets (the demo's analyzer then publishes the current hour's itself).
 //!
+//! Then what a deployed stack and an earlier engine run leave behind: the environment's two
+//! signing keys (`alias/app-production-approvals`, `alias/app-production-findings`, ECC
+//! NIST P-256, as the stack makes them), and one capacity change the engine completed four
+//! hours ago (checkout, 3 -> 4), whose outcome the demo's first sweep measures from the
+//! seeded scores.
+//!
 //! The volume stays modest (moto scans every stored point for each query).
 //! Usage: cargo run -p fleetopt-aws --features emulator --example seed
 
@@ -21,9 +27,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use fleetopt_aws::Clients;
-use fleetopt_aws::emulator::{SeedGroup, create_group, put_datapoints, put_series, sdk_config};
+use fleetopt_aws::emulator::{
+    SeedGroup, create_group, put_datapoints, put_series, sdk_config, signing_key,
+};
+use fleetopt_aws::{Clients, DynamoRecommendationStore};
 use fleetopt_config::Environment;
+use fleetopt_model::{Action, AnalysisWindow, Execution, Status, StatusChange, rfc3339};
+use fleetopt_ports::RecommendationStore;
 use fleetopt_scoring::{Assessment, ScoreInput};
 
 struct Profile {
@@ -229,4 +239,77 @@ async fn main() {
             }
         );
     }
+    for key in ["approvals", "findings"] {
+        let alias = format!("alias/app-production-{key}");
+        let arn = signing_key(&clients, &alias).await.unwrap();
+        println!("signing key {alias}: {arn}");
+    }
+    let completed = completed_change(now);
+    let store = DynamoRecommendationStore::new(
+        clients.dynamodb.clone(),
+        "app-production-optimization-recommendations",
+    );
+    store.put_new(&completed).await.unwrap();
+    println!(
+        "{:<9} SCALE_UP 3 -> 4 completed at {} ({})",
+        completed.auto_scaling_group_name, completed.status_history[2].at, completed.id
+    );
+}
+
+/// checkout's SCALE_UP from 3 to 4, found by the analysis of the hour that ended five hours
+/// before `now`, applied by the engine four hours before and completed ten minutes later:
+/// history for the sweep's outcome measurement.
+fn completed_change(now: DateTime<Utc>) -> fleetopt_model::Recommendation {
+    let end = now.duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(4);
+    let window = AnalysisWindow {
+        start: end - TimeDelta::hours(1),
+        end,
+    };
+    let mut r = fleetopt_ports::fakes::contract::sample_over(
+        "checkout",
+        window,
+        end + TimeDelta::minutes(2),
+    );
+    r.implementation.action = Some(Action::SetDesiredCapacity { from: 3, to: 4 });
+    r.evidence.desired_capacity = Some(3);
+    r.evidence.target_desired_capacity = Some(4);
+    r.evidence.performance_score = Some(71.0);
+    r.evidence.cpu_average = Some(83.0);
+    r.description = "Scale up checkout from 3 to 4 instances: CPU average 83.0 % is above the \
+                     60-80 % range."
+        .to_owned();
+    let applied = end + TimeDelta::minutes(5);
+    let done = applied + TimeDelta::minutes(10);
+    r.execution = Some(Execution {
+        previous_capacity: 3,
+        new_capacity: 4,
+        applied_at: rfc3339(applied),
+        activity_id: None,
+        target_capacity: None,
+    });
+    for (from, to, at, reason) in [
+        (
+            Status::Pending,
+            Status::InProgress,
+            applied,
+            "desired capacity 3 -> 4",
+        ),
+        (
+            Status::InProgress,
+            Status::Completed,
+            done,
+            "4 instances in service and healthy (was 3)",
+        ),
+    ] {
+        r.status_history.push(StatusChange {
+            from: Some(from),
+            to,
+            at: rfc3339(at),
+            by: "optimization-engine".to_owned(),
+            reason: Some(reason.to_owned()),
+        });
+    }
+    r.status = Status::Completed;
+    r.version = 3;
+    r
 }

@@ -640,7 +640,7 @@ mod tests {
         assert_eq!(refresh.next.analysis_window, down_to(8, 2).analysis_window);
         assert_eq!(refresh.next.seen(), 2);
         // A retried run of the same window refreshes nothing twice.
-        let retried = run(vec![down_to(8, 2)], &[refresh.next.clone()]);
+        let retried = run(vec![down_to(8, 2)], std::slice::from_ref(&refresh.next));
         assert!(retried.refreshed.is_empty() && retried.kept.is_empty());
     }
 
