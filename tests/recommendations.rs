@@ -159,3 +159,55 @@ fn unknown_filter_values_are_usage_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("expected one of PENDING"));
 }
+
+#[tokio::test]
+async fn an_item_another_version_wrote_is_skipped_with_a_warning_and_the_rest_listed() {
+    let (table, ids) = seeded_table().await;
+    let config = crate::support::emulator_config().await;
+    aws_sdk_dynamodb::Client::new(&config)
+        .put_item()
+        .table_name(&table)
+        .item(
+            "id",
+            aws_sdk_dynamodb::types::AttributeValue::S("foreign".into()),
+        )
+        .item(
+            "timestamp",
+            aws_sdk_dynamodb::types::AttributeValue::S("2026-11-23T09:00:00Z".into()),
+        )
+        .item(
+            "type",
+            aws_sdk_dynamodb::types::AttributeValue::S("SCALE_UP".into()),
+        )
+        .item(
+            "priority",
+            aws_sdk_dynamodb::types::AttributeValue::S("HIGH".into()),
+        )
+        .item(
+            "status",
+            aws_sdk_dynamodb::types::AttributeValue::S("PENDING".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let output = crate::support::fleetopt_at(
+        &crate::support::emulator_endpoint(),
+        &["recommendations", "--table", &table, "--output", "json"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    let v: serde_json::Value = serde_json::from_str(&crate::support::stdout(&output)).unwrap();
+    assert_eq!(v["count"], ids.len());
+    assert_eq!(v["skipped"], serde_json::json!(["foreign"]));
+    assert!(
+        crate::support::stderr(&output).contains(
+            "warning: skipped 1 item(s) that are not recommendations (written by another \
+             version, or by hand): foreign"
+        ),
+        "{}",
+        crate::support::stderr(&output)
+    );
+}

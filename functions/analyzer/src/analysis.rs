@@ -113,6 +113,9 @@ pub struct Response {
     pub recommendations_suppressed: usize,
     /// Each of them, with the rule and the figures.
     pub suppressed: Vec<Suppressed>,
+    /// Items of the table that are not recommendations (another version's, or written by
+    /// hand), skipped by the history read and logged with their keys: their ids.
+    pub items_skipped: Vec<String>,
     /// AWS calls made, per API.
     pub aws_calls: BTreeMap<String, u64>,
 }
@@ -130,6 +133,7 @@ impl Response {
             recommendations_superseded: 0,
             recommendations_suppressed: 0,
             suppressed: Vec::new(),
+            items_skipped: Vec::new(),
             aws_calls: BTreeMap::new(),
         }
     }
@@ -352,7 +356,11 @@ where
         .await?;
         alert(config, &deps.notifier, &screened.kept).await?;
     }
-    let Screened { suppressed, .. } = screened;
+    let Screened {
+        suppressed,
+        skipped,
+        ..
+    } = screened;
     outcomes.sort_by(|a, b| a.auto_scaling_group_name.cmp(&b.auto_scaling_group_name));
     Ok(Response {
         environment: config.environment.as_str().to_owned(),
@@ -364,6 +372,7 @@ where
         recommendations_superseded: recorded.superseded,
         recommendations_suppressed: suppressed.len(),
         suppressed,
+        items_skipped: skipped,
         aws_calls: BTreeMap::new(),
     })
 }

@@ -369,6 +369,34 @@ async fn the_same_finding_an_hour_later_refreshes_its_open_request_and_a_new_tar
 }
 
 #[tokio::test]
+async fn an_item_another_version_wrote_is_skipped_and_named_and_the_analysis_goes_on() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    fleet.cpu("web", 85.0, 95.0).await;
+    // A SCALE_UP item without a description: in the index the history reads, not decodable.
+    fleetopt_aws::emulator::put_raw_item(
+        &fleet.clients,
+        &fleet.app.config.table,
+        &[
+            ("id", "foreign"),
+            ("timestamp", "2026-11-20T11:00:00Z"),
+            ("type", "SCALE_UP"),
+            ("priority", "HIGH"),
+            ("status", "PENDING"),
+        ],
+    )
+    .await
+    .unwrap();
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    assert_eq!(response.items_skipped, ["foreign"]);
+    assert_eq!(response.recommendations_written, 1, "{response:#?}");
+    assert_eq!(
+        outcome(&response, &fleet.name("web")).status,
+        GroupStatus::Scored
+    );
+}
+
+#[tokio::test]
 async fn a_dry_run_computes_everything_and_writes_nothing() {
     let fleet = Fleet::new(&["web"], &[]).await;
     fleet.group("web", (1, 4, 10)).await;

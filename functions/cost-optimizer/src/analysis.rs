@@ -180,6 +180,9 @@ pub struct Response {
     pub recommendations_suppressed: usize,
     /// Each of them, with the rule and the figures.
     pub suppressed: Vec<Suppressed>,
+    /// Items of the table that are not recommendations (another version's, or written by
+    /// hand), skipped by the history read and logged with their keys: their ids.
+    pub items_skipped: Vec<String>,
     /// What could not be read, and why; the rest of the run went on.
     pub unavailable: Vec<String>,
     /// Cost Explorer calls (billed per request).
@@ -205,6 +208,7 @@ impl Response {
             recommendations_superseded: 0,
             recommendations_suppressed: 0,
             suppressed: Vec::new(),
+            items_skipped: Vec::new(),
             unavailable: Vec::new(),
             cost_explorer_calls: 0,
             cache: CacheStats::default(),
@@ -649,6 +653,7 @@ where
     let written = recorded.written;
     let superseded = recorded.superseded;
     let suppressed = screened.suppressed;
+    let items_skipped = screened.skipped;
     Ok(Response {
         environment: config.environment.as_str().to_owned(),
         dry_run,
@@ -678,6 +683,7 @@ where
         recommendations_superseded: superseded,
         recommendations_suppressed: suppressed.len(),
         suppressed,
+        items_skipped,
         unavailable,
         cost_explorer_calls: ce_calls,
         cache: deps.prices.take_stats(),
@@ -1009,7 +1015,10 @@ mod tests {
             ),
             (0, 1, 0)
         );
-        assert_eq!(second.account_recommendation_ids, std::slice::from_ref(&old));
+        assert_eq!(
+            second.account_recommendation_ids,
+            std::slice::from_ref(&old)
+        );
         let refreshed = deps.store.get(&old).await.unwrap().unwrap();
         assert_eq!(
             (refreshed.status, refreshed.seen()),

@@ -920,6 +920,9 @@ where
         .recording(&execution);
     let claimed = match deps.store.transition(r, &claim).await {
         Ok(claimed) => claimed,
+        // Another invocation claimed this same item: the lock (held in the item's name) is
+        // theirs now, and stays.
+        Err(e @ StoreError::Conflict { .. }) => return settled(Err(e), Outcome::Applied, reason),
         Err(e) => {
             unlock(&deps.store, r).await;
             return settled(Err(e), Outcome::Applied, reason);
@@ -2162,6 +2165,39 @@ mod tests {
                 .iter()
                 .all(|d| d.outcome != Outcome::Measured)
         );
+    }
+
+    #[tokio::test]
+    async fn a_worse_automated_change_is_rolled_back_where_the_environment_says_so() {
+        let completed_at = now() + Duration::minutes(5);
+        let after = completed_at + Duration::hours(1);
+        let series =
+            MetricResultsFor::new().with("o0_score", &[(after + Duration::minutes(55), 58.0)]);
+        let deps = Deps {
+            metrics: Recorder::answering(series.0),
+            ..deps(Recorder::new())
+        };
+        let config = config(&[("FLEETOPT_ROLLBACK_WORSE", "true")]);
+        let up = sample("web", 9);
+        stored(&deps, &[&up]).await;
+        let sweep = Trigger::Sweep { dry_run: false };
+        run(&config, &deps, &sweep, now()).await.unwrap();
+        deps.fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 5,
+            healthy: 5,
+            ..group("web")
+        });
+        run(&config, &deps, &sweep, completed_at).await.unwrap();
+        let measured = run(&config, &deps, &sweep, after + Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(measured.actions_worse, 1);
+        assert_eq!(measured.actions_rolled_back, 1, "{:?}", measured.decisions);
+        assert_eq!(deps.fleet.group("web").unwrap().desired, 4);
+        let item = deps.store.get(&up.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::RolledBack);
+        assert!(item.outcome.is_some(), "the outcome stays recorded");
     }
 
     /// Series by query id, for `Recorder::answering`.

@@ -16,7 +16,9 @@ use fleetopt_aws::{Clients, KmsKeys, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{Action, Recommendation, RecommendationType, Status, recommendations_table};
 use fleetopt_ports::fakes::contract::sample;
-use fleetopt_ports::{PutOutcome, RecommendationStore, Transition, attest, sign_approval};
+use fleetopt_ports::{
+    GroupLocks, PutOutcome, RecommendationStore, Transition, attest, sign_approval,
+};
 use optimization_engine::engine::{Outcome, Response, run};
 use optimization_engine::event::{ItemChange, Trigger, decode, stream_event};
 use optimization_engine::lambda::App;
@@ -298,6 +300,15 @@ async fn two_concurrent_invocations_with_the_same_record_apply_it_exactly_once()
             .transition(&claimed, &Transition::new(Status::Completed, at, "test"))
             .await
             .unwrap();
+        // Completed by the test, not the engine's sweep: the group's lock is let go here.
+        fleet
+            .app()
+            .await
+            .deps
+            .store
+            .unlock(&fleet.name("web"), &r.id)
+            .await
+            .unwrap();
         fleet
             .clients
             .autoscaling
@@ -308,6 +319,27 @@ async fn two_concurrent_invocations_with_the_same_record_apply_it_exactly_once()
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn two_invocations_with_different_items_for_one_group_change_it_once() {
+    // Two analyses' items for the same group reach two invocations at once: each reads no
+    // change in progress (the index lags the claim), so only the group's lock keeps the
+    // second from moving the group again.
+    let fleet = Fleet::new(&[("web", 2, 4, 10)], &[]).await;
+    let first = fleet
+        .scale_at("web", RecommendationType::ScaleUp, 5, 8)
+        .await;
+    let second = fleet
+        .scale_at("web", RecommendationType::ScaleUp, 6, 9)
+        .await;
+    let (one, two) = (inserted(&first, "1"), inserted(&second, "2"));
+    let ((a, sets_a), (b, sets_b)) =
+        tokio::join!(fleet.invoke(&one, now()), fleet.invoke(&two, now()));
+    assert_eq!(sets_a + sets_b, 1, "{a:?} {b:?}");
+    let outcomes = [a.decisions[0].outcome, b.decisions[0].outcome];
+    assert!(outcomes.contains(&Outcome::Applied), "{outcomes:?}");
+    assert!(outcomes.contains(&Outcome::Waiting), "{outcomes:?}");
 }
 
 #[tokio::test]

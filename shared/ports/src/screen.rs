@@ -95,6 +95,9 @@ pub struct Screened {
     pub replaced: Vec<Replacement>,
     /// Held back.
     pub suppressed: Vec<Suppressed>,
+    /// Items the history read skipped because they are not recommendations (logged by the
+    /// store with their keys): their ids.
+    pub skipped: Vec<String>,
 }
 
 impl Screened {
@@ -130,7 +133,7 @@ pub async fn history<S: RecommendationStore + Sync>(
     fresh: &[Recommendation],
     rules: &Rules,
     now: DateTime<Utc>,
-) -> Result<Vec<Recommendation>, StoreError> {
+) -> Result<crate::Found, StoreError> {
     let found_kinds: HashSet<RecommendationType> = fresh.iter().map(|r| r.kind).collect();
     let kinds: HashSet<RecommendationType> = fresh
         .iter()
@@ -139,6 +142,7 @@ pub async fn history<S: RecommendationStore + Sync>(
         .collect();
     let since = rfc3339(history_since(rules, now));
     let mut found: HashMap<String, Recommendation> = HashMap::new();
+    let mut skipped: HashMap<String, fleetopt_model::DecodeError> = HashMap::new();
     for kind in kinds {
         let mut queries = vec![
             RecommendationQuery {
@@ -160,12 +164,19 @@ pub async fn history<S: RecommendationStore + Sync>(
             }));
         }
         for query in queries {
-            for r in store.query(&query).await? {
+            let read = store.query(&query).await?;
+            for e in read.skipped {
+                skipped.insert(e.id.clone(), e);
+            }
+            for r in read.items {
                 found.insert(r.id.clone(), r);
             }
         }
     }
-    Ok(found.into_values().collect())
+    Ok(crate::Found {
+        items: found.into_values().collect(),
+        skipped: skipped.into_values().collect(),
+    })
 }
 
 /// What [`record`] did.
@@ -271,11 +282,14 @@ pub async fn screen_new<S: RecommendationStore + Sync>(
     now: DateTime<Utc>,
 ) -> Result<Screened, StoreError> {
     let earlier = history(store, &fresh, rules, now).await?;
+    let mut skipped: Vec<String> = earlier.skipped.iter().map(|e| e.id.clone()).collect();
+    skipped.sort();
     let exclusions: HashMap<String, Exclusions> = groups
         .iter()
         .map(|g| (g.name.clone(), g.exclusions.clone()))
         .collect();
-    let screened = screen(fresh, &exclusions, &earlier, rules, now);
+    let mut screened = screen(fresh, &exclusions, &earlier, rules, now);
+    screened.skipped = skipped;
     for s in &screened.suppressed {
         tracing::info!(group = %s.auto_scaling_group_name, id = %s.recommendation_id, rule = ?s.suppression, reason = %s.reason, "new finding suppressed");
     }
