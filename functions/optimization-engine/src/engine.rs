@@ -1425,6 +1425,13 @@ mod tests {
         }
     }
 
+    /// Runs two invocations at once; how many changes they applied together.
+    async fn applied_concurrently(deps: &FakeDeps, a: &Trigger, b: &Trigger) -> u32 {
+        let config = config(&[]);
+        let (ra, rb) = tokio::join!(run(&config, deps, a, now()), run(&config, deps, b, now()));
+        ra.unwrap().actions_applied + rb.unwrap().actions_applied
+    }
+
     /// Stores each, signed as the analyzer and an approver would have.
     async fn stored(deps: &FakeDeps, rs: &[&Recommendation]) {
         for r in rs {
@@ -1500,13 +1507,7 @@ mod tests {
             let r = sample("web", 9);
             stored(&deps, &[&r]).await;
             let trigger = inserted(&[&r]);
-            let config = config(&[]);
-            let (a, b) = tokio::join!(
-                run(&config, &deps, &trigger, now()),
-                run(&config, &deps, &trigger, now())
-            );
-            let applied = a.unwrap().actions_applied + b.unwrap().actions_applied;
-            assert_eq!(applied, 1);
+            assert_eq!(applied_concurrently(&deps, &trigger, &trigger).await, 1);
             assert_eq!(deps.fleet.calls().len(), 1);
         }
     }
@@ -2011,14 +2012,8 @@ mod tests {
             other.id = format!("{}-other", other.id);
             other.analysis_window.end = up.analysis_window.end;
             stored(&deps, &[&up, &other]).await;
-            let config = config(&[]);
             let (a, b) = (inserted(&[&up]), inserted(&[&other]));
-            let (ra, rb) = tokio::join!(
-                run(&config, &deps, &a, now()),
-                run(&config, &deps, &b, now())
-            );
-            let applied = ra.unwrap().actions_applied + rb.unwrap().actions_applied;
-            assert_eq!(applied, 1);
+            assert_eq!(applied_concurrently(&deps, &a, &b).await, 1);
             assert_eq!(deps.fleet.calls().len(), 1);
         }
     }

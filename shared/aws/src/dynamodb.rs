@@ -341,14 +341,8 @@ impl RecommendationStore for DynamoRecommendationStore {
         current: &Recommendation,
         outcome: &ChangeOutcome,
     ) -> Result<Recommendation, StoreError> {
-        let result = self
-            .conditional_update(current)
-            .update_expression("SET #outcome = :outcome")
-            .expression_attribute_names("#outcome", "outcome")
-            .expression_attribute_values(":outcome", attribute(&current.id, outcome)?)
-            .send()
-            .await;
-        finish_update(current, result)
+        self.set_one(current, "outcome", attribute(&current.id, outcome)?)
+            .await
     }
 
     async fn note(
@@ -356,14 +350,8 @@ impl RecommendationStore for DynamoRecommendationStore {
         current: &Recommendation,
         check: &Check,
     ) -> Result<Recommendation, StoreError> {
-        let result = self
-            .conditional_update(current)
-            .update_expression("SET #check = :check")
-            .expression_attribute_names("#check", "lastCheck")
-            .expression_attribute_values(":check", attribute(&current.id, check)?)
-            .send()
-            .await;
-        finish_update(current, result)
+        self.set_one(current, "lastCheck", attribute(&current.id, check)?)
+            .await
     }
 
     async fn record_execution(
@@ -371,18 +359,30 @@ impl RecommendationStore for DynamoRecommendationStore {
         current: &Recommendation,
         execution: &Execution,
     ) -> Result<Recommendation, StoreError> {
-        let result = self
-            .conditional_update(current)
-            .update_expression("SET #execution = :execution")
-            .expression_attribute_names("#execution", "execution")
-            .expression_attribute_values(":execution", attribute(&current.id, execution)?)
-            .send()
-            .await;
-        finish_update(current, result)
+        self.set_one(current, "execution", attribute(&current.id, execution)?)
+            .await
     }
 }
 
 impl DynamoRecommendationStore {
+    /// Sets one attribute of `current` without a status change, on the condition every update
+    /// carries (status and version unchanged): a note, an execution record, an outcome.
+    async fn set_one(
+        &self,
+        current: &Recommendation,
+        name: &str,
+        value: AttributeValue,
+    ) -> Result<Recommendation, StoreError> {
+        let result = self
+            .conditional_update(current)
+            .update_expression("SET #one = :one")
+            .expression_attribute_names("#one", name)
+            .expression_attribute_values(":one", value)
+            .send()
+            .await;
+        finish_update(current, result)
+    }
+
     /// An UpdateItem of `current`'s key on condition that its status and version are still
     /// `current`'s, returning the new item, and the old one when the condition fails.
     fn conditional_update(
