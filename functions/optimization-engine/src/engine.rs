@@ -1425,6 +1425,13 @@ mod tests {
         }
     }
 
+    /// The sweep at `at`, with the test configuration.
+    async fn sweep(deps: &FakeDeps, at: DateTime<Utc>) -> Response {
+        run(&config(&[]), deps, &Trigger::Sweep { dry_run: false }, at)
+            .await
+            .unwrap()
+    }
+
     /// Runs two invocations at once; how many changes they applied together.
     async fn applied_concurrently(deps: &FakeDeps, a: &Trigger, b: &Trigger) -> u32 {
         let config = config(&[]);
@@ -1667,14 +1674,7 @@ mod tests {
         let other = sample("api", 9);
         stored(&deps, &[&up, &other]).await;
         let applied_at = now();
-        run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            applied_at,
-        )
-        .await
-        .unwrap();
+        sweep(&deps, applied_at).await;
         let mut calls = deps.fleet.calls();
         calls.sort();
         assert_eq!(
@@ -1695,14 +1695,7 @@ mod tests {
             ..group("api")
         });
         let later = applied_at + Duration::minutes(6);
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            later,
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, later).await;
         assert_eq!(
             (response.actions_rolled_back, response.actions_applied),
             (1, 0)
@@ -1798,14 +1791,7 @@ mod tests {
         down.version = 3;
         // Written by someone with table access: no approval at all.
         deps.store.overwrite(&down);
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            now(),
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, now()).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Failed);
         assert!(
             response.decisions[0]
@@ -1824,14 +1810,7 @@ mod tests {
         approval.signature = "00".repeat(32);
         forged.approval = Some(approval);
         deps.store.overwrite(&forged);
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            now(),
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, now()).await;
         let decision = &response.decisions[0];
         assert_eq!(decision.outcome, Outcome::Failed);
         assert!(
@@ -1887,14 +1866,7 @@ mod tests {
         down.status = Status::Approved;
         down.version = 3;
         stored(&deps, &[&down]).await;
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            now(),
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, now()).await;
         assert_eq!(
             response.decisions[0].outcome,
             Outcome::Applied,
@@ -1906,14 +1878,7 @@ mod tests {
         let deps = self::deps(Recorder::new());
         stored(&deps, &[&down]).await;
         let week = now() + Duration::days(7);
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            week,
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, week).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Expired);
         assert!(deps.fleet.calls().is_empty());
         assert_eq!(
@@ -1954,14 +1919,7 @@ mod tests {
         let deps = deps(Recorder::new());
         let up = sample("web", 9);
         stored(&deps, &[&up]).await;
-        run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            now(),
-        )
-        .await
-        .unwrap();
+        sweep(&deps, now()).await;
         // The new instance never comes: past the deadline, the rollback is refused.
         deps.fleet.set_group(GroupInfo {
             desired: 5,
@@ -1971,14 +1929,7 @@ mod tests {
         });
         deps.fleet.refuse_next(&["ValidationError"]);
         let late = now() + Duration::minutes(20);
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            late,
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, late).await;
         assert_eq!(response.rollbacks_failed, 1);
         assert_eq!(response.decisions[0].outcome, Outcome::Error);
         let alerts = deps.notifier.notifications();
@@ -1991,14 +1942,7 @@ mod tests {
             Status::InProgress
         );
         // The next sweep rolls back.
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            late + Duration::minutes(15),
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, late + Duration::minutes(15)).await;
         assert_eq!(response.actions_rolled_back, 1);
         assert_eq!(deps.fleet.group("web").unwrap().desired, 4);
     }
@@ -2024,14 +1968,7 @@ mod tests {
         deps.store.put_foreign("foreign");
         let up = sample("web", 9);
         stored(&deps, &[&up]).await;
-        let response = run(
-            &config(&[]),
-            &deps,
-            &Trigger::Sweep { dry_run: false },
-            now(),
-        )
-        .await
-        .unwrap();
+        let response = sweep(&deps, now()).await;
         assert_eq!(response.items_skipped, vec!["foreign".to_owned()]);
         assert_eq!(response.actions_applied, 1);
     }
