@@ -415,7 +415,7 @@ pub struct RecommendationsArgs {
     #[arg(long, value_name = "PRIORITY")]
     pub priority: Option<Priority>,
     /// Only this status: PENDING, IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK,
-    /// AWAITING_APPROVAL, APPROVED, REJECTED, SUPERSEDED, SNOOZED.
+    /// AWAITING_APPROVAL, APPROVED, REJECTED, SUPERSEDED, SNOOZED, EXPIRED, OBSOLETE.
     #[arg(long, value_name = "STATUS")]
     pub status: Option<Status>,
     /// At most this many.

@@ -1,6 +1,7 @@
 //! Seeds the local emulator with a realistic fleet for the demo: four Auto Scaling groups
 //! tagged `fleet-optimizer:enabled=true`, each with 14 days of metrics (hourly samples, and
-//! 5-minute samples for the last day) following a daily cycle with occasional spikes:
+//! 5-minute samples for the last day) following a daily cycle that peaks at the time of day the
+//! seed runs (so the demo tells the same story at any hour), with occasional spikes:
 //!
 //! - `web`: overloaded (CPU around 84 %, spikes to 97 %), 4 of max 10 instances
 //! - `api`: idle (CPU around 18 %), 8 instances where 2 would do
@@ -83,10 +84,18 @@ fn noise(i: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// The value of a daily cycle around `mean` (peak mid-afternoon UTC), with noise and spikes.
-fn sample(t: DateTime<Utc>, (mean, amplitude): (f64, f64), spikes: bool, i: u64) -> f64 {
-    let hour = t.timestamp() as f64 / 3600.0;
-    let cycle = ((hour - 9.0) / 24.0 * std::f64::consts::TAU).sin();
+/// The value of a daily cycle around `mean`, with noise and spikes. The cycle peaks every day
+/// at `peak`'s time of day: the seed puts the peak at the last hour before it runs, so that the
+/// demo's analysis finds the same fleet (web overloaded, api idle) at any hour it is run.
+fn sample(
+    t: DateTime<Utc>,
+    peak: DateTime<Utc>,
+    (mean, amplitude): (f64, f64),
+    spikes: bool,
+    i: u64,
+) -> f64 {
+    let hours = (t - peak).num_seconds() as f64 / 3600.0;
+    let cycle = (hours / 24.0 * std::f64::consts::TAU).cos();
     let mut v = mean + amplitude * cycle + (noise(i) - 0.5) * 4.0;
     if spikes && noise(i ^ 0x9e37) > 0.97 {
         v += 13.0;
@@ -115,6 +124,8 @@ async fn main() {
     let clients = Clients::new(&sdk_config().await);
     let now = Utc::now().duration_trunc(TimeDelta::minutes(5)).unwrap();
     let times = timeline(now);
+    // The daily peak, half an hour before now: inside the hour the demo's analysis reads.
+    let peak = now - TimeDelta::minutes(30);
     for profile in &FLEET {
         let (min_size, desired, max_size) = profile.sizes;
         create_group(
@@ -134,7 +145,7 @@ async fn main() {
         let cpu: Vec<(DateTime<Utc>, f64)> = times
             .iter()
             .enumerate()
-            .map(|(i, t)| (*t, sample(*t, profile.cpu, profile.spikes, i as u64)))
+            .map(|(i, t)| (*t, sample(*t, peak, profile.cpu, profile.spikes, i as u64)))
             .collect();
         put_series(&clients, "AWS/EC2", "CPUUtilization", profile.name, &cpu)
             .await
@@ -143,7 +154,7 @@ async fn main() {
             let series: Vec<(DateTime<Utc>, f64)> = times
                 .iter()
                 .enumerate()
-                .map(|(i, t)| (*t, sample(*t, (memory, 2.0), false, 7 * i as u64)))
+                .map(|(i, t)| (*t, sample(*t, peak, (memory, 2.0), false, 7 * i as u64)))
                 .collect();
             put_series(
                 &clients,
@@ -186,7 +197,7 @@ async fn main() {
             Some(m) => times
                 .iter()
                 .enumerate()
-                .map(|(i, t)| (*t, sample(*t, (m, 2.0), false, 7 * i as u64)))
+                .map(|(i, t)| (*t, sample(*t, peak, (m, 2.0), false, 7 * i as u64)))
                 .collect(),
             None => Vec::new(),
         };
