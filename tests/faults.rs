@@ -20,8 +20,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use analyzer::GroupStatus;
-use aws_config::SdkConfig;
-use aws_sdk_dynamodb::config::Credentials;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_aws::emulator::{SeedGroup, create_group, proxy_admin, put_load};
 use fleetopt_aws::{Clients, DynamoRecommendationStore, create_table};
@@ -32,7 +30,7 @@ use optimization_engine::engine::{Outcome, Response as EngineResponse};
 use optimization_engine::event::{ItemChange, Trigger as EngineTrigger, decode, stream_event};
 use serde_json::{Value, json};
 
-use crate::support::{emulator_endpoint, unique_name};
+use crate::support::unique_name;
 
 /// What a run is asked to do.
 #[derive(Debug, Clone)]
@@ -87,19 +85,6 @@ impl Plan {
     }
 }
 
-/// SDK configuration for the emulator under an access key of our own: the proxy's fault rules
-/// name it, so only these invocations see the faults.
-async fn config_for(access_key: &str) -> SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(emulator_endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            access_key, "testing", None, None, "faults",
-        ))
-        .load()
-        .await
-}
-
 fn admin(method: &str, path: &str, body: &Value) -> Value {
     let (status, answer) = proxy_admin(method, path, &body.to_string());
     assert_eq!(status, 200, "{method} {path}: {answer}");
@@ -123,7 +108,7 @@ struct Fleet {
 
 impl Fleet {
     async fn new(plan: &Plan) -> Fleet {
-        let clean_config = config_for("testing").await;
+        let clean_config = fleetopt_aws::emulator::sdk_config_as("testing").await;
         let clean = Clients::new(&clean_config);
         let table = unique_name("e2e-faults");
         create_table(&clean.dynamodb, recommendations_table(), &table)
@@ -294,7 +279,7 @@ fn inserts(items: &[Recommendation], round: u32) -> (EngineTrigger, Vec<String>)
 }
 
 async fn run_rounds(plan: &Plan, fleet: &Fleet, key: &str, tally: &mut Tally) {
-    let faulted = config_for(key).await;
+    let faulted = fleetopt_aws::emulator::sdk_config_as(key).await;
     let base = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap()
         - TimeDelta::hours(i64::from(plan.rounds) + 1);
     for round in 0..plan.rounds {
@@ -467,7 +452,7 @@ async fn invariants_hold_while_the_functions_run_concurrently_under_injected_fau
     assert_eq!(status, 200);
 
     // The faults stop: one more analysis and sweep, then every group must be analyzed.
-    let calm = config_for(&key).await;
+    let calm = fleetopt_aws::emulator::sdk_config_as(&key).await;
     let app = analyzer::lambda::App::new(fleet.functions_config.clone(), &calm);
     let last = Utc::now();
     fleet

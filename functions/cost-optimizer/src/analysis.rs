@@ -229,9 +229,6 @@ pub enum CostError {
     /// The metrics could not be read.
     #[error("reading metrics: {0}")]
     Metrics(ServiceError),
-    /// Prices or the catalog could not be read.
-    #[error("reading prices: {0}")]
-    Prices(ServiceError),
     /// Writing a recommendation failed.
     #[error("writing recommendation {id}: {message}")]
     Store {
@@ -256,7 +253,6 @@ impl CostError {
             CostError::Store { .. } => return "AwsServiceError",
             CostError::Discovery(e)
             | CostError::Metrics(e)
-            | CostError::Prices(e)
             | CostError::Publish(e)
             | CostError::Notify(e) => e,
         };
@@ -342,6 +338,19 @@ fn architecture(info: &fleetopt_ports::InstanceTypeInfo) -> Architecture {
 }
 
 /// Records what Cost Explorer could not answer and counts the call.
+/// A price read's result, or its default with the reason in `unavailable` when the read failed.
+fn degraded<T: Default>(
+    result: Result<T, ServiceError>,
+    what: &str,
+    unavailable: &mut Vec<String>,
+) -> T {
+    result.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "{what} unavailable");
+        unavailable.push(format!("{what}: {e}"));
+        T::default()
+    })
+}
+
 fn cost<T>(result: CostResult<T>, calls: &mut u32, unavailable: &mut Vec<String>) -> Option<T> {
     *calls += 1;
     match result {
@@ -446,20 +455,23 @@ where
         .collect();
     let patterns: BTreeSet<String> = types.iter().flat_map(|t| families(t)).collect();
     let patterns: Vec<String> = patterns.into_iter().collect();
-    let catalog_info = deps
-        .prices
-        .instance_types(&patterns)
-        .await
-        .map_err(CostError::Prices)?;
+    // Each of the three price reads may be refused (an SCP, a missing permission) or be down:
+    // the run goes on without it, says so in `unavailable`, and writes what it still can
+    // (trends, the forecast, reserved instances, savings plans).
+    let catalog_info = degraded(
+        deps.prices.instance_types(&patterns).await,
+        "the instance catalog (right-sizing skipped)",
+        &mut unavailable,
+    );
     let mut priced: Vec<String> = catalog_info.iter().map(|t| t.name.clone()).collect();
     priced.extend(types.iter().cloned());
     priced.sort();
     priced.dedup();
-    let on_demand = deps
-        .prices
-        .on_demand_hourly(&deps.region, &priced)
-        .await
-        .map_err(CostError::Prices)?;
+    let on_demand = degraded(
+        deps.prices.on_demand_hourly(&deps.region, &priced).await,
+        "on-demand prices (hourly costs, right-sizing and spot savings skipped)",
+        &mut unavailable,
+    );
     let catalog: Vec<InstanceType> = catalog_info
         .iter()
         .map(|t| InstanceType {
@@ -474,16 +486,18 @@ where
         .iter()
         .flat_map(|g| g.availability_zones.iter().cloned())
         .collect();
-    let spot_prices = deps
-        .prices
-        .spot_prices(
-            &types.iter().cloned().collect::<Vec<_>>(),
-            &zones.into_iter().collect::<Vec<_>>(),
-            now - Duration::days(SPOT_DAYS),
-            now,
-        )
-        .await
-        .map_err(CostError::Prices)?;
+    let spot_prices = degraded(
+        deps.prices
+            .spot_prices(
+                &types.iter().cloned().collect::<Vec<_>>(),
+                &zones.into_iter().collect::<Vec<_>>(),
+                now - Duration::days(SPOT_DAYS),
+                now,
+            )
+            .await,
+        "spot price history (spot findings skipped)",
+        &mut unavailable,
+    );
 
     // The lookback's hourly maxima (exactly `lookback_days` of whole hours, which the
     // right-sizing rules require), batched like every other read.
@@ -556,10 +570,12 @@ where
         .map(|m| m.total());
     let hours_in_month =
         u32::try_from((next_month(today) - month_start(today)).num_hours()).unwrap_or(720);
-    let projection = month_to_date.map(|mtd| {
+    // No forecast, no projection: month-to-date alone is not what the month will cost (the
+    // forecast's own failure is already in `unavailable`).
+    let projection = month_to_date.zip(forecast).map(|(mtd, rest)| {
         project_month(
             mtd,
-            forecast.unwrap_or(0.0),
+            rest,
             last_month,
             config.settings.max_hourly_cost,
             hours_in_month,
@@ -950,6 +966,158 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0).unwrap()
+    }
+
+    /// Prices refused everywhere, as an SCP or a missing permission refuses them.
+    struct RefusedPrices;
+
+    impl fleetopt_ports::PriceSource for RefusedPrices {
+        async fn on_demand_hourly(
+            &self,
+            _region: &str,
+            _instance_types: &[String],
+        ) -> Result<BTreeMap<String, f64>, ServiceError> {
+            Err(refused("pricing:GetProducts"))
+        }
+
+        async fn spot_prices(
+            &self,
+            _instance_types: &[String],
+            _availability_zones: &[String],
+            _start: DateTime<Utc>,
+            _end: DateTime<Utc>,
+        ) -> Result<Vec<fleetopt_ports::SpotPrice>, ServiceError> {
+            Err(refused("ec2:DescribeSpotPriceHistory"))
+        }
+
+        async fn instance_types(
+            &self,
+            _patterns: &[String],
+        ) -> Result<Vec<fleetopt_ports::InstanceTypeInfo>, ServiceError> {
+            Err(refused("ec2:DescribeInstanceTypes"))
+        }
+    }
+
+    fn refused(operation: &'static str) -> ServiceError {
+        ServiceError {
+            operation,
+            code: "AccessDeniedException".into(),
+            message: "explicitly denied by a service control policy".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn refused_prices_degrade_the_run_instead_of_failing_it() {
+        let base = deps(FakeCosts::new());
+        let deps = Deps {
+            fleet: base.fleet,
+            metrics: base.metrics,
+            costs: base.costs,
+            prices: CachedPrices::new(RefusedPrices),
+            notifier: base.notifier,
+            store: base.store,
+            region: base.region,
+        };
+        let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        assert_eq!(response.unavailable.len(), 3, "{:?}", response.unavailable);
+        for (what, operation) in [
+            (
+                "the instance catalog (right-sizing skipped)",
+                "ec2:DescribeInstanceTypes",
+            ),
+            ("on-demand prices", "pricing:GetProducts"),
+            (
+                "spot price history (spot findings skipped)",
+                "ec2:DescribeSpotPriceHistory",
+            ),
+        ] {
+            assert!(
+                response
+                    .unavailable
+                    .iter()
+                    .any(|u| u.starts_with(what) && u.contains(operation)),
+                "{what}: {:?}",
+                response.unavailable
+            );
+        }
+        // No price, no hourly cost; what Cost Explorer gives is still there.
+        assert_eq!(response.groups[0].hourly_cost_usd, None);
+        assert!(response.costs.unwrap().projection.is_some());
+    }
+
+    /// Cost Explorer with every figure but the forecast.
+    struct NoForecast(FakeCosts);
+
+    impl fleetopt_ports::CostSource for NoForecast {
+        async fn monthly_by_service(
+            &self,
+            start: chrono::NaiveDate,
+            end: chrono::NaiveDate,
+        ) -> CostResult<Vec<fleetopt_ports::MonthCost>> {
+            self.0.monthly_by_service(start, end).await
+        }
+
+        async fn daily_for_tag(
+            &self,
+            start: chrono::NaiveDate,
+            end: chrono::NaiveDate,
+            tag: (&str, &str),
+        ) -> CostResult<Vec<(chrono::NaiveDate, f64)>> {
+            self.0.daily_for_tag(start, end, tag).await
+        }
+
+        async fn forecast(
+            &self,
+            _start: chrono::NaiveDate,
+            _end: chrono::NaiveDate,
+        ) -> CostResult<f64> {
+            Err(fleetopt_ports::CostUnavailable::NoData {
+                operation: "ce:GetCostForecast",
+                message: "not enough history to forecast".into(),
+            })
+        }
+
+        async fn reservation_recommendation(
+            &self,
+        ) -> CostResult<Option<fleetopt_ports::PurchaseRecommendation>> {
+            self.0.reservation_recommendation().await
+        }
+
+        async fn savings_plans_recommendation(
+            &self,
+        ) -> CostResult<Option<fleetopt_ports::PurchaseRecommendation>> {
+            self.0.savings_plans_recommendation().await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_forecast_is_no_projection_not_month_to_date() {
+        let base = deps(FakeCosts::new());
+        let deps = Deps {
+            fleet: base.fleet,
+            metrics: base.metrics,
+            costs: NoForecast(FakeCosts::new()),
+            prices: base.prices,
+            notifier: base.notifier,
+            store: base.store,
+            region: base.region,
+        };
+        let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        assert!(
+            response
+                .unavailable
+                .iter()
+                .any(|u| u.contains("not enough history to forecast")),
+            "{:?}",
+            response.unavailable
+        );
+        let costs = response.costs.unwrap();
+        assert!(!costs.months.is_empty());
+        assert_eq!(costs.projection, None);
     }
 
     #[tokio::test]

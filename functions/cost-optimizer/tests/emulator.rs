@@ -492,3 +492,46 @@ async fn right_sizing_ranks_options_offers_graviton_scales_in_idle_groups_and_wa
     assert_eq!(summary.status, RightSizingStatus::InsufficientData);
     assert_eq!((summary.cpu_hours, summary.minimum_cpu_hours), (20, 30));
 }
+
+#[tokio::test]
+async fn pricing_refused_degrades_the_run_and_the_commitments_are_still_written() {
+    let (_, table, group) = fleet("refused", "m5.xlarge", 2).await;
+    // Only this test's access key is refused Pricing (as an SCP would refuse it).
+    let key = format!("AKIDREFUSED{}", std::process::id());
+    let rule = serde_json::json!({
+        "operation": "pricing:GetProducts",
+        "accessKeyId": key,
+        "error": 10,
+        "errorCode": "AccessDeniedException",
+        "errorMessage": "explicitly denied by a service control policy",
+    });
+    let (status, answer) =
+        fleetopt_aws::emulator::proxy_admin("POST", "/_fleetopt/faults", &rule.to_string());
+    assert_eq!(status, 200, "{answer}");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
+        ("FLEETOPT_APPLICATION", "it".to_owned()),
+        ("FLEETOPT_TABLE", table),
+        ("FLEETOPT_TARGET_GROUPS", group),
+    ]);
+    let config = Config::from_lookup(&|name| vars.get(name).cloned()).unwrap();
+    let app = App::new(config, &fleetopt_aws::emulator::sdk_config_as(&key).await);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, Utc::now()).await;
+    fleetopt_aws::emulator::proxy_admin(
+        "DELETE",
+        &format!("/_fleetopt/faults?operation=pricing:GetProducts&accessKeyId={key}"),
+        "",
+    );
+    let response = response.unwrap();
+    assert!(
+        response
+            .unavailable
+            .iter()
+            .any(|u| u.starts_with("on-demand prices") && u.contains("AccessDeniedException")),
+        "{:?}",
+        response.unavailable
+    );
+    assert_eq!(response.groups[0].hourly_cost_usd, None);
+    // Reserved instances and savings plans come from Cost Explorer: still written.
+    assert_eq!(response.account_recommendation_ids.len(), 2, "{response:?}");
+}

@@ -73,11 +73,17 @@ pub fn proxy_admin(method: &str, path: &str, body: &str) -> (u16, String) {
 
 /// An `SdkConfig` for the emulator, with emulator-only credentials.
 pub async fn sdk_config() -> SdkConfig {
+    sdk_config_as("testing").await
+}
+
+/// The same under an access key id of the caller's own: the proxy's fault rules can name it
+/// (`accessKeyId`), so that only this caller's requests see them while other tests run.
+pub async fn sdk_config_as(access_key: &str) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
-            "testing", "testing", None, None, "emulator",
+            access_key, "testing", None, None, "emulator",
         ))
         .load()
         .await
