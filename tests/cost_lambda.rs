@@ -119,6 +119,15 @@ async fn the_cost_optimizer_binary_finds_right_sizing_then_serves_warm_from_its_
         calls == Some(4 + before) || calls == Some(4 + after),
         "{cold}"
     );
+    // Requests as sent, pages included: the ce:* calls the SDK counted.
+    let sent: u64 = cold["awsCalls"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(api, _)| api.starts_with("ce:"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(calls, Some(sent), "{cold}");
     for api in [
         "pricing:GetProducts",
         "ec2:DescribeSpotPriceHistory",

@@ -185,7 +185,8 @@ pub struct Response {
     pub items_skipped: Vec<String>,
     /// What could not be read, and why; the rest of the run went on.
     pub unavailable: Vec<String>,
-    /// Cost Explorer calls (billed per request).
+    /// Cost Explorer requests (billed per request): on AWS the requests the SDK sent, pages
+    /// included; in `run` alone, the figures asked for.
     pub cost_explorer_calls: u32,
     /// Price and catalog cache hits and misses.
     pub cache: CacheStats,

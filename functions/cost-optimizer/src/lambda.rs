@@ -79,6 +79,13 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Di
     let calls = app.calls.take();
     match result {
         Ok(mut response) => {
+            // What Cost Explorer bills: its requests as the SDK sent them, pages included
+            // (the run counts the figures it asked for).
+            response.cost_explorer_calls = calls
+                .iter()
+                .filter(|(api, _)| api.starts_with("ce:"))
+                .map(|(_, n)| u32::try_from(*n).unwrap_or(u32::MAX))
+                .sum();
             response.aws_calls = calls;
             tracing::info!(
                 groups = response.groups.len(),
