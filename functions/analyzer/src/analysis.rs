@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use fleetopt_config::{Config, FleetSelector};
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, recommendation_id};
-use fleetopt_ports::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
+use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
     Notifier, RecommendationStore, ServiceError, Signer, StoreError, attest,

@@ -16,7 +16,7 @@ use fleetopt_aws::emulator::{SeedGroup, create_group, put_datapoints, put_load, 
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{Execution, Priority, RecommendationType, Status, recommendations_table};
-use fleetopt_ports::screen::Suppression;
+use fleetopt_policy::screen::Suppression;
 use fleetopt_ports::{
     MetricQuery, MetricsSource, RecommendationQuery, RecommendationStore, Statistic, TimeWindow,
     Transition,

@@ -17,11 +17,11 @@ use fleetopt_costing::{
 use fleetopt_model::{
     ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source,
 };
+use fleetopt_policy::screen::{Recorded, Rules, Suppressed, record, screen_new};
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
     MetricsPublisher, MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError,
     TimeWindow,
-    screen::{Recorded, Rules, Suppressed, record, screen_new},
 };
 use fleetopt_scoring::{
     CpuPercentile, Proposal, RightSizing, RightSizingPreferences, RightSizingStatus, Targets,

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use fleetopt_config::Persistence;
+use fleetopt_config::PersistenceRule;
 use fleetopt_model::{
     Priority, Recommendation, RecommendationType, Status, approval_problem, attestation_problem,
 };
@@ -29,7 +29,7 @@ pub struct Policy {
     /// How far one action may move a group.
     pub step: StepLimits,
     /// Consecutive analyses an automated SCALE_UP needs, per priority.
-    pub persistence: Persistence,
+    pub persistence: PersistenceRule,
     /// A capacity change awaiting approval or approved expires this long after its analysis
     /// window ended.
     pub capacity_approval_max_age: Duration,
@@ -519,7 +519,7 @@ mod tests {
                 percent: 100,
                 instances: 100,
             },
-            persistence: Persistence {
+            persistence: PersistenceRule {
                 high: 1,
                 medium: 1,
                 low: 1,
@@ -683,7 +683,7 @@ mod tests {
     #[test]
     fn a_scale_up_waits_until_enough_consecutive_analyses_found_it() {
         let persistent = Policy {
-            persistence: Persistence {
+            persistence: PersistenceRule {
                 high: 1,
                 medium: 2,
                 low: 3,

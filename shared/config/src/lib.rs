@@ -282,7 +282,7 @@ pub struct Controls {
     pub max_step_instances: u32,
     /// Consecutive analyses that must find the same SCALE_UP before it is applied
     /// automatically, by priority.
-    pub persistence: Persistence,
+    pub persistence: PersistenceRule,
     /// No recommendation reverses an action applied this many hours ago or less, unless HIGH.
     pub churn_window_hours: u32,
     /// No cost recommendation saves less than this, USD per month.
@@ -296,7 +296,7 @@ impl Default for Controls {
         Controls {
             max_step_percent: 50,
             max_step_instances: 10,
-            persistence: Persistence::default(),
+            persistence: PersistenceRule::default(),
             churn_window_hours: 6,
             min_monthly_savings_usd: 5.0,
             min_savings_percent: 5.0,
@@ -306,7 +306,7 @@ impl Default for Controls {
 
 /// Consecutive analyses required before an automated SCALE_UP, per priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Persistence {
+pub struct PersistenceRule {
     /// HIGH (default 1: act at once).
     pub high: u32,
     /// MEDIUM (default 2).
@@ -315,9 +315,9 @@ pub struct Persistence {
     pub low: u32,
 }
 
-impl Default for Persistence {
+impl Default for PersistenceRule {
     fn default() -> Self {
-        Persistence {
+        PersistenceRule {
             high: 1,
             medium: 2,
             low: 3,
@@ -325,7 +325,7 @@ impl Default for Persistence {
     }
 }
 
-impl Persistence {
+impl PersistenceRule {
     /// The most analyses a setting may ask for: a day of hourly analyses.
     pub const MAX: u32 = 24;
 
@@ -339,8 +339,8 @@ impl Persistence {
     }
 
     /// `3` (every priority) or `HIGH=1,MEDIUM=2,LOW=3` (the priorities named; the others keep
-    /// their defaults), each from 1 to [`Persistence::MAX`].
-    pub fn parse(text: &str) -> Result<Persistence, String> {
+    /// their defaults), each from 1 to [`PersistenceRule::MAX`].
+    pub fn parse(text: &str) -> Result<PersistenceRule, String> {
         let count = |raw: &str| match raw.trim().parse::<u32>() {
             Ok(n) if (1..=Self::MAX).contains(&n) => Ok(n),
             _ => Err(format!(
@@ -351,13 +351,13 @@ impl Persistence {
         };
         if !text.contains('=') {
             let n = count(text)?;
-            return Ok(Persistence {
+            return Ok(PersistenceRule {
                 high: n,
                 medium: n,
                 low: n,
             });
         }
-        let mut p = Persistence::default();
+        let mut p = PersistenceRule::default();
         for part in text.split(',') {
             let (name, raw) = part
                 .split_once('=')
@@ -840,7 +840,7 @@ impl Config {
         let defaults = Controls::default();
         let persistence = match r.get(vars::PERSISTENCE_ANALYSES) {
             None => defaults.persistence,
-            Some(raw) => Persistence::parse(&raw).unwrap_or_else(|problem| {
+            Some(raw) => PersistenceRule::parse(&raw).unwrap_or_else(|problem| {
                 r.refuse(
                     vars::PERSISTENCE_ANALYSES,
                     Some(&raw),
@@ -1089,7 +1089,7 @@ mod tests {
         assert_eq!((c.max_step_percent, c.max_step_instances), (25, 3));
         assert_eq!(
             c.persistence,
-            Persistence {
+            PersistenceRule {
                 high: 1,
                 medium: 4,
                 low: 5
@@ -1100,7 +1100,12 @@ mod tests {
             (c.min_monthly_savings_usd, c.min_savings_percent),
             (0.0, 12.5)
         );
-        assert_eq!(Persistence::parse("2").unwrap().required(Priority::High), 2);
+        assert_eq!(
+            PersistenceRule::parse("2")
+                .unwrap()
+                .required(Priority::High),
+            2
+        );
     }
 
     #[test]
@@ -1126,7 +1131,7 @@ mod tests {
             assert!(message.contains(expected), "{expected} in {message}");
         }
         for bad in ["0", "25", "HIGH", "HIGH=0", "HIGH=1,,LOW=2"] {
-            assert!(Persistence::parse(bad).is_err(), "{bad}");
+            assert!(PersistenceRule::parse(bad).is_err(), "{bad}");
         }
     }
 

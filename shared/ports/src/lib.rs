@@ -7,7 +7,6 @@ mod control;
 mod cost;
 mod fleet;
 mod metrics;
-pub mod screen;
 mod sign;
 mod store;
 

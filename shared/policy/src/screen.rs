@@ -15,8 +15,8 @@ use fleetopt_model::{
     Exclusions, Persistence, Priority, Recommendation, RecommendationType, Source, Status, rfc3339,
 };
 
-use crate::{
-    GroupInfo, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
+use fleetopt_ports::{
+    Found, GroupInfo, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
 };
 
 /// How far back [`history`] reads past the churn window and two analysis intervals: an action
@@ -133,7 +133,7 @@ pub async fn history<S: RecommendationStore + Sync>(
     fresh: &[Recommendation],
     rules: &Rules,
     now: DateTime<Utc>,
-) -> Result<crate::Found, StoreError> {
+) -> Result<Found, StoreError> {
     let found_kinds: HashSet<RecommendationType> = fresh.iter().map(|r| r.kind).collect();
     let kinds: HashSet<RecommendationType> = fresh
         .iter()
@@ -173,7 +173,7 @@ pub async fn history<S: RecommendationStore + Sync>(
             }
         }
     }
-    Ok(crate::Found {
+    Ok(Found {
         items: found.into_values().collect(),
         skipped: skipped.into_values().collect(),
     })
@@ -475,9 +475,9 @@ fn consecutive(r: &Recommendation, history: &[Recommendation], rules: &Rules) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fakes::contract::sample;
     use chrono::TimeZone;
     use fleetopt_model::{Execution, Snooze};
+    use fleetopt_ports::fakes::contract::sample;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 10, 5, 0).unwrap()
@@ -698,7 +698,7 @@ mod tests {
         ) {
             let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
             runtime.block_on(async {
-                let store = crate::fakes::InMemoryStore::new();
+                let store = fleetopt_ports::fakes::InMemoryStore::new();
                 for (hour, (to, move_)) in (1u32..).zip(steps) {
                     let at = fleetopt_model::AnalysisWindow {
                         start: now() + Duration::hours(i64::from(hour)),
@@ -734,8 +734,8 @@ mod tests {
 
     #[tokio::test]
     async fn history_reads_recent_items_of_both_directions_and_every_snoozed_one() {
-        use crate::RecommendationStore;
-        let store = crate::fakes::InMemoryStore::new();
+        use fleetopt_ports::RecommendationStore;
+        let store = fleetopt_ports::fakes::InMemoryStore::new();
         let recent_up = sample("web", 8);
         let mut old_up = sample("web", 1);
         old_up.status = Status::Completed;
