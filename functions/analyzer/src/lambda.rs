@@ -1,12 +1,14 @@
 //! The analyzer on AWS: the real adapters, the Lambda event, the call counts, JSON logs.
 
-use chrono::Utc;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use fleetopt_aws::{
     ApiCalls, AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys,
     SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use fleetopt_lambda::Function;
 use serde_json::Value;
 
 use crate::analysis::{AnalyzerError, Deps, Response, run};
@@ -46,46 +48,44 @@ impl App {
     }
 }
 
-impl From<AnalyzerError> for Diagnostic {
-    fn from(e: AnalyzerError) -> Self {
-        Diagnostic {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
+impl Function for App {
+    type Response = Response;
+    type Error = AnalyzerError;
+    const NAME: &'static str = "the analyzer";
+
+    fn calls(&self) -> &ApiCalls {
+        &self.calls
+    }
+
+    async fn invoke(&self, payload: Value, now: DateTime<Utc>) -> Result<Response, AnalyzerError> {
+        match decode(payload)? {
+            Decision::Skip { reason } => {
+                tracing::info!(%reason, "event skipped");
+                Ok(Response::skipped(&self.config, reason))
+            }
+            Decision::Run(trigger) => {
+                tracing::info!(?trigger, "analysis started");
+                run(&self.config, &self.deps, &trigger, now).await
+            }
         }
     }
-}
 
-/// Handles one invocation: decode, analyze, report the AWS calls it made.
-pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Diagnostic> {
-    // One invocation at a time per process: what is counted from here on is this one's.
-    app.calls.take();
-    let result = match decode(event.payload) {
-        Ok(Decision::Skip { reason }) => {
-            tracing::info!(%reason, "event skipped");
-            Ok(Response::skipped(&app.config, reason))
-        }
-        Ok(Decision::Run(trigger)) => {
-            tracing::info!(?trigger, "analysis started");
-            run(&app.config, &app.deps, &trigger, Utc::now()).await
-        }
-        Err(e) => Err(AnalyzerError::from(e)),
-    };
-    let calls = app.calls.take();
-    match result {
-        Ok(mut response) => {
-            response.aws_calls = calls;
-            tracing::info!(
-                groups = response.groups.len(),
-                written = response.recommendations_written,
-                superseded = response.recommendations_superseded,
-                aws_calls = ?response.aws_calls,
-                "analysis finished"
-            );
-            Ok(response)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, error_type = e.error_type(), aws_calls = ?calls, "analysis failed");
-            Err(e.into())
-        }
+    fn record_calls(response: &mut Response, calls: BTreeMap<String, u64>) {
+        response.aws_calls = calls;
+    }
+
+    fn error_type(error: &AnalyzerError) -> &'static str {
+        error.error_type()
+    }
+
+    fn log(response: &Response) {
+        tracing::info!(
+            groups = response.groups.len(),
+            written = response.recommendations_written,
+            refreshed = response.recommendations_refreshed,
+            superseded = response.recommendations_superseded,
+            aws_calls = ?response.aws_calls,
+            "analysis finished"
+        );
     }
 }

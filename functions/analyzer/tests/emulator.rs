@@ -524,8 +524,15 @@ async fn groups_are_discovered_by_tag_and_unknown_names_are_reported() {
 
 #[tokio::test]
 async fn a_malformed_event_is_an_error_naming_what_is_accepted() {
-    let err = decode(serde_json::json!({"Records": []})).unwrap_err();
-    let diagnostic: lambda_runtime::Diagnostic = analyzer::AnalyzerError::from(err).into();
+    // Through the shared Lambda entry, as the runtime calls it: a Diagnostic with the fixed type.
+    let fleet = Fleet::new(&["web"], &[]).await;
+    let event = lambda_runtime::LambdaEvent::new(
+        serde_json::json!({"Records": []}),
+        lambda_runtime::Context::default(),
+    );
+    let diagnostic = fleetopt_lambda::handle(&fleet.app, event)
+        .await
+        .unwrap_err();
     assert_eq!(diagnostic.error_type, "InvalidEvent");
     assert!(diagnostic.error_message.contains("Scheduled Event"));
     assert!(matches!(

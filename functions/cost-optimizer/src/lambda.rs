@@ -1,12 +1,14 @@
 //! The cost optimizer on AWS: the real adapters, the Lambda event, the call counts.
 
-use chrono::Utc;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use fleetopt_aws::{
     ApiCalls, AwsFleetDirectory, AwsPrices, Clients, CloudWatchMetrics, CostExplorer,
     DynamoRecommendationStore, SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use fleetopt_lambda::Function;
 use serde_json::Value;
 
 use crate::analysis::{CostError, Deps, Response, run};
@@ -58,49 +60,46 @@ impl App {
     }
 }
 
-impl From<CostError> for Diagnostic {
-    fn from(e: CostError) -> Self {
-        Diagnostic {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
+impl Function for App {
+    type Response = Response;
+    type Error = CostError;
+    const NAME: &'static str = "the cost optimizer";
+
+    fn calls(&self) -> &ApiCalls {
+        &self.calls
+    }
+
+    async fn invoke(&self, payload: Value, now: DateTime<Utc>) -> Result<Response, CostError> {
+        match decode(payload)? {
+            Decision::Skip { reason } => Ok(Response::skipped(&self.config, reason)),
+            Decision::Run(trigger) => run(&self.config, &self.deps, &trigger, now).await,
         }
     }
-}
 
-/// Handles one invocation: decode, analyze, report the AWS calls it made.
-pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Diagnostic> {
-    // One invocation at a time per process: what is counted from here on is this one's.
-    app.calls.take();
-    let result = match decode(event.payload) {
-        Ok(Decision::Skip { reason }) => Ok(Response::skipped(&app.config, reason)),
-        Ok(Decision::Run(trigger)) => run(&app.config, &app.deps, &trigger, Utc::now()).await,
-        Err(e) => Err(CostError::from(e)),
-    };
-    let calls = app.calls.take();
-    match result {
-        Ok(mut response) => {
-            // What Cost Explorer bills: its requests as the SDK sent them, pages included
-            // (the run counts the figures it asked for).
-            response.cost_explorer_calls = calls
-                .iter()
-                .filter(|(api, _)| api.starts_with("ce:"))
-                .map(|(_, n)| u32::try_from(*n).unwrap_or(u32::MAX))
-                .sum();
-            response.aws_calls = calls;
-            tracing::info!(
-                groups = response.groups.len(),
-                written = response.recommendations_written,
-                unavailable = ?response.unavailable,
-                cost_explorer_calls = response.cost_explorer_calls,
-                cache = ?response.cache,
-                aws_calls = ?response.aws_calls,
-                "cost analysis finished"
-            );
-            Ok(response)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, error_type = e.error_type(), aws_calls = ?calls, "cost analysis failed");
-            Err(e.into())
-        }
+    fn record_calls(response: &mut Response, calls: BTreeMap<String, u64>) {
+        // What Cost Explorer bills: its requests as the SDK sent them, pages included (the
+        // run counts the figures it asked for).
+        response.cost_explorer_calls = calls
+            .iter()
+            .filter(|(api, _)| api.starts_with("ce:"))
+            .map(|(_, n)| u32::try_from(*n).unwrap_or(u32::MAX))
+            .sum();
+        response.aws_calls = calls;
+    }
+
+    fn error_type(error: &CostError) -> &'static str {
+        error.error_type()
+    }
+
+    fn log(response: &Response) {
+        tracing::info!(
+            groups = response.groups.len(),
+            written = response.recommendations_written,
+            unavailable = ?response.unavailable,
+            cost_explorer_calls = response.cost_explorer_calls,
+            cache = ?response.cache,
+            aws_calls = ?response.aws_calls,
+            "cost analysis finished"
+        );
     }
 }

@@ -1,21 +1,6 @@
 //! The cost optimizer Lambda: tracing, configuration, clients once, then the runtime loop.
 
-use cost_optimizer::lambda::{App, handle};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    fleetopt_logging::init();
-    let config = fleetopt_config::Config::from_env().inspect_err(|e| {
-        // Lambda shows this line in the function's log; the init error follows it.
-        tracing::error!(error = %e, "the cost optimizer cannot start");
-    })?;
-    let timeouts = config.aws_timeouts.into();
-    let app = App::new(config, &fleetopt_aws::load_config(None, timeouts).await);
-    let app = &app;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(app, event).await
-    }))
-    .await
+async fn main() -> Result<(), lambda_runtime::Error> {
+    fleetopt_lambda::serve(cost_optimizer::lambda::App::new).await
 }

@@ -1,12 +1,14 @@
 //! The engine on AWS: the real adapters, the Lambda event, the call counts.
 
-use chrono::Utc;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use fleetopt_aws::{
     ApiCalls, AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys,
     SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use fleetopt_lambda::Function;
 use serde_json::Value;
 
 use crate::engine::{Deps, EngineError, Response, run};
@@ -46,43 +48,40 @@ impl App {
     }
 }
 
-impl From<EngineError> for Diagnostic {
-    fn from(e: EngineError) -> Self {
-        Diagnostic {
-            error_type: e.error_type().to_owned(),
-            error_message: e.to_string(),
-        }
-    }
-}
+impl Function for App {
+    type Response = Response;
+    type Error = EngineError;
+    const NAME: &'static str = "the optimization engine";
 
-/// Handles one invocation: decode, decide and act, report the AWS calls it made. A stream
-/// batch answers with `batchItemFailures` naming only the records to retry.
-pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Response, Diagnostic> {
-    // One invocation at a time per process: what is counted from here on is this one's.
-    app.calls.take();
-    let result = match decode(event.payload) {
-        Ok(trigger) => run(&app.config, &app.deps, &trigger, Utc::now()).await,
-        Err(e) => Err(EngineError::from(e)),
-    };
-    let calls = app.calls.take();
-    match result {
-        Ok(mut response) => {
-            response.aws_calls = calls;
-            tracing::info!(
-                trigger = response.trigger,
-                decisions = response.decisions.len(),
-                applied = response.actions_applied,
-                failed = response.actions_failed,
-                rolled_back = response.actions_rolled_back,
-                retry = response.batch_item_failures.len(),
-                aws_calls = ?response.aws_calls,
-                "engine run finished"
-            );
-            Ok(response)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, error_type = e.error_type(), aws_calls = ?calls, "engine run failed");
-            Err(e.into())
-        }
+    fn calls(&self) -> &ApiCalls {
+        &self.calls
+    }
+
+    async fn invoke(&self, payload: Value, now: DateTime<Utc>) -> Result<Response, EngineError> {
+        let trigger = decode(payload)?;
+        run(&self.config, &self.deps, &trigger, now).await
+    }
+
+    fn record_calls(response: &mut Response, calls: BTreeMap<String, u64>) {
+        response.aws_calls = calls;
+    }
+
+    fn error_type(error: &EngineError) -> &'static str {
+        error.error_type()
+    }
+
+    fn log(response: &Response) {
+        tracing::info!(
+            trigger = response.trigger,
+            decisions = response.decisions.len(),
+            applied = response.actions_applied,
+            failed = response.actions_failed,
+            rolled_back = response.actions_rolled_back,
+            verified = response.signatures_verified,
+            skipped = ?response.items_skipped,
+            retry = response.batch_item_failures.len(),
+            aws_calls = ?response.aws_calls,
+            "engine run finished"
+        );
     }
 }

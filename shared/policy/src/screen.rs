@@ -192,6 +192,56 @@ pub struct Recorded {
     pub failures: HashMap<String, String>,
 }
 
+/// One write [`record`] makes.
+enum Write<'a> {
+    New(&'a Recommendation),
+    Refresh(&'a Refresh),
+    Supersede(&'a Replacement),
+}
+
+/// A write's group, item id and result ("written", "exists", "refreshed", "superseded").
+type Written<'a> = (&'a str, &'a str, Result<&'static str, StoreError>);
+
+/// Makes one write (an async fn of its own, so that the futures `record` runs together are
+/// `Send` whatever the lifetimes of what they borrow).
+async fn write_one<'a, S: RecommendationStore + Sync>(
+    store: &S,
+    write: Write<'a>,
+    now: DateTime<Utc>,
+    by: &str,
+) -> Written<'a> {
+    match write {
+        Write::New(r) => (
+            r.auto_scaling_group_name.as_str(),
+            r.id.as_str(),
+            store.put_new(r).await.map(|o| match o {
+                PutOutcome::Written => "written",
+                PutOutcome::AlreadyExists => "exists",
+            }),
+        ),
+        Write::Refresh(refresh) => (
+            refresh.current.auto_scaling_group_name.as_str(),
+            refresh.current.id.as_str(),
+            store
+                .refresh(&refresh.current, &refresh.next)
+                .await
+                .map(|_| "refreshed"),
+        ),
+        Write::Supersede(replacement) => {
+            let reason = format!("replaced by {}", replacement.by);
+            let transition = Transition::new(Status::Superseded, now, by).because(&reason);
+            (
+                replacement.old.auto_scaling_group_name.as_str(),
+                replacement.old.id.as_str(),
+                store
+                    .transition(&replacement.old, &transition)
+                    .await
+                    .map(|_| "superseded"),
+            )
+        }
+    }
+}
+
 /// Writes what [`screen`] decided, every write conditional: new requests (`attribute_not_exists`),
 /// refreshes and supersessions (on the status and version read). A conflict means another
 /// invocation or a person moved the item first: nothing is written twice, and the next run
@@ -204,55 +254,20 @@ pub async fn record<S: RecommendationStore + Sync>(
     concurrency: usize,
 ) -> Recorded {
     use futures::StreamExt;
-    enum Write<'a> {
-        New(&'a Recommendation),
-        Refresh(&'a Refresh),
-        Supersede(&'a Replacement),
-    }
-    let writes = screened
-        .kept
-        .iter()
-        .map(Write::New)
-        .chain(screened.refreshed.iter().map(Write::Refresh))
-        .chain(screened.replaced.iter().map(Write::Supersede));
-    let results: Vec<(&str, &str, Result<&'static str, StoreError>)> =
-        futures::stream::iter(writes)
-            .map(|write| async move {
-                match write {
-                    Write::New(r) => (
-                        r.auto_scaling_group_name.as_str(),
-                        r.id.as_str(),
-                        store.put_new(r).await.map(|o| match o {
-                            PutOutcome::Written => "written",
-                            PutOutcome::AlreadyExists => "exists",
-                        }),
-                    ),
-                    Write::Refresh(refresh) => (
-                        refresh.current.auto_scaling_group_name.as_str(),
-                        refresh.current.id.as_str(),
-                        store
-                            .refresh(&refresh.current, &refresh.next)
-                            .await
-                            .map(|_| "refreshed"),
-                    ),
-                    Write::Supersede(replacement) => {
-                        let reason = format!("replaced by {}", replacement.by);
-                        let transition =
-                            Transition::new(Status::Superseded, now, by).because(&reason);
-                        (
-                            replacement.old.auto_scaling_group_name.as_str(),
-                            replacement.old.id.as_str(),
-                            store
-                                .transition(&replacement.old, &transition)
-                                .await
-                                .map(|_| "superseded"),
-                        )
-                    }
-                }
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
+    let mut writes: Vec<Write<'_>> = Vec::new();
+    writes.extend(screened.kept.iter().map(Write::New));
+    writes.extend(screened.refreshed.iter().map(Write::Refresh));
+    writes.extend(screened.replaced.iter().map(Write::Supersede));
+    // The futures are made first and only then run `concurrency` at a time: a stream mapped
+    // through a closure would not be `Send` for every lifetime it borrows.
+    let pending: Vec<_> = writes
+        .into_iter()
+        .map(|write| write_one(store, write, now, by))
+        .collect();
+    let results: Vec<Written<'_>> = futures::stream::iter(pending)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
     let mut recorded = Recorded::default();
     for (group, id, result) in results {
         match result {
