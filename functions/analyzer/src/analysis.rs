@@ -6,12 +6,12 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use fleetopt_config::{Config, FleetSelector};
+use fleetopt_config::Config;
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, recommendation_id};
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
-    FleetDirectory, GroupInfo, GroupSelector, MetricDatum, MetricsPublisher, MetricsSource,
-    Notifier, RecommendationStore, ServiceError, Signer, StoreError, attest,
+    FleetDirectory, GroupInfo, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
+    RecommendationStore, ServiceError, Signer, StoreError, attest,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
 use serde::Serialize;
@@ -182,16 +182,6 @@ impl AnalyzerError {
     }
 }
 
-fn selector(config: &Config) -> GroupSelector {
-    match &config.fleet {
-        FleetSelector::Names(names) => GroupSelector::Names(names.clone()),
-        FleetSelector::Tag { key, value } => GroupSelector::Tag {
-            key: key.clone(),
-            value: value.clone(),
-        },
-    }
-}
-
 /// Runs one analysis for `trigger` at `now`.
 pub async fn run<F, M, N, S, K>(
     config: &Config,
@@ -215,7 +205,7 @@ where
     }
     let targeted = deps
         .fleet
-        .groups(&selector(config))
+        .groups(&fleetopt_policy::selector(&config.fleet))
         .await
         .map_err(AnalyzerError::Discovery)?;
     let (groups, mut outcomes) = select(targeted, trigger.groups());

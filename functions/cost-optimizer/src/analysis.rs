@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
-use fleetopt_config::{Config, Environment, FleetSelector};
+use fleetopt_config::{Config, Environment};
 use fleetopt_costing::{
     Architecture, Commitment, GroupCost, HOURS_PER_MONTH, InstanceType, MIN_CPU_HOURS,
     MonthProjection, SpotStats, assess_right_sizing, commitment, project_month,
@@ -19,9 +19,8 @@ use fleetopt_model::{
 };
 use fleetopt_policy::screen::{Recorded, Rules, Suppressed, record, screen_new};
 use fleetopt_ports::{
-    CostResult, CostSource, FleetDirectory, GroupInfo, GroupSelector, MetricDatum,
-    MetricsPublisher, MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError,
-    TimeWindow,
+    CostResult, CostSource, FleetDirectory, GroupInfo, MetricDatum, MetricsPublisher,
+    MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError, TimeWindow,
 };
 use fleetopt_scoring::{
     CpuPercentile, Proposal, RightSizing, RightSizingPreferences, RightSizingStatus, Targets,
@@ -386,13 +385,7 @@ where
         ));
     }
     let dry_run = config.dry_run || trigger.dry_run();
-    let selector = match &config.fleet {
-        FleetSelector::Names(names) => GroupSelector::Names(names.clone()),
-        FleetSelector::Tag { key, value } => GroupSelector::Tag {
-            key: key.clone(),
-            value: value.clone(),
-        },
-    };
+    let selector = fleetopt_policy::selector(&config.fleet);
     let mut groups = deps
         .fleet
         .groups(&selector)

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
-use fleetopt_config::{Config, FleetSelector};
+use fleetopt_config::Config;
 use fleetopt_model::{
     ChangeOutcome, Check, Execution, Recommendation, RecommendationType, Status, approval_message,
     from_hex, judge, rfc3339,
@@ -621,24 +621,21 @@ async fn targeted<F: FleetDirectory + Sync>(
     fleet: &F,
     items: &[Item],
 ) -> Result<HashMap<String, GroupInfo>, EngineError> {
-    let selector = match &config.fleet {
-        FleetSelector::Names(names) => {
+    // Named groups: only those the items name, so a small batch reads only its groups.
+    let selector = match fleetopt_policy::selector(&config.fleet) {
+        GroupSelector::Names(names) => {
             let named: HashSet<&str> = items
                 .iter()
                 .map(|i| i.recommendation.auto_scaling_group_name.as_str())
                 .collect();
             GroupSelector::Names(
                 names
-                    .iter()
+                    .into_iter()
                     .filter(|n| named.contains(n.as_str()))
-                    .cloned()
                     .collect(),
             )
         }
-        FleetSelector::Tag { key, value } => GroupSelector::Tag {
-            key: key.clone(),
-            value: value.clone(),
-        },
+        tag => tag,
     };
     if matches!(&selector, GroupSelector::Names(n) if n.is_empty()) {
         return Ok(HashMap::new());
