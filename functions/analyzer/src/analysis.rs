@@ -327,13 +327,13 @@ where
     if !dry_run {
         sign_automated(&deps.signer, &config.approvals.finding_key, &mut screened).await;
         recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
-        for (group, error) in &recorded.failures {
+        for (group, (id, error)) in &recorded.failures {
             if let Some(o) = outcomes
                 .iter_mut()
                 .find(|o| &o.auto_scaling_group_name == group)
             {
                 o.status = GroupStatus::Error;
-                o.error = Some(error.clone());
+                o.error = Some(format!("writing {id}: {error}"));
             }
         }
         publish(

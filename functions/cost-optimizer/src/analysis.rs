@@ -20,7 +20,8 @@ use fleetopt_model::{
 use fleetopt_policy::screen::{Recorded, Rules, Suppressed, record, screen_new};
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, GroupInfo, MetricDatum, MetricsPublisher,
-    MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError, TimeWindow,
+    MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError, StoreError,
+    TimeWindow,
 };
 use fleetopt_scoring::{
     CpuPercentile, Proposal, RightSizing, RightSizingPreferences, RightSizingStatus, Targets,
@@ -229,13 +230,14 @@ pub enum CostError {
     /// The metrics could not be read.
     #[error("reading metrics: {0}")]
     Metrics(ServiceError),
-    /// Writing a recommendation failed.
-    #[error("writing recommendation {id}: {message}")]
+    /// Reading earlier recommendations, or writing one, failed; the store's error is kept whole
+    /// (a throttle stays a throttle).
+    #[error("{what}: {error}")]
     Store {
-        /// The recommendation.
-        id: String,
-        /// What failed.
-        message: String,
+        /// What was being read or written (`writing recommendation rec-...`).
+        what: String,
+        /// The store's error.
+        error: StoreError,
     },
     /// CostSavingsPotential could not be published.
     #[error("publishing CostSavingsPotential: {0}")]
@@ -250,6 +252,10 @@ impl CostError {
     pub fn error_type(&self) -> &'static str {
         let service = match self {
             CostError::InvalidEvent(_) => return "InvalidEvent",
+            CostError::Store {
+                error: StoreError::Throttled { .. },
+                ..
+            } => return "Throttled",
             CostError::Store { .. } => return "AwsServiceError",
             CostError::Discovery(e)
             | CostError::Metrics(e)
@@ -609,9 +615,9 @@ where
     };
     let screened = screen_new(&deps.store, candidates, &groups, &rules, now)
         .await
-        .map_err(|e| CostError::Store {
-            id: "(earlier recommendations)".to_owned(),
-            message: e.to_string(),
+        .map_err(|error| CostError::Store {
+            what: "reading earlier recommendations".to_owned(),
+            error,
         })?;
 
     // What stands after this run: today's new findings and the open requests they refreshed
@@ -651,10 +657,10 @@ where
     let mut recorded = Recorded::default();
     if !dry_run {
         recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
-        if let Some((id, message)) = recorded.failures.iter().next() {
+        if let Some((_, (id, error))) = recorded.failures.iter().next() {
             return Err(CostError::Store {
-                id: id.clone(),
-                message: message.clone(),
+                what: format!("writing recommendation {id}"),
+                error: error.clone(),
             });
         }
         publish(config, &deps.metrics, &group_costs, now).await?;
@@ -1112,6 +1118,27 @@ mod tests {
         let costs = response.costs.unwrap();
         assert!(!costs.months.is_empty());
         assert_eq!(costs.projection, None);
+    }
+
+    #[test]
+    fn a_store_failure_keeps_its_kind() {
+        let throttled = CostError::Store {
+            what: "writing recommendation rec-1".into(),
+            error: StoreError::Throttled {
+                operation: "dynamodb:PutItem",
+                message: "rate exceeded".into(),
+            },
+        };
+        assert_eq!(throttled.error_type(), "Throttled");
+        assert_eq!(
+            throttled.to_string(),
+            "writing recommendation rec-1: dynamodb:PutItem was throttled: rate exceeded"
+        );
+        let missing = CostError::Store {
+            what: "reading earlier recommendations".into(),
+            error: StoreError::NotFound { id: "rec-2".into() },
+        };
+        assert_eq!(missing.error_type(), "AwsServiceError");
     }
 
     #[tokio::test]

@@ -28,8 +28,6 @@ pub use rightsizing::{
 
 /// Hours in the average month (365 × 24 / 12): how AWS turns hourly prices into monthly ones.
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// Right-sizing keeps this much room above the 99th percentile.
-pub const HEADROOM: f64 = 0.2;
 /// Savings below this share of the cost are LOW priority (docs/scoring.md).
 pub const SMALL_SAVING_PERCENT: f64 = 10.0;
 /// Savings from this share of the cost, at low risk, are HIGH priority and alerted.
@@ -250,93 +248,6 @@ pub fn spot_savings(g: &GroupCost<'_>, production: bool) -> Option<Proposal> {
     })
 }
 
-/// The cheapest type of the same architecture, with a known price, that fits the group's 99th
-/// percentile CPU and memory with 20 % headroom; `None` when it is the current type or no
-/// cheaper type fits. Without memory data, memory may not shrink.
-pub fn right_size<'c>(
-    current: &InstanceType,
-    cpu_p99: f64,
-    memory_p99: Option<f64>,
-    catalog: &'c [InstanceType],
-) -> Option<&'c InstanceType> {
-    let current_price = current.on_demand_hourly?;
-    let vcpus_needed = f64::from(current.vcpus) * cpu_p99 / 100.0 * (1.0 + HEADROOM);
-    let memory_needed = match memory_p99 {
-        Some(p) => current.memory_mib as f64 * p / 100.0 * (1.0 + HEADROOM),
-        None => current.memory_mib as f64,
-    };
-    catalog
-        .iter()
-        .filter(|t| t.architecture == current.architecture && t.name != current.name)
-        .filter(|t| f64::from(t.vcpus) >= vcpus_needed && t.memory_mib as f64 >= memory_needed)
-        .filter_map(|t| t.on_demand_hourly.map(|p| (t, p)))
-        .filter(|(_, p)| *p < current_price)
-        .min_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)))
-        .map(|(t, _)| t)
-}
-
-/// Right-sizing as an INSTANCE_TYPE_CHANGE proposal, from 14 days of hourly maxima.
-pub fn right_sizing(g: &GroupCost<'_>, catalog: &[InstanceType]) -> Option<Proposal> {
-    let cpu = p99(g.cpu_hourly_maxima)?;
-    let memory = p99(g.memory_hourly_maxima);
-    let current_price = g.instance_type.on_demand_hourly?;
-    let smaller = right_size(g.instance_type, cpu, memory, catalog)?;
-    let new_price = smaller.on_demand_hourly?;
-    let hourly_saving = f64::from(g.desired) * (current_price - new_price);
-    let monthly = hourly_saving * HOURS_PER_MONTH;
-    let percent = (1.0 - new_price / current_price) * 100.0;
-    let memory_text = match memory {
-        Some(m) => format!("memory p99 {m:.1} %"),
-        None => "no memory metric (memory kept as it is)".to_owned(),
-    };
-    Some(Proposal {
-        kind: RecommendationType::InstanceTypeChange,
-        priority: priority(percent, RiskLevel::Medium),
-        description: format!(
-            "Move {} from {} ({} vCPU, {} MiB, ${current_price:.4}/h) to {} ({} vCPU, {} MiB, \
-             ${new_price:.4}/h): over the last {} hours CPU p99 of hourly maxima was {cpu:.1} % \
-             and {memory_text}, which fit the smaller type with 20 % headroom. Expected: \
-             ${monthly:.0} a month less ({percent:.0} %).",
-            g.group,
-            g.instance_type.name,
-            g.instance_type.vcpus,
-            g.instance_type.memory_mib,
-            smaller.name,
-            smaller.vcpus,
-            smaller.memory_mib,
-            g.cpu_hourly_maxima.len(),
-        ),
-        target_desired_capacity: None,
-        expected_impact: ExpectedImpact {
-            performance_gain: None,
-            cost_savings: Some(round2(percent)),
-            monthly_savings_usd: Some(round2(monthly)),
-            risk_level: RiskLevel::Medium,
-        },
-        steps: vec![
-            format!(
-                "Create a launch template version for {} with instance type {}",
-                g.group, smaller.name
-            ),
-            format!(
-                "Start an instance refresh on {} (MinHealthyPercentage 90)",
-                g.group
-            ),
-            "Watch CPU, memory and response time through the next analyses".to_owned(),
-        ],
-        evidence: Evidence {
-            instance_type: Some(g.instance_type.name.clone()),
-            suggested_instance_type: Some(smaller.name.clone()),
-            desired_capacity: Some(g.desired),
-            cpu_p99: Some(cpu),
-            memory_p99: memory,
-            on_demand_hourly_usd: Some(current_price),
-            suggested_hourly_usd: Some(new_price),
-            ..Evidence::default()
-        },
-    })
-}
-
 /// A reserved instance or savings plan purchase Cost Explorer recommends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -477,18 +388,6 @@ mod tests {
         }
     }
 
-    fn catalog() -> Vec<InstanceType> {
-        use Architecture::*;
-        vec![
-            t("m5.2xlarge", 8, 32, X86_64, 0.384),
-            t("m5.xlarge", 4, 16, X86_64, 0.192),
-            t("m5.large", 2, 8, X86_64, 0.096),
-            t("c5.large", 2, 4, X86_64, 0.085),
-            t("t3.medium", 2, 4, X86_64, 0.0416),
-            t("m6g.large", 2, 8, Arm64, 0.077),
-        ]
-    }
-
     #[test]
     fn p99_is_the_nearest_rank() {
         let hundred: Vec<f64> = (1..=100).map(f64::from).collect();
@@ -559,52 +458,6 @@ mod tests {
             ..g.clone()
         };
         assert_eq!(spot_savings(&dear, true), None);
-    }
-
-    #[test]
-    fn right_sizing_picks_the_cheapest_fitting_type_of_the_same_architecture() {
-        let catalog = catalog();
-        let xl = &catalog[1];
-        // CPU p99 30 % of 4 vCPU = 1.2, +20 % = 1.44 vCPU; memory 40 % of 16 GiB = 6.4, +20 %
-        // = 7.68 GiB: m5.large (2 vCPU, 8 GiB) fits; c5.large and t3.medium lack memory;
-        // m6g.large is cheaper but arm64.
-        assert_eq!(
-            right_size(xl, 30.0, Some(40.0), &catalog).map(|t| t.name.as_str()),
-            Some("m5.large")
-        );
-        // Without memory data, memory may not shrink: nothing cheaper keeps 16 GiB.
-        assert_eq!(right_size(xl, 30.0, None, &catalog), None);
-        // Busy: nothing smaller fits.
-        assert_eq!(right_size(xl, 60.0, Some(40.0), &catalog), None);
-    }
-
-    #[test]
-    fn right_sizing_proposal_by_hand() {
-        let catalog = catalog();
-        let cpu: Vec<f64> = (0..336)
-            .map(|i| if i < 333 { 25.0 } else { 95.0 })
-            .collect();
-        let memory = vec![40.0; 336];
-        let g = GroupCost {
-            group: "reports",
-            instance_type: &catalog[1],
-            desired: 3,
-            min_size: 1,
-            spot: None,
-            cpu_hourly_maxima: &cpu,
-            memory_hourly_maxima: &memory,
-        };
-        let p = right_sizing(&g, &catalog).unwrap();
-        assert_eq!(p.kind, RecommendationType::InstanceTypeChange);
-        // 3 × (0.192 - 0.096) = 0.288 $/h = 210.24 $ a month, 50 %.
-        assert_eq!(p.expected_impact.monthly_savings_usd, Some(210.24));
-        assert_eq!(p.expected_impact.cost_savings, Some(50.0));
-        assert_eq!(p.evidence.cpu_p99, Some(25.0));
-        assert_eq!(
-            p.evidence.suggested_instance_type.as_deref(),
-            Some("m5.large")
-        );
-        assert_eq!(p.priority, Priority::Medium);
     }
 
     #[test]

@@ -188,8 +188,9 @@ pub struct Recorded {
     pub refreshed: usize,
     /// Open requests marked SUPERSEDED.
     pub superseded: usize,
-    /// Writes that failed, by group: the group's own failure, never the run's.
-    pub failures: HashMap<String, String>,
+    /// Writes that failed, by group (the item's id with the error): the group's own failure,
+    /// never the run's.
+    pub failures: HashMap<String, (String, StoreError)>,
 }
 
 /// One write [`record`] makes.
@@ -280,7 +281,9 @@ pub async fn record<S: RecommendationStore + Sync>(
             }
             Err(e) => {
                 tracing::error!(%group, %id, error = %e, "write failed");
-                recorded.failures.insert(group.to_owned(), e.to_string());
+                recorded
+                    .failures
+                    .insert(group.to_owned(), (id.to_owned(), e));
             }
         }
     }
