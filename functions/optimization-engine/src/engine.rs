@@ -352,10 +352,11 @@ where
             (items, in_progress)
         }
         Trigger::Sweep { .. } => {
-            wake(&deps.store, now, dry_run, &mut tally).await?;
             // One query per type, every status: the status is only a filter on the index,
-            // so five reads cost what the partitions hold, not one read per status.
+            // so five reads cost what the partitions hold, not one read per status. The
+            // snoozes that have ended are woken from the same read.
             let all = every(&deps.store, &RecommendationType::ALL, &mut tally).await?;
+            let all = wake(&deps.store, all, now, dry_run, &mut tally).await;
             let mut items = Vec::new();
             let mut in_progress = Vec::new();
             for r in all {
@@ -560,33 +561,29 @@ async fn every<S: RecommendationStore + Sync>(
     Ok(found.into_items())
 }
 
-/// Puts every SNOOZED item whose snooze has ended back in the status it had (a conditional
-/// update, like every status change), before the sweep reads what it acts on.
+/// Puts every SNOOZED item of `all` whose snooze has ended back in the status it had (a
+/// conditional update, like every status change), before the sweep decides on them: `all` as
+/// it stands afterwards.
 async fn wake<S: RecommendationStore + Sync>(
     store: &S,
+    all: Vec<Recommendation>,
     now: DateTime<Utc>,
     dry_run: bool,
     tally: &mut Tally,
-) -> Result<(), EngineError> {
-    let mut snoozed = Found::default();
-    for kind in RecommendationType::ALL {
-        let query = RecommendationQuery {
-            kind: Some(kind),
-            status: Some(Status::Snoozed),
-            ..RecommendationQuery::default()
-        };
-        snoozed.extend(store.query(&query).await.map_err(EngineError::Store)?);
-    }
-    tally.skip_foreign(&snoozed);
-    for r in snoozed {
-        let Some(snooze) = r.snooze.clone() else {
+) -> Vec<Recommendation> {
+    let mut after = Vec::with_capacity(all.len());
+    for r in all {
+        let Some(snooze) = r.snooze.clone().filter(|_| r.status == Status::Snoozed) else {
+            after.push(r);
             continue;
         };
         let Some(until) = snooze.until() else {
             tracing::warn!(id = %r.id, until = %snooze.until, "unreadable snooze end: left as it is");
+            after.push(r);
             continue;
         };
         if until > now {
+            after.push(r);
             continue;
         }
         let item = Item {
@@ -599,20 +596,30 @@ async fn wake<S: RecommendationStore + Sync>(
         );
         if dry_run {
             tally.record(&item, Outcome::Woken, format!("dry run: {reason}"), None);
+            after.push(r);
             continue;
         }
         let back = Transition::new(snooze.previous_status, now, ACTOR).because(&reason);
         let (outcome, why) = match store.transition(&r, &back).await {
-            Ok(_) => (Outcome::Woken, reason),
-            Err(StoreError::Conflict { .. }) => (
-                Outcome::AlreadyHandled,
-                "another invocation or a person moved it first".to_owned(),
-            ),
-            Err(e) => (Outcome::Error, e.to_string()),
+            Ok(woken) => {
+                after.push(woken);
+                (Outcome::Woken, reason)
+            }
+            Err(StoreError::Conflict { .. }) => {
+                after.push(r);
+                (
+                    Outcome::AlreadyHandled,
+                    "another invocation or a person moved it first".to_owned(),
+                )
+            }
+            Err(e) => {
+                after.push(r);
+                (Outcome::Error, e.to_string())
+            }
         };
         tally.record(&item, outcome, why, None);
     }
-    Ok(())
+    after
 }
 
 /// The targeted groups the items name, from one (paginated) read of the fleet.
