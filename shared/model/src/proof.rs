@@ -57,10 +57,12 @@ pub struct Attestation {
     pub signature: String,
 }
 
-/// What an approval says, in a fixed order: the bytes signed are its JSON.
+/// What every signature here binds of the item: what it is (`context`), where, which item,
+/// and the action it proposes. The bytes signed are the JSON of the claims below, in a fixed
+/// order.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ApprovalClaims<'a> {
+struct ItemClaims<'a> {
     context: &'static str,
     environment: &'a str,
     id: &'a str,
@@ -69,25 +71,41 @@ struct ApprovalClaims<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     action: String,
+}
+
+impl<'a> ItemClaims<'a> {
+    fn of(r: &'a Recommendation, context: &'static str) -> Self {
+        ItemClaims {
+            context,
+            environment: &r.environment,
+            id: &r.id,
+            timestamp: &r.timestamp,
+            auto_scaling_group_name: &r.auto_scaling_group_name,
+            kind: r.kind.as_str(),
+            action: r.proposed_action(),
+        }
+    }
+}
+
+/// What an approval says.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApprovalClaims<'a> {
+    #[serde(flatten)]
+    item: ItemClaims<'a>,
     version: u64,
     by: &'a str,
     at: &'a str,
     expires_at: &'a str,
 }
 
-/// What an attestation says: the bytes signed are its JSON.
+/// What an attestation says.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FindingClaims<'a> {
-    context: &'static str,
-    environment: &'a str,
-    id: &'a str,
-    timestamp: &'a str,
-    auto_scaling_group_name: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
+    #[serde(flatten)]
+    item: ItemClaims<'a>,
     source: &'static str,
-    action: String,
     automated: bool,
     window_end: String,
 }
@@ -103,13 +121,7 @@ fn json(claims: &impl Serialize) -> Vec<u8> {
 /// until when. Any change to one of them makes the signature fail.
 pub fn approval_message(r: &Recommendation, approval: &Approval) -> Vec<u8> {
     json(&ApprovalClaims {
-        context: "fleet-optimizer approval v1",
-        environment: &r.environment,
-        id: &r.id,
-        timestamp: &r.timestamp,
-        auto_scaling_group_name: &r.auto_scaling_group_name,
-        kind: r.kind.as_str(),
-        action: r.proposed_action(),
+        item: ItemClaims::of(r, "fleet-optimizer approval v1"),
         version: approval.version,
         by: &approval.by,
         at: &approval.at,
@@ -117,19 +129,13 @@ pub fn approval_message(r: &Recommendation, approval: &Approval) -> Vec<u8> {
     })
 }
 
-/// The bytes the analyzer's attestation of `r` signs: the item's key, group, type, source, the
-/// proposed action, whether it is automated and the end of the analysis window it stands on (a
-/// refresh signs again).
+/// The bytes the analyzer's attestation of `r` signs: the item's key, group, type, the
+/// proposed action, its source, whether it is automated and the end of the analysis window it
+/// stands on (a refresh signs again).
 pub fn attestation_message(r: &Recommendation) -> Vec<u8> {
     json(&FindingClaims {
-        context: "fleet-optimizer finding v1",
-        environment: &r.environment,
-        id: &r.id,
-        timestamp: &r.timestamp,
-        auto_scaling_group_name: &r.auto_scaling_group_name,
-        kind: r.kind.as_str(),
+        item: ItemClaims::of(r, "fleet-optimizer finding v1"),
         source: r.source.as_str(),
-        action: r.proposed_action(),
         automated: r.implementation.automated,
         window_end: rfc3339(r.analysis_window.end),
     })
@@ -261,6 +267,22 @@ mod tests {
             text.contains(&r.id) && text.contains("desiredCapacity=5"),
             "{text}"
         );
+        let claims: serde_json::Value = serde_json::from_slice(&base).unwrap();
+        for key in [
+            "context",
+            "environment",
+            "id",
+            "timestamp",
+            "autoScalingGroupName",
+            "type",
+            "action",
+            "version",
+            "by",
+            "at",
+            "expiresAt",
+        ] {
+            assert!(claims.get(key).is_some(), "{key} in {text}");
+        }
         let mut other = r.clone();
         other.implementation.action = Some(crate::Action::SetDesiredCapacity { from: 4, to: 9 });
         assert_ne!(approval_message(&other, &approval), base);
