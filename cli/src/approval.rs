@@ -202,7 +202,7 @@ async fn decide(
     let approval = match signing {
         Some(signing) => Some(
             sign(
-                &KmsKeys::new(aws_sdk_kms_client(&config)),
+                &KmsKeys::new(fleetopt_aws::KmsClient::new(&config)),
                 &signing,
                 &current,
                 &caller,
@@ -243,11 +243,6 @@ async fn decide(
         Output::Table => print!("{}", render(&stored, decision, &by, reason)),
     }
     Ok(())
-}
-
-/// The KMS client for the approvals key.
-fn aws_sdk_kms_client(config: &fleetopt_aws::SdkConfig) -> fleetopt_aws::KmsClient {
-    fleetopt_aws::KmsClient::new(config)
 }
 
 /// Signs the approval of `current` by `caller` (one kms:Sign). A caller without kms:Sign on
