@@ -219,9 +219,12 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
     let now = Utc::now();
     let period = history_period(args.period);
     let window = history_window(now, args.period);
-    // The namespace is set once per run; the query type holds namespaces for the whole run.
-    let namespace: &'static str = Box::leak(args.namespace.clone().into_boxed_str());
-    let queries = history_queries(&groups, global.environment.as_str(), namespace, period);
+    let queries = history_queries(
+        &groups,
+        global.environment.as_str(),
+        &args.namespace,
+        period,
+    );
     let metrics = CloudWatchMetrics::new(clients.cloudwatch.clone());
     let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
     let everything = RecommendationQuery::default();

@@ -72,7 +72,12 @@ async fn naive_read(
             .collect::<Vec<_>>()
             .join(",");
         calls
-            .entry((q.namespace.into(), q.name.into(), dims, q.period_seconds))
+            .entry((
+                q.namespace.to_string(),
+                q.name.into(),
+                dims,
+                q.period_seconds,
+            ))
             .or_default()
             .push(q.statistic.as_str());
     }

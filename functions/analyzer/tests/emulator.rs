@@ -446,7 +446,7 @@ async fn published_scores_can_be_read_back_from_cloudwatch() {
             },
             &[MetricQuery {
                 id: "score".into(),
-                namespace: "FleetOptimizer",
+                namespace: "FleetOptimizer".into(),
                 name: "PerformanceScore",
                 dimensions: vec![
                     ("Environment", "production".into()),

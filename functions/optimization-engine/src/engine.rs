@@ -7,7 +7,6 @@
 //! tests run it on fakes and on the emulator alike.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use fleetopt_config::Config;
@@ -1037,18 +1036,6 @@ fn completed_at(r: &Recommendation) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Our namespace as the `&'static str` a query holds: leaked once per process (it is fixed
-/// by the configuration).
-fn static_namespace(namespace: &str) -> &'static str {
-    static NAMESPACE: OnceLock<&'static str> = OnceLock::new();
-    let cached = *NAMESPACE.get_or_init(|| Box::leak(namespace.to_owned().into_boxed_str()));
-    if cached == namespace {
-        cached
-    } else {
-        Box::leak(namespace.to_owned().into_boxed_str())
-    }
-}
-
 /// Records the outcome of every completed change in `completed`: the performance score the
 /// analyzer published for the first full interval after it, and the CPU over that interval,
 /// in one GetMetricData read, against the figures the change was decided on. A WORSE
@@ -1067,7 +1054,6 @@ async fn measure<F, N, M, S, V>(
     S: RecommendationStore + GroupLocks + Sync,
 {
     let interval = analysis_interval(config);
-    let namespace = static_namespace(&config.metrics_namespace);
     let Some(start) = completed.iter().filter_map(completed_at).min() else {
         return;
     };
@@ -1076,7 +1062,7 @@ async fn measure<F, N, M, S, V>(
         let group = r.auto_scaling_group_name.clone();
         queries.push(MetricQuery {
             id: format!("o{i}_score"),
-            namespace,
+            namespace: config.metrics_namespace.clone().into(),
             name: "PerformanceScore",
             dimensions: vec![
                 ("Environment", config.environment.as_str().to_owned()),
@@ -1087,7 +1073,7 @@ async fn measure<F, N, M, S, V>(
         });
         queries.push(MetricQuery {
             id: format!("o{i}_cpu"),
-            namespace: "AWS/EC2",
+            namespace: "AWS/EC2".into(),
             name: "CPUUtilization",
             dimensions: vec![("AutoScalingGroupName", group)],
             statistic: Statistic::Average,

@@ -53,7 +53,9 @@ fn dimension(name: &str, value: &str) -> Dimension {
 }
 
 fn data_query(q: &MetricQuery) -> MetricDataQuery {
-    let mut metric = Metric::builder().namespace(q.namespace).metric_name(q.name);
+    let mut metric = Metric::builder()
+        .namespace(q.namespace.as_ref())
+        .metric_name(q.name);
     for (name, value) in &q.dimensions {
         metric = metric.dimensions(dimension(name, value));
     }
@@ -189,7 +191,7 @@ mod tests {
         (0..n)
             .map(|i| MetricQuery {
                 id: format!("q{i}"),
-                namespace: "AWS/EC2",
+                namespace: "AWS/EC2".into(),
                 name: "CPUUtilization",
                 dimensions: vec![("AutoScalingGroupName", format!("g{i}"))],
                 statistic: Statistic::Average,

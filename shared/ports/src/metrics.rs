@@ -1,6 +1,7 @@
 //! CloudWatch metrics as our model sees them: queries to read, series read back, datums to
 //! publish.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -36,8 +37,8 @@ pub struct MetricQuery {
     /// Query id: starts with a lowercase letter, letters, digits and `_` only, unique in a
     /// request.
     pub id: String,
-    /// For example `AWS/EC2`.
-    pub namespace: &'static str,
+    /// For example `AWS/EC2`, or our own namespace, which the configuration names.
+    pub namespace: Cow<'static, str>,
     /// For example `CPUUtilization`.
     pub name: &'static str,
     /// Dimension name and value pairs.

@@ -117,7 +117,7 @@ const ENVIRONMENT_SERIES: [(&str, &str, Statistic); 4] = [
 pub fn history_queries(
     groups: &[GroupInfo],
     environment: &str,
-    namespace: &'static str,
+    namespace: &str,
     period: u32,
 ) -> Vec<MetricQuery> {
     let mut queries = Vec::with_capacity(groups.len() * GROUP_SERIES.len() + 4);
@@ -129,7 +129,7 @@ pub fn history_queries(
             }
             queries.push(MetricQuery {
                 id: format!("h{i}_{figure}"),
-                namespace: source.unwrap_or(namespace),
+                namespace: source.map_or_else(|| namespace.to_owned().into(), Into::into),
                 name: metric,
                 dimensions,
                 statistic,
@@ -140,7 +140,7 @@ pub fn history_queries(
     for (id, metric, statistic) in ENVIRONMENT_SERIES {
         queries.push(MetricQuery {
             id: id.to_owned(),
-            namespace,
+            namespace: namespace.to_owned().into(),
             name: metric,
             dimensions: vec![("Environment", environment.to_owned())],
             statistic,
@@ -259,7 +259,10 @@ mod tests {
             ]
         );
         let cpu = queries.iter().find(|q| q.id == "h0_cpu").unwrap();
-        assert_eq!((cpu.namespace, cpu.name), ("AWS/EC2", "CPUUtilization"));
+        assert_eq!(
+            (cpu.namespace.as_ref(), cpu.name),
+            ("AWS/EC2", "CPUUtilization")
+        );
         assert_eq!(
             cpu.dimensions,
             vec![("AutoScalingGroupName", "web".to_owned())]

@@ -91,7 +91,7 @@ fn group_query(
 ) -> MetricQuery {
     MetricQuery {
         id: figure.id(group),
-        namespace,
+        namespace: namespace.into(),
         name: metric,
         dimensions: vec![("AutoScalingGroupName", name.to_owned())],
         statistic,
@@ -137,7 +137,7 @@ pub fn assessment_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
             ] {
                 queries.push(MetricQuery {
                     id: figure.id(i),
-                    namespace: "AWS/ApplicationELB",
+                    namespace: "AWS/ApplicationELB".into(),
                     name,
                     dimensions: vec![
                         ("TargetGroup", tg.target_group.clone()),
