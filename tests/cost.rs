@@ -25,8 +25,7 @@ use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::{Value, json};
 
 use crate::support::{
-    emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout,
-    unique_name,
+    emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout, unique_name,
 };
 
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
@@ -411,7 +410,7 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
     }
     assert!(
         text.contains(&format!(
-            "3 open cost recommendation(s) in {}, 475.75 USD a month in all:",
+            "3 open cost recommendation(s) in {}, 475.75 USD a month in all",
             account.table
         )),
         "{text}"

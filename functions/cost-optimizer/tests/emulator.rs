@@ -692,13 +692,25 @@ async fn a_month_over_budget_for_the_account_is_not_over_for_the_application() {
     let response = run(&app.config, &app.deps, &Trigger::Schedule, now)
         .await
         .unwrap();
-    let forecast = if periods.forecast().is_some() { 30.0 } else { 0.0 };
+    let forecast = if periods.forecast().is_some() {
+        30.0
+    } else {
+        0.0
+    };
     let costs = response.costs.unwrap();
     // The account's month is far over 1 $/h x the month's hours...
     let this_month = costs.months.last().unwrap();
-    assert!(this_month.total > f64::from(periods.hours_in_month()), "{this_month:?}");
+    assert!(
+        this_month.total > f64::from(periods.hours_in_month()),
+        "{this_month:?}"
+    );
     // ...the application's is not: its own days of this month, and its own forecast.
-    let days_so_far = f64::from(periods.tomorrow.signed_duration_since(periods.month_start).num_days() as i32);
+    let days_so_far = f64::from(
+        periods
+            .tomorrow
+            .signed_duration_since(periods.month_start)
+            .num_days() as i32,
+    );
     let p = costs.budget.projection.expect("a projection");
     assert_eq!(p.month_to_date, 2.0 * days_so_far);
     assert_eq!(p.projected, 2.0 * days_so_far + forecast);
@@ -735,6 +747,9 @@ async fn a_tag_not_activated_for_cost_allocation_is_named_and_no_budget_is_judge
     assert_eq!(budget.projection, None);
     assert_eq!(budget.tag, TagCheck::Inactive);
     let why = budget.unavailable.unwrap();
-    assert!(why.contains("fleet-optimizer:application is not activated"), "{why}");
+    assert!(
+        why.contains("fleet-optimizer:application is not activated"),
+        "{why}"
+    );
     assert_eq!(app.calls.take().get("ce:ListCostAllocationTags"), Some(&1));
 }
