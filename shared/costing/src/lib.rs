@@ -7,6 +7,9 @@
 //! [`right_sizing_proposal`] / [`assess_right_sizing`], issue 10's ranked options with the
 //! operator's preferences, risk, effort and Graviton (module `rightsizing`).
 //!
+//! Savings achieved by completed changes, measured from capacity and prices before and after
+//! them, are [`realized_savings`] (module `realized`).
+//!
 //! **Architecture invariant:** like `scoring`, no I/O, no async, no clock: prices, usage and
 //! time come in as parameters.
 
@@ -15,11 +18,13 @@ use fleetopt_scoring::{
 };
 use serde::Serialize;
 
+mod realized;
 mod rightsizing;
 
 /// An instance type's processor architecture (defined with the right-sizing vocabulary in
 /// `fleetopt-scoring`, which the evidence stores).
 pub use fleetopt_scoring::Architecture;
+pub use realized::{MIN_COVERAGE, NotMeasurable, Realized, hours_needed, realized_savings};
 pub use rightsizing::{
     ARM64_NOTE, IDLE_CPU_PERCENT, MAX_OPTIONS, MIN_CPU_HOURS, MIN_MONTHLY_SAVING_USD,
     NO_INSTANCES_NOTE, assess_right_sizing, family_allowed, fits, instance_family,
