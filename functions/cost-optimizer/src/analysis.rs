@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
 use crate::prices::{CacheStats, CachedPrices};
+use crate::realized::{RealizedReport, Sources, measure};
 
 /// The cost allocation tag the daily costs are filtered by; its value is the application.
 pub const APPLICATION_TAG: &str = "fleet-optimizer:application";
@@ -192,6 +193,9 @@ pub struct Response {
     pub cache: CacheStats,
     /// AWS calls made, per API.
     pub aws_calls: BTreeMap<String, u64>,
+    /// Savings achieved: the completed changes measured this run, those that could not be
+    /// and why, and the last 30 days' total (`crate::realized`).
+    pub realized_savings: RealizedReport,
 }
 
 impl Response {
@@ -214,6 +218,7 @@ impl Response {
             cost_explorer_calls: 0,
             cache: CacheStats::default(),
             aws_calls: BTreeMap::new(),
+            realized_savings: RealizedReport::default(),
         }
     }
 }
@@ -654,6 +659,16 @@ where
         group_costs.push(costs);
     }
 
+    // Savings achieved by completed changes: measured, written once, published below.
+    let sources = Sources {
+        metrics: &deps.metrics,
+        prices: &deps.prices,
+        store: &deps.store,
+        region: &deps.region,
+    };
+    let realized = measure(config, &sources, &groups, now, dry_run).await;
+    unavailable.extend(realized.unavailable);
+
     let mut recorded = Recorded::default();
     if !dry_run {
         recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
@@ -663,7 +678,7 @@ where
                 error: error.clone(),
             });
         }
-        publish(config, &deps.metrics, &group_costs, now).await?;
+        publish(config, &deps.metrics, &group_costs, &realized.data, now).await?;
         alert(config, &deps.notifier, projection.as_ref(), &high).await?;
     }
     let written = recorded.written;
@@ -704,6 +719,7 @@ where
         cost_explorer_calls: ce_calls,
         cache: deps.prices.take_stats(),
         aws_calls: BTreeMap::new(),
+        realized_savings: realized.report,
     })
 }
 
@@ -789,11 +805,13 @@ impl GroupRules<'_> {
     }
 }
 
-/// CostSavingsPotential per group and for the environment, in one PutMetricData call.
+/// CostSavingsPotential per group and for the environment, with the savings `achieved`
+/// (RealizedSavings), in one PutMetricData call.
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
     groups: &[GroupCosts],
+    achieved: &[MetricDatum],
     at: DateTime<Utc>,
 ) -> Result<(), CostError> {
     let environment = config.environment.as_str().to_owned();
@@ -824,6 +842,7 @@ async fn publish<M: MetricsPublisher + Sync>(
             timestamp: at,
         });
     }
+    data.extend_from_slice(achieved);
     if data.is_empty() {
         return Ok(());
     }
