@@ -280,6 +280,11 @@ where
             return out;
         }
     };
+    // By group, then id: the report's order and the capacity queries' (`c<index>_insvc` in
+    // group-name order) do not depend on how the queries page.
+    completed.sort_by(|a, b| {
+        (&a.auto_scaling_group_name, &a.id).cmp(&(&b.auto_scaling_group_name, &b.id))
+    });
     let (due, names, refused) = due(&completed, groups, now);
     out.report.not_measured = refused;
 
@@ -405,4 +410,414 @@ where
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Selection, arithmetic, the write and the metric on in-memory fakes (the emulator test in
+/// `tests/emulator.rs` runs the same code on moto).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use fleetopt_ports::fakes::contract::sample;
+    use fleetopt_ports::fakes::{FakePrices, InMemoryStore, Recorder, group};
+    use fleetopt_ports::{MetricResults, Transition};
+
+    fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        at(26, 6, 0)
+    }
+
+    fn config() -> Config {
+        let vars = std::collections::HashMap::from([
+            ("FLEETOPT_ENVIRONMENT", "production"),
+            ("FLEETOPT_APPLICATION", "app"),
+            ("FLEETOPT_TARGET_GROUPS", "web"),
+        ]);
+        Config::from_lookup(&|name| vars.get(name).map(|v| (*v).to_owned())).unwrap()
+    }
+
+    /// `r` (written at analysis hour `hour`) moved along `path`, each move at its time, and
+    /// stored.
+    async fn stored(
+        store: &InMemoryStore,
+        mut r: Recommendation,
+        path: &[(Status, DateTime<Utc>)],
+    ) -> Recommendation {
+        store.put_new(&r).await.unwrap();
+        for (to, when) in path {
+            r = store
+                .transition(&r, &Transition::new(*to, *when, "test"))
+                .await
+                .unwrap();
+        }
+        r
+    }
+
+    /// The engine's SCALE_UP of `group`: claimed at `began`, completed 15 minutes later.
+    async fn applied(
+        store: &InMemoryStore,
+        group: &str,
+        hour: u32,
+        began: DateTime<Utc>,
+    ) -> Recommendation {
+        let path = [
+            (Status::InProgress, began),
+            (Status::Completed, began + Duration::minutes(15)),
+        ];
+        stored(store, sample(group, hour), &path).await
+    }
+
+    /// Hourly GroupInServiceInstances of the `index`th group read: `before` in every hour of
+    /// the day before `began`'s hour, `after` in every hour from the hour after `done`'s.
+    fn capacity(
+        index: usize,
+        (began, before): (DateTime<Utc>, f64),
+        (done, after): (DateTime<Utc>, f64),
+    ) -> (String, Vec<(DateTime<Utc>, f64)>) {
+        let w = ChangeWindows::around(began, done, CAPACITY_WINDOW_HOURS);
+        let hours = |start: DateTime<Utc>, value: f64| {
+            (0..24).map(move |h| (start + Duration::hours(h), value))
+        };
+        (
+            format!("c{index}_insvc"),
+            hours(w.before.start, before)
+                .chain(hours(w.after.start, after))
+                .collect(),
+        )
+    }
+
+    async fn run_on(
+        store: &InMemoryStore,
+        metrics: &Recorder,
+        groups: &[GroupInfo],
+        dry_run: bool,
+    ) -> Measurement {
+        let prices = CachedPrices::new(FakePrices);
+        let sources = Sources {
+            metrics,
+            prices: &prices,
+            store,
+            region: "us-east-1",
+        };
+        measure(&config(), &sources, groups, now(), dry_run).await
+    }
+
+    #[tokio::test]
+    async fn an_applied_scale_up_is_measured_once_as_the_cost_it_added() {
+        let store = InMemoryStore::new();
+        let began = at(23, 10, 5);
+        let r = applied(&store, "web", 9, began).await;
+        // web runs m5.large (0.096 $/h): 4 instances before, 5 after: -1 x 0.096 x 730.
+        let metrics = Recorder::answering(MetricResults::from([capacity(
+            0,
+            (began, 4.0),
+            (began + Duration::minutes(15), 5.0),
+        )]));
+        let groups = [group("web")];
+        let first = run_on(&store, &metrics, &groups, false).await;
+        assert_eq!(
+            first.report.measured,
+            [Measured {
+                id: r.id.clone(),
+                auto_scaling_group_name: "web".into(),
+                kind: RecommendationType::ScaleUp,
+                monthly_usd: -70.08,
+            }]
+        );
+        assert!(first.report.not_measured.is_empty(), "{first:?}");
+        assert_eq!(first.report.achieved_monthly_usd, Some(-70.08));
+        let item = store.get(&r.id).await.unwrap().unwrap();
+        assert_eq!(
+            item.realized_savings,
+            Some(RealizedSavings {
+                monthly_usd: -70.08,
+                instances_before: 4.0,
+                instances_after: 5.0,
+                hourly_price_before: 0.096,
+                hourly_price_after: 0.096,
+                instance_type_before: "m5.large".into(),
+                instance_type_after: "m5.large".into(),
+                window_hours: 24,
+                before_window_end: "2026-11-23T10:00:00Z".into(),
+                after_window_start: "2026-11-23T11:00:00Z".into(),
+                measured_at: "2026-11-26T06:00:00Z".into(),
+            })
+        );
+        assert_eq!((item.status, item.version), (Status::Completed, r.version));
+        let published: Vec<(Vec<(&str, String)>, f64, &str)> = first
+            .data
+            .iter()
+            .map(|d| (d.dimensions.clone(), d.value, d.unit))
+            .collect();
+        assert!(first.data.iter().all(|d| d.name == "RealizedSavings"));
+        assert_eq!(
+            published,
+            [
+                (
+                    vec![
+                        ("Environment", "production".to_owned()),
+                        ("AutoScalingGroupName", "web".to_owned())
+                    ],
+                    -70.08,
+                    "None"
+                ),
+                (
+                    vec![("Environment", "production".to_owned())],
+                    -70.08,
+                    "None"
+                ),
+            ]
+        );
+        // The next day's run finds it measured: nothing written again, the metric still there.
+        let second = run_on(&store, &metrics, &groups, false).await;
+        assert!(second.report.measured.is_empty() && second.report.not_measured.is_empty());
+        assert_eq!(second.data, first.data);
+        assert_eq!(store.get(&r.id).await.unwrap(), Some(item));
+    }
+
+    #[tokio::test]
+    async fn a_right_sizing_a_person_carried_out_prices_the_type_before_and_the_type_after() {
+        let store = InMemoryStore::new();
+        // 4 x m5.xlarge (0.192 $/h) right-sized to 4 x m5.large (0.096 $/h): approved at 11:00,
+        // marked done at 14:30; the windows leave 11:00-15:00 out.
+        let mut r = sample("web", 8);
+        r.kind = RecommendationType::InstanceTypeChange;
+        r.implementation.action = None;
+        r.evidence.instance_type = Some("m5.xlarge".into());
+        let approved = at(23, 11, 0);
+        let done = at(23, 14, 30);
+        let r = stored(
+            &store,
+            r,
+            &[
+                (Status::AwaitingApproval, at(23, 9, 5)),
+                (Status::Approved, approved),
+                (Status::Completed, done),
+            ],
+        )
+        .await;
+        let metrics = Recorder::answering(MetricResults::from([capacity(
+            0,
+            (approved, 4.0),
+            (done, 4.0),
+        )]));
+        let m = run_on(&store, &metrics, &[group("web")], false).await;
+        // 4 x (0.192 - 0.096) x 730.
+        assert_eq!(m.report.measured[0].monthly_usd, 280.32, "{m:?}");
+        let saved = store.get(&r.id).await.unwrap().unwrap().realized_savings;
+        let saved = saved.unwrap();
+        assert_eq!(
+            (
+                saved.instance_type_before.as_str(),
+                saved.instance_type_after.as_str(),
+                saved.before_window_end.as_str(),
+                saved.after_window_start.as_str()
+            ),
+            (
+                "m5.xlarge",
+                "m5.large",
+                "2026-11-23T11:00:00Z",
+                "2026-11-23T15:00:00Z"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn only_changes_due_are_measured_and_each_gap_is_named_never_a_zero() {
+        let store = InMemoryStore::new();
+        // Due, but no datapoint after the change (group metrics collection off since).
+        let dark = applied(&store, "web", 1, at(23, 10, 5)).await;
+        // Completed 3 hours ago: its day after is not over.
+        applied(&store, "web", 2, now() - Duration::hours(3)).await;
+        // Completed 20 days ago: past the lookback.
+        applied(&store, "web", 3, now() - Duration::days(20)).await;
+        // Not among the run's groups.
+        let gone = applied(&store, "gone", 4, at(23, 10, 5)).await;
+        // A type change that does not say what it changed from.
+        let mut nameless = sample("web", 5);
+        nameless.kind = RecommendationType::InstanceTypeChange;
+        let nameless = stored(
+            &store,
+            nameless,
+            &[
+                (Status::InProgress, at(23, 10, 5)),
+                (Status::Completed, at(23, 10, 20)),
+            ],
+        )
+        .await;
+        // A group whose type has no price.
+        let exotic = applied(&store, "exotic", 6, at(23, 10, 5)).await;
+        // Open or rolled back: not a completed change.
+        store.put_new(&sample("web", 7)).await.unwrap();
+        let rolled = applied(&store, "web", 8, at(23, 10, 5)).await;
+        store
+            .transition(&rolled, &Transition::new(Status::RolledBack, now(), "e"))
+            .await
+            .unwrap();
+        let groups = [
+            group("web"),
+            GroupInfo {
+                instance_type: Some("x9.huge".into()),
+                ..group("exotic")
+            },
+        ];
+        // Capacity (queries in group-name order: exotic, web) for web before its changes
+        // only, and all of exotic's.
+        let (id, points) = capacity(1, (at(23, 10, 5), 4.0), (at(23, 10, 20), 4.0));
+        let web_before: Vec<_> = points.into_iter().take(24).collect();
+        let metrics = Recorder::answering(MetricResults::from([
+            (id, web_before),
+            capacity(0, (at(23, 10, 5), 2.0), (at(23, 10, 20), 2.0)),
+        ]));
+        let m = run_on(&store, &metrics, &groups, false).await;
+        assert!(m.report.measured.is_empty(), "{m:?}");
+        let mut reasons: Vec<(String, String)> = m
+            .report
+            .not_measured
+            .iter()
+            .map(|n| (n.id.clone(), n.reason.clone()))
+            .collect();
+        reasons.sort();
+        let mut expected = vec![
+            (
+                dark.id.clone(),
+                "insufficient data: 0 of the 12 hours of GroupInServiceInstances needed after \
+                 the change (is group metrics collection enabled?) (m5.large -> m5.large)"
+                    .to_owned(),
+            ),
+            (
+                gone.id.clone(),
+                "the group is not among this run's groups (no longer targeted, or not asked \
+                 for)"
+                    .to_owned(),
+            ),
+            (
+                nameless.id.clone(),
+                "insufficient data: the item does not name the instance type before the change"
+                    .to_owned(),
+            ),
+            (
+                exotic.id.clone(),
+                "insufficient data: no on-demand price for the type before (x9.huge -> \
+                 x9.huge)"
+                    .to_owned(),
+            ),
+        ];
+        expected.sort();
+        assert_eq!(reasons, expected);
+        // Nothing measured: nothing written, no RealizedSavings (no data is not 0).
+        assert!(m.data.is_empty() && m.report.achieved_monthly_usd.is_none());
+        assert!(
+            store
+                .get(&dark.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .realized_savings
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_measures_and_writes_nothing() {
+        let store = InMemoryStore::new();
+        let began = at(23, 10, 5);
+        let r = applied(&store, "web", 9, began).await;
+        let metrics = Recorder::answering(MetricResults::from([capacity(
+            0,
+            (began, 6.0),
+            (began + Duration::minutes(15), 4.0),
+        )]));
+        let m = run_on(&store, &metrics, &[group("web")], true).await;
+        // 2 x 0.096 x 730.
+        assert_eq!(m.report.measured[0].monthly_usd, 140.16);
+        assert_eq!(m.report.achieved_monthly_usd, Some(140.16));
+        assert!(
+            store
+                .get(&r.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .realized_savings
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_unavailable_and_the_changes_wait_for_the_next_run() {
+        let store = InMemoryStore::new();
+        let r = applied(&store, "web", 9, at(23, 10, 5)).await;
+        let m = run_on(
+            &store,
+            &Recorder::failing("Throttling"),
+            &[group("web")],
+            false,
+        )
+        .await;
+        assert_eq!(m.unavailable.len(), 1, "{m:?}");
+        assert!(
+            m.unavailable[0].starts_with("group capacity (savings achieved not measured)"),
+            "{m:?}"
+        );
+        assert!(
+            m.report.not_measured[0]
+                .reason
+                .starts_with("GroupInServiceInstances could not be read: cloudwatch:GetMetricData")
+        );
+        assert!(
+            store
+                .get(&r.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .realized_savings
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_run_publishes_realized_savings_in_its_one_put_metric_data() {
+        use crate::analysis::{Deps, run};
+        use crate::event::Trigger;
+        use fleetopt_ports::fakes::{FakeCosts, FakeFleet};
+        let began = at(23, 10, 5);
+        let deps = Deps {
+            fleet: FakeFleet::new([group("web")]),
+            metrics: Recorder::answering(MetricResults::from([capacity(
+                0,
+                (began, 4.0),
+                (began + Duration::minutes(15), 5.0),
+            )])),
+            costs: FakeCosts::new(),
+            prices: CachedPrices::new(FakePrices),
+            notifier: Recorder::new(),
+            store: InMemoryStore::new(),
+            region: "us-east-1".into(),
+        };
+        let r = applied(&deps.store, "web", 9, began).await;
+        let response = run(&config(), &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        assert_eq!(response.realized_savings.measured[0].id, r.id);
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(
+            json["realizedSavings"],
+            serde_json::json!({
+                "measured": [{"id": r.id, "autoScalingGroupName": "web", "type": "SCALE_UP",
+                              "monthlyUsd": -70.08}],
+                "notMeasured": [],
+                "achievedMonthlyUsd": -70.08,
+            })
+        );
+        let published = deps.metrics.published();
+        assert_eq!(published.len(), 1, "one PutMetricData");
+        let names: BTreeSet<&str> = published[0].iter().map(|d| d.name).collect();
+        assert_eq!(
+            names,
+            BTreeSet::from(["CostSavingsPotential", "RealizedSavings"])
+        );
+    }
 }
