@@ -547,7 +547,7 @@ mod tests {
             })
         );
         assert_eq!((item.status, item.version), (Status::Completed, r.version));
-        let published: Vec<(Vec<(&str, String)>, f64, &str)> = first
+        let published: Vec<_> = first
             .data
             .iter()
             .map(|d| (d.dimensions.clone(), d.value, d.unit))
