@@ -11,10 +11,11 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleetopt_aws::{Clients, CostExplorer, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
+use fleetopt_costing::Periods;
 use fleetopt_model::{
     ACHIEVED_DAYS, Priority, Recommendation, RecommendationType, Status, rfc3339, savings_achieved,
 };
@@ -45,52 +46,6 @@ const CAPACITY_KINDS: [RecommendationType; 2] =
 
 /// The currency of every figure: Cost Explorer's unblended cost, in USD.
 const CURRENCY: &str = "USD";
-
-/// The dates one run reads, all UTC days; ends are exclusive, as Cost Explorer's are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Periods {
-    /// Today.
-    today: NaiveDate,
-    /// The first day of this month: where the month to date starts.
-    month_start: NaiveDate,
-    /// Tomorrow: where the month to date (and the one GetCostAndUsage request) ends, and where
-    /// the forecast starts.
-    tomorrow: NaiveDate,
-    /// The first day of next month: where the forecast ends.
-    next_month: NaiveDate,
-    /// The first day of the oldest full month shown.
-    history_start: NaiveDate,
-}
-
-impl Periods {
-    /// The periods for `today` and `months` full months before this one; `None` only at the
-    /// edges of the calendar chrono can represent.
-    fn new(today: NaiveDate, months: u32) -> Option<Periods> {
-        let month_start = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?;
-        Some(Periods {
-            today,
-            month_start,
-            tomorrow: today.succ_opt()?,
-            next_month: month_start.checked_add_months(Months::new(1))?,
-            history_start: month_start.checked_sub_months(Months::new(months))?,
-        })
-    }
-
-    /// What GetCostForecast is asked for: tomorrow to the end of the month, or nothing on the
-    /// month's last day (the month to date is then the month, and there is no call to pay for).
-    fn forecast(&self) -> Option<(NaiveDate, NaiveDate)> {
-        (self.tomorrow < self.next_month).then_some((self.tomorrow, self.next_month))
-    }
-
-    /// The first day of each full month shown, oldest first.
-    fn full_months(&self) -> Vec<NaiveDate> {
-        std::iter::successors(Some(self.history_start), |m| {
-            m.checked_add_months(Months::new(1))
-        })
-        .take_while(|m| *m < self.month_start)
-        .collect()
-    }
-}
 
 /// The JSON document `cost --output json` prints (stable keys). Amounts are USD, to the cent;
 /// `null` when Cost Explorer could not give the figure (`unavailable` says why).
@@ -240,7 +195,7 @@ async fn gather(
 ) -> Found {
     let forecast = async {
         match periods.forecast() {
-            Some((start, end)) => Some(ce.forecast(start, end).await),
+            Some((start, end)) => Some(ce.forecast(start, end, None).await),
             None => None,
         }
     };
@@ -776,7 +731,7 @@ mod tests {
     use fleetopt_ports::ServiceError;
     use fleetopt_ports::fakes::InMemoryStore;
     use fleetopt_ports::fakes::contract::sample;
-    use fleetopt_ports::{PurchaseRecommendation, RecommendationStore};
+    use fleetopt_ports::{PurchaseRecommendation, RecommendationStore, TagActivation};
     use serde_json::json;
 
     fn day(text: &str) -> NaiveDate {
@@ -836,12 +791,22 @@ mod tests {
             panic!("fleetopt cost reads no daily costs")
         }
 
-        async fn forecast(&self, start: NaiveDate, end: NaiveDate) -> CostResult<f64> {
+        async fn forecast(
+            &self,
+            start: NaiveDate,
+            end: NaiveDate,
+            tag: Option<(&str, &str)>,
+        ) -> CostResult<f64> {
+            assert_eq!(tag, None, "fleetopt cost forecasts the account");
             self.asked
                 .lock()
                 .unwrap()
                 .push(("GetCostForecast", start, end));
             self.forecast.clone()
+        }
+
+        async fn tag_activation(&self, _: &str) -> CostResult<TagActivation> {
+            panic!("fleetopt cost asks about no tag")
         }
 
         async fn reservation_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {

@@ -28,4 +28,7 @@ pub use recommendation::{
 pub use schema::{Index, TableSchema, recommendations_table};
 pub use status::{Status, TransitionError, can_transition};
 
-pub use fleetopt_scoring::{Evidence, ExpectedImpact, Priority, RecommendationType, RiskLevel};
+pub use fleetopt_scoring::{
+    CommitmentFigures, Evidence, ExpectedImpact, HOURS_PER_MONTH, Priority, RecommendationType,
+    RiskLevel,
+};

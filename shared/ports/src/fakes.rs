@@ -18,7 +18,7 @@ use crate::{
     CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
     GroupSelector, InstanceTypeInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher,
     MetricsSource, MonthCost, Notifier, PriceSource, PurchaseRecommendation, ScalingActivity,
-    ServiceError, SpotPrice, TimeWindow,
+    ServiceError, SpotPrice, TagActivation, TimeWindow,
 };
 
 /// A recommendations table in memory.
@@ -526,16 +526,43 @@ impl MetricsSource for Recorder {
     }
 }
 
-/// Cost Explorer in memory: every figure the same small account, or every call answering
-/// the same [`CostUnavailable`].
-#[derive(Debug, Default)]
+/// Cost Explorer in memory: a small account whose figures a test may change, or every call
+/// answering the same [`CostUnavailable`].
+#[derive(Debug, Clone)]
 pub struct FakeCosts {
-    unavailable: Option<CostUnavailable>,
+    /// What every call answers instead, when set.
+    pub unavailable: Option<CostUnavailable>,
+    /// The account's EC2 cost in every month a period touches, USD (100).
+    pub account_monthly: f64,
+    /// The application's cost every day, USD (3.5).
+    pub application_daily: f64,
+    /// The forecast of any period, USD (40); `None` answers DataUnavailableException.
+    pub forecast: Option<f64>,
+    /// What ListCostAllocationTags says of any key (active).
+    pub tag: TagActivation,
+    /// The reserved-instance purchase recommended (none).
+    pub reservation: Option<PurchaseRecommendation>,
+    /// The savings plan recommended (none).
+    pub savings_plan: Option<PurchaseRecommendation>,
+}
+
+impl Default for FakeCosts {
+    fn default() -> Self {
+        FakeCosts {
+            unavailable: None,
+            account_monthly: 100.0,
+            application_daily: 3.5,
+            forecast: Some(40.0),
+            tag: TagActivation::Active,
+            reservation: None,
+            savings_plan: None,
+        }
+    }
 }
 
 impl FakeCosts {
-    /// An account spending 100 $ a month, with a 40 $ forecast and no purchase
-    /// recommendation.
+    /// An account spending 100 $ a month, the application 3.5 $ a day, a 40 $ forecast, its
+    /// tag active and no purchase recommendation.
     pub fn new() -> Self {
         Self::default()
     }
@@ -544,6 +571,7 @@ impl FakeCosts {
     pub fn unavailable(why: CostUnavailable) -> Self {
         FakeCosts {
             unavailable: Some(why),
+            ..Self::default()
         }
     }
 
@@ -562,7 +590,6 @@ impl CostSource for FakeCosts {
         end: chrono::NaiveDate,
     ) -> CostResult<Vec<MonthCost>> {
         use chrono::Datelike;
-        // 100 $ of EC2 in every month the period touches.
         let mut months = Vec::new();
         let mut month = start.with_day(1).unwrap_or(start);
         while month < end {
@@ -570,7 +597,7 @@ impl CostSource for FakeCosts {
                 month,
                 by_service: BTreeMap::from([(
                     "Amazon Elastic Compute Cloud - Compute".to_owned(),
-                    100.0,
+                    self.account_monthly,
                 )]),
             });
             month = month
@@ -583,26 +610,40 @@ impl CostSource for FakeCosts {
     async fn daily_for_tag(
         &self,
         start: chrono::NaiveDate,
-        _end: chrono::NaiveDate,
+        end: chrono::NaiveDate,
         _tag: (&str, &str),
     ) -> CostResult<Vec<(chrono::NaiveDate, f64)>> {
-        self.answer(vec![(start, 3.5)])
+        let days = start
+            .iter_days()
+            .take_while(|d| *d < end)
+            .map(|d| (d, self.application_daily))
+            .collect();
+        self.answer(days)
     }
 
     async fn forecast(
         &self,
         _start: chrono::NaiveDate,
         _end: chrono::NaiveDate,
+        _tag: Option<(&str, &str)>,
     ) -> CostResult<f64> {
-        self.answer(40.0)
+        let forecast = self.answer(self.forecast)?;
+        forecast.ok_or_else(|| CostUnavailable::NoData {
+            operation: "ce:GetCostForecast",
+            message: "not enough data to forecast".to_owned(),
+        })
+    }
+
+    async fn tag_activation(&self, _key: &str) -> CostResult<TagActivation> {
+        self.answer(self.tag)
     }
 
     async fn reservation_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
-        self.answer(None)
+        self.answer(self.reservation.clone())
     }
 
     async fn savings_plans_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
-        self.answer(None)
+        self.answer(self.savings_plan.clone())
     }
 }
 
