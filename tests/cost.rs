@@ -363,17 +363,9 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
         .record_realized_savings(
             &scaled,
             &RealizedSavings {
-                monthly_usd: 140.16,
                 instances_before: 6.0,
                 instances_after: 4.0,
-                hourly_price_before: 0.096,
-                hourly_price_after: 0.096,
-                instance_type_before: "m5.large".into(),
-                instance_type_after: "m5.large".into(),
-                window_hours: 24,
-                before_window_end: "2026-11-23T09:00:00Z".into(),
-                after_window_start: "2026-11-23T10:00:00Z".into(),
-                measured_at: "2026-11-24T10:00:00Z".into(),
+                ..fleetopt_ports::fakes::contract::realized_savings(140.16)
             },
         )
         .await

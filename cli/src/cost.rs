@@ -1307,6 +1307,7 @@ mod tests {
     /// `r` completed at `done` (claimed 15 minutes before), measured at `usd` a month.
     fn measured(mut r: Recommendation, done: DateTime<Utc>, usd: f64) -> Recommendation {
         use fleetopt_model::RealizedSavings;
+        use fleetopt_ports::fakes::contract::realized_savings;
         r.status = Status::Pending;
         r = r
             .transitioned(
@@ -1319,17 +1320,8 @@ mod tests {
             .transitioned(Status::Completed, done, "e", None)
             .unwrap();
         r.realized_savings = Some(RealizedSavings {
-            monthly_usd: usd,
-            instances_before: 4.0,
             instances_after: if usd < 0.0 { 5.0 } else { 3.0 },
-            hourly_price_before: 0.192,
-            hourly_price_after: 0.192,
-            instance_type_before: "m5.xlarge".into(),
-            instance_type_after: "m5.xlarge".into(),
-            window_hours: 24,
-            before_window_end: rfc3339(done - chrono::Duration::hours(1)),
-            after_window_start: rfc3339(done + chrono::Duration::hours(1)),
-            measured_at: rfc3339(done + chrono::Duration::days(1)),
+            ..realized_savings(usd)
         });
         r
     }

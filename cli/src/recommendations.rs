@@ -327,19 +327,7 @@ mod tests {
     #[test]
     fn one_recommendation_shows_the_savings_its_change_achieved_or_the_cost_it_added() {
         let mut r = fleetopt_ports::fakes::contract::sample("web", 7);
-        r.realized_savings = Some(fleetopt_model::RealizedSavings {
-            monthly_usd: -140.16,
-            instances_before: 4.0,
-            instances_after: 5.0,
-            hourly_price_before: 0.192,
-            hourly_price_after: 0.192,
-            instance_type_before: "m5.xlarge".into(),
-            instance_type_after: "m5.xlarge".into(),
-            window_hours: 24,
-            before_window_end: "2026-11-23T09:00:00Z".into(),
-            after_window_start: "2026-11-23T10:00:00Z".into(),
-            measured_at: "2026-11-25T06:00:00Z".into(),
-        });
+        r.realized_savings = Some(fleetopt_ports::fakes::contract::realized_savings(-140.16));
         let text = render_one(&r);
         assert!(
             text.contains(

@@ -165,14 +165,18 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
     }
 }
 
+/// The recommendations of `group` among `items`.
+fn of_group<'a>(items: &'a [Recommendation], group: &str) -> Vec<&'a Recommendation> {
+    items
+        .iter()
+        .filter(|r| r.auto_scaling_group_name == group)
+        .collect()
+}
+
 /// The measured outcomes of the group's completed changes: what each did to the performance
 /// score and CPU, one interval after it completed.
 fn outcome_rows(out: &mut String, h: &FleetHistory, group: &str) {
-    let done: Vec<&Recommendation> = h
-        .outcomes
-        .iter()
-        .filter(|r| r.auto_scaling_group_name == group)
-        .collect();
+    let done = of_group(&h.outcomes, group);
     if done.is_empty() {
         return;
     }
@@ -212,11 +216,7 @@ fn outcome_rows(out: &mut String, h: &FleetHistory, group: &str) {
 /// The group's completed changes with the savings each achieved a month, as the cost optimizer
 /// measured them (changes completed in the last 30 days).
 fn achieved_rows(out: &mut String, h: &FleetHistory, group: &str) {
-    let done: Vec<&Recommendation> = h
-        .achieved
-        .iter()
-        .filter(|r| r.auto_scaling_group_name == group)
-        .collect();
+    let done = of_group(&h.achieved, group);
     if done.is_empty() {
         return;
     }
@@ -534,7 +534,7 @@ mod tests {
 
     #[test]
     fn savings_achieved_show_per_change_and_beside_the_projection() {
-        use fleetopt_model::{RealizedSavings, Status};
+        use fleetopt_model::Status;
         let at = |h| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, h, 0, 0).unwrap();
         let mut open = fleetopt_ports::fakes::contract::sample("web", 7);
         open.expected_impact.monthly_savings_usd = Some(120.0);
@@ -543,19 +543,7 @@ mod tests {
             .unwrap()
             .transitioned(Status::Completed, at(11), "e", None)
             .unwrap();
-        done.realized_savings = Some(RealizedSavings {
-            monthly_usd: -140.16,
-            instances_before: 4.0,
-            instances_after: 5.0,
-            hourly_price_before: 0.192,
-            hourly_price_after: 0.192,
-            instance_type_before: "m5.xlarge".into(),
-            instance_type_after: "m5.xlarge".into(),
-            window_hours: 24,
-            before_window_end: "2026-11-23T10:00:00Z".into(),
-            after_window_start: "2026-11-23T12:00:00Z".into(),
-            measured_at: "2026-11-25T06:00:00Z".into(),
-        });
+        done.realized_savings = Some(fleetopt_ports::fakes::contract::realized_savings(-140.16));
         let h = history(vec![open], vec![done.clone()]);
         assert_eq!(savings(&h, Some("web")), (-140.16, 120.0));
         assert_eq!(savings(&h, Some("api")), (0.0, 0.0));

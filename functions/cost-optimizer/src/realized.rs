@@ -489,6 +489,15 @@ mod tests {
         )
     }
 
+    /// The figure stored on item `id`.
+    async fn figure(store: &InMemoryStore, id: &str) -> Option<RealizedSavings> {
+        store
+            .get(id)
+            .await
+            .unwrap()
+            .and_then(|r| r.realized_savings)
+    }
+
     async fn run_on(
         store: &InMemoryStore,
         metrics: &Recorder,
@@ -607,8 +616,7 @@ mod tests {
         let m = run_on(&store, &metrics, &[group("web")], false).await;
         // 4 x (0.192 - 0.096) x 730.
         assert_eq!(m.report.measured[0].monthly_usd, 280.32, "{m:?}");
-        let saved = store.get(&r.id).await.unwrap().unwrap().realized_savings;
-        let saved = saved.unwrap();
+        let saved = figure(&store, &r.id).await.unwrap();
         assert_eq!(
             (
                 saved.instance_type_before.as_str(),
@@ -710,15 +718,7 @@ mod tests {
         assert_eq!(reasons, expected);
         // Nothing measured: nothing written, no RealizedSavings (no data is not 0).
         assert!(m.data.is_empty() && m.report.achieved_monthly_usd.is_none());
-        assert!(
-            store
-                .get(&dark.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .realized_savings
-                .is_none()
-        );
+        assert_eq!(figure(&store, &dark.id).await, None);
     }
 
     #[tokio::test]
@@ -735,15 +735,7 @@ mod tests {
         // 2 x 0.096 x 730.
         assert_eq!(m.report.measured[0].monthly_usd, 140.16);
         assert_eq!(m.report.achieved_monthly_usd, Some(140.16));
-        assert!(
-            store
-                .get(&r.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .realized_savings
-                .is_none()
-        );
+        assert_eq!(figure(&store, &r.id).await, None);
     }
 
     #[tokio::test]
@@ -767,15 +759,7 @@ mod tests {
                 .reason
                 .starts_with("GroupInServiceInstances could not be read: cloudwatch:GetMetricData")
         );
-        assert!(
-            store
-                .get(&r.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .realized_savings
-                .is_none()
-        );
+        assert_eq!(figure(&store, &r.id).await, None);
     }
 
     #[tokio::test]

@@ -1096,15 +1096,11 @@ pub mod contract {
         ));
     }
 
-    /// Realized savings are written once, on a COMPLETED item at the version read, without a
-    /// status change: a second write (another run) and a write on an item that is not
-    /// COMPLETED are conflicts that change nothing.
-    pub async fn realized_savings_are_recorded_once(store: &impl RecommendationStore, group: &str) {
-        use fleetopt_model::RealizedSavings;
-        let r = sample(group, 2);
-        assert_eq!(store.put_new(&r).await, Ok(PutOutcome::Written));
-        let savings = RealizedSavings {
-            monthly_usd: -140.16,
+    /// A measured figure for tests: 4 -> 5 m5.xlarge (0.192 $/h) over 24-hour windows around
+    /// 2026-11-23 09:00-10:00, measured two days later, saving `monthly_usd` a month.
+    pub fn realized_savings(monthly_usd: f64) -> fleetopt_model::RealizedSavings {
+        fleetopt_model::RealizedSavings {
+            monthly_usd,
             instances_before: 4.0,
             instances_after: 5.0,
             hourly_price_before: 0.192,
@@ -1115,20 +1111,35 @@ pub mod contract {
             before_window_end: "2026-11-23T09:00:00Z".into(),
             after_window_start: "2026-11-23T10:00:00Z".into(),
             measured_at: "2026-11-25T06:00:00Z".into(),
-        };
-        // Not COMPLETED: refused.
-        assert!(matches!(
-            store.record_realized_savings(&r, &savings).await,
-            Err(StoreError::Conflict { .. })
-        ));
-        let claimed = store.transition(&r, &claim("engine-a")).await.unwrap();
-        let done = store
+        }
+    }
+
+    /// `r` written, claimed and completed by the engine.
+    async fn completed(store: &impl RecommendationStore, r: &Recommendation) -> Recommendation {
+        assert_eq!(store.put_new(r).await, Ok(PutOutcome::Written));
+        let claimed = store.transition(r, &claim("engine-a")).await.unwrap();
+        store
             .transition(
                 &claimed,
                 &Transition::new(Status::Completed, now(), "engine-a"),
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Realized savings are written once, on a COMPLETED item at the version read, without a
+    /// status change: a second write (another run) and a write on an item that is not
+    /// COMPLETED are conflicts that change nothing.
+    pub async fn realized_savings_are_recorded_once(store: &impl RecommendationStore, group: &str) {
+        let savings = realized_savings(-140.16);
+        // Not COMPLETED: refused.
+        let open = sample(group, 0);
+        assert_eq!(store.put_new(&open).await, Ok(PutOutcome::Written));
+        assert!(matches!(
+            store.record_realized_savings(&open, &savings).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let done = completed(store, &sample(group, 2)).await;
         let measured = store
             .record_realized_savings(&done, &savings)
             .await
@@ -1141,28 +1152,17 @@ pub mod contract {
             ),
             (Status::Completed, done.version, Some(&savings))
         );
-        assert_eq!(store.get(&r.id).await.unwrap(), Some(measured.clone()));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(measured.clone()));
         // A second run that read the item before the first wrote: nothing written twice.
-        let again = RealizedSavings {
-            monthly_usd: 1.0,
-            ..savings.clone()
-        };
         assert!(matches!(
-            store.record_realized_savings(&done, &again).await,
+            store
+                .record_realized_savings(&done, &realized_savings(1.0))
+                .await,
             Err(StoreError::Conflict { .. })
         ));
-        assert_eq!(store.get(&r.id).await.unwrap(), Some(measured.clone()));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(measured));
         // Rolled back since it was read: refused too.
-        let other = sample(group, 1);
-        assert_eq!(store.put_new(&other).await, Ok(PutOutcome::Written));
-        let claimed = store.transition(&other, &claim("engine-a")).await.unwrap();
-        let done = store
-            .transition(
-                &claimed,
-                &Transition::new(Status::Completed, now(), "engine-a"),
-            )
-            .await
-            .unwrap();
+        let done = completed(store, &sample(group, 1)).await;
         let rolled_back = store
             .transition(
                 &done,
@@ -1174,7 +1174,7 @@ pub mod contract {
             store.record_realized_savings(&done, &savings).await,
             Err(StoreError::Conflict { .. })
         ));
-        assert_eq!(store.get(&other.id).await.unwrap(), Some(rolled_back));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(rolled_back));
     }
 
     /// A group's lock is held by one holder until it lets go or it expires.
