@@ -15,9 +15,9 @@
 
 use std::process::Output;
 
-use aws_sdk_dynamodb::config::{Credentials, ProvideCredentials};
+use aws_sdk_dynamodb::config::Credentials;
 use chrono::{Datelike, Months, NaiveDate, Utc};
-use fleetopt_aws::{DynamoRecommendationStore, SdkConfig, create_table};
+use fleetopt_aws::{DynamoRecommendationStore, create_table};
 use fleetopt_model::{
     RealizedSavings, Recommendation, RecommendationType, Source, Status, recommendation_id,
     recommendations_table,
@@ -26,8 +26,7 @@ use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::{Value, json};
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout,
-    unique_name,
+    emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout, unique_name,
 };
 
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
@@ -70,18 +69,6 @@ fn http(method: &str, path: &str, body: &str) -> (u16, String) {
     fleetopt_aws::emulator::proxy_admin(method, path, body)
 }
 
-/// A twelve-digit account id no other test uses.
-fn new_account_id() -> String {
-    use std::hash::BuildHasher;
-    let seed = (
-        std::process::id(),
-        unique_name("account"),
-        std::time::SystemTime::now(),
-    );
-    let n = std::collections::hash_map::RandomState::new().hash_one(seed) % 1_000_000_000_000;
-    format!("{n:012}")
-}
-
 /// An account of this test's own in the emulator, with its recommendations table.
 struct Account {
     id: String,
@@ -113,21 +100,8 @@ impl Drop for Account {
 
 impl Account {
     async fn new() -> Account {
-        let id = new_account_id();
-        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
-            "arn:aws:iam::{id}:role/fleetopt-e2e"
-        ))
-        .session_name("fleetopt-e2e")
-        .configure(&emulator_config().await)
-        .build()
-        .await;
-        let credentials = provider.provide_credentials().await.unwrap();
-        let config: SdkConfig = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(emulator_endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(credentials.clone())
-            .load()
-            .await;
+        let id = fleetopt_aws::emulator::new_account_id();
+        let (config, credentials) = fleetopt_aws::emulator::sdk_config_in(&id).await.unwrap();
         let table = unique_name("e2e-cost");
         create_table(
             &aws_sdk_dynamodb::Client::new(&config),
@@ -470,7 +444,7 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
     }
     assert!(
         text.contains(&format!(
-            "3 open cost recommendation(s) in {}, 475.75 USD a month in all:",
+            "3 open cost recommendation(s) in {}, 475.75 USD a month in all",
             account.table
         )),
         "{text}"

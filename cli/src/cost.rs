@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleetopt_aws::{Clients, CostExplorer, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
-use fleetopt_costing::Periods;
+use fleetopt_costing::{Lever, Periods, SavingsPart, open_total};
 use fleetopt_model::{
     ACHIEVED_DAYS, Priority, Recommendation, RecommendationType, Status, rfc3339, savings_achieved,
 };
@@ -65,7 +65,9 @@ struct CostReport {
     month_to_date_by_service: Option<BTreeMap<String, f64>>,
     /// Open (PENDING, AWAITING_APPROVAL, APPROVED) cost recommendations, largest saving first.
     open_recommendations: Vec<OpenCostRecommendation>,
-    /// The sum of their known monthly savings.
+    /// What they save together: one coherent plan per group (the best change of each kind,
+    /// composed: spot on the right-sized type saves from the lower price), the better of the
+    /// account's commitments; the run-rate finding is not added (the groups' savings close it).
     total_monthly_savings_usd: f64,
     /// What the changes completed in the last 30 days achieve, as measured.
     savings_achieved: SavingsAchieved,
@@ -345,9 +347,31 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
             .collect()
     });
 
-    let mut open: Vec<OpenCostRecommendation> = open
+    let open: Vec<Recommendation> = open
         .into_iter()
         .filter(|r| COST_KINDS.contains(&r.kind) && OPEN.contains(&r.status))
+        .collect();
+    // Savings that add up: one plan per group (its best sizing, spot on top), the better of
+    // the account's commitments; the run-rate is the groups' savings seen from above, not more.
+    let total_monthly_savings_usd = cents(open_total(open.iter().filter_map(|r| {
+        if r.evidence.hourly_run_rate_usd.is_some() {
+            return None;
+        }
+        // A saving whose kind the evidence does not tell counts alone.
+        let (subject, lever) = match Lever::of(&r.evidence) {
+            Some(Lever::Commitment) => ("account", Lever::Commitment),
+            Some(lever) => (r.auto_scaling_group_name.as_str(), lever),
+            None => (r.id.as_str(), Lever::Sizing),
+        };
+        let part = SavingsPart {
+            lever,
+            percent: r.expected_impact.cost_savings.unwrap_or(0.0),
+            monthly_usd: r.expected_impact.monthly_savings_usd?,
+        };
+        Some((subject, part))
+    })));
+    let mut open: Vec<OpenCostRecommendation> = open
+        .into_iter()
         .map(|r| OpenCostRecommendation {
             monthly_savings_usd: r.expected_impact.monthly_savings_usd.map(cents),
             cost_savings_percent: r.expected_impact.cost_savings,
@@ -368,7 +392,6 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
             .total_cmp(&saving(a))
             .then_with(|| a.id.cmp(&b.id))
     });
-    let total_monthly_savings_usd = cents(open.iter().filter_map(|r| r.monthly_savings_usd).sum());
 
     Ok(CostReport {
         month_to_date: month_to_date.map(cents),
@@ -706,7 +729,8 @@ fn render(report: &CostReport, table_name: &str) -> String {
         ));
     } else {
         out.push_str(&format!(
-            "{} open cost recommendation(s) in {table_name}, {:.2} {CURRENCY} a month in all:\n{}\n",
+            "{} open cost recommendation(s) in {table_name}, {:.2} {CURRENCY} a month in all (one \
+             plan per group: the best change of each kind, composed):\n{}\n",
             open.len(),
             report.total_monthly_savings_usd,
             recommendations_table(report)
@@ -1168,10 +1192,39 @@ mod tests {
         assert_eq!(r.total_monthly_savings_usd, 475.75);
         let text = render(&r, "t");
         assert!(
-            text.contains("4 open cost recommendation(s) in t, 475.75 USD a month in all:"),
+            text.contains("4 open cost recommendation(s) in t, 475.75 USD a month in all"),
             "{text}"
         );
         assert!(text.contains("unknown"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_total_is_one_plan_per_group_not_the_sum_of_alternatives() {
+        use RecommendationType::{CostOptimization, InstanceTypeChange};
+        // checkout costs 1,000 $ a month: right-sizing saves 20 %, spot 26 % of today's cost.
+        let mut sizing = cost_recommendation("checkout", InstanceTypeChange, Status::Pending, None);
+        sizing.evidence.suggested_instance_type = Some("m6g.large".into());
+        sizing.expected_impact.monthly_savings_usd = Some(200.0);
+        sizing.expected_impact.cost_savings = Some(20.0);
+        let mut spot = cost_recommendation("checkout", CostOptimization, Status::Pending, None);
+        spot.evidence.spot_instances = Some(2);
+        spot.expected_impact.monthly_savings_usd = Some(260.0);
+        spot.expected_impact.cost_savings = Some(26.0);
+        // The run-rate over the limit is what the groups' savings close: not added.
+        let mut run_rate = cost_recommendation(
+            "account:run-rate",
+            CostOptimization,
+            Status::Pending,
+            Some(90.0),
+        );
+        run_rate.id = "rec-run-rate".into();
+        run_rate.evidence.hourly_run_rate_usd = Some(2.0);
+        let store = store_with(&[sizing, spot, run_rate]).await;
+        let ce = FakeCost::new(Ok(months()), Ok(410.0));
+        let r = run_on(&ce, &store, &periods("2026-11-23", 3)).await;
+        assert_eq!(r.open_recommendations.len(), 3);
+        // Spot on the right-sized type saves 26 % of the lower price: 1 - 0.8 x 0.74 = 40.8 %.
+        assert_eq!(r.total_monthly_savings_usd, 408.0);
     }
 
     #[tokio::test]

@@ -375,7 +375,8 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
         expect(put).toEqual([expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'FleetOptimizer' } } })]);
       }
       const ce = actionsOf(statementsOf('cost-optimizer')).filter((a) => a.startsWith('ce:'));
-      expect(ce).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation']);
+      expect(ce).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+        'ce:ListCostAllocationTags']);
       expect(actionsOf(statementsOf('performance-analyzer')).filter((a) => a.startsWith('ce:') || a.startsWith('pricing:'))).toEqual([]);
     });
 
@@ -389,7 +390,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
           'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
           'cloudwatch:GetMetricData', 'kms:Verify', 'kms:GetPublicKey'],
         'cost-optimizer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData', 'ce:GetCostAndUsage', 'ce:GetCostForecast',
-          'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+          'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation', 'ce:ListCostAllocationTags',
           'pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
       };
       for (const [suffix, actions] of Object.entries(expected)) {

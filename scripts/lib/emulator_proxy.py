@@ -18,9 +18,7 @@ It forwards every request to moto unchanged, except:
     ec2:DescribeSpotPriceHistory               ec2/spot-price-history.json: list of prices
   A file under keys/<AccessKeyId>/ in the seed directory wins over the shared one for requests
   signed with that access key id (tests running in parallel can each use their own key).
-  ce:GetCostAndUsage stays with moto (seed it with scripts/lib/seed_costs.py), except for an
-  access key with its own keys/<AccessKeyId>/ce/GetCostAndUsage.json: {"MONTHLY": body,
-  "DAILY": body}, the response body for each granularity.
+  ce:GetCostAndUsage stays with moto: seed it with scripts/lib/seed_costs.py.
 - Faults and latency on request, for the requests that match a rule (see ADMIN below).
 
 ADMIN (loopback only; never forwarded to moto; JSON in and out):
@@ -788,24 +786,7 @@ def ce_list_cost_allocation_tags(call, body, seeds):
     return json_ok(path.read_bytes())
 
 
-def ce_cost_and_usage(call, body, seeds):
-    """keys/<AccessKeyId>/ce/GetCostAndUsage.json, {"MONTHLY": body, "DAILY": body}, answers
-    that key's requests by their granularity; without it (or for another key) moto answers."""
-    own = seeds.path("ce/GetCostAndUsage.json", call.access_key)
-    if own == seeds.directory / "ce/GetCostAndUsage.json":
-        return None
-    params, error = json_request(call, body, "ce", call.operation)
-    if error:
-        return error
-    seed, path = seeds.load("ce/GetCostAndUsage.json", call.access_key)
-    answer = seed.get(params.get("Granularity")) if isinstance(seed, dict) else None
-    if not isinstance(answer, dict):
-        raise SeedError(f"seed file {path} has no {params.get('Granularity')} response body")
-    return json_ok(json.dumps(answer).encode())
-
-
 SEEDED = {
-    "ce:GetCostAndUsage": ce_cost_and_usage,
     "ce:ListCostAllocationTags": ce_list_cost_allocation_tags,
     "ce:GetCostForecast": ce_seeded,
     "ce:GetReservationPurchaseRecommendation": ce_seeded,
@@ -888,9 +869,7 @@ class Proxy(BaseHTTPRequestHandler):
         handler = SEEDED.get(call.name)
         if handler is not None:
             try:
-                reply = handler(call, body, self.seeds)
-                if reply is not None:  # None: not seeded here, moto answers
-                    return self._reply(*reply)
+                return self._reply(*handler(call, body, self.seeds))
             except SeedError as e:
                 print(f"emulator proxy: {e}", file=sys.stderr, flush=True)
                 return self._reply(*error_response(call, 500, "InternalFailure", f"emulator: {e}",

@@ -246,30 +246,6 @@ class CostExplorerSeeds(ProxyTest):
         self.assertEqual(forecast(client("ce", key="AKIDOWNSEED"))["Total"]["Amount"], "1.00")
         self.assertEqual(forecast(client("ce"))["Total"]["Amount"], "436.67")
 
-    def test_an_access_keys_own_cost_and_usage_answers_by_granularity(self):
-        def result(amount):
-            return {"ResultsByTime": [{"TimePeriod": {"Start": "2031-05-01", "End": "2031-05-02"},
-                                       "Total": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}},
-                                       "Groups": [], "Estimated": False}],
-                    "DimensionValueAttributes": []}
-        write_seed("ce/GetCostAndUsage.json", {"MONTHLY": result("9.00"), "DAILY": result("0.50")},
-                   key="AKIDOWNCOSTS")
-        own = client("ce", key="AKIDOWNCOSTS")
-        period = {"Start": "2031-05-01", "End": "2031-05-02"}
-
-        def amount(ce, granularity):
-            results = ce.get_cost_and_usage(Metrics=["UnblendedCost"], TimePeriod=period,
-                                            Granularity=granularity)["ResultsByTime"]
-            return results[0]["Total"]["UnblendedCost"]["Amount"] if results else None
-
-        self.assertEqual(amount(own, "MONTHLY"), "9.00")
-        self.assertEqual(amount(own, "DAILY"), "0.50")
-        with self.assertRaises(botocore.exceptions.ClientError) as raised:
-            amount(own, "HOURLY")
-        self.assertIn("has no HOURLY response body", raised.exception.response["Error"]["Message"])
-        # Any other key is moto's (an empty queue: nothing).
-        self.assertIsNone(amount(client("ce"), "MONTHLY"))
-
     def test_cost_allocation_tags_come_from_a_seed_or_are_unknown(self):
         ce = client("ce")
         self.assertEqual(ce.list_cost_allocation_tags(TagKeys=["app"])["CostAllocationTags"], [])

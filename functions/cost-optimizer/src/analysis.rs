@@ -580,18 +580,6 @@ fn recommendations(
     groups.chain(account).collect()
 }
 
-/// What a recommendation changes, for composing savings; `None` for what is no saving of the
-/// group's own (a run-rate, a commitment).
-fn lever(r: &Recommendation) -> Option<Lever> {
-    if r.evidence.right_sizing.is_some() {
-        Some(Lever::Sizing)
-    } else if r.evidence.spot_instances.is_some() {
-        Some(Lever::Purchase)
-    } else {
-        None
-    }
-}
-
 /// Each group's costs after screening: what is held back is no saving on offer, and what
 /// stands composes into one plan.
 fn group_costs(
@@ -613,7 +601,7 @@ fn group_costs(
                 .iter()
                 .filter_map(|r| {
                     Some(SavingsPart {
-                        lever: lever(r)?,
+                        lever: Lever::of(&r.evidence)?,
                         percent: r.expected_impact.cost_savings?,
                         monthly_usd: r.expected_impact.monthly_savings_usd?,
                     })

@@ -20,6 +20,7 @@ use cost_optimizer::lambda::App;
 use fleetopt_aws::emulator::{SeedGroup, create_group, put_series, sdk_config};
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
+use fleetopt_costing::{Periods, TagCheck};
 use fleetopt_model::{RecommendationType, recommendations_table};
 use fleetopt_ports::RecommendationStore;
 use fleetopt_scoring::{
@@ -165,6 +166,25 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
         2,
         "reserved instances and savings plans"
     );
+    // Each commitment carries Cost Explorer's figures (scripts/seed/ce/*PurchaseRecommendation).
+    for id in &first.account_recommendation_ids {
+        let r = store.get(id).await.unwrap().unwrap();
+        let f = r.evidence.commitment.expect("Cost Explorer's figures");
+        assert_eq!((f.term_years, f.payment_option.as_str()), (1, "NO_UPFRONT"));
+        assert_eq!((f.upfront_usd, f.break_even_months), (0.0, Some(0.0)));
+        assert_eq!(f.expected_utilization_percent, Some(100.0));
+        if r.auto_scaling_group_name == "account:reserved-instances" {
+            assert_eq!(f.instances, Some(12.0));
+            assert_eq!(f.recurring_monthly_usd, Some(525.6));
+            assert_eq!(f.on_demand_covered_monthly_usd, Some(840.96));
+        } else {
+            assert_eq!(r.auto_scaling_group_name, "account:savings-plans");
+            assert_eq!(f.hourly_commitment_usd, Some(0.8));
+            // 1.824 $/h of on-demand spend covered, 730 hours.
+            let covered = f.on_demand_covered_monthly_usd.unwrap();
+            assert!((covered - 1331.52).abs() < 1e-6, "{covered}");
+        }
+    }
     assert_eq!(first.recommendations_written, 4);
 
     // Warm: the same process, the same day. Nothing new is written, and prices and the
@@ -736,4 +756,202 @@ async fn savings_achieved_by_completed_changes_are_written_once_and_published() 
         store.get(&right_sizing.id).await.unwrap().unwrap(),
     ];
     assert_eq!(after, before);
+}
+
+/// An account of the test's own, with one group of 2 m5.large and a table: moto keeps the
+/// GetCostAndUsage results queued for an account apart from every other account's, and the
+/// proxy's per-key seeds (`keys/<AccessKeyId>/`) answer only this account's credentials.
+struct OwnAccount {
+    id: String,
+    access_key: String,
+    sdk: fleetopt_aws::SdkConfig,
+    table: String,
+    group: String,
+}
+
+impl OwnAccount {
+    async fn new() -> OwnAccount {
+        seed_costs();
+        let id = fleetopt_aws::emulator::new_account_id();
+        let (sdk, credentials) = fleetopt_aws::emulator::sdk_config_in(&id).await.unwrap();
+        let clients = Clients::new(&sdk);
+        let table = format!("budget{id}-recommendations");
+        create_table(&clients.dynamodb, recommendations_table(), &table)
+            .await
+            .unwrap();
+        let group = format!("budget{id}-shop");
+        create_group(
+            &clients,
+            &SeedGroup {
+                name: group.clone(),
+                min_size: 1,
+                max_size: 4,
+                desired: 2,
+                tags: Vec::new(),
+                instance_type: "m5.large".into(),
+                target_group_arns: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+        OwnAccount {
+            id,
+            access_key: credentials.access_key_id().to_owned(),
+            sdk,
+            table,
+            group,
+        }
+    }
+
+    /// Queues this account's two GetCostAndUsage answers, in the order the run asks: the
+    /// account's months by service (`account_per_month` of EC2 in each), then the
+    /// application's days (`application_per_day` each).
+    fn queue_costs(&self, periods: &Periods, account_per_month: f64, application_per_day: f64) {
+        let mut months = Vec::new();
+        let mut month = periods.history_start;
+        while month <= periods.month_start {
+            let end = month.checked_add_months(chrono::Months::new(1)).unwrap();
+            months.push(serde_json::json!({
+                "TimePeriod": {"Start": month.to_string(), "End": end.to_string()},
+                "Total": {},
+                "Groups": [{"Keys": ["Amazon Elastic Compute Cloud - Compute"],
+                            "Metrics": {"UnblendedCost": {"Amount": format!("{account_per_month:.2}"), "Unit": "USD"}}}],
+                "Estimated": month == periods.month_start,
+            }));
+            month = end;
+        }
+        let (from, to) = periods.application_days();
+        let days: Vec<_> = from
+            .iter_days()
+            .take_while(|d| *d < to)
+            .map(|d| {
+                serde_json::json!({
+                    "TimePeriod": {"Start": d.to_string(), "End": d.succ_opt().unwrap().to_string()},
+                    "Total": {"UnblendedCost": {"Amount": format!("{application_per_day:.2}"), "Unit": "USD"}},
+                    "Groups": [],
+                    "Estimated": d >= periods.month_start,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "account_id": self.id,
+            "results": [
+                {"ResultsByTime": months, "DimensionValueAttributes": []},
+                {"ResultsByTime": days, "DimensionValueAttributes": []},
+            ],
+        });
+        let (status, answer) = fleetopt_aws::emulator::proxy_admin(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            &body.to_string(),
+        );
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    /// Writes `body` as this account's own seed `relative` (under `keys/<AccessKeyId>/`).
+    fn seed(&self, relative: &str, body: serde_json::Value) {
+        let (status, settings) = fleetopt_aws::emulator::proxy_admin("GET", "/_fleetopt/", "");
+        assert_eq!(status, 200, "{settings}");
+        let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+        let path = std::path::Path::new(settings["seedDir"].as_str().unwrap())
+            .join("keys")
+            .join(&self.access_key)
+            .join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body.to_string()).unwrap();
+    }
+
+    fn config(&self, max_hourly_cost: &str) -> Config {
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("FLEETOPT_ENVIRONMENT", "staging".to_owned()),
+            ("FLEETOPT_APPLICATION", "shop".to_owned()),
+            ("FLEETOPT_TABLE", self.table.clone()),
+            ("FLEETOPT_TARGET_GROUPS", self.group.clone()),
+            ("FLEETOPT_MAX_HOURLY_COST", max_hourly_cost.to_owned()),
+        ]);
+        Config::from_lookup(&|name| vars.get(name).cloned()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_month_over_budget_for_the_account_is_not_over_for_the_application() {
+    let account = OwnAccount::new().await;
+    let now = Utc::now();
+    let periods = Periods::new(now.date_naive(), cost_optimizer::analysis::HISTORY_MONTHS).unwrap();
+    // The account spends 50,000 $ a month; the application 2 $ a day and 30 $ to come.
+    account.queue_costs(&periods, 50_000.0, 2.0);
+    if let Some((start, end)) = periods.forecast() {
+        account.seed(
+            "ce/GetCostForecast.json",
+            serde_json::json!({
+                "Total": {"Amount": "30.00", "Unit": "USD"},
+                "ForecastResultsByTime": [{"TimePeriod": {"Start": start.to_string(), "End": end.to_string()},
+                                           "MeanValue": "30.00"}],
+            }),
+        );
+    }
+    let app = App::new(account.config("1.0"), &account.sdk);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let forecast = if periods.forecast().is_some() {
+        30.0
+    } else {
+        0.0
+    };
+    let costs = response.costs.unwrap();
+    // The account's month is far over 1 $/h x the month's hours...
+    let this_month = costs.months.last().unwrap();
+    assert!(
+        this_month.total > f64::from(periods.hours_in_month()),
+        "{this_month:?}"
+    );
+    // ...the application's is not: its own days of this month, and its own forecast.
+    let days_so_far = f64::from(
+        periods
+            .tomorrow
+            .signed_duration_since(periods.month_start)
+            .num_days() as i32,
+    );
+    let p = costs.budget.projection.expect("a projection");
+    assert_eq!(p.month_to_date, 2.0 * days_so_far);
+    assert_eq!(p.projected, 2.0 * days_so_far + forecast);
+    assert_eq!(p.budget, f64::from(periods.hours_in_month()));
+    assert!(!p.over_budget, "{p:?}");
+    assert_eq!(costs.budget.tag, TagCheck::NotNeeded);
+    // No tag check was needed: five Cost Explorer requests (four on a month's last day).
+    let forecasts = u32::from(periods.forecast().is_some());
+    assert_eq!(response.cost_explorer_calls, 4 + forecasts);
+    assert_eq!(app.calls.take().get("ce:ListCostAllocationTags"), None);
+}
+
+#[tokio::test]
+async fn a_tag_not_activated_for_cost_allocation_is_named_and_no_budget_is_judged() {
+    let account = OwnAccount::new().await;
+    let now = Utc::now();
+    let periods = Periods::new(now.date_naive(), cost_optimizer::analysis::HISTORY_MONTHS).unwrap();
+    // The account spends; nothing carries the application's tag, which Billing knows but has
+    // not activated.
+    account.queue_costs(&periods, 500.0, 0.0);
+    account.seed(
+        "ce/ListCostAllocationTags.json",
+        serde_json::json!({"CostAllocationTags": [{
+            "TagKey": cost_optimizer::analysis::APPLICATION_TAG,
+            "Type": "UserDefined",
+            "Status": "Inactive",
+        }]}),
+    );
+    let app = App::new(account.config("1.0"), &account.sdk);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let budget = response.costs.unwrap().budget;
+    assert_eq!(budget.projection, None);
+    assert_eq!(budget.tag, TagCheck::Inactive);
+    let why = budget.unavailable.unwrap();
+    assert!(
+        why.contains("fleet-optimizer:application is not activated"),
+        "{why}"
+    );
+    assert_eq!(app.calls.take().get("ce:ListCostAllocationTags"), Some(&1));
 }

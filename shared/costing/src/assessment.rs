@@ -4,7 +4,9 @@
 //! coherent plan per group. Pure, like `scoring::analyze`: the function gathers, this decides.
 
 use chrono::NaiveDate;
-use fleetopt_scoring::{CommitmentFigures, Proposal, RightSizing, RightSizingPreferences, Targets};
+use fleetopt_scoring::{
+    CommitmentFigures, Evidence, Proposal, RightSizing, RightSizingPreferences, Targets,
+};
 use serde::Serialize;
 
 use crate::{
@@ -295,7 +297,8 @@ fn budget(periods: &Periods, spend: &Spend, rules: &CostRules) -> Budget {
 }
 
 /// What a change works on: changes of one lever exclude each other (a group takes one instance
-/// type); changes of different levers compose (spot on the new type).
+/// type; an account buys one commitment for the same usage); changes of different levers
+/// compose (spot on the new type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Lever {
@@ -303,6 +306,53 @@ pub enum Lever {
     Sizing,
     /// The purchase option of the instances (spot instead of on demand).
     Purchase,
+    /// A reserved-instance or savings-plan purchase for the account's usage.
+    Commitment,
+}
+
+impl Lever {
+    /// The lever of a recommendation, from its evidence; `None` for a finding that is no saving
+    /// of its own (the run-rate over maxHourlyCost, which the groups' savings close).
+    pub fn of(evidence: &Evidence) -> Option<Lever> {
+        if evidence.right_sizing.is_some() || evidence.suggested_instance_type.is_some() {
+            Some(Lever::Sizing)
+        } else if evidence.spot_instances.is_some() {
+            Some(Lever::Purchase)
+        } else if evidence.commitment.is_some() {
+            Some(Lever::Commitment)
+        } else {
+            None
+        }
+    }
+}
+
+/// What open savings add up to, each `(subject, part)` a recommendation's saving alone: one
+/// coherent plan per subject (a group; pass the account's commitments under one subject, since
+/// they cover the same usage), the plans summed. A subject's cost is what its parts state
+/// (saving over share); parts without a share count alone.
+pub fn open_total<'a>(parts: impl IntoIterator<Item = (&'a str, SavingsPart)>) -> f64 {
+    let mut by_subject: std::collections::BTreeMap<&str, Vec<SavingsPart>> = Default::default();
+    for (subject, part) in parts {
+        by_subject.entry(subject).or_default().push(part);
+    }
+    by_subject
+        .values()
+        .map(|parts| {
+            let plan = plan_savings(0.0, parts);
+            // The chosen parts state the subject's cost; the largest statement is taken.
+            let cost = plan
+                .parts
+                .iter()
+                .filter(|p| p.percent > 0.0)
+                .map(|p| p.monthly_usd / p.percent * 100.0)
+                .fold(0.0, f64::max);
+            if cost > 0.0 {
+                cost * plan.percent / 100.0
+            } else {
+                plan.parts.iter().map(|p| p.monthly_usd).sum()
+            }
+        })
+        .sum()
 }
 
 /// One change's saving on its own, as its recommendation states it.
@@ -548,6 +598,27 @@ mod tests {
         );
         assert_eq!((plan.percent, plan.parts.len()), (50.0, 1));
         assert_eq!(plan_savings(1000.0, &[]).percent, 0.0);
+    }
+
+    #[test]
+    fn open_savings_add_up_one_plan_per_subject() {
+        let part = |lever, percent, monthly_usd| SavingsPart {
+            lever,
+            percent,
+            monthly_usd,
+        };
+        let total = open_total([
+            // checkout: right-sizing 20 % and spot 26 % of 1,000 $: 408 $, not 460 $.
+            ("checkout", part(Lever::Sizing, 20.0, 200.0)),
+            ("checkout", part(Lever::Purchase, 26.0, 260.0)),
+            // api: spot alone.
+            ("api", part(Lever::Purchase, 10.0, 50.0)),
+            // The account's two commitments cover the same usage: the better one.
+            ("account", part(Lever::Commitment, 37.5, 315.36)),
+            ("account", part(Lever::Commitment, 17.91, 238.54)),
+        ]);
+        assert!((total - (408.0 + 50.0 + 315.36)).abs() < 1e-9, "{total}");
+        assert_eq!(open_total([]), 0.0);
     }
 
     fn part() -> impl Strategy<Value = SavingsPart> {

@@ -24,7 +24,7 @@ mod rightsizing;
 
 pub use assessment::{
     AccountFinding, Budget, CostAssessment, CostRules, CostSnapshot, GroupAssessment, GroupUsage,
-    Lever, Offer, PlanSavings, SavingsPart, Spend, TagCheck, assess, plan_savings,
+    Lever, Offer, PlanSavings, SavingsPart, Spend, TagCheck, assess, open_total, plan_savings,
 };
 pub use catalog::{catalog_patterns, families, graviton_family};
 pub use periods::{DAILY_DAYS, Periods};
