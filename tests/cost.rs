@@ -19,7 +19,8 @@ use aws_sdk_dynamodb::config::Credentials;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use fleetopt_aws::{DynamoRecommendationStore, create_table};
 use fleetopt_model::{
-    Recommendation, RecommendationType, Source, Status, recommendation_id, recommendations_table,
+    RealizedSavings, Recommendation, RecommendationType, Source, Status, recommendation_id,
+    recommendations_table,
 };
 use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::{Value, json};
@@ -317,6 +318,32 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
         .put_new(&recent_sample("web", 8))
         .await
         .unwrap();
+    // A scale-down carried out and measured by the cost optimizer: savings achieved.
+    let scaled = account
+        .recommendation(
+            "api",
+            RecommendationType::ScaleDown,
+            0.0,
+            &[
+                Status::AwaitingApproval,
+                Status::Approved,
+                Status::InProgress,
+                Status::Completed,
+            ],
+        )
+        .await;
+    account
+        .store
+        .record_realized_savings(
+            &scaled,
+            &RealizedSavings {
+                instances_before: 6.0,
+                instances_after: 4.0,
+                ..fleetopt_ports::fakes::contract::realized_savings(140.16)
+            },
+        )
+        .await
+        .unwrap();
 
     let v = json_of(&account.cost(&["--output", "json"]));
     let (forecast, calls) = if dates.last_day() {
@@ -370,6 +397,13 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
     assert_eq!(v["openRecommendations"][0]["autoScalingGroupName"], "api");
     assert_eq!(v["openRecommendations"][0]["costSavingsPercent"], 18.5);
     assert_eq!(v["totalMonthlySavingsUsd"], 475.75);
+    assert_eq!(v["savingsAchieved"]["monthlyUsd"], 140.16);
+    assert_eq!(v["savingsAchieved"]["days"], 30);
+    assert_eq!(
+        v["savingsAchieved"]["changes"][0]["id"].as_str(),
+        Some(scaled.id.as_str())
+    );
+    assert_eq!(v["savingsAchieved"]["changes"][0]["instancesAfter"], 4.0);
     assert_eq!(v["unavailable"], json!([]));
     assert_eq!(v["costExplorerCalls"], calls);
 
@@ -416,6 +450,13 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
         "{text}"
     );
     assert!(!text.contains("999.00"), "{text}");
+    assert!(
+        words(&text).contains(
+            "Savings achieved by 1 change(s) completed in the last 30 days: 140.16 USD a month \
+             (projected by the open cost recommendations: 475.75 USD a month):"
+        ),
+        "{text}"
+    );
     assert!(
         text.ends_with(&format!(
             "Cost Explorer requests: {calls} (each is billed).\n"

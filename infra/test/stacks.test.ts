@@ -265,9 +265,21 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     for (const title of WIDGETS) expect(body).toContain(JSON.stringify(title).slice(1, -1));
     expect(body.match(/\\"title\\":/g)).toHaveLength(7);
     for (const metric of ['CPUUtilization', 'mem_used_percent', 'PerformanceScore', 'EfficiencyRating', 'CostSavingsPotential',
-      'GroupInServiceInstances', 'OptimizationRecommendations']) {
+      'GroupInServiceInstances', 'OptimizationRecommendations', 'RealizedSavings']) {
       expect(body).toContain(metric);
     }
+  });
+
+  test('the cost widget shows the savings achieved (RealizedSavings, USD a month) on its right axis', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard', { Properties: { DashboardName: `${prefix}-fleet-optimizer` } });
+    const body = JSON.parse(JSON.stringify(Object.values(dashboards)[0].Properties.DashboardBody))['Fn::Join'][1]
+      .map((part: unknown) => (typeof part === 'string' ? part : 'X')).join('');
+    const widget = JSON.parse(body).widgets.find((w: any) => w.properties.title === WIDGETS[4]);
+    const right = widget.properties.metrics.filter((m: any[]) => JSON.stringify(m).includes('RealizedSavings'));
+    expect(right.length).toBeGreaterThan(0);
+    for (const m of right) expect(m[m.length - 1]).toMatchObject({ yAxis: 'right' });
+    // No floor: a change that added cost is negative.
+    expect(widget.properties.yAxis.right).toEqual({ label: 'USD a month achieved' });
   });
 
   // The logical id of the signing key behind alias/<application>-<environment>-<kind>.

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
 use crate::prices::{CacheStats, CachedPrices};
+use crate::realized::{RealizedReport, Sources, measure};
 
 /// The cost allocation tag the application's costs are filtered by; its value is the
 /// application.
@@ -193,6 +194,9 @@ pub struct Response {
     pub cache: CacheStats,
     /// AWS calls made, per API.
     pub aws_calls: BTreeMap<String, u64>,
+    /// Savings achieved: the completed changes measured this run, those that could not be
+    /// and why, and the last 30 days' total (`crate::realized`).
+    pub realized_savings: RealizedReport,
 }
 
 impl Response {
@@ -215,6 +219,7 @@ impl Response {
             cost_explorer_calls: 0,
             cache: CacheStats::default(),
             aws_calls: BTreeMap::new(),
+            realized_savings: RealizedReport::default(),
         }
     }
 }
@@ -353,6 +358,15 @@ where
             error,
         })?;
     let groups = group_costs(&gathered.reads, &assessment, &screened);
+    // Savings achieved by completed changes: measured, written once, published below.
+    let sources = Sources {
+        metrics: &deps.metrics,
+        prices: &deps.prices,
+        store: &deps.store,
+        region: &deps.region,
+    };
+    let realized = measure(config, &sources, &gathered.reads.groups, now, dry_run).await;
+    gathered.unavailable.extend(realized.unavailable);
 
     let mut recorded = Recorded::default();
     if !dry_run {
@@ -363,7 +377,7 @@ where
                 error: error.clone(),
             });
         }
-        publish(config, &deps.metrics, &groups, now).await?;
+        publish(config, &deps.metrics, &groups, &realized.data, now).await?;
         let high: Vec<&str> = screened
             .kept
             .iter()
@@ -393,6 +407,7 @@ where
         cost_explorer_calls: gathered.cost_explorer_calls,
         cache: deps.prices.take_stats(),
         aws_calls: BTreeMap::new(),
+        realized_savings: realized.report,
     })
 }
 
@@ -637,11 +652,13 @@ fn account_costs(snapshot: &CostSnapshot, reads: &CostReads, budget: Budget) -> 
     }
 }
 
-/// CostSavingsPotential per group and for the environment, in one PutMetricData call.
+/// CostSavingsPotential per group and for the environment, with the savings `achieved`
+/// (RealizedSavings), in one PutMetricData call.
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
     groups: &[GroupCosts],
+    achieved: &[MetricDatum],
     at: DateTime<Utc>,
 ) -> Result<(), CostError> {
     let environment = config.environment.as_str().to_owned();
@@ -672,6 +689,7 @@ async fn publish<M: MetricsPublisher + Sync>(
             timestamp: at,
         });
     }
+    data.extend_from_slice(achieved);
     if data.is_empty() {
         return Ok(());
     }

@@ -556,6 +556,208 @@ async fn pricing_refused_degrades_the_run_and_the_commitments_are_still_written(
     assert_eq!(response.account_recommendation_ids.len(), 2, "{response:?}");
 }
 
+/// GroupInServiceInstances of `group` in moto's AWS/AutoScaling: `value` at ten past each of
+/// the `hours` whole hours from `start`.
+async fn in_service(clients: &Clients, group: &str, start: DateTime<Utc>, hours: i64, value: f64) {
+    let points: Vec<_> = (0..hours)
+        .map(|h| (start + Duration::hours(h) + Duration::minutes(10), value))
+        .collect();
+    fleetopt_aws::emulator::put_datapoints(
+        clients,
+        ("AWS/AutoScaling", "GroupInServiceInstances", "None"),
+        &[("AutoScalingGroupName", group.to_owned())],
+        &points,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn savings_achieved_by_completed_changes_are_written_once_and_published() {
+    use fleetopt_model::Status;
+    use fleetopt_ports::fakes::contract::sample_over;
+    use fleetopt_ports::{MetricQuery, MetricsSource, Statistic, TimeWindow, Transition};
+
+    // grown: m5.xlarge (0.192 $/h), scaled up by the engine from 4 to 5 two days ago;
+    // sized: right-sized by a person from m5.xlarge to m5.large (0.096 $/h), 4 instances,
+    // approved then marked done 3 hours later, two days ago.
+    let (clients, table, grown) = fleet("grown", "m5.xlarge", 5).await;
+    let prefix = grown.trim_end_matches("-grown").to_owned();
+    let sized = format!("{prefix}-sized");
+    create_group(
+        &clients,
+        &SeedGroup {
+            name: sized.clone(),
+            min_size: 1,
+            max_size: 8,
+            desired: 4,
+            tags: Vec::new(),
+            instance_type: "m5.large".into(),
+            target_group_arns: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let hour = |t: DateTime<Utc>| t.duration_trunc(Duration::hours(1)).unwrap();
+    let began = hour(now - Duration::days(2)) + Duration::minutes(5);
+    let scaled = began + Duration::minutes(15);
+    let approved = began;
+    let done = began + Duration::hours(3);
+    // A day before the change's hour, and a day from the first whole hour after it.
+    in_service(&clients, &grown, hour(began) - Duration::hours(24), 24, 4.0).await;
+    in_service(&clients, &grown, hour(scaled) + Duration::hours(1), 24, 5.0).await;
+    in_service(
+        &clients,
+        &sized,
+        hour(approved) - Duration::hours(24),
+        24,
+        4.0,
+    )
+    .await;
+    in_service(&clients, &sized, hour(done) + Duration::hours(1), 24, 4.0).await;
+
+    let namespace = format!("It{prefix}");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
+        ("FLEETOPT_APPLICATION", "it".to_owned()),
+        ("FLEETOPT_TABLE", table),
+        ("FLEETOPT_TARGET_GROUPS", format!("{grown},{sized}")),
+        ("FLEETOPT_METRICS_NAMESPACE", namespace.clone()),
+    ]);
+    let config = Config::from_lookup(&|name| vars.get(name).cloned()).unwrap();
+    let app = App::new(config, &sdk_config().await);
+    let store = &app.deps.store;
+    let window = |end: DateTime<Utc>| fleetopt_model::AnalysisWindow {
+        start: end - Duration::hours(1),
+        end,
+    };
+    let mut scale_up = sample_over(&grown, window(hour(began)), began);
+    store.put_new(&scale_up).await.unwrap();
+    for (to, at) in [(Status::InProgress, began), (Status::Completed, scaled)] {
+        scale_up = store
+            .transition(&scale_up, &Transition::new(to, at, "optimization-engine"))
+            .await
+            .unwrap();
+    }
+    let mut right_sizing = sample_over(&sized, window(hour(began)), began);
+    right_sizing.kind = RecommendationType::InstanceTypeChange;
+    right_sizing.id = format!("{}-rs", right_sizing.id);
+    right_sizing.implementation.action = None;
+    right_sizing.evidence.instance_type = Some("m5.xlarge".into());
+    store.put_new(&right_sizing).await.unwrap();
+    for (to, at) in [
+        (Status::AwaitingApproval, began - Duration::minutes(2)),
+        (Status::Approved, approved),
+        (Status::Completed, done),
+    ] {
+        right_sizing = store
+            .transition(&right_sizing, &Transition::new(to, at, "alice"))
+            .await
+            .unwrap();
+    }
+
+    let first = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let calls = app.calls.take();
+    let mut measured: Vec<(String, f64)> = first
+        .realized_savings
+        .measured
+        .iter()
+        .map(|m| (m.auto_scaling_group_name.clone(), m.monthly_usd))
+        .collect();
+    measured.sort_by(|a, b| a.0.cmp(&b.0));
+    // grown: (4 - 5) x 0.192 x 730 = -140.16 (a scale-up adds cost); sized: 4 x (0.192 -
+    // 0.096) x 730 = 280.32.
+    assert_eq!(
+        measured,
+        [(grown.clone(), -140.16), (sized.clone(), 280.32)],
+        "{:?}",
+        first.realized_savings
+    );
+    assert!(first.realized_savings.not_measured.is_empty());
+    assert_eq!(first.realized_savings.achieved_monthly_usd, Some(140.16));
+    let item = store.get(&scale_up.id).await.unwrap().unwrap();
+    let saved = item.realized_savings.unwrap();
+    assert_eq!((saved.instances_before, saved.instances_after), (4.0, 5.0));
+    assert_eq!(saved.hourly_price_before, 0.192);
+    let item = store.get(&right_sizing.id).await.unwrap().unwrap();
+    let saved = item.realized_savings.unwrap();
+    assert_eq!(
+        (
+            saved.instance_type_before.as_str(),
+            saved.instance_type_after.as_str(),
+            saved.hourly_price_after
+        ),
+        ("m5.xlarge", "m5.large", 0.096)
+    );
+    assert_eq!(
+        (item.status, item.version),
+        (Status::Completed, right_sizing.version)
+    );
+    // Still one PutMetricData, and one more GetMetricData for the capacity of both groups.
+    assert_eq!(calls.get("cloudwatch:PutMetricData"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("cloudwatch:GetMetricData"), Some(&2), "{calls:?}");
+
+    // RealizedSavings, per group and for the environment, in our namespace.
+    let query = |id: &str, group: Option<&str>| MetricQuery {
+        id: id.into(),
+        namespace: namespace.clone().into(),
+        name: "RealizedSavings",
+        dimensions: std::iter::once(("Environment", "production".to_owned()))
+            .chain(group.map(|g| ("AutoScalingGroupName", g.to_owned())))
+            .collect(),
+        statistic: Statistic::Average,
+        period_seconds: 3600,
+    };
+    let read = app
+        .deps
+        .metrics
+        .read(
+            &TimeWindow {
+                start: hour(now),
+                end: hour(now) + Duration::hours(1),
+            },
+            &[
+                query("grown", Some(&grown)),
+                query("sized", Some(&sized)),
+                query("env", None),
+            ],
+        )
+        .await
+        .unwrap();
+    let values = |id: &str| -> Vec<f64> { read[id].iter().map(|(_, v)| *v).collect() };
+    assert_eq!(values("grown"), [-140.16]);
+    assert_eq!(values("sized"), [280.32]);
+    assert_eq!(values("env"), [140.16]);
+
+    // A second run, an hour later, writes nothing again (a new figure would carry its time).
+    let before = [
+        store.get(&scale_up.id).await.unwrap().unwrap(),
+        store.get(&right_sizing.id).await.unwrap().unwrap(),
+    ];
+    let second = run(
+        &app.config,
+        &app.deps,
+        &Trigger::Schedule,
+        now + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert!(second.realized_savings.measured.is_empty(), "{second:?}");
+    assert!(
+        second.realized_savings.not_measured.is_empty(),
+        "{second:?}"
+    );
+    assert_eq!(second.realized_savings.achieved_monthly_usd, Some(140.16));
+    let after = [
+        store.get(&scale_up.id).await.unwrap().unwrap(),
+        store.get(&right_sizing.id).await.unwrap().unwrap(),
+    ];
+    assert_eq!(after, before);
+}
+
 /// An account of the test's own, with one group of 2 m5.large and a table: moto keeps the
 /// GetCostAndUsage results queued for an account apart from every other account's, and the
 /// proxy's per-key seeds (`keys/<AccessKeyId>/`) answer only this account's credentials.

@@ -5,6 +5,9 @@
 //! of one coherent plan per group. [`assess`] takes one run's [`CostSnapshot`] to a
 //! [`CostAssessment`]; [`Periods`] is the calendar the cost optimizer and the CLI share.
 //!
+//! Savings achieved by completed changes, measured from capacity and prices before and after
+//! them, are [`realized_savings`] (module `realized`).
+//!
 //! **Architecture invariant:** like `scoring`, no I/O, no async, no clock: prices, usage and
 //! time come in as parameters.
 
@@ -16,6 +19,7 @@ use serde::Serialize;
 mod assessment;
 mod catalog;
 mod periods;
+mod realized;
 mod rightsizing;
 
 pub use assessment::{
@@ -28,6 +32,7 @@ pub use periods::{DAILY_DAYS, Periods};
 /// An instance type's processor architecture (defined with the right-sizing vocabulary in
 /// `fleetopt-scoring`, which the evidence stores).
 pub use fleetopt_scoring::Architecture;
+pub use realized::{MIN_COVERAGE, NotMeasurable, Realized, hours_needed, realized_savings};
 pub use rightsizing::{
     ARM64_NOTE, IDLE_CPU_PERCENT, MAX_OPTIONS, MIN_CPU_HOURS, MIN_MONTHLY_SAVING_USD,
     NO_INSTANCES_NOTE, assess_right_sizing, family_allowed, fits, instance_family,

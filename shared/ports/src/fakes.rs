@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use fleetopt_model::{ChangeOutcome, Check, DecodeError, Execution, Recommendation};
+use fleetopt_model::{
+    ChangeOutcome, Check, DecodeError, Execution, RealizedSavings, Recommendation, Status,
+};
 use sha2::{Digest, Sha256};
 
 use crate::sign::{Signature, Signer, Verifier};
@@ -113,6 +115,37 @@ impl RecommendationStore for InMemoryStore {
         let mut next = current.clone();
         next.outcome = Some(outcome.clone());
         self.replace_if_unchanged(current, next)
+    }
+
+    async fn record_realized_savings(
+        &self,
+        current: &Recommendation,
+        savings: &RealizedSavings,
+    ) -> Result<Recommendation, StoreError> {
+        let conflict = || StoreError::Conflict {
+            id: current.id.clone(),
+            status: current.status,
+            version: current.version,
+        };
+        if current.status != Status::Completed {
+            return Err(conflict());
+        }
+        let mut items = self.items();
+        let key = (current.id.clone(), current.timestamp.clone());
+        let stored = items.get(&key).ok_or_else(|| StoreError::NotFound {
+            id: current.id.clone(),
+        })?;
+        // DynamoDB's condition: still COMPLETED at the version read, and no figure yet.
+        if stored.status != Status::Completed
+            || stored.version != current.version
+            || stored.realized_savings.is_some()
+        {
+            return Err(conflict());
+        }
+        let mut next = stored.clone();
+        next.realized_savings = Some(savings.clone());
+        items.insert(key, next.clone());
+        Ok(next)
     }
 
     async fn transition(
@@ -1063,6 +1096,87 @@ pub mod contract {
         ));
     }
 
+    /// A measured figure for tests: 4 -> 5 m5.xlarge (0.192 $/h) over 24-hour windows around
+    /// 2026-11-23 09:00-10:00, measured two days later, saving `monthly_usd` a month.
+    pub fn realized_savings(monthly_usd: f64) -> fleetopt_model::RealizedSavings {
+        fleetopt_model::RealizedSavings {
+            monthly_usd,
+            instances_before: 4.0,
+            instances_after: 5.0,
+            hourly_price_before: 0.192,
+            hourly_price_after: 0.192,
+            instance_type_before: "m5.xlarge".into(),
+            instance_type_after: "m5.xlarge".into(),
+            window_hours: 24,
+            before_window_end: "2026-11-23T09:00:00Z".into(),
+            after_window_start: "2026-11-23T10:00:00Z".into(),
+            measured_at: "2026-11-25T06:00:00Z".into(),
+        }
+    }
+
+    /// `r` written, claimed and completed by the engine.
+    async fn completed(store: &impl RecommendationStore, r: &Recommendation) -> Recommendation {
+        assert_eq!(store.put_new(r).await, Ok(PutOutcome::Written));
+        let claimed = store.transition(r, &claim("engine-a")).await.unwrap();
+        store
+            .transition(
+                &claimed,
+                &Transition::new(Status::Completed, now(), "engine-a"),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Realized savings are written once, on a COMPLETED item at the version read, without a
+    /// status change: a second write (another run) and a write on an item that is not
+    /// COMPLETED are conflicts that change nothing.
+    pub async fn realized_savings_are_recorded_once(store: &impl RecommendationStore, group: &str) {
+        let savings = realized_savings(-140.16);
+        // Not COMPLETED: refused.
+        let open = sample(group, 0);
+        assert_eq!(store.put_new(&open).await, Ok(PutOutcome::Written));
+        assert!(matches!(
+            store.record_realized_savings(&open, &savings).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let done = completed(store, &sample(group, 2)).await;
+        let measured = store
+            .record_realized_savings(&done, &savings)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                measured.status,
+                measured.version,
+                measured.realized_savings.as_ref()
+            ),
+            (Status::Completed, done.version, Some(&savings))
+        );
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(measured.clone()));
+        // A second run that read the item before the first wrote: nothing written twice.
+        assert!(matches!(
+            store
+                .record_realized_savings(&done, &realized_savings(1.0))
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(measured));
+        // Rolled back since it was read: refused too.
+        let done = completed(store, &sample(group, 1)).await;
+        let rolled_back = store
+            .transition(
+                &done,
+                &Transition::new(Status::RolledBack, now(), "engine-a"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.record_realized_savings(&done, &savings).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(rolled_back));
+    }
+
     /// A group's lock is held by one holder until it lets go or it expires.
     pub async fn group_locks_exclude_each_other(store: &impl crate::GroupLocks, group: &str) {
         let until = now() + Duration::minutes(5);
@@ -1123,6 +1237,11 @@ mod tests {
     #[tokio::test]
     async fn in_memory_store_refreshes_and_records_outcomes_conditionally() {
         contract::refresh_outcome_and_approval_are_conditional(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_records_realized_savings_once() {
+        contract::realized_savings_are_recorded_once(&InMemoryStore::new(), "web").await;
     }
 
     #[tokio::test]
