@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fleetopt_config::Config;
-use fleetopt_events::fuzz::{self, CaseGuard, Origin, Rng, Stats};
+use fleetopt_events::fuzz::{self, Rng};
 use fleetopt_ports::fakes::{FakeFleet, FakeKeys, InMemoryStore, Recorder, group};
 use fleetopt_ports::{
     GroupInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource,
@@ -17,11 +17,6 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::{AnalyzerError, Deps, GroupStatus, run};
 use crate::event::{Decision, Trigger, decode};
-
-/// Events through `decode`.
-const DECODE_CASES: u64 = 100_000;
-/// One accepted event through `run` on fakes per this many decoded.
-const HANDLED_SHARE: u64 = 50;
 
 /// A manual payload of section 12: every group, one, or several, with or without `dryRun`.
 fn manual(rng: &mut Rng) -> Value {
@@ -45,11 +40,7 @@ fn manual(rng: &mut Rng) -> Value {
 
 /// Any event the analyzer accepts.
 fn valid(rng: &mut Rng) -> Value {
-    if rng.chance(50) {
-        fuzz::shared_event(rng)
-    } else {
-        manual(rng)
-    }
+    fuzz::shared_event_or(rng, 50, manual)
 }
 
 /// What an accepted event must look like once decoded.
@@ -74,46 +65,13 @@ fn check(decision: &Decision) {
 
 #[test]
 fn fuzz_decode_gives_an_error_or_a_valid_decision_never_a_panic() {
-    const TEST: &str = "analyzer fuzz_decode";
-    let seed = fuzz::seed();
-    let mut stats = Stats::default();
-    for case in fuzz::case_numbers(DECODE_CASES) {
-        let _guard = CaseGuard {
-            test: TEST,
-            seed,
-            case,
-        };
-        let started = std::time::Instant::now();
-        let mut rng = Rng::for_case(seed, case);
-        let (origin, input) = fuzz::input(&mut rng, &mut valid);
-        fuzz::replay(TEST, &input);
-        let Some(event) = input else {
-            stats.record(origin, None, started);
-            continue;
-        };
-        match decode(event) {
-            Ok(decision) => {
-                check(&decision);
-                stats.record(origin, Some(true), started);
-            }
-            Err(e) => {
-                assert_ne!(origin, Origin::Valid, "a valid event was refused: {e}");
-                assert!(!e.to_string().is_empty());
-                assert_eq!(AnalyzerError::from(e).error_type(), "InvalidEvent");
-                stats.record(origin, Some(false), started);
-            }
-        }
-    }
-    eprint!("{}", stats.report(TEST));
-    if fuzz::only_case().is_none() {
-        assert_eq!(stats.cases(), fuzz::cases(DECODE_CASES));
-        assert_eq!(
-            stats.by_origin.len(),
-            6,
-            "every kind of input was generated"
-        );
-        assert!(stats.accepted() > 0 && stats.refused() > 0);
-    }
+    fuzz::decode_cases(
+        "analyzer fuzz_decode",
+        valid,
+        decode,
+        |e| AnalyzerError::from(e).error_type(),
+        check,
+    );
 }
 
 /// CloudWatch on a test's terms: every query answers three datapoints of one value (picked
@@ -150,22 +108,12 @@ impl MetricsPublisher for Readings {
 }
 
 fn config(rng: &mut Rng) -> Config {
-    let environment = *rng.pick(&["production", "staging", "development"]);
-    let dry_run = if rng.chance(10) { "true" } else { "false" };
-    let vars: HashMap<&str, &str> = HashMap::from([
-        ("FLEETOPT_ENVIRONMENT", environment),
-        ("FLEETOPT_APPLICATION", "app"),
-        ("FLEETOPT_TARGET_GROUPS", "web,api,batch"),
-        ("FLEETOPT_DRY_RUN", dry_run),
-        (
-            "FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN",
-            "arn:aws:sns:us-east-1:111122223333:alerts",
-        ),
-    ]);
-    match Config::from_lookup(&|name| vars.get(name).map(|v| (*v).to_owned())) {
-        Ok(config) => config,
-        Err(e) => panic!("the test's configuration: {e}"),
-    }
+    let settings = fuzz::settings(
+        rng,
+        "web,api,batch",
+        &["FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN"],
+    );
+    Config::from_lookup(&settings).unwrap_or_else(|e| panic!("the test's configuration: {e}"))
 }
 
 fn deps(rng: &mut Rng) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore, FakeKeys> {
@@ -205,44 +153,20 @@ fn start() -> DateTime<Utc> {
 #[tokio::test]
 async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
     const TEST: &str = "analyzer fuzz_handling";
-    let seed = fuzz::seed();
-    let target = fuzz::cases(DECODE_CASES) / HANDLED_SHARE;
-    let mut stats = Stats::default();
-    let (mut handled, mut scored, mut written) = (0u64, 0usize, 0usize);
-    let mut deps = deps(&mut Rng::for_case(seed, u64::MAX));
-    let mut case = 0;
-    while handled < target {
-        let _guard = CaseGuard {
-            test: TEST,
-            seed,
-            case,
-        };
-        let started = std::time::Instant::now();
-        let mut rng = Rng::for_case(seed ^ 0x4A4E, case);
-        case += 1;
-        // A fresh fleet and table now and then; between, runs follow each other an hour
-        // apart, so that later ones find earlier recommendations (supersede, persistence,
-        // anti-churn).
-        if case % 25 == 0 {
-            deps = self::deps(&mut rng);
+    let (mut scored, mut written) = (0usize, 0usize);
+    // A fresh fleet and table every 25 cases; between, runs follow each other an hour apart,
+    // so that later ones find earlier recommendations (supersede, persistence, anti-churn).
+    let mut fleet_of = u64::MAX;
+    let mut deps = deps(&mut Rng::for_case(fuzz::seed(), u64::MAX));
+    fuzz::handle_cases(TEST, valid, decode, async |rng, case, decision| {
+        if case / 25 != fleet_of {
+            fleet_of = case / 25;
+            deps = self::deps(rng);
         }
-        let (origin, input) = fuzz::input(&mut rng, &mut valid);
-        match fuzz::only_case() {
-            Some(only) if case - 1 < only => continue,
-            Some(only) if case - 1 > only => break,
-            _ => {}
-        }
-        fuzz::replay(TEST, &input);
-        let Some(Ok(decision)) = input.map(decode) else {
-            stats.record(origin, Some(false), started);
-            continue;
-        };
-        stats.record(origin, Some(true), started);
         let Decision::Run(trigger) = decision else {
-            handled += 1;
-            continue;
+            return;
         };
-        let config = config(&mut rng);
+        let config = config(rng);
         let now = start() + Duration::hours((case % 25) as i64);
         match run(&config, &deps, &trigger, now).await {
             Ok(response) => {
@@ -261,13 +185,13 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
             }
             Err(e) => panic!("the fakes do not fail, yet the run did: {e}"),
         }
-        handled += 1;
+    })
+    .await;
+    eprintln!("{TEST}: {scored} groups scored, {written} recommendations written");
+    if fuzz::only_case().is_none() {
+        assert!(
+            scored > 0 && written > 0,
+            "the runs reached scoring and writing"
+        );
     }
-    eprint!("{}", stats.report(TEST));
-    eprintln!("{TEST}: {handled} runs, {scored} groups scored, {written} recommendations written");
-    assert_eq!(handled, target);
-    assert!(
-        scored > 0 && written > 0,
-        "the runs reached scoring and writing"
-    );
 }

@@ -6,11 +6,11 @@
 //! `FLEETOPT_FUZZ_SEED`, `FLEETOPT_FUZZ_CASES` and `FLEETOPT_FUZZ_CASE` vary, lengthen or
 //! replay a run (see `fleetopt_events::fuzz`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fleetopt_config::Config;
-use fleetopt_events::fuzz::{self, CaseGuard, Origin, Rng, Stats};
+use fleetopt_events::fuzz::{self, Rng};
 use fleetopt_model::{
     Action, Check, Execution, Persistence, Priority, Recommendation, RecommendationType, Snooze,
     Status, rfc3339,
@@ -22,11 +22,6 @@ use serde_json::{Value, json};
 
 use crate::engine::{Deps, EngineError, Outcome, run};
 use crate::event::{ItemChange, Trigger, decode, stream_event};
-
-/// Events through `decode`.
-const DECODE_CASES: u64 = 100_000;
-/// One accepted event through `run` on fakes per this many decoded.
-const HANDLED_SHARE: u64 = 50;
 
 /// The run's clock: an hour after the samples' analysis window began.
 fn now() -> DateTime<Utc> {
@@ -259,79 +254,37 @@ fn check(trigger: &Trigger) {
     }
 }
 
-/// Prints a replayed case's input.
 #[test]
 fn fuzz_decode_gives_an_error_or_a_valid_trigger_never_a_panic() {
     const TEST: &str = "optimization-engine fuzz_decode";
-    let seed = fuzz::seed();
-    let mut stats = Stats::default();
     let mut records = 0usize;
-    for case in fuzz::case_numbers(DECODE_CASES) {
-        let _guard = CaseGuard {
-            test: TEST,
-            seed,
-            case,
-        };
-        let started = std::time::Instant::now();
-        let mut rng = Rng::for_case(seed, case);
-        let (origin, input) = fuzz::input(&mut rng, &mut valid);
-        fuzz::replay(TEST, &input);
-        let Some(event) = input else {
-            stats.record(origin, None, started);
-            continue;
-        };
-        match decode(event) {
-            Ok(trigger) => {
-                check(&trigger);
-                if let Trigger::Stream(r) = &trigger {
-                    records += r.len();
-                }
-                stats.record(origin, Some(true), started);
+    fuzz::decode_cases(
+        TEST,
+        valid,
+        decode,
+        |e| EngineError::from(e).error_type(),
+        |trigger| {
+            check(trigger);
+            if let Trigger::Stream(r) = trigger {
+                records += r.len();
             }
-            Err(e) => {
-                assert_ne!(origin, Origin::Valid, "a valid event was refused: {e}");
-                assert!(!e.to_string().is_empty());
-                assert_eq!(EngineError::from(e).error_type(), "InvalidEvent");
-                stats.record(origin, Some(false), started);
-            }
-        }
-    }
-    eprint!("{}", stats.report(TEST));
+        },
+    );
     eprintln!("{TEST}: {records} stream records decoded");
-    if fuzz::only_case().is_none() {
-        assert_eq!(stats.cases(), fuzz::cases(DECODE_CASES));
-        assert_eq!(
-            stats.by_origin.len(),
-            6,
-            "every kind of input was generated"
-        );
-        assert!(stats.accepted() > 0 && stats.refused() > 0);
-    }
 }
 
 fn config(rng: &mut Rng) -> Config {
-    let environment = *rng.pick(&["production", "staging", "development"]);
-    let dry_run = if rng.chance(10) { "true" } else { "false" };
     let persistence = *rng.pick(&["1", "2"]);
-    let vars: HashMap<&str, &str> = HashMap::from([
-        ("FLEETOPT_ENVIRONMENT", environment),
-        ("FLEETOPT_APPLICATION", "app"),
-        ("FLEETOPT_TARGET_GROUPS", "web,api"),
-        ("FLEETOPT_DRY_RUN", dry_run),
-        ("FLEETOPT_PERSISTENCE_ANALYSES", persistence),
-        (
-            "FLEETOPT_RECOMMENDATION_TOPIC_ARN",
-            "arn:aws:sns:us-east-1:111122223333:recommendations",
-        ),
-        (
-            "FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN",
-            "arn:aws:sns:us-east-1:111122223333:alerts",
-        ),
-    ]);
-    match Config::from_lookup(&|name| vars.get(name).map(|v| (*v).to_owned())) {
-        Ok(config) => config,
-        Err(e) => panic!("the test's configuration: {e}"),
-    }
+    let topics = [
+        "FLEETOPT_RECOMMENDATION_TOPIC_ARN",
+        "FLEETOPT_PERFORMANCE_ALERT_TOPIC_ARN",
+    ];
+    let settings = fuzz::settings(rng, "web,api", &topics);
+    let lookup = |name: &str| match name {
+        "FLEETOPT_PERSISTENCE_ANALYSES" => Some(persistence.to_owned()),
+        _ => settings(name),
+    };
+    Config::from_lookup(&lookup).unwrap_or_else(|e| panic!("the test's configuration: {e}"))
 }
 
 /// Two targeted groups of random (valid) sizes and last activities.
@@ -379,35 +332,11 @@ fn fleet(rng: &mut Rng) -> FakeFleet {
 #[tokio::test]
 async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
     const TEST: &str = "optimization-engine fuzz_handling";
-    let seed = fuzz::seed();
-    let target = fuzz::cases(DECODE_CASES) / HANDLED_SHARE;
-    let mut stats = Stats::default();
-    let (mut handled, mut decisions, mut applied) = (0u64, 0usize, 0u32);
+    let (mut decisions, mut applied) = (0usize, 0u32);
     let mut outcomes: HashSet<String> = HashSet::new();
-    let mut case = 0;
-    while handled < target {
-        let _guard = CaseGuard {
-            test: TEST,
-            seed,
-            case,
-        };
-        let started = std::time::Instant::now();
-        let mut rng = Rng::for_case(seed ^ 0x4A4E, case);
-        case += 1;
-        let (origin, input) = fuzz::input(&mut rng, &mut valid);
-        match fuzz::only_case() {
-            Some(only) if case - 1 < only => continue,
-            Some(only) if case - 1 > only => break,
-            _ => {}
-        }
-        fuzz::replay(TEST, &input);
-        let Some(Ok(trigger)) = input.map(decode) else {
-            stats.record(origin, Some(false), started);
-            continue;
-        };
-        stats.record(origin, Some(true), started);
+    fuzz::handle_cases(TEST, valid, decode, async |rng, _, trigger| {
         let deps = Deps {
-            fleet: fleet(&mut rng),
+            fleet: fleet(rng),
             notifier: Recorder::new(),
             metrics: Recorder::new(),
             store: InMemoryStore::new(),
@@ -426,9 +355,9 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
             }
         }
         for _ in 0..rng.below(6) {
-            stored.push(recommendation(&mut rng));
+            stored.push(recommendation(rng));
         }
-        let config = config(&mut rng);
+        let config = config(rng);
         // Most items carry the proofs the analyzer and an approver give; the rest are forged
         // (written to the table by someone else) and must never move a group.
         let keys = fleetopt_ports::fakes::FakeKeys::holding(&[
@@ -498,17 +427,14 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
                 "{name} set outside its bounds: {after:?}"
             );
         }
-        handled += 1;
-    }
-    eprint!("{}", stats.report(TEST));
+    })
+    .await;
     let mut outcomes: Vec<String> = outcomes.into_iter().collect();
     outcomes.sort();
     eprintln!(
-        "{TEST}: {handled} runs, {decisions} decisions, {applied} changes applied; outcomes seen: {outcomes:?}"
+        "{TEST}: {decisions} decisions, {applied} changes applied; outcomes seen: {outcomes:?}"
     );
-    if fuzz::only_case().is_some() {
-        return;
+    if fuzz::only_case().is_none() {
+        assert!(applied > 0, "the runs reached SetDesiredCapacity");
     }
-    assert_eq!(handled, target);
-    assert!(applied > 0, "the runs reached SetDesiredCapacity");
 }

@@ -3,7 +3,9 @@
 //! arrays, DynamoDB attribute values of every type), mutations of valid events (keys deleted,
 //! renamed or duplicated, types changed, values replaced) and of their serialized text
 //! (truncated, bytes flipped, deleted or inserted). Each function supplies a generator of the
-//! events it accepts; [`input`] turns it into one case of a fuzz run.
+//! events it accepts; [`input`] turns it into one case of a fuzz run, and the two loops every
+//! function's fuzz tests share, [`decode_cases`] and [`handle_cases`], run the cases through
+//! the function's decoder and its handler, leaving the function only its own checks.
 //!
 //! Deterministic: case `i` of seed `s` is always the same input, so a failure is replayed from
 //! the two numbers that [`CaseGuard`] prints when a case panics.
@@ -879,6 +881,37 @@ pub fn shared_event(rng: &mut Rng) -> Value {
     }
 }
 
+/// A shared event `percent` times in a hundred, else one of the function's own events.
+pub fn shared_event_or(rng: &mut Rng, percent: u64, own: fn(&mut Rng) -> Value) -> Value {
+    if rng.chance(percent) {
+        shared_event(rng)
+    } else {
+        own(rng)
+    }
+}
+
+/// The `FLEETOPT_*` settings of a function under fuzzing, as `Config::from_lookup` asks for
+/// them: any environment, the application `app`, the targeted `groups`, dry run one time in
+/// ten, and a topic of the test account for each variable named in `topics`.
+pub fn settings(rng: &mut Rng, groups: &str, topics: &[&str]) -> impl Fn(&str) -> Option<String> {
+    let environment = *rng.pick(&["production", "staging", "development"]);
+    let dry_run = if rng.chance(10) { "true" } else { "false" };
+    let mut settings: BTreeMap<String, String> = [
+        ("FLEETOPT_ENVIRONMENT", environment),
+        ("FLEETOPT_APPLICATION", "app"),
+        ("FLEETOPT_TARGET_GROUPS", groups),
+        ("FLEETOPT_DRY_RUN", dry_run),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    .collect();
+    for (i, name) in topics.iter().enumerate() {
+        let arn = format!("arn:aws:sns:us-east-1:111122223333:topic-{i}");
+        settings.insert((*name).to_owned(), arn);
+    }
+    move |name| settings.get(name).cloned()
+}
+
 /// What a fuzz run saw, per origin: cases, inputs accepted, refused, text that did not
 /// parse, and the time spent (generating, mutating, decoding, handling).
 #[derive(Debug, Default)]
@@ -936,6 +969,113 @@ impl Stats {
             ));
         }
         out
+    }
+}
+
+/// How many events a fuzz test decodes when `FLEETOPT_FUZZ_CASES` is not set: enough to reach
+/// every kind of input many times over in a few seconds of a debug build, so that the normal
+/// test run stays fast. The long run sets `FLEETOPT_FUZZ_CASES=100000` (docs/development.md).
+pub const DECODE_CASES: u64 = 10_000;
+
+/// A long run hands one accepted event in this many decoded on to the function's run (on
+/// fakes).
+pub const HANDLED_SHARE: u64 = 50;
+
+/// The fewest runs a handling test makes, whatever the case count: the rarest outcome the
+/// tests wait for (the engine applying a change) comes about once in some 250 runs.
+pub const HANDLED_RUNS: u64 = 2_000;
+
+/// The decoding fuzz test of one function: [`cases`]`(`[`DECODE_CASES`]`)` inputs from
+/// [`input`] over the function's `valid` events, each through `decode`. An accepted input
+/// must pass the function's `check`; a refused one must carry a message and map to the
+/// `InvalidEvent` error type (`error_type`), and a valid event must never be refused. A panic
+/// names the case to replay ([`CaseGuard`]). A full run must have generated every kind of
+/// input and seen inputs both accepted and refused.
+pub fn decode_cases<T, E: std::fmt::Display>(
+    test: &'static str,
+    mut valid: impl FnMut(&mut Rng) -> Value,
+    mut decode: impl FnMut(Value) -> Result<T, E>,
+    mut error_type: impl FnMut(E) -> &'static str,
+    mut check: impl FnMut(&T),
+) {
+    let seed = seed();
+    let mut stats = Stats::default();
+    for case in case_numbers(DECODE_CASES) {
+        let _guard = CaseGuard { test, seed, case };
+        let started = std::time::Instant::now();
+        let mut rng = Rng::for_case(seed, case);
+        let (origin, generated) = input(&mut rng, &mut valid);
+        replay(test, &generated);
+        let Some(event) = generated else {
+            stats.record(origin, None, started);
+            continue;
+        };
+        match decode(event) {
+            Ok(decoded) => {
+                check(&decoded);
+                stats.record(origin, Some(true), started);
+            }
+            Err(e) => {
+                assert_ne!(origin, Origin::Valid, "a valid event was refused: {e}");
+                assert!(!e.to_string().is_empty());
+                assert_eq!(error_type(e), "InvalidEvent");
+                stats.record(origin, Some(false), started);
+            }
+        }
+    }
+    eprint!("{}", stats.report(test));
+    if only_case().is_none() {
+        assert_eq!(stats.cases(), cases(DECODE_CASES));
+        assert_eq!(
+            stats.by_origin.len(),
+            6,
+            "every kind of input was generated"
+        );
+        assert!(stats.accepted() > 0 && stats.refused() > 0);
+    }
+}
+
+/// The handling fuzz test of one function: inputs as [`decode_cases`] makes them (from
+/// another seed), until one in [`HANDLED_SHARE`] of [`cases`]`(`[`DECODE_CASES`]`)`, and at
+/// least [`HANDLED_RUNS`], has been decoded and handed to `handle` with the case's generator
+/// and number. `handle` runs the
+/// function on its fakes and checks the response (a panic names the case to replay); what
+/// does not decode is counted and skipped.
+pub async fn handle_cases<T, E>(
+    test: &'static str,
+    mut valid: impl FnMut(&mut Rng) -> Value,
+    mut decode: impl FnMut(Value) -> Result<T, E>,
+    mut handle: impl AsyncFnMut(&mut Rng, u64, T),
+) {
+    let seed = seed();
+    let target = (cases(DECODE_CASES) / HANDLED_SHARE).max(HANDLED_RUNS);
+    let mut stats = Stats::default();
+    let mut handled = 0u64;
+    let numbers = match only_case() {
+        Some(case) => case..=case,
+        None => 0..=u64::MAX,
+    };
+    for case in numbers {
+        if handled == target {
+            break;
+        }
+        let _guard = CaseGuard { test, seed, case };
+        let started = std::time::Instant::now();
+        let mut rng = Rng::for_case(seed ^ 0x4A4E, case);
+        let (origin, generated) = input(&mut rng, &mut valid);
+        replay(test, &generated);
+        let Some(Ok(decoded)) = generated.map(&mut decode) else {
+            stats.record(origin, Some(false), started);
+            continue;
+        };
+        stats.record(origin, Some(true), started);
+        handle(&mut rng, case, decoded).await;
+        handled += 1;
+    }
+    eprint!("{}", stats.report(test));
+    eprintln!("{test}: {handled} runs");
+    if only_case().is_none() {
+        assert_eq!(handled, target);
     }
 }
 
