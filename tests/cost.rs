@@ -15,18 +15,18 @@
 
 use std::process::Output;
 
-use aws_sdk_dynamodb::config::{Credentials, ProvideCredentials};
+use aws_sdk_dynamodb::config::Credentials;
 use chrono::{Datelike, Months, NaiveDate, Utc};
-use fleetopt_aws::{DynamoRecommendationStore, SdkConfig, create_table};
+use fleetopt_aws::{DynamoRecommendationStore, create_table};
 use fleetopt_model::{
-    Recommendation, RecommendationType, Source, Status, recommendation_id, recommendations_table,
+    RealizedSavings, Recommendation, RecommendationType, Source, Status, recommendation_id,
+    recommendations_table,
 };
 use fleetopt_ports::{RecommendationStore, Transition};
 use serde_json::{Value, json};
 
 use crate::support::{
-    emulator_config, emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout,
-    unique_name,
+    emulator_endpoint, fleetopt, fleetopt_at_with, recent_sample, stderr, stdout, unique_name,
 };
 
 const EC2: &str = "Amazon Elastic Compute Cloud - Compute";
@@ -69,18 +69,6 @@ fn http(method: &str, path: &str, body: &str) -> (u16, String) {
     fleetopt_aws::emulator::proxy_admin(method, path, body)
 }
 
-/// A twelve-digit account id no other test uses.
-fn new_account_id() -> String {
-    use std::hash::BuildHasher;
-    let seed = (
-        std::process::id(),
-        unique_name("account"),
-        std::time::SystemTime::now(),
-    );
-    let n = std::collections::hash_map::RandomState::new().hash_one(seed) % 1_000_000_000_000;
-    format!("{n:012}")
-}
-
 /// An account of this test's own in the emulator, with its recommendations table.
 struct Account {
     id: String,
@@ -112,21 +100,8 @@ impl Drop for Account {
 
 impl Account {
     async fn new() -> Account {
-        let id = new_account_id();
-        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
-            "arn:aws:iam::{id}:role/fleetopt-e2e"
-        ))
-        .session_name("fleetopt-e2e")
-        .configure(&emulator_config().await)
-        .build()
-        .await;
-        let credentials = provider.provide_credentials().await.unwrap();
-        let config: SdkConfig = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(emulator_endpoint())
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(credentials.clone())
-            .load()
-            .await;
+        let id = fleetopt_aws::emulator::new_account_id();
+        let (config, credentials) = fleetopt_aws::emulator::sdk_config_in(&id).await.unwrap();
         let table = unique_name("e2e-cost");
         create_table(
             &aws_sdk_dynamodb::Client::new(&config),
@@ -343,6 +318,32 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
         .put_new(&recent_sample("web", 8))
         .await
         .unwrap();
+    // A scale-down carried out and measured by the cost optimizer: savings achieved.
+    let scaled = account
+        .recommendation(
+            "api",
+            RecommendationType::ScaleDown,
+            0.0,
+            &[
+                Status::AwaitingApproval,
+                Status::Approved,
+                Status::InProgress,
+                Status::Completed,
+            ],
+        )
+        .await;
+    account
+        .store
+        .record_realized_savings(
+            &scaled,
+            &RealizedSavings {
+                instances_before: 6.0,
+                instances_after: 4.0,
+                ..fleetopt_ports::fakes::contract::realized_savings(140.16)
+            },
+        )
+        .await
+        .unwrap();
 
     let v = json_of(&account.cost(&["--output", "json"]));
     let (forecast, calls) = if dates.last_day() {
@@ -396,6 +397,13 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
     assert_eq!(v["openRecommendations"][0]["autoScalingGroupName"], "api");
     assert_eq!(v["openRecommendations"][0]["costSavingsPercent"], 18.5);
     assert_eq!(v["totalMonthlySavingsUsd"], 475.75);
+    assert_eq!(v["savingsAchieved"]["monthlyUsd"], 140.16);
+    assert_eq!(v["savingsAchieved"]["days"], 30);
+    assert_eq!(
+        v["savingsAchieved"]["changes"][0]["id"].as_str(),
+        Some(scaled.id.as_str())
+    );
+    assert_eq!(v["savingsAchieved"]["changes"][0]["instancesAfter"], 4.0);
     assert_eq!(v["unavailable"], json!([]));
     assert_eq!(v["costExplorerCalls"], calls);
 
@@ -436,12 +444,19 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
     }
     assert!(
         text.contains(&format!(
-            "3 open cost recommendation(s) in {}, 475.75 USD a month in all:",
+            "3 open cost recommendation(s) in {}, 475.75 USD a month in all",
             account.table
         )),
         "{text}"
     );
     assert!(!text.contains("999.00"), "{text}");
+    assert!(
+        words(&text).contains(
+            "Savings achieved by 1 change(s) completed in the last 30 days: 140.16 USD a month \
+             (projected by the open cost recommendations: 475.75 USD a month):"
+        ),
+        "{text}"
+    );
     assert!(
         text.ends_with(&format!(
             "Cost Explorer requests: {calls} (each is billed).\n"

@@ -1,6 +1,7 @@
 //! `fleetopt cost`: what the account spent this month and in the last full months, by service,
 //! what Cost Explorer forecasts to the month's end, and the open cost recommendations with their
-//! monthly savings.
+//! monthly savings, beside the savings achieved: what the changes completed in the last 30 days
+//! save a month, as the cost optimizer measured them (`realizedSavings`).
 //!
 //! Cost Explorer bills per request, so a run makes one GetCostAndUsage request (more only if
 //! Cost Explorer pages its answer) for the months and the month to date together, and at most
@@ -10,11 +11,14 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use fleetopt_aws::{Clients, CostExplorer, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
-use fleetopt_model::{Priority, Recommendation, RecommendationType, Status};
+use fleetopt_costing::{Lever, Periods, SavingsPart, open_total};
+use fleetopt_model::{
+    ACHIEVED_DAYS, Priority, Recommendation, RecommendationType, Status, rfc3339, savings_achieved,
+};
 use fleetopt_ports::{
     CostResult, CostSource, CostUnavailable, MonthCost, RecommendationQuery, RecommendationStore,
     StoreError,
@@ -35,54 +39,13 @@ const COST_KINDS: [RecommendationType; 2] = [
     RecommendationType::InstanceTypeChange,
 ];
 
+/// The changes whose savings the cost optimizer measures besides the cost types' (which
+/// include INSTANCE_TYPE_CHANGE): the capacity changes, read COMPLETED only.
+const CAPACITY_KINDS: [RecommendationType; 2] =
+    [RecommendationType::ScaleUp, RecommendationType::ScaleDown];
+
 /// The currency of every figure: Cost Explorer's unblended cost, in USD.
 const CURRENCY: &str = "USD";
-
-/// The dates one run reads, all UTC days; ends are exclusive, as Cost Explorer's are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Periods {
-    /// Today.
-    today: NaiveDate,
-    /// The first day of this month: where the month to date starts.
-    month_start: NaiveDate,
-    /// Tomorrow: where the month to date (and the one GetCostAndUsage request) ends, and where
-    /// the forecast starts.
-    tomorrow: NaiveDate,
-    /// The first day of next month: where the forecast ends.
-    next_month: NaiveDate,
-    /// The first day of the oldest full month shown.
-    history_start: NaiveDate,
-}
-
-impl Periods {
-    /// The periods for `today` and `months` full months before this one; `None` only at the
-    /// edges of the calendar chrono can represent.
-    fn new(today: NaiveDate, months: u32) -> Option<Periods> {
-        let month_start = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?;
-        Some(Periods {
-            today,
-            month_start,
-            tomorrow: today.succ_opt()?,
-            next_month: month_start.checked_add_months(Months::new(1))?,
-            history_start: month_start.checked_sub_months(Months::new(months))?,
-        })
-    }
-
-    /// What GetCostForecast is asked for: tomorrow to the end of the month, or nothing on the
-    /// month's last day (the month to date is then the month, and there is no call to pay for).
-    fn forecast(&self) -> Option<(NaiveDate, NaiveDate)> {
-        (self.tomorrow < self.next_month).then_some((self.tomorrow, self.next_month))
-    }
-
-    /// The first day of each full month shown, oldest first.
-    fn full_months(&self) -> Vec<NaiveDate> {
-        std::iter::successors(Some(self.history_start), |m| {
-            m.checked_add_months(Months::new(1))
-        })
-        .take_while(|m| *m < self.month_start)
-        .collect()
-    }
-}
 
 /// The JSON document `cost --output json` prints (stable keys). Amounts are USD, to the cent;
 /// `null` when Cost Explorer could not give the figure (`unavailable` says why).
@@ -102,8 +65,12 @@ struct CostReport {
     month_to_date_by_service: Option<BTreeMap<String, f64>>,
     /// Open (PENDING, AWAITING_APPROVAL, APPROVED) cost recommendations, largest saving first.
     open_recommendations: Vec<OpenCostRecommendation>,
-    /// The sum of their known monthly savings.
+    /// What they save together: one coherent plan per group (the best change of each kind,
+    /// composed: spot on the right-sized type saves from the lower price), the better of the
+    /// account's commitments; the run-rate finding is not added (the groups' savings close it).
     total_monthly_savings_usd: f64,
+    /// What the changes completed in the last 30 days achieve, as measured.
+    savings_achieved: SavingsAchieved,
     /// What Cost Explorer could not give, and why, in plain words.
     unavailable: Vec<String>,
     /// Cost Explorer requests this run made (each is billed).
@@ -143,6 +110,36 @@ struct OpenCostRecommendation {
     right_sizing: Option<RightSizing>,
 }
 
+/// The savings completed changes achieve (`savingsAchieved`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SavingsAchieved {
+    /// How far back: changes completed in the last this many days.
+    days: i64,
+    /// Their monthly savings together, USD (negative when they added cost).
+    monthly_usd: f64,
+    /// Each change, the largest saving first.
+    changes: Vec<AchievedChange>,
+}
+
+/// One completed change and what it saves a month, as measured.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AchievedChange {
+    id: String,
+    #[serde(rename = "type")]
+    kind: RecommendationType,
+    auto_scaling_group_name: String,
+    /// When it completed, RFC 3339 UTC.
+    completed_at: String,
+    /// USD a month: positive saved, negative added cost.
+    monthly_usd: f64,
+    instances_before: f64,
+    instances_after: f64,
+    instance_type_before: String,
+    instance_type_after: String,
+}
+
 /// Runs `fleetopt cost`.
 pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
     let today = Utc::now().date_naive();
@@ -161,12 +158,12 @@ pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
     let clients = Clients::new(&config);
     let ce = CostExplorer::new(clients.costexplorer.clone());
     let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
-    let found = gather(&ce, &store, &periods).await;
+    let found = gather(&ce, &store, &periods, Utc::now()).await;
     let calls = cost_explorer_calls(&clients.calls.snapshot());
     let report = report(found, &periods, calls).map_err(|failure| match failure {
         Failure::CostExplorer(e) => anyhow::Error::new(e).context("reading costs"),
         Failure::Table(e) => anyhow::Error::new(e).context(format!(
-            "reading open cost recommendations from table {table}"
+            "reading cost recommendations and completed changes from table {table}"
         )),
     })?;
     drop(progress);
@@ -182,20 +179,25 @@ struct Found {
     months: CostResult<Vec<MonthCost>>,
     /// `None`: not asked for (the month's last day).
     forecast: Option<CostResult<f64>>,
+    /// Every cost recommendation and the completed capacity changes.
     open: Result<Vec<Recommendation>, StoreError>,
+    /// When it was read: what "the last 30 days" of savings achieved end at.
+    at: DateTime<Utc>,
 }
 
 /// Reads everything at once: one GetCostAndUsage for the full months and the month to date,
 /// one GetCostForecast unless there is nothing left to forecast, and the cost recommendations
-/// (one `TypeIndex` query per cost type, never a scan).
+/// (one `TypeIndex` query per cost type, never a scan) with the completed capacity changes (one
+/// per capacity type), for the savings achieved.
 async fn gather(
     ce: &impl CostSource,
     store: &impl RecommendationStore,
     periods: &Periods,
+    at: DateTime<Utc>,
 ) -> Found {
     let forecast = async {
         match periods.forecast() {
-            Some((start, end)) => Some(ce.forecast(start, end).await),
+            Some((start, end)) => Some(ce.forecast(start, end, None).await),
             None => None,
         }
     };
@@ -208,12 +210,14 @@ async fn gather(
         months,
         forecast,
         open,
+        at,
     }
 }
 
 /// Every cost recommendation: one `TypeIndex` query per cost type; [`report`] keeps the open
-/// ones. (A query per open status as well would read each type's partition three times:
-/// DynamoDB bills the items a filter drops.)
+/// ones and the completed ones with savings achieved. (A query per open status as well would
+/// read each type's partition three times: DynamoDB bills the items a filter drops.) And the
+/// COMPLETED capacity changes, one query per capacity type.
 async fn open_cost_recommendations(
     store: &impl RecommendationStore,
 ) -> Result<Vec<Recommendation>, StoreError> {
@@ -221,8 +225,20 @@ async fn open_cost_recommendations(
         kind: Some(kind),
         ..RecommendationQuery::default()
     });
-    let (mut a, b) = tokio::try_join!(store.query(&a), store.query(&b))?;
+    let [c, d] = CAPACITY_KINDS.map(|kind| RecommendationQuery {
+        kind: Some(kind),
+        status: Some(Status::Completed),
+        ..RecommendationQuery::default()
+    });
+    let (mut a, b, c, d) = tokio::try_join!(
+        store.query(&a),
+        store.query(&b),
+        store.query(&c),
+        store.query(&d)
+    )?;
     a.extend(b);
+    a.extend(c);
+    a.extend(d);
     crate::terminal::warn_skipped(&a);
     Ok(a.into_items())
 }
@@ -286,6 +302,7 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
         }
     };
     let open = found.open.map_err(Failure::Table)?;
+    let savings_achieved = achieved(&open, found.at);
 
     // Cost Explorer answers every month of the period, an empty one with no groups; a month
     // it did not mention had no cost. Months outside the period are not ours to show.
@@ -330,9 +347,31 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
             .collect()
     });
 
-    let mut open: Vec<OpenCostRecommendation> = open
+    let open: Vec<Recommendation> = open
         .into_iter()
         .filter(|r| COST_KINDS.contains(&r.kind) && OPEN.contains(&r.status))
+        .collect();
+    // Savings that add up: one plan per group (its best sizing, spot on top), the better of
+    // the account's commitments; the run-rate is the groups' savings seen from above, not more.
+    let total_monthly_savings_usd = cents(open_total(open.iter().filter_map(|r| {
+        if r.evidence.hourly_run_rate_usd.is_some() {
+            return None;
+        }
+        // A saving whose kind the evidence does not tell counts alone.
+        let (subject, lever) = match Lever::of(&r.evidence) {
+            Some(Lever::Commitment) => ("account", Lever::Commitment),
+            Some(lever) => (r.auto_scaling_group_name.as_str(), lever),
+            None => (r.id.as_str(), Lever::Sizing),
+        };
+        let part = SavingsPart {
+            lever,
+            percent: r.expected_impact.cost_savings.unwrap_or(0.0),
+            monthly_usd: r.expected_impact.monthly_savings_usd?,
+        };
+        Some((subject, part))
+    })));
+    let mut open: Vec<OpenCostRecommendation> = open
+        .into_iter()
         .map(|r| OpenCostRecommendation {
             monthly_savings_usd: r.expected_impact.monthly_savings_usd.map(cents),
             cost_savings_percent: r.expected_impact.cost_savings,
@@ -353,7 +392,6 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
             .total_cmp(&saving(a))
             .then_with(|| a.id.cmp(&b.id))
     });
-    let total_monthly_savings_usd = cents(open.iter().filter_map(|r| r.monthly_savings_usd).sum());
 
     Ok(CostReport {
         month_to_date: month_to_date.map(cents),
@@ -364,10 +402,45 @@ fn report(found: Found, periods: &Periods, calls: u64) -> Result<CostReport, Fai
         month_to_date_by_service,
         open_recommendations: open,
         total_monthly_savings_usd,
+        savings_achieved,
         unavailable: gaps,
         cost_explorer_calls: calls,
         periods: *periods,
     })
+}
+
+/// The savings achieved at `at` by the changes among `items` (`fleetopt_model`'s rule, which
+/// the RealizedSavings metric follows too), the largest saving first.
+fn achieved(items: &[Recommendation], at: DateTime<Utc>) -> SavingsAchieved {
+    let found = savings_achieved(items, at);
+    let mut changes: Vec<AchievedChange> = found
+        .items
+        .iter()
+        .filter_map(|r| {
+            let s = r.realized_savings.as_ref()?;
+            Some(AchievedChange {
+                id: r.id.clone(),
+                kind: r.kind,
+                auto_scaling_group_name: r.auto_scaling_group_name.clone(),
+                completed_at: r.completed_at().map(rfc3339).unwrap_or_default(),
+                monthly_usd: cents(s.monthly_usd),
+                instances_before: s.instances_before,
+                instances_after: s.instances_after,
+                instance_type_before: s.instance_type_before.clone(),
+                instance_type_after: s.instance_type_after.clone(),
+            })
+        })
+        .collect();
+    changes.sort_by(|a, b| {
+        b.monthly_usd
+            .total_cmp(&a.monthly_usd)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    SavingsAchieved {
+        days: ACHIEVED_DAYS,
+        monthly_usd: cents(found.monthly_usd),
+        changes,
+    }
 }
 
 fn usd(amount: Option<f64>) -> String {
@@ -566,6 +639,65 @@ fn right_sizing_tables(report: &CostReport) -> String {
     out
 }
 
+/// The changes completed in the last 30 days with what each saves a month, as measured.
+fn achieved_table(achieved: &SavingsAchieved) -> Table {
+    let mut table = new_table();
+    table.set_header(vec![
+        Cell::new("ID"),
+        Cell::new("Type"),
+        Cell::new("Group"),
+        Cell::new("Completed"),
+        Cell::new("Before"),
+        Cell::new("After"),
+        right("Monthly savings (USD)"),
+    ]);
+    for c in &achieved.changes {
+        let saving = if c.monthly_usd < 0.0 {
+            format!("{:.2} (added cost)", c.monthly_usd)
+        } else {
+            format!("{:.2}", c.monthly_usd)
+        };
+        table.add_row(vec![
+            Cell::new(printable(&c.id)),
+            Cell::new(c.kind.as_str()),
+            Cell::new(printable(&c.auto_scaling_group_name)),
+            Cell::new(&c.completed_at),
+            Cell::new(printable(&format!(
+                "{:.1} x {}",
+                c.instances_before, c.instance_type_before
+            ))),
+            Cell::new(printable(&format!(
+                "{:.1} x {}",
+                c.instances_after, c.instance_type_after
+            ))),
+            right(saving),
+        ]);
+    }
+    table
+}
+
+/// Savings achieved beside the savings projected by the open recommendations.
+fn achieved_section(report: &CostReport) -> String {
+    let a = &report.savings_achieved;
+    if a.changes.is_empty() {
+        return format!(
+            "\nSavings achieved: none measured yet for changes completed in the last {} days \
+             (projected by the open cost recommendations: {:.2} {CURRENCY} a month). The cost \
+             optimizer measures a change a day after it completes.\n",
+            a.days, report.total_monthly_savings_usd
+        );
+    }
+    format!(
+        "\nSavings achieved by {} change(s) completed in the last {} days: {:.2} {CURRENCY} a \
+         month (projected by the open cost recommendations: {:.2} {CURRENCY} a month):\n{}\n",
+        a.changes.len(),
+        a.days,
+        a.monthly_usd,
+        report.total_monthly_savings_usd,
+        achieved_table(a)
+    )
+}
+
 fn render(report: &CostReport, table_name: &str) -> String {
     let mut out = summary(report);
     for gap in &report.unavailable {
@@ -597,13 +729,15 @@ fn render(report: &CostReport, table_name: &str) -> String {
         ));
     } else {
         out.push_str(&format!(
-            "{} open cost recommendation(s) in {table_name}, {:.2} {CURRENCY} a month in all:\n{}\n",
+            "{} open cost recommendation(s) in {table_name}, {:.2} {CURRENCY} a month in all (one \
+             plan per group: the best change of each kind, composed):\n{}\n",
             open.len(),
             report.total_monthly_savings_usd,
             recommendations_table(report)
         ));
         out.push_str(&right_sizing_tables(report));
     }
+    out.push_str(&achieved_section(report));
     out.push_str(&format!(
         "\nCost Explorer requests: {} (each is billed).\n",
         report.cost_explorer_calls
@@ -621,7 +755,7 @@ mod tests {
     use fleetopt_ports::ServiceError;
     use fleetopt_ports::fakes::InMemoryStore;
     use fleetopt_ports::fakes::contract::sample;
-    use fleetopt_ports::{PurchaseRecommendation, RecommendationStore};
+    use fleetopt_ports::{PurchaseRecommendation, RecommendationStore, TagActivation};
     use serde_json::json;
 
     fn day(text: &str) -> NaiveDate {
@@ -681,12 +815,22 @@ mod tests {
             panic!("fleetopt cost reads no daily costs")
         }
 
-        async fn forecast(&self, start: NaiveDate, end: NaiveDate) -> CostResult<f64> {
+        async fn forecast(
+            &self,
+            start: NaiveDate,
+            end: NaiveDate,
+            tag: Option<(&str, &str)>,
+        ) -> CostResult<f64> {
+            assert_eq!(tag, None, "fleetopt cost forecasts the account");
             self.asked
                 .lock()
                 .unwrap()
                 .push(("GetCostForecast", start, end));
             self.forecast.clone()
+        }
+
+        async fn tag_activation(&self, _: &str) -> CostResult<TagActivation> {
+            panic!("fleetopt cost asks about no tag")
         }
 
         async fn reservation_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
@@ -751,8 +895,13 @@ mod tests {
         store
     }
 
+    /// Noon of the periods' day: when a test's run reads.
+    fn noon(p: &Periods) -> DateTime<Utc> {
+        p.today.and_hms_opt(12, 0, 0).unwrap().and_utc()
+    }
+
     async fn run_on(ce: &FakeCost, store: &InMemoryStore, p: &Periods) -> CostReport {
-        report(gather(ce, store, p).await, p, 2).unwrap()
+        report(gather(ce, store, p, noon(p)).await, p, 2).unwrap()
     }
 
     #[test]
@@ -978,12 +1127,14 @@ mod tests {
             months: Ok(months()),
             forecast: Some(Err(CostUnavailable::Failed(failed.clone()))),
             open: Ok(vec![]),
+            at: noon(&p),
         };
         assert!(matches!(report(found, &p, 2), Err(Failure::CostExplorer(e)) if e == failed));
         let found = Found {
             months: Err(CostUnavailable::Failed(failed.clone())),
             forecast: Some(Ok(1.0)),
             open: Ok(vec![]),
+            at: noon(&p),
         };
         assert!(matches!(
             report(found, &p, 2),
@@ -997,6 +1148,7 @@ mod tests {
                 code: "ResourceNotFoundException".into(),
                 message: "Requested resource not found".into(),
             }),
+            at: noon(&p),
         };
         assert!(matches!(report(found, &p, 2), Err(Failure::Table(_))));
     }
@@ -1040,10 +1192,39 @@ mod tests {
         assert_eq!(r.total_monthly_savings_usd, 475.75);
         let text = render(&r, "t");
         assert!(
-            text.contains("4 open cost recommendation(s) in t, 475.75 USD a month in all:"),
+            text.contains("4 open cost recommendation(s) in t, 475.75 USD a month in all"),
             "{text}"
         );
         assert!(text.contains("unknown"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_total_is_one_plan_per_group_not_the_sum_of_alternatives() {
+        use RecommendationType::{CostOptimization, InstanceTypeChange};
+        // checkout costs 1,000 $ a month: right-sizing saves 20 %, spot 26 % of today's cost.
+        let mut sizing = cost_recommendation("checkout", InstanceTypeChange, Status::Pending, None);
+        sizing.evidence.suggested_instance_type = Some("m6g.large".into());
+        sizing.expected_impact.monthly_savings_usd = Some(200.0);
+        sizing.expected_impact.cost_savings = Some(20.0);
+        let mut spot = cost_recommendation("checkout", CostOptimization, Status::Pending, None);
+        spot.evidence.spot_instances = Some(2);
+        spot.expected_impact.monthly_savings_usd = Some(260.0);
+        spot.expected_impact.cost_savings = Some(26.0);
+        // The run-rate over the limit is what the groups' savings close: not added.
+        let mut run_rate = cost_recommendation(
+            "account:run-rate",
+            CostOptimization,
+            Status::Pending,
+            Some(90.0),
+        );
+        run_rate.id = "rec-run-rate".into();
+        run_rate.evidence.hourly_run_rate_usd = Some(2.0);
+        let store = store_with(&[sizing, spot, run_rate]).await;
+        let ce = FakeCost::new(Ok(months()), Ok(410.0));
+        let r = run_on(&ce, &store, &periods("2026-11-23", 3)).await;
+        assert_eq!(r.open_recommendations.len(), 3);
+        // Spot on the right-sized type saves 26 % of the lower price: 1 - 0.8 x 0.74 = 40.8 %.
+        assert_eq!(r.total_monthly_savings_usd, 408.0);
     }
 
     #[tokio::test]
@@ -1073,6 +1254,7 @@ mod tests {
                 "months",
                 "openRecommendations",
                 "projectedMonth",
+                "savingsAchieved",
                 "totalMonthlySavingsUsd",
                 "unavailable",
             ]
@@ -1173,6 +1355,119 @@ mod tests {
         assert_eq!(sizing["options"][0]["instanceType"], "m6g.large");
         assert_eq!(sizing["options"][0]["migrationEffort"], "MEDIUM");
         assert_eq!(sizing["options"][1]["rank"], 2);
+    }
+
+    /// `r` completed at `done` (claimed 15 minutes before), measured at `usd` a month.
+    fn measured(mut r: Recommendation, done: DateTime<Utc>, usd: f64) -> Recommendation {
+        use fleetopt_model::RealizedSavings;
+        use fleetopt_ports::fakes::contract::realized_savings;
+        r.status = Status::Pending;
+        r = r
+            .transitioned(
+                Status::InProgress,
+                done - chrono::Duration::minutes(15),
+                "e",
+                None,
+            )
+            .unwrap()
+            .transitioned(Status::Completed, done, "e", None)
+            .unwrap();
+        r.realized_savings = Some(RealizedSavings {
+            instances_after: if usd < 0.0 { 5.0 } else { 3.0 },
+            ..realized_savings(usd)
+        });
+        r
+    }
+
+    #[tokio::test]
+    async fn savings_achieved_show_beside_the_projected_ones() {
+        use RecommendationType::{CostOptimization, InstanceTypeChange, ScaleDown, ScaleUp};
+        let p = periods("2026-11-23", 3);
+        let now = noon(&p);
+        let days = |n| now - chrono::Duration::days(n);
+        let items = [
+            cost_recommendation("web", CostOptimization, Status::Pending, Some(120.0)),
+            measured(
+                cost_recommendation("api", ScaleDown, Status::Pending, None),
+                days(3),
+                140.16,
+            ),
+            measured(
+                cost_recommendation("web", ScaleUp, Status::Pending, None),
+                days(2),
+                -140.16,
+            ),
+            measured(
+                cost_recommendation("batch", InstanceTypeChange, Status::Pending, None),
+                days(10),
+                280.32,
+            ),
+            // Completed 31 days ago: not in the last 30 days.
+            measured(
+                cost_recommendation("old", ScaleDown, Status::Pending, None),
+                days(31),
+                999.0,
+            ),
+        ];
+        let store = store_with(&items).await;
+        let ce = FakeCost::new(Ok(months()), Ok(410.0));
+        let r = run_on(&ce, &store, &p).await;
+        assert_eq!(r.savings_achieved.monthly_usd, 280.32);
+        let v = serde_json::to_value(&r).unwrap();
+        let a = &v["savingsAchieved"];
+        assert_eq!(
+            (a["days"].as_i64(), a["monthlyUsd"].as_f64()),
+            (Some(30), Some(280.32))
+        );
+        let rows: Vec<(&str, f64)> = a["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["autoScalingGroupName"].as_str().unwrap(),
+                    c["monthlyUsd"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(rows, [("batch", 280.32), ("api", 140.16), ("web", -140.16)]);
+        assert_eq!(
+            a["changes"][2],
+            json!({
+                "id": "rec-web-scale_up", "type": "SCALE_UP", "autoScalingGroupName": "web",
+                "completedAt": "2026-11-21T12:00:00Z", "monthlyUsd": -140.16,
+                "instancesBefore": 4.0, "instancesAfter": 5.0,
+                "instanceTypeBefore": "m5.xlarge", "instanceTypeAfter": "m5.xlarge",
+            })
+        );
+        // The open recommendation is still the projection; completed changes are not open.
+        assert_eq!(r.total_monthly_savings_usd, 120.0);
+        let text = render(&r, "t");
+        assert!(
+            text.contains(
+                "Savings achieved by 3 change(s) completed in the last 30 days: 280.32 USD a \
+                 month (projected by the open cost recommendations: 120.00 USD a month):"
+            ),
+            "{text}"
+        );
+        let lines: Vec<String> = text.lines().map(words).collect();
+        assert!(
+            lines.iter().any(|l| l
+                == "│ rec-web-scale_up ┆ SCALE_UP ┆ web ┆ 2026-11-21T12:00:00Z ┆ 4.0 x m5.xlarge ┆ \
+                    5.0 x m5.xlarge ┆ -140.16 (added cost) │"),
+            "{text}"
+        );
+        assert!(!text.contains("999.00"), "{text}");
+        // Nothing measured: said so, never a saving of 0.
+        let r = run_on(&ce, &InMemoryStore::new(), &p).await;
+        assert!(r.savings_achieved.changes.is_empty());
+        assert!(
+            words(&render(&r, "t")).contains(
+                "Savings achieved: none measured yet for changes completed in the last 30 days"
+            ),
+            "{}",
+            render(&r, "t")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use fleetopt_aws::{AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore};
 use fleetopt_config::default_table_name;
-use fleetopt_model::{Priority, Recommendation, RecommendationType, Status};
+use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, savings_achieved};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, GroupSelector, MetricsSource, RecommendationQuery,
     RecommendationStore, newest_first,
@@ -61,6 +61,10 @@ pub struct FleetHistory {
     /// leaves them to `fleetopt recommendations`).
     #[serde(skip)]
     pub outcomes: Vec<Recommendation>,
+    /// Completed changes with measured savings, completed in the last 30 days
+    /// (`fleetopt_model::savings_achieved`; the report shows them beside the projection).
+    #[serde(skip)]
+    pub achieved: Vec<Recommendation>,
 }
 
 /// The period read.
@@ -257,6 +261,12 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
         .cloned()
         .collect();
     outcomes.sort_by(newest_first);
+    let mut achieved: Vec<Recommendation> = savings_achieved(&recommendations, now)
+        .items
+        .into_iter()
+        .cloned()
+        .collect();
+    achieved.sort_by(newest_first);
     progress.next("done");
     Ok(FleetHistory {
         application: global.application.clone(),
@@ -284,6 +294,7 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
         aws_calls: clients.calls.snapshot(),
         open,
         outcomes,
+        achieved,
     })
 }
 

@@ -225,6 +225,29 @@ fn proof_and_outcome(r: &Recommendation) -> String {
             o.score_after
         ));
     }
+    if let Some(s) = &r.realized_savings {
+        let verb = if s.monthly_usd < 0.0 {
+            "Added cost"
+        } else {
+            "Savings achieved"
+        };
+        text.push_str(&format!(
+            "{verb} (measured {}): {:.2} USD a month; {:.2} x {} at {} USD/h in the {} h before \
+             {}, {:.2} x {} at {} USD/h in the {} h from {}.\n",
+            s.measured_at,
+            s.monthly_usd.abs(),
+            s.instances_before,
+            s.instance_type_before,
+            s.hourly_price_before,
+            s.window_hours,
+            s.before_window_end,
+            s.instances_after,
+            s.instance_type_after,
+            s.hourly_price_after,
+            s.window_hours,
+            s.after_window_start,
+        ));
+    }
     text
 }
 
@@ -298,6 +321,29 @@ mod tests {
             rows[2].contains("arn:aws:sts::1:assumed-role/ops/alice")
                 && rows[2].contains("after the sale"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn one_recommendation_shows_the_savings_its_change_achieved_or_the_cost_it_added() {
+        let mut r = fleetopt_ports::fakes::contract::sample("web", 7);
+        r.realized_savings = Some(fleetopt_ports::fakes::contract::realized_savings(-140.16));
+        let text = render_one(&r);
+        assert!(
+            text.contains(
+                "Added cost (measured 2026-11-25T06:00:00Z): 140.16 USD a month; 4.00 x m5.xlarge \
+                 at 0.192 USD/h in the 24 h before 2026-11-23T09:00:00Z, 5.00 x m5.xlarge at \
+                 0.192 USD/h in the 24 h from 2026-11-23T10:00:00Z.\n"
+            ),
+            "{text}"
+        );
+        if let Some(s) = r.realized_savings.as_mut() {
+            s.monthly_usd = 70.08;
+        }
+        assert!(
+            render_one(&r).contains("Savings achieved (measured 2026-11-25T06:00:00Z): 70.08 USD"),
+            "{}",
+            render_one(&r)
         );
     }
 

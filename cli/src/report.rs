@@ -165,14 +165,18 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
     }
 }
 
+/// The recommendations of `group` among `items`.
+fn of_group<'a>(items: &'a [Recommendation], group: &str) -> Vec<&'a Recommendation> {
+    items
+        .iter()
+        .filter(|r| r.auto_scaling_group_name == group)
+        .collect()
+}
+
 /// The measured outcomes of the group's completed changes: what each did to the performance
 /// score and CPU, one interval after it completed.
 fn outcome_rows(out: &mut String, h: &FleetHistory, group: &str) {
-    let done: Vec<&Recommendation> = h
-        .outcomes
-        .iter()
-        .filter(|r| r.auto_scaling_group_name == group)
-        .collect();
+    let done = of_group(&h.outcomes, group);
     if done.is_empty() {
         return;
     }
@@ -207,6 +211,69 @@ fn outcome_rows(out: &mut String, h: &FleetHistory, group: &str) {
         );
     }
     out.push_str("</table>\n");
+}
+
+/// The group's completed changes with the savings each achieved a month, as the cost optimizer
+/// measured them (changes completed in the last 30 days).
+fn achieved_rows(out: &mut String, h: &FleetHistory, group: &str) {
+    let done = of_group(&h.achieved, group);
+    if done.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Savings achieved by completed changes ({})</h3>\n<table class=\"achieved\"><tr>\
+         <th>ID</th><th>Type</th><th>Completed</th><th>Before</th><th>After</th>\
+         <th>Monthly savings (USD)</th></tr>",
+        done.len()
+    );
+    for r in done {
+        let Some(s) = &r.realized_savings else {
+            continue;
+        };
+        let saving = if s.monthly_usd < 0.0 {
+            format!("{:.2} (added cost)", s.monthly_usd)
+        } else {
+            format!("{:.2}", s.monthly_usd)
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"saving\" data-id=\"{id}\"><td><code>{id}</code></td><td>{}</td>\
+             <td>{}</td><td>{:.1} x {}</td><td>{:.1} x {}</td><td class=\"num\">{saving}</td></tr>",
+            r.kind.as_str(),
+            escape(
+                &r.completed_at()
+                    .map(fleetopt_model::rfc3339)
+                    .unwrap_or_default()
+            ),
+            s.instances_before,
+            escape(&s.instance_type_before),
+            s.instances_after,
+            escape(&s.instance_type_after),
+            id = escape(&r.id),
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// Savings achieved (measured, changes completed in the last 30 days) and projected (the open
+/// recommendations), USD a month: one group's, or the whole report's when `group` is `None`.
+fn savings(h: &FleetHistory, group: Option<&str>) -> (f64, f64) {
+    let ours = |r: &&Recommendation| group.is_none_or(|g| r.auto_scaling_group_name == g);
+    let achieved: f64 = h
+        .achieved
+        .iter()
+        .filter(ours)
+        .filter_map(|r| r.realized_savings.as_ref().map(|s| s.monthly_usd))
+        .sum();
+    let projected: f64 = h
+        .open
+        .iter()
+        .filter(ours)
+        .filter_map(|r| r.expected_impact.monthly_savings_usd)
+        .sum();
+    // + 0.0: the sum of nothing is 0, never "-0".
+    (achieved + 0.0, projected + 0.0)
 }
 
 /// A right-sizing recommendation's ranked options (issue 10), as a table under the group's
@@ -277,6 +344,7 @@ fn group_section(out: &mut String, h: &FleetHistory, g: &GroupView, span: Span) 
     let _ = writeln!(out, "<h3>Open recommendations ({})</h3>", open.len());
     recommendation_rows(out, &open);
     outcome_rows(out, h, &g.auto_scaling_group_name);
+    achieved_rows(out, h, &g.auto_scaling_group_name);
     out.push_str("</section>\n");
     Ok(())
 }
@@ -323,8 +391,8 @@ pub fn html(h: &FleetHistory) -> Result<String> {
     out.push_str(
         "</header>\n<section id=\"summary\"><h2>Summary</h2>\n<table class=\"summary\"><tr>\
          <th>Group</th><th>Performance score</th><th>Efficiency rating</th><th>CPU</th>\
-         <th>Memory</th><th>Cost savings potential</th><th>In service / desired / max</th>\
-         <th>Open recommendations</th></tr>\n",
+         <th>Memory</th><th>Cost savings potential</th><th>Savings achieved / projected (USD a \
+         month)</th><th>In service / desired / max</th><th>Open recommendations</th></tr>\n",
     );
     for g in &h.groups {
         let l = &g.latest;
@@ -333,11 +401,13 @@ pub fn html(h: &FleetHistory) -> Result<String> {
             .iter()
             .filter(|r| r.auto_scaling_group_name == g.auto_scaling_group_name)
             .count();
+        let (achieved, projected) = savings(h, Some(&g.auto_scaling_group_name));
         let _ = writeln!(
             out,
             "<tr><td><a href=\"#group-{name}\">{name}</a></td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{} / {} / {}</td><td class=\"num\">{open}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{achieved:.2} / {projected:.2}</td>\
+             <td class=\"num\">{} / {} / {}</td><td class=\"num\">{open}</td></tr>",
             labeled(l.performance_score, "", l.performance_label),
             labeled(l.efficiency_rating, "", l.efficiency_label),
             labeled(l.cpu_average, " %", l.cpu_status),
@@ -350,6 +420,15 @@ pub fn html(h: &FleetHistory) -> Result<String> {
         );
     }
     out.push_str("</table>\n");
+    let (achieved, projected) = savings(h, None);
+    let _ = writeln!(
+        out,
+        "<p class=\"savings\">Savings achieved by the {} change(s) completed in the last {} days \
+         that the cost optimizer measured: {achieved:.2} USD a month (negative: they added cost). \
+         Projected by the open recommendations: {projected:.2} USD a month.</p>",
+        h.achieved.len(),
+        fleetopt_model::ACHIEVED_DAYS,
+    );
     let r = &h.recommendations;
     let list = |map: &std::collections::BTreeMap<&'static str, usize>| {
         let shown: Vec<String> = map
@@ -411,6 +490,85 @@ mod tests {
         assert_eq!(
             escape(r#"<a href="x">&'"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    /// A report of no group, with these open recommendations and measured changes.
+    fn history(open: Vec<Recommendation>, achieved: Vec<Recommendation>) -> FleetHistory {
+        use crate::history::{DashboardRef, EnvironmentView, RecommendationSummary, Window};
+        FleetHistory {
+            application: "app".into(),
+            environment: "production",
+            region: None,
+            period_hours: 24,
+            period_seconds: 3600,
+            window: Window {
+                start: Utc::now(),
+                end: Utc::now(),
+            },
+            dashboard: DashboardRef {
+                name: "app-production-fleet-optimizer".into(),
+                url: None,
+            },
+            table: "t".into(),
+            groups: Vec::new(),
+            environment_metrics: EnvironmentView {
+                actions_applied: None,
+                actions_failed: None,
+                actions_rolled_back: None,
+                cost_savings_potential: None,
+            },
+            recommendations: RecommendationSummary {
+                total: 0,
+                open: 0,
+                by_type: Default::default(),
+                by_priority: Default::default(),
+                by_status: Default::default(),
+            },
+            aws_calls: Default::default(),
+            open,
+            outcomes: Vec::new(),
+            achieved,
+        }
+    }
+
+    #[test]
+    fn savings_achieved_show_per_change_and_beside_the_projection() {
+        use fleetopt_model::Status;
+        let at = |h| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, h, 0, 0).unwrap();
+        let mut open = fleetopt_ports::fakes::contract::sample("web", 7);
+        open.expected_impact.monthly_savings_usd = Some(120.0);
+        let mut done = fleetopt_ports::fakes::contract::sample("web", 8)
+            .transitioned(Status::InProgress, at(10), "e", None)
+            .unwrap()
+            .transitioned(Status::Completed, at(11), "e", None)
+            .unwrap();
+        done.realized_savings = Some(fleetopt_ports::fakes::contract::realized_savings(-140.16));
+        let h = history(vec![open], vec![done.clone()]);
+        assert_eq!(savings(&h, Some("web")), (-140.16, 120.0));
+        assert_eq!(savings(&h, Some("api")), (0.0, 0.0));
+        let mut out = String::new();
+        achieved_rows(&mut out, &h, "web");
+        assert!(
+            out.contains(&format!(
+                "<tr class=\"saving\" data-id=\"{id}\"><td><code>{id}</code></td><td>SCALE_UP</td>\
+                 <td>2026-11-23T11:00:00Z</td><td>4.0 x m5.xlarge</td><td>5.0 x m5.xlarge</td>\
+                 <td class=\"num\">-140.16 (added cost)</td></tr>",
+                id = done.id
+            )),
+            "{out}"
+        );
+        let mut none = String::new();
+        achieved_rows(&mut none, &h, "api");
+        assert!(none.is_empty());
+        let page = html(&h).unwrap();
+        assert!(
+            page.contains(
+                "Savings achieved by the 1 change(s) completed in the last 30 days that the cost \
+                 optimizer measured: -140.16 USD a month (negative: they added cost). Projected \
+                 by the open recommendations: 120.00 USD a month."
+            ),
+            "{page}"
         );
     }
 

@@ -1,6 +1,7 @@
 /**
  * The dashboard of docs/construct.md, seven widgets: CPU vs target, memory trend, performance
- * score, efficiency rating, cost savings potential, ASG capacity, recommendations summary.
+ * score, efficiency rating, cost savings potential (with the savings achieved on its right axis),
+ * ASG capacity, recommendations summary.
  * Named groups get one line each; a tag selector gets CloudWatch SEARCH expressions over every
  * group (the dashboard cannot know the tagged groups at synth).
  */
@@ -28,7 +29,7 @@ export const WIDGETS = [
   'Memory utilization trend',
   'Performance score',
   'Efficiency rating',
-  'Cost savings potential (% of monthly cost)',
+  'Cost savings potential (% of monthly cost) and achieved (USD a month)',
   'ASG capacity',
   'Recommendations summary',
 ] as const;
@@ -94,6 +95,14 @@ export class FleetDashboard extends Construct {
         title: WIDGETS[4],
         left: ours('CostSavingsPotential', Duration.days(1)),
         leftYAxis: { min: 0, label: '%' },
+        // Savings achieved by the changes completed in the last 30 days, as the cost optimizer
+        // measured them: negative when they added cost, so the axis has no floor.
+        right: byGroup(
+          (group) => fleetMetric(props.metricsNamespace, 'RealizedSavings', env, group, Duration.days(1))
+            .with({ label: `${group} achieved` }),
+          { namespace: props.metricsNamespace, dimensions: 'Environment,AutoScalingGroupName', metricName: 'RealizedSavings', stat: 'Average', period: Duration.days(1), label: 'RealizedSavings' },
+        ),
+        rightYAxis: { label: 'USD a month achieved' },
         width: 8,
       }),
       new cloudwatch.GraphWidget({

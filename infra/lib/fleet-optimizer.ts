@@ -514,6 +514,8 @@ export class FleetOptimizer extends Construct {
       actions: [
         'ce:GetCostAndUsage', 'ce:GetCostForecast',
         'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+        // Only when no cost carries the application's tag: to say whether it is activated.
+        'ce:ListCostAllocationTags',
       ],
       resources: ['*'],
     }));

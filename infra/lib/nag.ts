@@ -14,7 +14,7 @@ import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
 const WILDCARD_RESOURCE: NagPackSuppression = {
   id: 'AwsSolutions-IAM5',
   reason: "Resource '*' only on calls that support no resource-level permission: autoscaling:Describe*, " +
-    'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData, ce:Get*, pricing:GetProducts, ' +
+    'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData, ce:Get*, ce:ListCostAllocationTags, pricing:GetProducts, ' +
     'ec2:DescribeSpotPriceHistory/DescribeInstanceTypes and dynamodb:ListStreams; cloudwatch:PutMetricData is ' +
     'narrowed by its cloudwatch:namespace condition to FleetOptimizer.',
   appliesTo: ['Resource::*'],

@@ -265,9 +265,21 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
     for (const title of WIDGETS) expect(body).toContain(JSON.stringify(title).slice(1, -1));
     expect(body.match(/\\"title\\":/g)).toHaveLength(7);
     for (const metric of ['CPUUtilization', 'mem_used_percent', 'PerformanceScore', 'EfficiencyRating', 'CostSavingsPotential',
-      'GroupInServiceInstances', 'OptimizationRecommendations']) {
+      'GroupInServiceInstances', 'OptimizationRecommendations', 'RealizedSavings']) {
       expect(body).toContain(metric);
     }
+  });
+
+  test('the cost widget shows the savings achieved (RealizedSavings, USD a month) on its right axis', () => {
+    const dashboards = template.findResources('AWS::CloudWatch::Dashboard', { Properties: { DashboardName: `${prefix}-fleet-optimizer` } });
+    const body = JSON.parse(JSON.stringify(Object.values(dashboards)[0].Properties.DashboardBody))['Fn::Join'][1]
+      .map((part: unknown) => (typeof part === 'string' ? part : 'X')).join('');
+    const widget = JSON.parse(body).widgets.find((w: any) => w.properties.title === WIDGETS[4]);
+    const right = widget.properties.metrics.filter((m: any[]) => JSON.stringify(m).includes('RealizedSavings'));
+    expect(right.length).toBeGreaterThan(0);
+    for (const m of right) expect(m[m.length - 1]).toMatchObject({ yAxis: 'right' });
+    // No floor: a change that added cost is negative.
+    expect(widget.properties.yAxis.right).toEqual({ label: 'USD a month achieved' });
   });
 
   // The logical id of the signing key behind alias/<application>-<environment>-<kind>.
@@ -363,7 +375,8 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
         expect(put).toEqual([expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'FleetOptimizer' } } })]);
       }
       const ce = actionsOf(statementsOf('cost-optimizer')).filter((a) => a.startsWith('ce:'));
-      expect(ce).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation']);
+      expect(ce).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+        'ce:ListCostAllocationTags']);
       expect(actionsOf(statementsOf('performance-analyzer')).filter((a) => a.startsWith('ce:') || a.startsWith('pricing:'))).toEqual([]);
     });
 
@@ -377,7 +390,7 @@ describe.each(ENVIRONMENTS)('%s', (env) => {
           'dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams',
           'cloudwatch:GetMetricData', 'kms:Verify', 'kms:GetPublicKey'],
         'cost-optimizer': [...common, 'dynamodb:PutItem', 'cloudwatch:GetMetricData', 'ce:GetCostAndUsage', 'ce:GetCostForecast',
-          'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+          'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation', 'ce:ListCostAllocationTags',
           'pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
       };
       for (const [suffix, actions] of Object.entries(expected)) {

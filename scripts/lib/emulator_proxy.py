@@ -12,6 +12,8 @@ It forwards every request to moto unchanged, except:
     ce:GetCostForecast, ce:GetReservationPurchaseRecommendation,
     ce:GetSavingsPlansPurchaseRecommendation   ce/<Operation>.json: the whole response body;
                                                no file -> DataUnavailableException (400)
+    ce:ListCostAllocationTags                  ce/ListCostAllocationTags.json: the whole
+                                               response body; no file -> no tag known
     pricing:GetProducts                        pricing/products.json: list of price list items
     ec2:DescribeSpotPriceHistory               ec2/spot-price-history.json: list of prices
   A file under keys/<AccessKeyId>/ in the seed directory wins over the shared one for requests
@@ -771,7 +773,21 @@ def ec2_spot_price_history(call, body, seeds):
     return 200, [("Content-Type", "text/xml;charset=UTF-8")], body.encode()
 
 
+def ce_list_cost_allocation_tags(call, body, seeds):
+    """ce/ListCostAllocationTags.json, the whole response; without one, no tag is known."""
+    _, error = json_request(call, body, "ce", call.operation)
+    if error:
+        return error
+    seed, path = seeds.load("ce/ListCostAllocationTags.json", call.access_key)
+    if seed is None:
+        return json_ok(json.dumps({"CostAllocationTags": []}).encode())
+    if not isinstance(seed, dict):
+        raise SeedError(f"seed file {path} must hold a JSON object (the response body)")
+    return json_ok(path.read_bytes())
+
+
 SEEDED = {
+    "ce:ListCostAllocationTags": ce_list_cost_allocation_tags,
     "ce:GetCostForecast": ce_seeded,
     "ce:GetReservationPurchaseRecommendation": ce_seeded,
     "ce:GetSavingsPlansPurchaseRecommendation": ce_seeded,

@@ -30,6 +30,11 @@ def cost(response: dict) -> None:
         rate = f"${hourly:.3f}/h" if hourly is not None else "no price"
         potential = g.get("costSavingsPotential")
         share = f" ({potential:.0f} % of its cost)" if potential is not None else ""
+        # One plan: the best change of each kind, composed; each part's saving alone beside it.
+        named = {"SIZING": "right-sizing", "PURCHASE": "spot"}
+        parts = ", ".join(f"{named.get(p['lever'], p['lever'].lower())} {p['percent']:.0f} %"
+                          for p in g.get("savingsParts") or [])
+        parts = f" [{parts}]" if len(g.get("savingsParts") or []) > 1 else ""
         sizing = g.get("rightSizing")
         if sizing is None:
             right_sizing = ""
@@ -42,14 +47,17 @@ def cost(response: dict) -> None:
                 right_sizing += f", {sizing['options']} option(s)"
         print(
             f"  {g['autoScalingGroupName']:<10} {g.get('instanceType') or '?':<10} x{g['desiredCapacity']:<3}"
-            f" {rate:<12} savings ${g['monthlySavingsUsd']:.0f}/month{share}{right_sizing}"
+            f" {rate:<12} savings ${g['monthlySavingsUsd']:.0f}/month{share}{parts}{right_sizing}"
         )
-    projection = (response.get("costs") or {}).get("projection")
+    budget = (response.get("costs") or {}).get("budget") or {}
+    projection = budget.get("projection")
     if projection:
         print(
-            f"  month to date ${projection['monthToDate']:.2f}, projected ${projection['projected']:.2f}"
-            f" against a ${projection['budget']:.2f} budget"
+            f"  the application's month to date ${projection['monthToDate']:.2f}, projected"
+            f" ${projection['projected']:.2f} against a ${projection['budget']:.2f} budget"
         )
+    elif budget.get("unavailable"):
+        print(f"  budget: {budget['unavailable']}")
     for u in response["unavailable"]:
         print(f"  unavailable: {u}")
     print(

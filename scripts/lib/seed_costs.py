@@ -10,7 +10,9 @@
         ce/Get*PurchaseRecommendation.json   Metadata.GenerationTimestamp = now
         ce/cost-and-usage.json        monthly periods become the last complete months plus this
                                       month to date (the last month scaled, Estimated), daily
-                                      ones the days up to yesterday (Estimated in this month)
+                                      ones the cost optimizer's days (last month's first day
+                                      or 30 days back, to today; the seeded days repeated;
+                                      Estimated in this month)
   push --endpoint URL [--seed-dir DIR] [--account-id ID]
       posts DIR/ce/cost-and-usage.json (a list of GetCostAndUsage results) to moto's
       /moto-api/static/ce/cost-and-usage-results (through the proxy, which forwards it).
@@ -115,6 +117,13 @@ def month_to_date(last_month, today):
     return period
 
 
+def application_days(today):
+    """The days the cost optimizer reads the application's costs for (fleetopt_costing's
+    Periods::application_days): from last month's first day or 30 days ago, whichever is
+    earlier, to tomorrow."""
+    return min(first_of_month(today, -1), today - timedelta(days=30)), today + timedelta(days=1)
+
+
 def rebase_cost_and_usage(results, now):
     today = now.date()
     out = []
@@ -132,10 +141,13 @@ def rebase_cost_and_usage(results, now):
                                 Estimated=False))
             if periods:
                 new.append(month_to_date(periods[-1], today))
-        elif lengths == {1}:  # DAILY: the n days up to yesterday
+        elif lengths == {1}:  # DAILY: what the cost optimizer reads, the seeded days repeated
             new = []
-            for i, p in enumerate(periods):
-                day = today - timedelta(days=n - i)
+            start, end = application_days(today)
+            days = (end - start).days
+            for i in range(days):
+                day = start + timedelta(days=i)
+                p = periods[(i - days) % n]  # the last seeded day falls on today
                 new.append(dict(p, TimePeriod={"Start": day.isoformat(),
                                                "End": (day + timedelta(days=1)).isoformat()},
                                 Estimated=day >= first_of_month(today)))

@@ -246,6 +246,14 @@ class CostExplorerSeeds(ProxyTest):
         self.assertEqual(forecast(client("ce", key="AKIDOWNSEED"))["Total"]["Amount"], "1.00")
         self.assertEqual(forecast(client("ce"))["Total"]["Amount"], "436.67")
 
+    def test_cost_allocation_tags_come_from_a_seed_or_are_unknown(self):
+        ce = client("ce")
+        self.assertEqual(ce.list_cost_allocation_tags(TagKeys=["app"])["CostAllocationTags"], [])
+        tags = {"CostAllocationTags": [{"TagKey": "app", "Type": "UserDefined", "Status": "Inactive"}]}
+        write_seed("ce/ListCostAllocationTags.json", tags)
+        self.assertEqual(ce.list_cost_allocation_tags(TagKeys=["app"])["CostAllocationTags"][0]["Status"],
+                         "Inactive")
+
     def test_a_broken_seed_file_is_a_500_that_names_it(self):
         (SEED_DIR / "ce").mkdir()
         (SEED_DIR / "ce/GetCostForecast.json").write_text("{oops")
@@ -887,10 +895,12 @@ class DefaultSeeds(unittest.TestCase):
             for g in to_date["Groups"]:
                 self.assertAlmostEqual(float(g["Metrics"]["UnblendedCost"]["Amount"]),
                                        january[g["Keys"][0]] * 10 / 28, delta=0.01)
+            # The cost optimizer's days: from January's first (a whole last month) to today.
             days = daily["ResultsByTime"]
             self.assertEqual((days[0]["TimePeriod"]["Start"], days[-1]["TimePeriod"]["End"]),
-                             ("2027-01-11", "2027-02-10"))
-            self.assertEqual(sum(d["Estimated"] for d in days), 9)
+                             ("2027-01-01", "2027-02-11"))
+            self.assertEqual(len(days), 41)
+            self.assertEqual(sum(d["Estimated"] for d in days), 10)
             products = json.loads((target / "pricing/products.json").read_text())
             self.assertEqual(products, self.load("pricing/products.json"))
 

@@ -1,38 +1,36 @@
-//! One cost analysis (docs/design.md): discover the groups, read Cost Explorer (at most 5
-//! calls, whatever the fleet's size), the prices and the catalog (cached), and the hourly maxima
-//! of the right-sizing lookback (14 or 32 days, `FLEETOPT_RIGHTSIZING_LOOKBACK_DAYS`); apply the
-//! cost rules (right-sizing with the operator's preferences, issue 10); write the
-//! recommendations conditionally; publish CostSavingsPotential in one PutMetricData; send one
-//! cost alert when the month runs over budget or a HIGH saving is found. What Cost Explorer cannot answer is reported, not fatal.
+//! One cost analysis (docs/design.md), in the analyzer's shape: gather (the groups, Cost
+//! Explorer in at most 5 requests whatever the fleet's size, the prices and the catalog through
+//! their caches, the right-sizing lookback's hourly maxima in one batch) -> a plain
+//! [`CostSnapshot`] -> the pure [`assess`] -> the operator's controls (screen) -> conditional
+//! writes -> CostSavingsPotential in one PutMetricData and at most one cost alert. What Cost
+//! Explorer or the price APIs cannot answer is named in `unavailable`, never fatal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, DurationRound, NaiveDate, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use fleetopt_config::{Config, Environment};
 use fleetopt_costing::{
-    Architecture, Commitment, GroupCost, HOURS_PER_MONTH, InstanceType, MIN_CPU_HOURS,
-    MonthProjection, SpotStats, assess_right_sizing, commitment, project_month,
-    right_sizing_proposal, run_rate, spot_savings,
+    Budget, CostAssessment, CostRules, CostSnapshot, DAILY_DAYS, HOURS_PER_MONTH, Lever,
+    MIN_CPU_HOURS, Periods, SavingsPart, TagCheck, assess, catalog_patterns, plan_savings,
 };
 use fleetopt_model::{
     ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source,
 };
-use fleetopt_policy::screen::{Recorded, Rules, Suppressed, record, screen_new};
+use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
-    CostResult, CostSource, FleetDirectory, GroupInfo, MetricDatum, MetricsPublisher,
-    MetricsSource, Notifier, PriceSource, RecommendationStore, ServiceError, StoreError,
-    TimeWindow,
+    CostResult, CostSource, FleetDirectory, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
+    PriceSource, RecommendationStore, ServiceError, StoreError, TagActivation, TimeWindow,
 };
-use fleetopt_scoring::{
-    CpuPercentile, Proposal, RightSizing, RightSizingPreferences, RightSizingStatus, Targets,
-};
-use fleetopt_snapshot::{hourly_maxima, right_sizing_queries};
+use fleetopt_scoring::{CpuPercentile, RightSizing, RightSizingStatus};
+use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries};
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
 use crate::prices::{CacheStats, CachedPrices};
+use crate::realized::{RealizedReport, Sources, measure};
 
-/// The cost allocation tag the daily costs are filtered by; its value is the application.
+/// The cost allocation tag the application's costs are filtered by; its value is the
+/// application.
 pub const APPLICATION_TAG: &str = "fleet-optimizer:application";
 /// Who the cost optimizer is in status histories.
 pub const ACTOR: &str = "cost-optimizer";
@@ -40,6 +38,8 @@ pub const ACTOR: &str = "cost-optimizer";
 const WRITE_CONCURRENCY: usize = 8;
 /// Days of spot prices read.
 pub const SPOT_DAYS: i64 = 7;
+/// Full months of the account's costs read before this one.
+pub const HISTORY_MONTHS: u32 = 3;
 
 /// The capabilities a cost analysis needs.
 #[derive(Debug)]
@@ -72,10 +72,12 @@ pub struct GroupCosts {
     pub desired_capacity: u32,
     /// On-demand cost, USD per hour, when the type's price is known.
     pub hourly_cost_usd: Option<f64>,
-    /// Monthly savings found, USD.
+    /// Monthly savings of one coherent plan (the best change of each kind, composed), USD.
     pub monthly_savings_usd: f64,
-    /// Savings as a share of the group's monthly cost, percent.
+    /// The plan's savings as a share of the group's monthly cost, percent.
     pub cost_savings_potential: Option<f64>,
+    /// The changes the plan is made of, each with its own saving alone.
+    pub savings_parts: Vec<SavingsPart>,
     /// The recommendations for it.
     pub recommendation_ids: Vec<String>,
     /// What right-sizing made of it (absent when its type is not in the catalog).
@@ -118,16 +120,16 @@ impl From<&RightSizing> for RightSizingSummary {
     }
 }
 
-/// The account's costs in the response.
+/// The account's and the application's costs in the response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountCosts {
-    /// Cost per month and service, oldest first.
+    /// The account's cost per month and service, oldest first.
     pub months: Vec<MonthSummary>,
     /// The application's cost per day over the last 30 days (its cost allocation tag).
     pub daily: Vec<DaySummary>,
-    /// The month's projection, when month to date is known.
-    pub projection: Option<MonthProjection>,
+    /// The application's month against maxHourlyCost × the month's hours.
+    pub budget: Budget,
 }
 
 /// One month's cost.
@@ -164,7 +166,7 @@ pub struct Response {
     pub skipped: Option<String>,
     /// One entry per group analyzed.
     pub groups: Vec<GroupCosts>,
-    /// The account's costs.
+    /// The account's and the application's costs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub costs: Option<AccountCosts>,
     /// Account-wide recommendations (reserved capacity, run-rate).
@@ -192,6 +194,9 @@ pub struct Response {
     pub cache: CacheStats,
     /// AWS calls made, per API.
     pub aws_calls: BTreeMap<String, u64>,
+    /// Savings achieved: the completed changes measured this run, those that could not be
+    /// and why, and the last 30 days' total (`crate::realized`).
+    pub realized_savings: RealizedReport,
 }
 
 impl Response {
@@ -214,6 +219,7 @@ impl Response {
             cost_explorer_calls: 0,
             cache: CacheStats::default(),
             aws_calls: BTreeMap::new(),
+            realized_savings: RealizedReport::default(),
         }
     }
 }
@@ -224,6 +230,9 @@ pub enum CostError {
     /// The event is not one the cost optimizer accepts.
     #[error(transparent)]
     InvalidEvent(#[from] EventError),
+    /// The day is at the edge of the calendar chrono represents.
+    #[error("{0} is too close to the edge of the calendar to compute its months")]
+    Calendar(NaiveDate),
     /// The groups could not be listed.
     #[error("discovering the Auto Scaling groups: {0}")]
     Discovery(ServiceError),
@@ -251,7 +260,7 @@ impl CostError {
     /// The fixed error type Lambda reports.
     pub fn error_type(&self) -> &'static str {
         let service = match self {
-            CostError::InvalidEvent(_) => return "InvalidEvent",
+            CostError::InvalidEvent(_) | CostError::Calendar(_) => return "InvalidEvent",
             CostError::Store {
                 error: StoreError::Throttled { .. },
                 ..
@@ -270,102 +279,34 @@ impl CostError {
     }
 }
 
-/// The first day of `day`'s month.
-fn month_start(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
+/// What gathering found beside the reads: what was missing, and the Cost Explorer requests.
+#[derive(Debug, Default)]
+struct Gathered {
+    reads: CostReads,
+    unavailable: Vec<String>,
+    cost_explorer_calls: u32,
 }
 
-/// The first day of the month after `day`'s.
-fn next_month(day: NaiveDate) -> NaiveDate {
-    let first = month_start(day);
-    let (year, month) = if first.month() == 12 {
-        (first.year() + 1, 1)
-    } else {
-        (first.year(), first.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(first)
-}
-
-/// The first day of the month `n` months before `day`'s.
-fn months_back(day: NaiveDate, n: u32) -> NaiveDate {
-    let mut first = month_start(day);
-    for _ in 0..n {
-        first = month_start(first - Duration::days(1));
+impl Gathered {
+    /// A Cost Explorer figure, or `None` with the reason in `unavailable`; counts the call.
+    fn cost<T>(&mut self, result: CostResult<T>) -> Option<T> {
+        self.cost_explorer_calls += 1;
+        result
+            .map_err(|e| {
+                tracing::warn!(error = %e, "Cost Explorer figure unavailable");
+                self.unavailable.push(e.to_string());
+            })
+            .ok()
     }
-    first
-}
 
-/// The Graviton generations whose families an x86_64 group's right-sizing also prices.
-const GRAVITON_GENERATIONS: [u32; 2] = [6, 7];
-
-/// Whether a family's name is a Graviton (arm64) one: a `g` right after the generation digits
-/// (`m6g`, `c7gn`, `t4g`, `r6gd`), where x86_64 families have nothing or another letter (`m5`,
-/// `m5a`, `c6i`).
-fn graviton_family(family: &str) -> bool {
-    let rest = family.trim_start_matches(|c: char| c.is_ascii_lowercase());
-    let suffix = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-    suffix.len() < rest.len() && suffix.starts_with('g')
-}
-
-/// Catalog patterns for right-sizing a type: its own family; for the general purpose, compute
-/// and memory families, those of the same generation (`m5.xlarge` -> `m5.*`, `c5.*`, `r5.*`);
-/// and from an x86_64 family the Graviton families of generations 6 and 7 of the same kinds
-/// (`c6g.*`, `m6g.*`, `r6g.*`, `c7g.*`, `m7g.*`, `r7g.*`; `t3` -> `t4g.*`), so an arm64 option
-/// can be priced. All of them go in the run's one DescribeInstanceTypes request.
-fn families(instance_type: &str) -> Vec<String> {
-    let Some((family, _)) = instance_type.split_once('.') else {
-        return vec![instance_type.to_owned()];
-    };
-    let mut patterns = BTreeSet::from([format!("{family}.*")]);
-    let x86 = !graviton_family(family);
-    if let Some(generation) = family.strip_prefix(['c', 'm', 'r'])
-        && generation.starts_with(|c: char| c.is_ascii_digit())
-    {
-        for letter in ['c', 'm', 'r'] {
-            patterns.insert(format!("{letter}{generation}.*"));
-            if x86 {
-                for g in GRAVITON_GENERATIONS {
-                    patterns.insert(format!("{letter}{g}g.*"));
-                }
-            }
-        }
-    } else if x86 && family.starts_with('t') {
-        patterns.insert("t4g.*".to_owned());
-    }
-    patterns.into_iter().collect()
-}
-
-fn architecture(info: &fleetopt_ports::InstanceTypeInfo) -> Architecture {
-    if info.architectures.iter().any(|a| a == "arm64") {
-        Architecture::Arm64
-    } else {
-        Architecture::X86_64
-    }
-}
-
-/// Records what Cost Explorer could not answer and counts the call.
-/// A price read's result, or its default with the reason in `unavailable` when the read failed.
-fn degraded<T: Default>(
-    result: Result<T, ServiceError>,
-    what: &str,
-    unavailable: &mut Vec<String>,
-) -> T {
-    result.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "{what} unavailable");
-        unavailable.push(format!("{what}: {e}"));
-        T::default()
-    })
-}
-
-fn cost<T>(result: CostResult<T>, calls: &mut u32, unavailable: &mut Vec<String>) -> Option<T> {
-    *calls += 1;
-    match result {
-        Ok(value) => Some(value),
-        Err(e) => {
-            tracing::warn!(error = %e, "Cost Explorer figure unavailable");
-            unavailable.push(e.to_string());
-            None
-        }
+    /// A price read's result, or its default with the reason in `unavailable`: a refused or
+    /// failing price API (an SCP, a missing permission) degrades the run, never fails it.
+    fn degraded<T: Default>(&mut self, result: Result<T, ServiceError>, what: &str) -> T {
+        result.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "{what} unavailable");
+            self.unavailable.push(format!("{what}: {e}"));
+            T::default()
+        })
     }
 }
 
@@ -391,198 +332,231 @@ where
         ));
     }
     let dry_run = config.dry_run || trigger.dry_run();
-    let selector = fleetopt_policy::selector(&config.fleet);
+    let today = now.date_naive();
+    let periods = Periods::new(today, HISTORY_MONTHS).ok_or(CostError::Calendar(today))?;
+
+    let mut gathered = Gathered::default();
+    gathered.reads.groups = discover(config, deps, trigger).await?;
+    read_costs(config, &deps.costs, &periods, &mut gathered).await;
+    read_prices(deps, now, &mut gathered).await;
+    gathered.reads.usage = read_usage(config, &deps.metrics, &gathered.reads, now).await?;
+
+    let snapshot = cost_snapshot(periods, &gathered.reads);
+    let assessment = assess(&snapshot, &cost_rules(config));
+
+    // Every finding first, then the operator's controls (exclusion tags, snoozes, minimum
+    // savings), then the writes of what is kept.
+    let candidates = recommendations(config, &assessment, now);
+    let rules = Rules {
+        controls: config.controls,
+        analysis_interval: Duration::days(1),
+    };
+    let screened = screen_new(&deps.store, candidates, &gathered.reads.groups, &rules, now)
+        .await
+        .map_err(|error| CostError::Store {
+            what: "reading earlier recommendations".to_owned(),
+            error,
+        })?;
+    let groups = group_costs(&gathered.reads, &assessment, &screened);
+    // Savings achieved by completed changes: measured, written once, published below.
+    let sources = Sources {
+        metrics: &deps.metrics,
+        prices: &deps.prices,
+        store: &deps.store,
+        region: &deps.region,
+    };
+    let realized = measure(config, &sources, &gathered.reads.groups, now, dry_run).await;
+    gathered.unavailable.extend(realized.unavailable);
+
+    let mut recorded = Recorded::default();
+    if !dry_run {
+        recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
+        if let Some((_, (id, error))) = recorded.failures.iter().next() {
+            return Err(CostError::Store {
+                what: format!("writing recommendation {id}"),
+                error: error.clone(),
+            });
+        }
+        publish(config, &deps.metrics, &groups, &realized.data, now).await?;
+        let high: Vec<&str> = screened
+            .kept
+            .iter()
+            .filter(|r| r.priority == Priority::High)
+            .map(|r| r.description.as_str())
+            .collect();
+        alert(config, &deps.notifier, &assessment.budget, &high).await?;
+    }
+    Ok(Response {
+        environment: config.environment.as_str().to_owned(),
+        dry_run,
+        skipped: None,
+        groups,
+        costs: Some(account_costs(&snapshot, &gathered.reads, assessment.budget)),
+        account_recommendation_ids: screened
+            .current()
+            .filter(|r| r.is_account_wide())
+            .map(|r| r.id.clone())
+            .collect(),
+        recommendations_written: recorded.written,
+        recommendations_refreshed: recorded.refreshed,
+        recommendations_superseded: recorded.superseded,
+        recommendations_suppressed: screened.suppressed.len(),
+        suppressed: screened.suppressed,
+        items_skipped: screened.skipped,
+        unavailable: gathered.unavailable,
+        cost_explorer_calls: gathered.cost_explorer_calls,
+        cache: deps.prices.take_stats(),
+        aws_calls: BTreeMap::new(),
+        realized_savings: realized.report,
+    })
+}
+
+/// The groups of the environment, narrowed to those the event names.
+async fn discover<F, M, C, P, N, S>(
+    config: &Config,
+    deps: &Deps<F, M, C, P, N, S>,
+    trigger: &Trigger,
+) -> Result<Vec<fleetopt_ports::GroupInfo>, CostError>
+where
+    F: FleetDirectory + Sync,
+{
     let mut groups = deps
         .fleet
-        .groups(&selector)
+        .groups(&fleetopt_policy::selector(&config.fleet))
         .await
         .map_err(CostError::Discovery)?;
     if let Some(asked) = trigger.groups() {
         groups.retain(|g| asked.contains(&g.name));
     }
+    Ok(groups)
+}
 
-    // Cost Explorer: five calls at most, whatever the fleet's size.
-    let today = now.date_naive();
-    let tomorrow = today + Duration::days(1);
-    let mut unavailable = Vec::new();
-    let mut ce_calls = 0;
-    let months = cost(
-        deps.costs
-            .monthly_by_service(months_back(today, 3), tomorrow)
-            .await,
-        &mut ce_calls,
-        &mut unavailable,
-    )
-    .unwrap_or_default();
-    let daily = cost(
-        deps.costs
-            .daily_for_tag(
-                today - Duration::days(30),
-                today,
-                (APPLICATION_TAG, &config.application),
-            )
-            .await,
-        &mut ce_calls,
-        &mut unavailable,
-    )
-    .unwrap_or_default();
-    let forecast = if tomorrow < next_month(today) {
-        cost(
-            deps.costs.forecast(tomorrow, next_month(today)).await,
-            &mut ce_calls,
-            &mut unavailable,
-        )
-    } else {
-        Some(0.0)
+/// Cost Explorer: five requests at most, whatever the fleet's size (a sixth, ListCostAllocationTags,
+/// only when the application's tag filtered no cost at all, to say why).
+async fn read_costs<C: CostSource + Sync>(
+    config: &Config,
+    costs: &C,
+    periods: &Periods,
+    gathered: &mut Gathered,
+) {
+    let tag = (APPLICATION_TAG, config.application.as_str());
+    let months = costs
+        .monthly_by_service(periods.history_start, periods.tomorrow)
+        .await;
+    gathered.reads.months = gathered.cost(months).unwrap_or_default();
+    let (from, to) = periods.application_days();
+    let daily = costs.daily_for_tag(from, to, tag).await;
+    gathered.reads.daily = gathered.cost(daily);
+    gathered.reads.forecast = match periods.forecast() {
+        Some((start, end)) => {
+            let forecast = costs.forecast(start, end, Some(tag)).await;
+            gathered.cost(forecast)
+        }
+        // The month's last day: nothing is left to forecast.
+        None => Some(0.0),
     };
-    let reservations = cost(
-        deps.costs.reservation_recommendation().await,
-        &mut ce_calls,
-        &mut unavailable,
-    )
-    .flatten();
-    let savings_plans = cost(
-        deps.costs.savings_plans_recommendation().await,
-        &mut ce_calls,
-        &mut unavailable,
-    )
-    .flatten();
+    let reservations = costs.reservation_recommendation().await;
+    gathered.reads.reservations = gathered.cost(reservations).flatten();
+    let savings_plans = costs.savings_plans_recommendation().await;
+    gathered.reads.savings_plans = gathered.cost(savings_plans).flatten();
+    // No cost under the tag at all: an inactive tag is the usual reason, and the budget says so.
+    if let Some(days) = &gathered.reads.daily
+        && days.iter().all(|(_, cost)| *cost == 0.0)
+    {
+        let activation = costs.tag_activation(APPLICATION_TAG).await;
+        gathered.reads.tag = Some(match gathered.cost(activation) {
+            Some(TagActivation::Active) => TagCheck::Active,
+            Some(TagActivation::Inactive) => TagCheck::Inactive,
+            Some(TagActivation::Unknown) => TagCheck::NeverSeen,
+            None => TagCheck::Unavailable,
+        });
+    }
+}
 
-    // Prices and the catalog, through the caches.
-    let types: BTreeSet<String> = groups
+/// Prices and the catalog, through the caches. Each of the three reads may be refused or be
+/// down: the run goes on without it, says so, and writes what it still can (trends, the
+/// forecast, reserved instances, savings plans).
+async fn read_prices<F, M, C, P, N, S>(
+    deps: &Deps<F, M, C, P, N, S>,
+    now: DateTime<Utc>,
+    gathered: &mut Gathered,
+) where
+    P: PriceSource + Sync,
+{
+    let groups = &gathered.reads.groups;
+    let mut types: Vec<String> = groups
         .iter()
         .filter_map(|g| g.instance_type.clone())
         .collect();
-    let patterns: BTreeSet<String> = types.iter().flat_map(|t| families(t)).collect();
-    let patterns: Vec<String> = patterns.into_iter().collect();
-    // Each of the three price reads may be refused (an SCP, a missing permission) or be down:
-    // the run goes on without it, says so in `unavailable`, and writes what it still can
-    // (trends, the forecast, reserved instances, savings plans).
-    let catalog_info = degraded(
-        deps.prices.instance_types(&patterns).await,
-        "the instance catalog (right-sizing skipped)",
-        &mut unavailable,
-    );
-    let mut priced: Vec<String> = catalog_info.iter().map(|t| t.name.clone()).collect();
-    priced.extend(types.iter().cloned());
-    priced.sort();
-    priced.dedup();
-    let on_demand = degraded(
-        deps.prices.on_demand_hourly(&deps.region, &priced).await,
-        "on-demand prices (hourly costs, right-sizing and spot savings skipped)",
-        &mut unavailable,
-    );
-    let catalog: Vec<InstanceType> = catalog_info
-        .iter()
-        .map(|t| InstanceType {
-            name: t.name.clone(),
-            vcpus: t.vcpus,
-            memory_mib: t.memory_mib,
-            architecture: architecture(t),
-            on_demand_hourly: on_demand.get(&t.name).copied(),
-        })
-        .collect();
-    let zones: BTreeSet<String> = groups
+    types.sort();
+    types.dedup();
+    let mut zones: Vec<String> = groups
         .iter()
         .flat_map(|g| g.availability_zones.iter().cloned())
         .collect();
-    let spot_prices = degraded(
-        deps.prices
-            .spot_prices(
-                &types.iter().cloned().collect::<Vec<_>>(),
-                &zones.into_iter().collect::<Vec<_>>(),
-                now - Duration::days(SPOT_DAYS),
-                now,
-            )
-            .await,
-        "spot price history (spot findings skipped)",
-        &mut unavailable,
+    zones.sort();
+    zones.dedup();
+    let patterns = catalog_patterns(types.iter().map(String::as_str));
+    let catalog = deps.prices.instance_types(&patterns).await;
+    gathered.reads.catalog =
+        gathered.degraded(catalog, "the instance catalog (right-sizing skipped)");
+    let priced = gathered.reads.types_to_price();
+    let on_demand = deps.prices.on_demand_hourly(&deps.region, &priced).await;
+    gathered.reads.on_demand = gathered.degraded(
+        on_demand,
+        "on-demand prices (hourly costs, right-sizing and spot savings skipped)",
     );
+    let spot = deps
+        .prices
+        .spot_prices(&types, &zones, now - Duration::days(SPOT_DAYS), now)
+        .await;
+    gathered.reads.spot_prices =
+        gathered.degraded(spot, "spot price history (spot findings skipped)");
+}
 
-    // The lookback's hourly maxima (exactly `lookback_days` of whole hours, which the
-    // right-sizing rules require), batched like every other read.
+/// The lookback's hourly maxima: exactly `lookback_days` of whole hours, which the
+/// right-sizing rules require, batched like every other read.
+async fn read_usage<M: MetricsSource + Sync>(
+    config: &Config,
+    metrics: &M,
+    reads: &CostReads,
+    now: DateTime<Utc>,
+) -> Result<fleetopt_ports::MetricResults, CostError> {
+    if reads.groups.is_empty() {
+        return Ok(Default::default());
+    }
     let end = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
     let lookback = Duration::days(i64::from(config.right_sizing.lookback_days));
-    let usage = if groups.is_empty() {
-        Default::default()
-    } else {
-        deps.metrics
-            .read(
-                &TimeWindow {
-                    start: end - lookback,
-                    end,
-                },
-                &right_sizing_queries(&groups),
-            )
-            .await
-            .map_err(CostError::Metrics)?
-    };
-
-    // The rules.
-    let production = config.environment == Environment::Production;
-    let group_rules = GroupRules {
-        catalog: &catalog,
-        spot_prices: &spot_prices,
-        usage: &usage,
-        production,
-        preferences: &config.right_sizing,
-        targets: &config.settings.targets,
-    };
-    let mut per_group: Vec<(GroupCosts, Vec<Proposal>)> = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        let (proposals, costs) = group_rules.findings(g, i);
-        per_group.push((costs, proposals));
-    }
-    let fleet_hourly: f64 = per_group
-        .iter()
-        .filter_map(|(c, _)| c.hourly_cost_usd)
-        .sum();
-    // Account-wide findings, each under its own subject so that their ids differ.
-    let mut account: Vec<(String, Proposal)> = Vec::new();
-    for (kind, subject, found) in [
-        ("Reserved Instances", "reserved-instances", reservations),
-        ("Savings Plans", "savings-plans", savings_plans),
-    ] {
-        if let Some(r) = found {
-            let c = Commitment {
-                kind,
-                offer: r.offer,
-                monthly_savings_usd: r.monthly_savings_usd,
-                savings_percent: r.savings_percent,
-                upfront_usd: r.upfront_usd,
-            };
-            account
-                .extend(commitment(&c).map(|p| (format!("{ACCOUNT_SUBJECT_PREFIX}{subject}"), p)));
-        }
-    }
-    account.extend(
-        run_rate(fleet_hourly, config.settings.max_hourly_cost)
-            .map(|p| (format!("{ACCOUNT_SUBJECT_PREFIX}run-rate"), p)),
-    );
-
-    let month_to_date = months
-        .iter()
-        .find(|m| m.month == month_start(today))
-        .map(|m| m.total());
-    let last_month = months
-        .iter()
-        .find(|m| m.month == months_back(today, 1))
-        .map(|m| m.total());
-    let hours_in_month =
-        u32::try_from((next_month(today) - month_start(today)).num_hours()).unwrap_or(720);
-    // No forecast, no projection: month-to-date alone is not what the month will cost (the
-    // forecast's own failure is already in `unavailable`).
-    let projection = month_to_date.zip(forecast).map(|(mtd, rest)| {
-        project_month(
-            mtd,
-            rest,
-            last_month,
-            config.settings.max_hourly_cost,
-            hours_in_month,
+    metrics
+        .read(
+            &TimeWindow {
+                start: end - lookback,
+                end,
+            },
+            &right_sizing_queries(&reads.groups),
         )
-    });
+        .await
+        .map_err(CostError::Metrics)
+}
 
-    // Recommendations: one window per day, so a second run the same day writes nothing new.
+/// The cost rules' settings from the configuration.
+fn cost_rules(config: &Config) -> CostRules {
+    CostRules {
+        production: config.environment == Environment::Production,
+        preferences: config.right_sizing.clone(),
+        targets: config.settings.targets,
+        max_hourly_cost: config.settings.max_hourly_cost,
+        tag_key: APPLICATION_TAG.to_owned(),
+    }
+}
+
+/// The assessment's proposals as recommendations: one window per day, so a second run the
+/// same day writes nothing new.
+fn recommendations(
+    config: &Config,
+    assessment: &CostAssessment,
+    now: DateTime<Utc>,
+) -> Vec<Recommendation> {
     let day_start = now.duration_trunc(Duration::days(1)).unwrap_or(now);
     let origin = Origin {
         source: Source::CostOptimizer,
@@ -594,206 +568,97 @@ where
         now,
         automation_enabled: false,
     };
-    // Every finding first, then the operator's controls (exclusion tags, snoozes, minimum
-    // savings), then the writes of what is kept.
-    let mut candidates: Vec<Recommendation> = Vec::new();
-    for (costs, proposals) in &per_group {
-        candidates.extend(
-            proposals
-                .iter()
-                .map(|p| Recommendation::from_proposal(p, &costs.auto_scaling_group_name, &origin)),
-        );
-    }
-    candidates.extend(
-        account
+    let groups = assessment.groups.iter().flat_map(|g| {
+        g.proposals
             .iter()
-            .map(|(subject, p)| Recommendation::from_proposal(p, subject, &origin)),
-    );
-    let rules = Rules {
-        controls: config.controls,
-        analysis_interval: Duration::days(1),
-    };
-    let screened = screen_new(&deps.store, candidates, &groups, &rules, now)
-        .await
-        .map_err(|error| CostError::Store {
-            what: "reading earlier recommendations".to_owned(),
-            error,
-        })?;
+            .map(|p| Recommendation::from_proposal(p, &g.name, &origin))
+    });
+    let account = assessment.account.iter().map(|f| {
+        let subject = format!("{ACCOUNT_SUBJECT_PREFIX}{}", f.subject);
+        Recommendation::from_proposal(&f.proposal, &subject, &origin)
+    });
+    groups.chain(account).collect()
+}
 
-    // What stands after this run: today's new findings and the open requests they refreshed
-    // (one open request per finding, the analyzer's rule).
+/// Each group's costs after screening: what is held back is no saving on offer, and what
+/// stands composes into one plan.
+fn group_costs(
+    reads: &CostReads,
+    assessment: &CostAssessment,
+    screened: &Screened,
+) -> Vec<GroupCosts> {
     let current: Vec<&Recommendation> = screened.current().collect();
-    let mut high = Vec::new();
-    let mut group_costs = Vec::new();
-    let mut account_ids = Vec::new();
-    for r in &screened.kept {
-        if r.priority == Priority::High {
-            high.push(r.description.clone());
-        }
-    }
-    for r in &current {
-        if r.is_account_wide() {
-            account_ids.push(r.id.clone());
-        }
-    }
-    for (mut costs, _) in per_group {
-        let kept: Vec<&&Recommendation> = current
-            .iter()
-            .filter(|r| r.auto_scaling_group_name == costs.auto_scaling_group_name)
-            .collect();
-        costs.recommendation_ids = kept.iter().map(|r| r.id.clone()).collect();
-        // What is held back is no saving on offer.
-        costs.monthly_savings_usd = kept
-            .iter()
-            .filter_map(|r| r.expected_impact.monthly_savings_usd)
-            .sum();
-        costs.cost_savings_potential = costs
-            .hourly_cost_usd
-            .filter(|h| *h > 0.0)
-            .map(|h| costs.monthly_savings_usd / (h * HOURS_PER_MONTH) * 100.0);
-        group_costs.push(costs);
-    }
-
-    let mut recorded = Recorded::default();
-    if !dry_run {
-        recorded = record(&deps.store, &screened, now, ACTOR, WRITE_CONCURRENCY).await;
-        if let Some((_, (id, error))) = recorded.failures.iter().next() {
-            return Err(CostError::Store {
-                what: format!("writing recommendation {id}"),
-                error: error.clone(),
-            });
-        }
-        publish(config, &deps.metrics, &group_costs, now).await?;
-        alert(config, &deps.notifier, projection.as_ref(), &high).await?;
-    }
-    let written = recorded.written;
-    let superseded = recorded.superseded;
-    let suppressed = screened.suppressed;
-    let items_skipped = screened.skipped;
-    Ok(Response {
-        environment: config.environment.as_str().to_owned(),
-        dry_run,
-        skipped: None,
-        groups: group_costs,
-        costs: Some(AccountCosts {
-            months: months
+    reads
+        .groups
+        .iter()
+        .zip(&assessment.groups)
+        .map(|(g, a)| {
+            let own: Vec<&&Recommendation> = current
                 .iter()
-                .map(|m| MonthSummary {
-                    month: m.month.format("%Y-%m").to_string(),
-                    by_service: m.by_service.clone(),
-                    total: m.total(),
-                })
-                .collect(),
-            daily: daily
-                .iter()
-                .map(|(day, cost)| DaySummary {
-                    day: day.to_string(),
-                    cost: *cost,
-                })
-                .collect(),
-            projection,
-        }),
-        account_recommendation_ids: account_ids,
-        recommendations_written: written,
-        recommendations_refreshed: recorded.refreshed,
-        recommendations_superseded: superseded,
-        recommendations_suppressed: suppressed.len(),
-        suppressed,
-        items_skipped,
-        unavailable,
-        cost_explorer_calls: ce_calls,
-        cache: deps.prices.take_stats(),
-        aws_calls: BTreeMap::new(),
-    })
-}
-
-/// What the per-group rules read, gathered once per run.
-struct GroupRules<'a> {
-    catalog: &'a [InstanceType],
-    spot_prices: &'a [fleetopt_ports::SpotPrice],
-    usage: &'a fleetopt_ports::MetricResults,
-    production: bool,
-    preferences: &'a RightSizingPreferences,
-    targets: &'a Targets,
-}
-
-impl GroupRules<'_> {
-    /// The findings and the cost summary of group number `index`.
-    fn findings(&self, g: &GroupInfo, index: usize) -> (Vec<Proposal>, GroupCosts) {
-        let current = g
-            .instance_type
-            .as_ref()
-            .and_then(|t| self.catalog.iter().find(|c| &c.name == t));
-        let mut proposals = Vec::new();
-        let mut right_sizing = None;
-        let hourly = current
-            .and_then(|t| t.on_demand_hourly)
-            .map(|p| p * f64::from(g.desired));
-        if let Some(current) = current {
-            let prices: Vec<f64> = self
-                .spot_prices
-                .iter()
-                .filter(|p| {
-                    p.instance_type == current.name
-                        && g.availability_zones.contains(&p.availability_zone)
-                })
-                .map(|p| p.price)
+                .filter(|r| r.auto_scaling_group_name == g.name)
                 .collect();
-            let (cpu, memory) = hourly_maxima(self.usage, index);
-            let cost = GroupCost {
-                group: &g.name,
-                instance_type: current,
-                desired: g.desired,
-                min_size: g.min_size,
-                spot: SpotStats::from_prices(&prices),
-                cpu_hourly_maxima: &cpu,
-                memory_hourly_maxima: &memory,
-            };
-            proposals.extend(spot_savings(&cost, self.production));
-            let proposal =
-                right_sizing_proposal(&cost, self.catalog, self.preferences, self.targets);
-            // The proposal carries the outcome; without one, the outcome says why.
-            right_sizing = Some(
-                match proposal
-                    .as_ref()
-                    .and_then(|p| p.evidence.right_sizing.as_ref())
-                {
-                    Some(outcome) => RightSizingSummary::from(outcome),
-                    None => RightSizingSummary::from(&assess_right_sizing(
-                        &cost,
-                        self.catalog,
-                        self.preferences,
-                        self.targets,
-                    )),
-                },
-            );
-            proposals.extend(proposal);
-        }
-        let savings: f64 = proposals
+            let parts: Vec<SavingsPart> = own
+                .iter()
+                .filter_map(|r| {
+                    Some(SavingsPart {
+                        lever: Lever::of(&r.evidence)?,
+                        percent: r.expected_impact.cost_savings?,
+                        monthly_usd: r.expected_impact.monthly_savings_usd?,
+                    })
+                })
+                .collect();
+            let monthly_cost = a.hourly_cost_usd.map(|h| h * HOURS_PER_MONTH);
+            let plan = plan_savings(monthly_cost.unwrap_or(0.0), &parts);
+            GroupCosts {
+                auto_scaling_group_name: g.name.clone(),
+                instance_type: g.instance_type.clone(),
+                desired_capacity: g.desired,
+                hourly_cost_usd: a.hourly_cost_usd,
+                monthly_savings_usd: plan.monthly_usd,
+                cost_savings_potential: monthly_cost.filter(|m| *m > 0.0).map(|_| plan.percent),
+                savings_parts: plan.parts,
+                recommendation_ids: own.iter().map(|r| r.id.clone()).collect(),
+                right_sizing: a.right_sizing.as_ref().map(RightSizingSummary::from),
+            }
+        })
+        .collect()
+}
+
+/// The costs part of the response: the account's months, the application's last 30 days and
+/// its budget.
+fn account_costs(snapshot: &CostSnapshot, reads: &CostReads, budget: Budget) -> AccountCosts {
+    let shown_from = snapshot.periods.today - Duration::days(DAILY_DAYS);
+    AccountCosts {
+        months: reads
+            .months
             .iter()
-            .filter_map(|p| p.expected_impact.monthly_savings_usd)
-            .sum();
-        let costs = GroupCosts {
-            auto_scaling_group_name: g.name.clone(),
-            instance_type: g.instance_type.clone(),
-            desired_capacity: g.desired,
-            hourly_cost_usd: hourly,
-            monthly_savings_usd: savings,
-            cost_savings_potential: hourly
-                .filter(|h| *h > 0.0)
-                .map(|h| savings / (h * HOURS_PER_MONTH) * 100.0),
-            recommendation_ids: Vec::new(),
-            right_sizing,
-        };
-        (proposals, costs)
+            .map(|m| MonthSummary {
+                month: m.month.format("%Y-%m").to_string(),
+                by_service: m.by_service.clone(),
+                total: m.total(),
+            })
+            .collect(),
+        daily: reads
+            .daily
+            .iter()
+            .flatten()
+            .filter(|(day, _)| *day >= shown_from && *day < snapshot.periods.today)
+            .map(|(day, cost)| DaySummary {
+                day: day.to_string(),
+                cost: *cost,
+            })
+            .collect(),
+        budget,
     }
 }
 
-/// CostSavingsPotential per group and for the environment, in one PutMetricData call.
+/// CostSavingsPotential per group and for the environment, with the savings `achieved`
+/// (RealizedSavings), in one PutMetricData call.
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
     groups: &[GroupCosts],
+    achieved: &[MetricDatum],
     at: DateTime<Utc>,
 ) -> Result<(), CostError> {
     let environment = config.environment.as_str().to_owned();
@@ -824,6 +689,7 @@ async fn publish<M: MetricsPublisher + Sync>(
             timestamp: at,
         });
     }
+    data.extend_from_slice(achieved);
     if data.is_empty() {
         return Ok(());
     }
@@ -833,27 +699,27 @@ async fn publish<M: MetricsPublisher + Sync>(
         .map_err(CostError::Publish)
 }
 
-/// One message on the cost-alert topic when the month runs over budget or a HIGH saving was
-/// found.
+/// One message on the cost-alert topic when the application's month runs over budget or a
+/// HIGH saving was found.
 async fn alert<N: Notifier + Sync>(
     config: &Config,
     notifier: &N,
-    projection: Option<&MonthProjection>,
-    high: &[String],
+    budget: &Budget,
+    high: &[&str],
 ) -> Result<(), CostError> {
     let Some(topic) = &config.topics.cost_alert else {
         return Ok(());
     };
-    let over = projection.filter(|p| p.over_budget);
+    let over = budget.projection.as_ref().filter(|p| p.over_budget);
     if over.is_none() && high.is_empty() {
         return Ok(());
     }
     let mut message = String::new();
     if let Some(p) = over {
         message.push_str(&format!(
-            "The month is projected at ${:.2} (${:.2} so far), over the ${:.2} budget \
-             (maxHourlyCost x hours in the month).\n",
-            p.projected, p.month_to_date, p.budget
+            "{}'s month is projected at ${:.2} (${:.2} so far, its cost allocation tag {}), \
+             over the ${:.2} budget (maxHourlyCost x hours in the month).\n",
+            config.application, p.projected, p.month_to_date, APPLICATION_TAG, p.budget
         ));
     }
     for h in high {
@@ -880,50 +746,8 @@ async fn alert<N: Notifier + Sync>(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use fleetopt_ports::GroupInfo;
     use fleetopt_ports::fakes::{FakeCosts, FakeFleet, FakePrices, InMemoryStore, Recorder};
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn month_arithmetic_crosses_years() {
-        assert_eq!(month_start(day("2026-11-23")), day("2026-11-01"));
-        assert_eq!(next_month(day("2026-12-31")), day("2027-01-01"));
-        assert_eq!(months_back(day("2026-02-14"), 3), day("2025-11-01"));
-        assert_eq!(months_back(day("2026-03-31"), 1), day("2026-02-01"));
-    }
-
-    #[test]
-    fn right_sizing_looks_at_the_family_and_its_siblings() {
-        assert_eq!(
-            families("m5.xlarge"),
-            [
-                "c5.*", "c6g.*", "c7g.*", "m5.*", "m6g.*", "m7g.*", "r5.*", "r6g.*", "r7g.*"
-            ]
-        );
-        assert_eq!(
-            families("c6i.large"),
-            [
-                "c6g.*", "c6i.*", "c7g.*", "m6g.*", "m6i.*", "m7g.*", "r6g.*", "r6i.*", "r7g.*"
-            ]
-        );
-        // arm64 groups stay arm64: no x86_64 option is ever offered them.
-        assert_eq!(families("m6g.large"), ["c6g.*", "m6g.*", "r6g.*"]);
-        assert_eq!(families("t3.medium"), ["t3.*", "t4g.*"]);
-        assert_eq!(families("t4g.medium"), ["t4g.*"]);
-        assert_eq!(families("weird"), ["weird"]);
-    }
-
-    #[test]
-    fn graviton_families_have_a_g_after_the_generation() {
-        for arm in ["m6g", "c7gn", "t4g", "r6gd", "x2gd", "im4gn"] {
-            assert!(graviton_family(arm), "{arm}");
-        }
-        for x86 in ["m5", "m5a", "c6i", "c5n", "t3", "m7i-flex", "g5"] {
-            assert!(!graviton_family(x86), "{x86}");
-        }
-    }
 
     fn deps(
         costs: FakeCosts,
@@ -1044,66 +868,15 @@ mod tests {
         }
         // No price, no hourly cost; what Cost Explorer gives is still there.
         assert_eq!(response.groups[0].hourly_cost_usd, None);
-        assert!(response.costs.unwrap().projection.is_some());
-    }
-
-    /// Cost Explorer with every figure but the forecast.
-    struct NoForecast(FakeCosts);
-
-    impl fleetopt_ports::CostSource for NoForecast {
-        async fn monthly_by_service(
-            &self,
-            start: chrono::NaiveDate,
-            end: chrono::NaiveDate,
-        ) -> CostResult<Vec<fleetopt_ports::MonthCost>> {
-            self.0.monthly_by_service(start, end).await
-        }
-
-        async fn daily_for_tag(
-            &self,
-            start: chrono::NaiveDate,
-            end: chrono::NaiveDate,
-            tag: (&str, &str),
-        ) -> CostResult<Vec<(chrono::NaiveDate, f64)>> {
-            self.0.daily_for_tag(start, end, tag).await
-        }
-
-        async fn forecast(
-            &self,
-            _start: chrono::NaiveDate,
-            _end: chrono::NaiveDate,
-        ) -> CostResult<f64> {
-            Err(fleetopt_ports::CostUnavailable::NoData {
-                operation: "ce:GetCostForecast",
-                message: "not enough history to forecast".into(),
-            })
-        }
-
-        async fn reservation_recommendation(
-            &self,
-        ) -> CostResult<Option<fleetopt_ports::PurchaseRecommendation>> {
-            self.0.reservation_recommendation().await
-        }
-
-        async fn savings_plans_recommendation(
-            &self,
-        ) -> CostResult<Option<fleetopt_ports::PurchaseRecommendation>> {
-            self.0.savings_plans_recommendation().await
-        }
+        assert!(response.costs.unwrap().budget.projection.is_some());
     }
 
     #[tokio::test]
     async fn an_unavailable_forecast_is_no_projection_not_month_to_date() {
-        let base = deps(FakeCosts::new());
-        let deps = Deps {
-            fleet: base.fleet,
-            metrics: base.metrics,
-            costs: NoForecast(FakeCosts::new()),
-            prices: base.prices,
-            notifier: base.notifier,
-            store: base.store,
-            region: base.region,
-        };
+        let deps = deps(FakeCosts {
+            forecast: None,
+            ..FakeCosts::new()
+        });
         let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
             .await
             .unwrap();
@@ -1111,13 +884,19 @@ mod tests {
             response
                 .unavailable
                 .iter()
-                .any(|u| u.contains("not enough history to forecast")),
+                .any(|u| u.contains("ce:GetCostForecast: no data yet")),
             "{:?}",
             response.unavailable
         );
         let costs = response.costs.unwrap();
         assert!(!costs.months.is_empty());
-        assert_eq!(costs.projection, None);
+        assert_eq!(costs.budget.projection, None);
+        assert!(
+            costs
+                .budget
+                .unavailable
+                .is_some_and(|why| why.contains("could not forecast"))
+        );
     }
 
     #[test]
@@ -1156,7 +935,7 @@ mod tests {
         assert_eq!(response.unavailable.len(), 5);
         assert!(response.unavailable[0].contains("access denied: Cost Explorer is not enabled"));
         let costs = response.costs.unwrap();
-        assert!(costs.months.is_empty() && costs.projection.is_none());
+        assert!(costs.months.is_empty() && costs.budget.projection.is_none());
         // The fleet is still priced: 4 x m5.xlarge.
         assert_eq!(response.groups[0].hourly_cost_usd, Some(0.768));
         // CostSavingsPotential (0 %: no usage data, no spot history) in one call.

@@ -1,7 +1,8 @@
 //! The cost optimizer Lambda (docs/design.md): Cost Explorer trends and forecast,
 //! spot against on-demand prices, right-sizing, reserved capacity and run-rate findings,
 //! written as COST_OPTIMIZATION (and INSTANCE_TYPE_CHANGE) recommendations, with
-//! CostSavingsPotential and cost alerts.
+//! CostSavingsPotential and cost alerts; and the savings completed changes achieved
+//! (`realized`, RealizedSavings).
 
 pub mod analysis;
 pub mod event;
@@ -9,3 +10,4 @@ pub mod event;
 mod fuzz;
 pub mod lambda;
 pub mod prices;
+pub mod realized;

@@ -20,6 +20,7 @@ use cost_optimizer::lambda::App;
 use fleetopt_aws::emulator::{SeedGroup, create_group, put_series, sdk_config};
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
+use fleetopt_costing::{Periods, TagCheck};
 use fleetopt_model::{RecommendationType, recommendations_table};
 use fleetopt_ports::RecommendationStore;
 use fleetopt_scoring::{
@@ -165,6 +166,25 @@ async fn spot_right_sizing_and_commitments_are_found_and_a_warm_run_calls_no_pri
         2,
         "reserved instances and savings plans"
     );
+    // Each commitment carries Cost Explorer's figures (scripts/seed/ce/*PurchaseRecommendation).
+    for id in &first.account_recommendation_ids {
+        let r = store.get(id).await.unwrap().unwrap();
+        let f = r.evidence.commitment.expect("Cost Explorer's figures");
+        assert_eq!((f.term_years, f.payment_option.as_str()), (1, "NO_UPFRONT"));
+        assert_eq!((f.upfront_usd, f.break_even_months), (0.0, Some(0.0)));
+        assert_eq!(f.expected_utilization_percent, Some(100.0));
+        if r.auto_scaling_group_name == "account:reserved-instances" {
+            assert_eq!(f.instances, Some(12.0));
+            assert_eq!(f.recurring_monthly_usd, Some(525.6));
+            assert_eq!(f.on_demand_covered_monthly_usd, Some(840.96));
+        } else {
+            assert_eq!(r.auto_scaling_group_name, "account:savings-plans");
+            assert_eq!(f.hourly_commitment_usd, Some(0.8));
+            // 1.824 $/h of on-demand spend covered, 730 hours.
+            let covered = f.on_demand_covered_monthly_usd.unwrap();
+            assert!((covered - 1331.52).abs() < 1e-6, "{covered}");
+        }
+    }
     assert_eq!(first.recommendations_written, 4);
 
     // Warm: the same process, the same day. Nothing new is written, and prices and the
@@ -534,4 +554,404 @@ async fn pricing_refused_degrades_the_run_and_the_commitments_are_still_written(
     assert_eq!(response.groups[0].hourly_cost_usd, None);
     // Reserved instances and savings plans come from Cost Explorer: still written.
     assert_eq!(response.account_recommendation_ids.len(), 2, "{response:?}");
+}
+
+/// GroupInServiceInstances of `group` in moto's AWS/AutoScaling: `value` at ten past each of
+/// the `hours` whole hours from `start`.
+async fn in_service(clients: &Clients, group: &str, start: DateTime<Utc>, hours: i64, value: f64) {
+    let points: Vec<_> = (0..hours)
+        .map(|h| (start + Duration::hours(h) + Duration::minutes(10), value))
+        .collect();
+    fleetopt_aws::emulator::put_datapoints(
+        clients,
+        ("AWS/AutoScaling", "GroupInServiceInstances", "None"),
+        &[("AutoScalingGroupName", group.to_owned())],
+        &points,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn savings_achieved_by_completed_changes_are_written_once_and_published() {
+    use fleetopt_model::Status;
+    use fleetopt_ports::fakes::contract::sample_over;
+    use fleetopt_ports::{MetricQuery, MetricsSource, Statistic, TimeWindow, Transition};
+
+    // grown: m5.xlarge (0.192 $/h), scaled up by the engine from 4 to 5 two days ago;
+    // sized: right-sized by a person from m5.xlarge to m5.large (0.096 $/h), 4 instances,
+    // approved then marked done 3 hours later, two days ago.
+    let (clients, table, grown) = fleet("grown", "m5.xlarge", 5).await;
+    let prefix = grown.trim_end_matches("-grown").to_owned();
+    let sized = format!("{prefix}-sized");
+    create_group(
+        &clients,
+        &SeedGroup {
+            name: sized.clone(),
+            min_size: 1,
+            max_size: 8,
+            desired: 4,
+            tags: Vec::new(),
+            instance_type: "m5.large".into(),
+            target_group_arns: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let hour = |t: DateTime<Utc>| t.duration_trunc(Duration::hours(1)).unwrap();
+    let began = hour(now - Duration::days(2)) + Duration::minutes(5);
+    let scaled = began + Duration::minutes(15);
+    let approved = began;
+    let done = began + Duration::hours(3);
+    // A day before the change's hour, and a day from the first whole hour after it.
+    in_service(&clients, &grown, hour(began) - Duration::hours(24), 24, 4.0).await;
+    in_service(&clients, &grown, hour(scaled) + Duration::hours(1), 24, 5.0).await;
+    in_service(
+        &clients,
+        &sized,
+        hour(approved) - Duration::hours(24),
+        24,
+        4.0,
+    )
+    .await;
+    in_service(&clients, &sized, hour(done) + Duration::hours(1), 24, 4.0).await;
+
+    let namespace = format!("It{prefix}");
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
+        ("FLEETOPT_APPLICATION", "it".to_owned()),
+        ("FLEETOPT_TABLE", table),
+        ("FLEETOPT_TARGET_GROUPS", format!("{grown},{sized}")),
+        ("FLEETOPT_METRICS_NAMESPACE", namespace.clone()),
+    ]);
+    let config = Config::from_lookup(&|name| vars.get(name).cloned()).unwrap();
+    let app = App::new(config, &sdk_config().await);
+    let store = &app.deps.store;
+    let window = |end: DateTime<Utc>| fleetopt_model::AnalysisWindow {
+        start: end - Duration::hours(1),
+        end,
+    };
+    let mut scale_up = sample_over(&grown, window(hour(began)), began);
+    store.put_new(&scale_up).await.unwrap();
+    for (to, at) in [(Status::InProgress, began), (Status::Completed, scaled)] {
+        scale_up = store
+            .transition(&scale_up, &Transition::new(to, at, "optimization-engine"))
+            .await
+            .unwrap();
+    }
+    let mut right_sizing = sample_over(&sized, window(hour(began)), began);
+    right_sizing.kind = RecommendationType::InstanceTypeChange;
+    right_sizing.id = format!("{}-rs", right_sizing.id);
+    right_sizing.implementation.action = None;
+    right_sizing.evidence.instance_type = Some("m5.xlarge".into());
+    store.put_new(&right_sizing).await.unwrap();
+    for (to, at) in [
+        (Status::AwaitingApproval, began - Duration::minutes(2)),
+        (Status::Approved, approved),
+        (Status::Completed, done),
+    ] {
+        right_sizing = store
+            .transition(&right_sizing, &Transition::new(to, at, "alice"))
+            .await
+            .unwrap();
+    }
+
+    let first = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let calls = app.calls.take();
+    let mut measured: Vec<(String, f64)> = first
+        .realized_savings
+        .measured
+        .iter()
+        .map(|m| (m.auto_scaling_group_name.clone(), m.monthly_usd))
+        .collect();
+    measured.sort_by(|a, b| a.0.cmp(&b.0));
+    // grown: (4 - 5) x 0.192 x 730 = -140.16 (a scale-up adds cost); sized: 4 x (0.192 -
+    // 0.096) x 730 = 280.32.
+    assert_eq!(
+        measured,
+        [(grown.clone(), -140.16), (sized.clone(), 280.32)],
+        "{:?}",
+        first.realized_savings
+    );
+    assert!(first.realized_savings.not_measured.is_empty());
+    assert_eq!(first.realized_savings.achieved_monthly_usd, Some(140.16));
+    let item = store.get(&scale_up.id).await.unwrap().unwrap();
+    let saved = item.realized_savings.unwrap();
+    assert_eq!((saved.instances_before, saved.instances_after), (4.0, 5.0));
+    assert_eq!(saved.hourly_price_before, 0.192);
+    let item = store.get(&right_sizing.id).await.unwrap().unwrap();
+    let saved = item.realized_savings.unwrap();
+    assert_eq!(
+        (
+            saved.instance_type_before.as_str(),
+            saved.instance_type_after.as_str(),
+            saved.hourly_price_after
+        ),
+        ("m5.xlarge", "m5.large", 0.096)
+    );
+    assert_eq!(
+        (item.status, item.version),
+        (Status::Completed, right_sizing.version)
+    );
+    // Still one PutMetricData, and one more GetMetricData for the capacity of both groups.
+    assert_eq!(calls.get("cloudwatch:PutMetricData"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("cloudwatch:GetMetricData"), Some(&2), "{calls:?}");
+
+    // RealizedSavings, per group and for the environment, in our namespace.
+    let query = |id: &str, group: Option<&str>| MetricQuery {
+        id: id.into(),
+        namespace: namespace.clone().into(),
+        name: "RealizedSavings",
+        dimensions: std::iter::once(("Environment", "production".to_owned()))
+            .chain(group.map(|g| ("AutoScalingGroupName", g.to_owned())))
+            .collect(),
+        statistic: Statistic::Average,
+        period_seconds: 3600,
+    };
+    let read = app
+        .deps
+        .metrics
+        .read(
+            &TimeWindow {
+                start: hour(now),
+                end: hour(now) + Duration::hours(1),
+            },
+            &[
+                query("grown", Some(&grown)),
+                query("sized", Some(&sized)),
+                query("env", None),
+            ],
+        )
+        .await
+        .unwrap();
+    let values = |id: &str| -> Vec<f64> { read[id].iter().map(|(_, v)| *v).collect() };
+    assert_eq!(values("grown"), [-140.16]);
+    assert_eq!(values("sized"), [280.32]);
+    assert_eq!(values("env"), [140.16]);
+
+    // A second run, an hour later, writes nothing again (a new figure would carry its time).
+    let before = [
+        store.get(&scale_up.id).await.unwrap().unwrap(),
+        store.get(&right_sizing.id).await.unwrap().unwrap(),
+    ];
+    let second = run(
+        &app.config,
+        &app.deps,
+        &Trigger::Schedule,
+        now + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert!(second.realized_savings.measured.is_empty(), "{second:?}");
+    assert!(
+        second.realized_savings.not_measured.is_empty(),
+        "{second:?}"
+    );
+    assert_eq!(second.realized_savings.achieved_monthly_usd, Some(140.16));
+    let after = [
+        store.get(&scale_up.id).await.unwrap().unwrap(),
+        store.get(&right_sizing.id).await.unwrap().unwrap(),
+    ];
+    assert_eq!(after, before);
+}
+
+/// An account of the test's own, with one group of 2 m5.large and a table: moto keeps the
+/// GetCostAndUsage results queued for an account apart from every other account's, and the
+/// proxy's per-key seeds (`keys/<AccessKeyId>/`) answer only this account's credentials.
+struct OwnAccount {
+    id: String,
+    access_key: String,
+    sdk: fleetopt_aws::SdkConfig,
+    table: String,
+    group: String,
+}
+
+impl OwnAccount {
+    async fn new() -> OwnAccount {
+        seed_costs();
+        let id = fleetopt_aws::emulator::new_account_id();
+        let (sdk, credentials) = fleetopt_aws::emulator::sdk_config_in(&id).await.unwrap();
+        let clients = Clients::new(&sdk);
+        let table = format!("budget{id}-recommendations");
+        create_table(&clients.dynamodb, recommendations_table(), &table)
+            .await
+            .unwrap();
+        let group = format!("budget{id}-shop");
+        create_group(
+            &clients,
+            &SeedGroup {
+                name: group.clone(),
+                min_size: 1,
+                max_size: 4,
+                desired: 2,
+                tags: Vec::new(),
+                instance_type: "m5.large".into(),
+                target_group_arns: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+        OwnAccount {
+            id,
+            access_key: credentials.access_key_id().to_owned(),
+            sdk,
+            table,
+            group,
+        }
+    }
+
+    /// Queues this account's two GetCostAndUsage answers, in the order the run asks: the
+    /// account's months by service (`account_per_month` of EC2 in each), then the
+    /// application's days (`application_per_day` each).
+    fn queue_costs(&self, periods: &Periods, account_per_month: f64, application_per_day: f64) {
+        let mut months = Vec::new();
+        let mut month = periods.history_start;
+        while month <= periods.month_start {
+            let end = month.checked_add_months(chrono::Months::new(1)).unwrap();
+            months.push(serde_json::json!({
+                "TimePeriod": {"Start": month.to_string(), "End": end.to_string()},
+                "Total": {},
+                "Groups": [{"Keys": ["Amazon Elastic Compute Cloud - Compute"],
+                            "Metrics": {"UnblendedCost": {"Amount": format!("{account_per_month:.2}"), "Unit": "USD"}}}],
+                "Estimated": month == periods.month_start,
+            }));
+            month = end;
+        }
+        let (from, to) = periods.application_days();
+        let days: Vec<_> = from
+            .iter_days()
+            .take_while(|d| *d < to)
+            .map(|d| {
+                serde_json::json!({
+                    "TimePeriod": {"Start": d.to_string(), "End": d.succ_opt().unwrap().to_string()},
+                    "Total": {"UnblendedCost": {"Amount": format!("{application_per_day:.2}"), "Unit": "USD"}},
+                    "Groups": [],
+                    "Estimated": d >= periods.month_start,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({
+            "account_id": self.id,
+            "results": [
+                {"ResultsByTime": months, "DimensionValueAttributes": []},
+                {"ResultsByTime": days, "DimensionValueAttributes": []},
+            ],
+        });
+        let (status, answer) = fleetopt_aws::emulator::proxy_admin(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            &body.to_string(),
+        );
+        assert_eq!(status, 201, "{answer}");
+    }
+
+    /// Writes `body` as this account's own seed `relative` (under `keys/<AccessKeyId>/`).
+    fn seed(&self, relative: &str, body: serde_json::Value) {
+        let (status, settings) = fleetopt_aws::emulator::proxy_admin("GET", "/_fleetopt/", "");
+        assert_eq!(status, 200, "{settings}");
+        let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+        let path = std::path::Path::new(settings["seedDir"].as_str().unwrap())
+            .join("keys")
+            .join(&self.access_key)
+            .join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body.to_string()).unwrap();
+    }
+
+    fn config(&self, max_hourly_cost: &str) -> Config {
+        let vars: HashMap<&str, String> = HashMap::from([
+            ("FLEETOPT_ENVIRONMENT", "staging".to_owned()),
+            ("FLEETOPT_APPLICATION", "shop".to_owned()),
+            ("FLEETOPT_TABLE", self.table.clone()),
+            ("FLEETOPT_TARGET_GROUPS", self.group.clone()),
+            ("FLEETOPT_MAX_HOURLY_COST", max_hourly_cost.to_owned()),
+        ]);
+        Config::from_lookup(&|name| vars.get(name).cloned()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_month_over_budget_for_the_account_is_not_over_for_the_application() {
+    let account = OwnAccount::new().await;
+    let now = Utc::now();
+    let periods = Periods::new(now.date_naive(), cost_optimizer::analysis::HISTORY_MONTHS).unwrap();
+    // The account spends 50,000 $ a month; the application 2 $ a day and 30 $ to come.
+    account.queue_costs(&periods, 50_000.0, 2.0);
+    if let Some((start, end)) = periods.forecast() {
+        account.seed(
+            "ce/GetCostForecast.json",
+            serde_json::json!({
+                "Total": {"Amount": "30.00", "Unit": "USD"},
+                "ForecastResultsByTime": [{"TimePeriod": {"Start": start.to_string(), "End": end.to_string()},
+                                           "MeanValue": "30.00"}],
+            }),
+        );
+    }
+    let app = App::new(account.config("1.0"), &account.sdk);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let forecast = if periods.forecast().is_some() {
+        30.0
+    } else {
+        0.0
+    };
+    let costs = response.costs.unwrap();
+    // The account's month is far over 1 $/h x the month's hours...
+    let this_month = costs.months.last().unwrap();
+    assert!(
+        this_month.total > f64::from(periods.hours_in_month()),
+        "{this_month:?}"
+    );
+    // ...the application's is not: its own days of this month, and its own forecast.
+    let days_so_far = f64::from(
+        periods
+            .tomorrow
+            .signed_duration_since(periods.month_start)
+            .num_days() as i32,
+    );
+    let p = costs.budget.projection.expect("a projection");
+    assert_eq!(p.month_to_date, 2.0 * days_so_far);
+    assert_eq!(p.projected, 2.0 * days_so_far + forecast);
+    assert_eq!(p.budget, f64::from(periods.hours_in_month()));
+    assert!(!p.over_budget, "{p:?}");
+    assert_eq!(costs.budget.tag, TagCheck::NotNeeded);
+    // No tag check was needed: five Cost Explorer requests (four on a month's last day).
+    let forecasts = u32::from(periods.forecast().is_some());
+    assert_eq!(response.cost_explorer_calls, 4 + forecasts);
+    assert_eq!(app.calls.take().get("ce:ListCostAllocationTags"), None);
+}
+
+#[tokio::test]
+async fn a_tag_not_activated_for_cost_allocation_is_named_and_no_budget_is_judged() {
+    let account = OwnAccount::new().await;
+    let now = Utc::now();
+    let periods = Periods::new(now.date_naive(), cost_optimizer::analysis::HISTORY_MONTHS).unwrap();
+    // The account spends; nothing carries the application's tag, which Billing knows but has
+    // not activated.
+    account.queue_costs(&periods, 500.0, 0.0);
+    account.seed(
+        "ce/ListCostAllocationTags.json",
+        serde_json::json!({"CostAllocationTags": [{
+            "TagKey": cost_optimizer::analysis::APPLICATION_TAG,
+            "Type": "UserDefined",
+            "Status": "Inactive",
+        }]}),
+    );
+    let app = App::new(account.config("1.0"), &account.sdk);
+    let response = run(&app.config, &app.deps, &Trigger::Schedule, now)
+        .await
+        .unwrap();
+    let budget = response.costs.unwrap().budget;
+    assert_eq!(budget.projection, None);
+    assert_eq!(budget.tag, TagCheck::Inactive);
+    let why = budget.unavailable.unwrap();
+    assert!(
+        why.contains("fleet-optimizer:application is not activated"),
+        "{why}"
+    );
+    assert_eq!(app.calls.take().get("ce:ListCostAllocationTags"), Some(&1));
 }

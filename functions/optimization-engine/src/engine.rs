@@ -1021,19 +1021,8 @@ fn needs_outcome(r: &Recommendation, now: DateTime<Utc>, interval: Duration) -> 
     r.scale_change().is_some()
         && r.execution.is_some()
         && r.outcome.is_none()
-        && completed_at(r).is_some_and(|at| at + interval <= now && at + OUTCOME_LOOKBACK > now)
-}
-
-/// When `r` reached COMPLETED.
-fn completed_at(r: &Recommendation) -> Option<DateTime<Utc>> {
-    let change = r
-        .status_history
-        .iter()
-        .rev()
-        .find(|c| c.to == Status::Completed)?;
-    DateTime::parse_from_rfc3339(&change.at)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+        && r.completed_at()
+            .is_some_and(|at| at + interval <= now && at + OUTCOME_LOOKBACK > now)
 }
 
 /// Records the outcome of every completed change in `completed`: the performance score the
@@ -1054,7 +1043,11 @@ async fn measure<F, N, M, S, V>(
     S: RecommendationStore + GroupLocks + Sync,
 {
     let interval = analysis_interval(config);
-    let Some(start) = completed.iter().filter_map(completed_at).min() else {
+    let Some(start) = completed
+        .iter()
+        .filter_map(Recommendation::completed_at)
+        .min()
+    else {
         return;
     };
     let mut queries = Vec::new();
@@ -1089,7 +1082,7 @@ async fn measure<F, N, M, S, V>(
         }
     };
     for (i, r) in completed.into_iter().enumerate() {
-        let Some(done) = completed_at(&r) else {
+        let Some(done) = r.completed_at() else {
             continue;
         };
         let after = done + interval;

@@ -1,6 +1,7 @@
-//! Cost Explorer as a [`CostSource`]: GetCostAndUsage (paginated), GetCostForecast and the two
-//! purchase recommendations. Cost Explorer bills per request, so each method is one logical
-//! call. DataUnavailableException and AccessDeniedException become [`CostUnavailable`], which
+//! Cost Explorer as a [`CostSource`]: GetCostAndUsage (paginated), GetCostForecast,
+//! ListCostAllocationTags and the two purchase recommendations, with Cost Explorer's figures
+//! behind each purchase. Cost Explorer bills per request (pages included), so each method is
+//! one logical call and the SDK's request count is the bill. DataUnavailableException and AccessDeniedException become [`CostUnavailable`], which
 //! the run reports instead of failing.
 
 use std::collections::BTreeMap;
@@ -8,11 +9,15 @@ use std::collections::BTreeMap;
 use aws_sdk_costexplorer::Client;
 use aws_sdk_costexplorer::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_costexplorer::types::{
-    DateInterval, Expression, Granularity, GroupDefinition, GroupDefinitionType,
-    LookbackPeriodInDays, Metric, PaymentOption, SupportedSavingsPlansType, TagValues, TermInYears,
+    CostAllocationTagStatus, CostAllocationTagType, DateInterval, Expression, Granularity,
+    GroupDefinition, GroupDefinitionType, LookbackPeriodInDays, Metric, PaymentOption,
+    SupportedSavingsPlansType, TagValues, TermInYears,
 };
 use chrono::NaiveDate;
-use fleetopt_ports::{CostResult, CostSource, CostUnavailable, MonthCost, PurchaseRecommendation};
+use fleetopt_model::CommitmentFigures;
+use fleetopt_ports::{
+    CostResult, CostSource, CostUnavailable, MonthCost, PurchaseRecommendation, TagActivation,
+};
 
 use crate::error::service_error;
 
@@ -70,6 +75,28 @@ fn amount(text: Option<&str>) -> f64 {
     text.and_then(|t| t.trim().parse::<f64>().ok())
         .filter(|v| v.is_finite())
         .unwrap_or(0.0)
+}
+
+/// A figure Cost Explorer may leave out: absent or unreadable is `None`, never 0.
+fn figure(text: Option<&str>) -> Option<f64> {
+    text.and_then(|t| t.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+/// The sum of the figures given; `None` when none was.
+fn sum(figures: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    figures
+        .flatten()
+        .fold(None, |total, v| Some(total.unwrap_or(0.0) + v))
+}
+
+/// The purchases both recommendations ask about: one year, no upfront.
+const TERM_YEARS: u32 = 1;
+
+fn tag_filter(tag: (&str, &str)) -> Expression {
+    Expression::builder()
+        .tags(TagValues::builder().key(tag.0).values(tag.1).build())
+        .build()
 }
 
 fn date(text: Option<&str>) -> Option<NaiveDate> {
@@ -136,9 +163,7 @@ impl CostSource for CostExplorer {
         tag: (&str, &str),
     ) -> CostResult<Vec<(NaiveDate, f64)>> {
         const OP: &str = "ce:GetCostAndUsage";
-        let filter = Expression::builder()
-            .tags(TagValues::builder().key(tag.0).values(tag.1).build())
-            .build();
+        let filter = tag_filter(tag);
         let mut days = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -172,7 +197,12 @@ impl CostSource for CostExplorer {
         Ok(days)
     }
 
-    async fn forecast(&self, start: NaiveDate, end: NaiveDate) -> CostResult<f64> {
+    async fn forecast(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        tag: Option<(&str, &str)>,
+    ) -> CostResult<f64> {
         const OP: &str = "ce:GetCostForecast";
         let output = self
             .client
@@ -180,10 +210,36 @@ impl CostSource for CostExplorer {
             .time_period(interval(start, end)?)
             .granularity(Granularity::Monthly)
             .metric(Metric::UnblendedCost)
+            .set_filter(tag.map(tag_filter))
             .send()
             .await
             .map_err(|e| unavailable(OP, &e))?;
-        Ok(amount(output.total().and_then(|t| t.amount())))
+        figure(output.total().and_then(|t| t.amount())).ok_or(CostUnavailable::NoData {
+            operation: OP,
+            message: "the forecast has no total".to_owned(),
+        })
+    }
+
+    async fn tag_activation(&self, key: &str) -> CostResult<TagActivation> {
+        const OP: &str = "ce:ListCostAllocationTags";
+        let output = self
+            .client
+            .list_cost_allocation_tags()
+            .tag_keys(key)
+            .r#type(CostAllocationTagType::UserDefined)
+            .send()
+            .await
+            .map_err(|e| unavailable(OP, &e))?;
+        let status = output
+            .cost_allocation_tags()
+            .iter()
+            .find(|t| t.tag_key() == key)
+            .map(|t| t.status());
+        Ok(match status {
+            Some(CostAllocationTagStatus::Active) => TagActivation::Active,
+            Some(_) => TagActivation::Inactive,
+            None => TagActivation::Unknown,
+        })
     }
 
     async fn reservation_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
@@ -216,6 +272,36 @@ impl CostSource for CostExplorer {
             })
             .collect();
         let summary = recommendation.recommendation_summary();
+        let upfront_usd = sum(details.iter().map(|d| figure(d.upfront_cost()))).unwrap_or(0.0);
+        let monthly_savings_usd =
+            amount(summary.and_then(|s| s.total_estimated_monthly_savings_amount()));
+        // Utilization weighted by the on-demand cost each detail covers.
+        let covered = sum(details
+            .iter()
+            .map(|d| figure(d.estimated_monthly_on_demand_cost())));
+        let utilization = sum(details.iter().map(|d| {
+            Some(figure(d.average_utilization())? * figure(d.estimated_monthly_on_demand_cost())?)
+        }))
+        .zip(covered.filter(|c| *c > 0.0))
+        .map(|(weighted, covered)| weighted / covered);
+        let figures = CommitmentFigures {
+            instances: sum(details
+                .iter()
+                .map(|d| figure(d.recommended_number_of_instances_to_purchase()))),
+            hourly_commitment_usd: None,
+            expected_utilization_percent: utilization,
+            break_even_months: details
+                .iter()
+                .filter_map(|d| figure(d.estimated_break_even_in_months()))
+                .reduce(f64::max),
+            upfront_usd,
+            recurring_monthly_usd: sum(details
+                .iter()
+                .map(|d| figure(d.recurring_standard_monthly_cost()))),
+            on_demand_covered_monthly_usd: covered,
+            term_years: TERM_YEARS,
+            payment_option: PaymentOption::NoUpfront.as_str().to_owned(),
+        };
         Ok(Some(PurchaseRecommendation {
             offer: format!(
                 "{}, 1 year, no upfront",
@@ -225,13 +311,11 @@ impl CostSource for CostExplorer {
                     offer.join(", ")
                 }
             ),
-            monthly_savings_usd: amount(
-                summary.and_then(|s| s.total_estimated_monthly_savings_amount()),
-            ),
+            monthly_savings_usd,
             savings_percent: amount(
                 summary.and_then(|s| s.total_estimated_monthly_savings_percentage()),
             ),
-            upfront_usd: details.iter().map(|d| amount(d.upfront_cost())).sum(),
+            figures,
         }))
     }
 
@@ -247,20 +331,45 @@ impl CostSource for CostExplorer {
             .send()
             .await
             .map_err(|e| unavailable(OP, &e))?;
-        let Some(summary) = output
-            .savings_plans_purchase_recommendation()
-            .and_then(|r| r.savings_plans_purchase_recommendation_summary())
+        let recommendation = output.savings_plans_purchase_recommendation();
+        let Some(summary) =
+            recommendation.and_then(|r| r.savings_plans_purchase_recommendation_summary())
         else {
             return Ok(None);
+        };
+        let details = recommendation
+            .map(|r| r.savings_plans_purchase_recommendation_details())
+            .unwrap_or_default();
+        let hourly = figure(summary.hourly_commitment_to_purchase());
+        let upfront_usd = sum(details.iter().map(|d| figure(d.upfront_cost()))).unwrap_or(0.0);
+        let monthly_savings_usd = amount(summary.estimated_monthly_savings_amount());
+        let figures = CommitmentFigures {
+            instances: None,
+            hourly_commitment_usd: hourly,
+            expected_utilization_percent: details
+                .iter()
+                .filter_map(|d| figure(d.estimated_average_utilization()))
+                .reduce(f64::min),
+            break_even_months: (monthly_savings_usd > 0.0)
+                .then_some(upfront_usd / monthly_savings_usd),
+            upfront_usd,
+            // The commitment is paid every hour of the term.
+            recurring_monthly_usd: hourly.map(|h| h * fleetopt_model::HOURS_PER_MONTH),
+            on_demand_covered_monthly_usd: sum(details.iter().map(|d| {
+                figure(d.current_average_hourly_on_demand_spend())
+                    .map(|h| h * fleetopt_model::HOURS_PER_MONTH)
+            })),
+            term_years: TERM_YEARS,
+            payment_option: PaymentOption::NoUpfront.as_str().to_owned(),
         };
         Ok(Some(PurchaseRecommendation {
             offer: format!(
                 "a Compute Savings Plan of ${}/h, 1 year, no upfront",
                 summary.hourly_commitment_to_purchase().unwrap_or("?")
             ),
-            monthly_savings_usd: amount(summary.estimated_monthly_savings_amount()),
+            monthly_savings_usd,
             savings_percent: amount(summary.estimated_savings_percentage()),
-            upfront_usd: 0.0,
+            figures,
         }))
     }
 }
@@ -363,7 +472,7 @@ mod tests {
         });
         let client = mock_client!(aws_sdk_costexplorer, RuleMode::MatchAny, [&no_data]);
         let err = CostExplorer::new(client)
-            .forecast(day("2026-11-23"), day("2026-12-01"))
+            .forecast(day("2026-11-23"), day("2026-12-01"), None)
             .await
             .unwrap_err();
         assert!(
@@ -387,7 +496,7 @@ mod tests {
         });
         let client = mock_client!(aws_sdk_costexplorer, RuleMode::MatchAny, [&denied]);
         let err = CostExplorer::new(client)
-            .forecast(day("2026-11-23"), day("2026-12-01"))
+            .forecast(day("2026-11-23"), day("2026-12-01"), None)
             .await
             .unwrap_err();
         assert!(matches!(err, CostUnavailable::AccessDenied { .. }), "{err}");
@@ -396,11 +505,18 @@ mod tests {
 
     #[tokio::test]
     async fn forecast_and_savings_plans_read_the_amounts() {
-        let forecast = mock!(Client::get_cost_forecast).then_output(|| {
-            GetCostForecastOutput::builder()
-                .total(MetricValue::builder().amount("204.5").unit("USD").build())
-                .build()
-        });
+        let forecast = mock!(Client::get_cost_forecast)
+            .match_requests(|r| {
+                // The application's forecast: filtered by its cost allocation tag.
+                r.filter()
+                    .and_then(|f| f.tags())
+                    .is_some_and(|t| t.key() == Some("app-tag") && t.values() == ["shop"])
+            })
+            .then_output(|| {
+                GetCostForecastOutput::builder()
+                    .total(MetricValue::builder().amount("204.5").unit("USD").build())
+                    .build()
+            });
         let plan = mock!(Client::get_savings_plans_purchase_recommendation).then_output(|| {
             GetSavingsPlansPurchaseRecommendationOutput::builder()
                 .savings_plans_purchase_recommendation(
@@ -419,11 +535,127 @@ mod tests {
         let client = mock_client!(aws_sdk_costexplorer, RuleMode::MatchAny, [&forecast, &plan]);
         let ce = CostExplorer::new(client);
         assert_eq!(
-            ce.forecast(day("2026-11-23"), day("2026-12-01")).await,
+            ce.forecast(
+                day("2026-11-23"),
+                day("2026-12-01"),
+                Some(("app-tag", "shop"))
+            )
+            .await,
             Ok(204.5)
         );
         let sp = ce.savings_plans_recommendation().await.unwrap().unwrap();
         assert_eq!((sp.monthly_savings_usd, sp.savings_percent), (142.3, 21.4));
         assert!(sp.offer.contains("$0.85/h"));
+        // The figures behind it: the commitment paid every hour, no upfront, no break-even wait.
+        assert_eq!(sp.figures.hourly_commitment_usd, Some(0.85));
+        assert_eq!(sp.figures.recurring_monthly_usd, Some(0.85 * 730.0));
+        assert_eq!(sp.figures.break_even_months, Some(0.0));
+        assert_eq!(sp.figures.payment_option, "NO_UPFRONT");
+        // Without details, what Cost Explorer did not say stays unsaid.
+        assert_eq!(sp.figures.expected_utilization_percent, None);
+        assert_eq!(sp.figures.on_demand_covered_monthly_usd, None);
+    }
+
+    #[tokio::test]
+    async fn reserved_instances_carry_cost_explorers_figures() {
+        use aws_sdk_costexplorer::operation::get_reservation_purchase_recommendation::GetReservationPurchaseRecommendationOutput;
+        use aws_sdk_costexplorer::types::{
+            Ec2InstanceDetails, InstanceDetails, ReservationPurchaseRecommendation,
+            ReservationPurchaseRecommendationDetail, ReservationPurchaseRecommendationSummary,
+        };
+        let detail = |count: &str, utilization: &str, on_demand: &str, recurring: &str| {
+            ReservationPurchaseRecommendationDetail::builder()
+                .instance_details(
+                    InstanceDetails::builder()
+                        .ec2_instance_details(
+                            Ec2InstanceDetails::builder()
+                                .instance_type("m5.large")
+                                .region("US East (N. Virginia)")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .recommended_number_of_instances_to_purchase(count)
+                .average_utilization(utilization)
+                .estimated_monthly_on_demand_cost(on_demand)
+                .recurring_standard_monthly_cost(recurring)
+                .estimated_break_even_in_months(if count == "4" { "2.5" } else { "0.0" })
+                .upfront_cost(if count == "4" { "300" } else { "0.0" })
+                .build()
+        };
+        let ri = mock!(Client::get_reservation_purchase_recommendation).then_output(move || {
+            GetReservationPurchaseRecommendationOutput::builder()
+                .recommendations(
+                    ReservationPurchaseRecommendation::builder()
+                        .recommendation_details(detail("12", "100.0", "840.96", "525.60"))
+                        .recommendation_details(detail("4", "50.0", "280.32", "175.20"))
+                        .recommendation_summary(
+                            ReservationPurchaseRecommendationSummary::builder()
+                                .total_estimated_monthly_savings_amount("420.48")
+                                .total_estimated_monthly_savings_percentage("37.5")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+        let client = mock_client!(aws_sdk_costexplorer, RuleMode::MatchAny, [&ri]);
+        let r = CostExplorer::new(client)
+            .reservation_recommendation()
+            .await
+            .unwrap()
+            .unwrap();
+        let f = &r.figures;
+        assert_eq!(f.instances, Some(16.0));
+        assert_eq!(f.upfront_usd, 300.0);
+        assert_eq!(f.recurring_monthly_usd, Some(700.8));
+        assert_eq!(f.on_demand_covered_monthly_usd, Some(1121.28));
+        // Utilization weighted by the on-demand cost covered: (100 × 840.96 + 50 × 280.32) / 1121.28.
+        assert!((f.expected_utilization_percent.unwrap() - 87.5).abs() < 1e-9);
+        // The longest break-even of the purchase.
+        assert_eq!(f.break_even_months, Some(2.5));
+        assert!(r.offer.starts_with("12 x m5.large"), "{}", r.offer);
+    }
+
+    #[tokio::test]
+    async fn a_tags_activation_is_read_from_list_cost_allocation_tags() {
+        use aws_sdk_costexplorer::operation::list_cost_allocation_tags::ListCostAllocationTagsOutput;
+        use aws_sdk_costexplorer::types::CostAllocationTag;
+        let tag = |status: CostAllocationTagStatus| {
+            CostAllocationTag::builder()
+                .tag_key("fleet-optimizer:application")
+                .r#type(CostAllocationTagType::UserDefined)
+                .status(status)
+                .build()
+                .unwrap()
+        };
+        let inactive = mock!(Client::list_cost_allocation_tags).then_output(move || {
+            ListCostAllocationTagsOutput::builder()
+                .cost_allocation_tags(tag(CostAllocationTagStatus::Inactive))
+                .build()
+        });
+        let active = mock!(Client::list_cost_allocation_tags).then_output(move || {
+            ListCostAllocationTagsOutput::builder()
+                .cost_allocation_tags(tag(CostAllocationTagStatus::Active))
+                .build()
+        });
+        let none = mock!(Client::list_cost_allocation_tags)
+            .then_output(|| ListCostAllocationTagsOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_costexplorer,
+            RuleMode::Sequential,
+            [&inactive, &active, &none]
+        );
+        let ce = CostExplorer::new(client);
+        for expected in [
+            TagActivation::Inactive,
+            TagActivation::Active,
+            TagActivation::Unknown,
+        ] {
+            assert_eq!(
+                ce.tag_activation("fleet-optimizer:application").await,
+                Ok(expected)
+            );
+        }
     }
 }

@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{
 };
 use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    ChangeOutcome, Check, Execution, Priority, Recommendation, RecommendationType, StatusChange,
-    TableSchema, rfc3339,
+    ChangeOutcome, Check, Execution, Priority, RealizedSavings, Recommendation, RecommendationType,
+    Status, StatusChange, TableSchema, rfc3339,
 };
 use fleetopt_ports::{
     Found, GroupLocks, PutOutcome, RecommendationQuery, RecommendationStore, ServiceError,
@@ -343,6 +343,33 @@ impl RecommendationStore for DynamoRecommendationStore {
     ) -> Result<Recommendation, StoreError> {
         self.set_one(current, "outcome", attribute(&current.id, outcome)?)
             .await
+    }
+
+    async fn record_realized_savings(
+        &self,
+        current: &Recommendation,
+        savings: &RealizedSavings,
+    ) -> Result<Recommendation, StoreError> {
+        if current.status != Status::Completed {
+            return Err(StoreError::Conflict {
+                id: current.id.clone(),
+                status: current.status,
+                version: current.version,
+            });
+        }
+        // `conditional_update`'s condition (status and version as read, COMPLETED here) and
+        // no figure yet: two runs never both write one.
+        let result = self
+            .conditional_update(current)
+            .condition_expression(
+                "#status = :from AND #version = :version AND attribute_not_exists(#realized)",
+            )
+            .update_expression("SET #realized = :realized")
+            .expression_attribute_names("#realized", "realizedSavings")
+            .expression_attribute_values(":realized", attribute(&current.id, savings)?)
+            .send()
+            .await;
+        finish_update(current, result)
     }
 
     async fn note(

@@ -89,6 +89,49 @@ pub async fn sdk_config_as(access_key: &str) -> SdkConfig {
         .await
 }
 
+/// A 12-digit account id no other test uses: moto keeps each account's resources, and the Cost
+/// Explorer results queued for it, apart from every other account's.
+pub fn new_account_id() -> String {
+    use std::hash::BuildHasher;
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seed = (
+        std::process::id(),
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now(),
+    );
+    let n = std::collections::hash_map::RandomState::new().hash_one(seed) % 1_000_000_000_000;
+    format!("{n:012}")
+}
+
+/// An `SdkConfig` working in `account_id`: the temporary credentials of a role assumed there
+/// through STS (moto creates whatever they create in that account), and those credentials (the
+/// proxy's per-key seeds and fault rules name their access key id).
+pub async fn sdk_config_in(account_id: &str) -> Result<(SdkConfig, Credentials), ServiceError> {
+    use aws_sdk_cloudwatch::config::ProvideCredentials;
+    let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+        "arn:aws:iam::{account_id}:role/fleetopt-emulator"
+    ))
+    .session_name("fleetopt-emulator")
+    .configure(&sdk_config().await)
+    .build()
+    .await;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| ServiceError {
+            operation: "sts:AssumeRole",
+            code: "CredentialsError".to_owned(),
+            message: e.to_string(),
+        })?;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials.clone())
+        .load()
+        .await;
+    Ok((config, credentials))
+}
+
 /// An Auto Scaling group to create in the emulator.
 #[derive(Debug, Clone)]
 pub struct SeedGroup {

@@ -152,6 +152,12 @@ async fn refreshes_outcomes_and_approvals_are_written_conditionally() {
 }
 
 #[tokio::test]
+async fn realized_savings_are_written_once_on_a_completed_item() {
+    let (_, store) = fresh_store().await;
+    contract::realized_savings_are_recorded_once(&store, "web").await;
+}
+
+#[tokio::test]
 async fn group_locks_exclude_each_other_and_stay_out_of_every_listing() {
     use fleetopt_ports::{RecommendationQuery, RecommendationStore};
     let (_, store) = fresh_store().await;

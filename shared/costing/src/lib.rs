@@ -1,33 +1,45 @@
 //! The cost rules of docs/design.md, as pure functions: spot savings and their interruption
-//! risk from price volatility, right-sizing, reserved capacity opportunities, the run-rate
-//! against maxHourlyCost and the month-end projection. Plain numbers in, [`Proposal`]s out.
+//! risk from price volatility, right-sizing (ranked options with the operator's preferences,
+//! risk, effort and Graviton; module `rightsizing`), reserved capacity opportunities, the
+//! run-rate against maxHourlyCost, the application's month against its budget, and the savings
+//! of one coherent plan per group. [`assess`] takes one run's [`CostSnapshot`] to a
+//! [`CostAssessment`]; [`Periods`] is the calendar the cost optimizer and the CLI share.
 //!
-//! Right-sizing comes in two forms: [`right_sizing`], section 8's rule (the cheapest type of the
-//! same architecture that fits the 99th percentile with 20 % headroom), and
-//! [`right_sizing_proposal`] / [`assess_right_sizing`], issue 10's ranked options with the
-//! operator's preferences, risk, effort and Graviton (module `rightsizing`).
+//! Savings achieved by completed changes, measured from capacity and prices before and after
+//! them, are [`realized_savings`] (module `realized`).
 //!
 //! **Architecture invariant:** like `scoring`, no I/O, no async, no clock: prices, usage and
 //! time come in as parameters.
 
 use fleetopt_scoring::{
-    Evidence, ExpectedImpact, Priority, Proposal, RecommendationType, RiskLevel,
+    CommitmentFigures, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType, RiskLevel,
 };
 use serde::Serialize;
 
+mod assessment;
+mod catalog;
+mod periods;
+mod realized;
 mod rightsizing;
+
+pub use assessment::{
+    AccountFinding, Budget, CostAssessment, CostRules, CostSnapshot, GroupAssessment, GroupUsage,
+    Lever, Offer, PlanSavings, SavingsPart, Spend, TagCheck, assess, open_total, plan_savings,
+};
+pub use catalog::{catalog_patterns, families, graviton_family};
+pub use periods::{DAILY_DAYS, Periods};
 
 /// An instance type's processor architecture (defined with the right-sizing vocabulary in
 /// `fleetopt-scoring`, which the evidence stores).
 pub use fleetopt_scoring::Architecture;
+pub use realized::{MIN_COVERAGE, NotMeasurable, Realized, hours_needed, realized_savings};
 pub use rightsizing::{
     ARM64_NOTE, IDLE_CPU_PERCENT, MAX_OPTIONS, MIN_CPU_HOURS, MIN_MONTHLY_SAVING_USD,
     NO_INSTANCES_NOTE, assess_right_sizing, family_allowed, fits, instance_family,
     migration_effort, performance_risk, right_sizing_proposal,
 };
 
-/// Hours in the average month (365 × 24 / 12): how AWS turns hourly prices into monthly ones.
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub use fleetopt_scoring::HOURS_PER_MONTH;
 /// Savings below this share of the cost are LOW priority (docs/scoring.md).
 pub const SMALL_SAVING_PERCENT: f64 = 10.0;
 /// Savings from this share of the cost, at low risk, are HIGH priority and alerted.
@@ -260,8 +272,8 @@ pub struct Commitment {
     pub monthly_savings_usd: f64,
     /// Estimated saving, percent of the covered on-demand cost.
     pub savings_percent: f64,
-    /// Up-front cost, USD.
-    pub upfront_usd: f64,
+    /// Cost Explorer's figures, stored as the proposal's evidence.
+    pub figures: CommitmentFigures,
 }
 
 /// A commitment as an account-wide COST_OPTIMIZATION proposal; `None` when it saves nothing.
@@ -274,9 +286,22 @@ pub fn commitment(c: &Commitment) -> Option<Proposal> {
         priority: priority(c.savings_percent, RiskLevel::Low),
         description: format!(
             "Buy {}: {}. Cost Explorer estimates ${:.0} a month less ({:.0} % of the covered \
-             on-demand cost), ${:.0} up front. A commitment: it pays off only if the usage \
+             on-demand cost), ${:.0} up front{}{}. A commitment: it pays off only if the usage \
              stays.",
-            c.kind, c.offer, c.monthly_savings_usd, c.savings_percent, c.upfront_usd
+            c.kind,
+            c.offer,
+            c.monthly_savings_usd,
+            c.savings_percent,
+            c.figures.upfront_usd,
+            c.figures
+                .expected_utilization_percent
+                .map(|u| format!(", {u:.0} % expected utilization"))
+                .unwrap_or_default(),
+            c.figures
+                .break_even_months
+                .filter(|m| *m > 0.0)
+                .map(|m| format!(", break-even after {m:.1} months"))
+                .unwrap_or_default(),
         ),
         target_desired_capacity: None,
         expected_impact: ExpectedImpact {
@@ -293,7 +318,10 @@ pub fn commitment(c: &Commitment) -> Option<Proposal> {
             "Check the covered usage against the fleet's plans for the term".to_owned(),
             format!("Purchase: {}", c.offer),
         ],
-        evidence: Evidence::default(),
+        evidence: Evidence {
+            commitment: Some(c.figures.clone()),
+            ..Evidence::default()
+        },
     })
 }
 
@@ -467,7 +495,7 @@ mod tests {
             offer: "4 x m5.large, 1 year, no upfront".into(),
             monthly_savings_usd: 80.0,
             savings_percent: 8.0,
-            upfront_usd: 0.0,
+            figures: CommitmentFigures::default(),
         };
         assert_eq!(commitment(&ri).unwrap().priority, Priority::Low);
         assert_eq!(

@@ -8,6 +8,7 @@
 mod exclusions;
 mod outcome;
 mod proof;
+mod realized;
 mod recommendation;
 mod schema;
 mod status;
@@ -18,6 +19,7 @@ pub use proof::{
     Approval, Attestation, CLOCK_SKEW, SIGNING_ALGORITHM, approval_message, approval_problem,
     attestation_message, attestation_problem, from_hex, to_hex, unsigned_approval,
 };
+pub use realized::{ACHIEVED_DAYS, Achieved, RealizedSavings, savings_achieved};
 pub use recommendation::{
     ACCOUNT_SUBJECT_PREFIX, Action, AnalysisWindow, Check, DecodeError, Execution, Implementation,
     Origin, Persistence, Recommendation, SNOOZE_KEEP_DAYS, Snooze, Source, StatusChange,
@@ -26,4 +28,7 @@ pub use recommendation::{
 pub use schema::{Index, TableSchema, recommendations_table};
 pub use status::{Status, TransitionError, can_transition};
 
-pub use fleetopt_scoring::{Evidence, ExpectedImpact, Priority, RecommendationType, RiskLevel};
+pub use fleetopt_scoring::{
+    CommitmentFigures, Evidence, ExpectedImpact, HOURS_PER_MONTH, Priority, RecommendationType,
+    RiskLevel,
+};

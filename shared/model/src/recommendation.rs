@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::outcome::ChangeOutcome;
 use crate::proof::{Approval, Attestation};
+use crate::realized::RealizedSavings;
 use crate::schema::recommendations_table;
 use crate::status::{Status, TransitionError, can_transition};
 
@@ -246,6 +247,10 @@ pub struct Recommendation {
     /// What the change did, measured one analysis interval after it completed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub outcome: Option<ChangeOutcome>,
+    /// What the change saves a month, measured by the cost optimizer from the group's capacity
+    /// and prices before and after it (a COMPLETED capacity or type change).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub realized_savings: Option<RealizedSavings>,
     /// Expiry, epoch seconds (DynamoDB TTL).
     pub ttl: i64,
 }
@@ -370,6 +375,7 @@ impl Recommendation {
             approval: None,
             attestation: None,
             outcome: None,
+            realized_savings: None,
             version: 1,
             ttl: (origin.now + Duration::days(ttl_days)).timestamp(),
         }
@@ -863,6 +869,7 @@ pub(crate) mod tests {
             "approval",
             "attestation",
             "outcome",
+            "realizedSavings",
         ] {
             item.remove(key);
         }

@@ -33,8 +33,20 @@ pub struct PurchaseRecommendation {
     pub monthly_savings_usd: f64,
     /// Estimated saving, percent of the covered on-demand cost.
     pub savings_percent: f64,
-    /// Up-front cost, USD.
-    pub upfront_usd: f64,
+    /// Cost Explorer's figures behind it, stored as the recommendation's evidence.
+    pub figures: fleetopt_model::CommitmentFigures,
+}
+
+/// Whether a cost allocation tag is activated, as ListCostAllocationTags reports it: only an
+/// active tag filters costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagActivation {
+    /// Active: Cost Explorer filters costs by it (from the day it was activated).
+    Active,
+    /// Known to Billing but not activated for cost allocation.
+    Inactive,
+    /// Billing has never seen the key on a resource.
+    Unknown,
 }
 
 /// A Cost Explorer answer that may be unavailable (an account without Cost Explorer enabled,
@@ -84,12 +96,17 @@ pub trait CostSource {
         tag: (&str, &str),
     ) -> impl Future<Output = CostResult<Vec<(NaiveDate, f64)>>> + Send;
 
-    /// GetCostForecast: the unblended cost forecast for `[start, end)`, USD.
+    /// GetCostForecast: the unblended cost forecast for `[start, end)`, USD; with `tag`, of the
+    /// resources carrying the cost allocation tag `key` = `value` only.
     fn forecast(
         &self,
         start: NaiveDate,
         end: NaiveDate,
+        tag: Option<(&str, &str)>,
     ) -> impl Future<Output = CostResult<f64>> + Send;
+
+    /// ListCostAllocationTags: whether the user-defined cost allocation tag `key` is activated.
+    fn tag_activation(&self, key: &str) -> impl Future<Output = CostResult<TagActivation>> + Send;
 
     /// GetReservationPurchaseRecommendation for EC2, if Cost Explorer has one.
     fn reservation_recommendation(

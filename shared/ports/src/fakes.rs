@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use fleetopt_model::{ChangeOutcome, Check, DecodeError, Execution, Recommendation};
+use fleetopt_model::{
+    ChangeOutcome, Check, DecodeError, Execution, RealizedSavings, Recommendation, Status,
+};
 use sha2::{Digest, Sha256};
 
 use crate::sign::{Signature, Signer, Verifier};
@@ -16,7 +18,7 @@ use crate::{
     CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
     GroupSelector, InstanceTypeInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher,
     MetricsSource, MonthCost, Notifier, PriceSource, PurchaseRecommendation, ScalingActivity,
-    ServiceError, SpotPrice, TimeWindow,
+    ServiceError, SpotPrice, TagActivation, TimeWindow,
 };
 
 /// A recommendations table in memory.
@@ -113,6 +115,37 @@ impl RecommendationStore for InMemoryStore {
         let mut next = current.clone();
         next.outcome = Some(outcome.clone());
         self.replace_if_unchanged(current, next)
+    }
+
+    async fn record_realized_savings(
+        &self,
+        current: &Recommendation,
+        savings: &RealizedSavings,
+    ) -> Result<Recommendation, StoreError> {
+        let conflict = || StoreError::Conflict {
+            id: current.id.clone(),
+            status: current.status,
+            version: current.version,
+        };
+        if current.status != Status::Completed {
+            return Err(conflict());
+        }
+        let mut items = self.items();
+        let key = (current.id.clone(), current.timestamp.clone());
+        let stored = items.get(&key).ok_or_else(|| StoreError::NotFound {
+            id: current.id.clone(),
+        })?;
+        // DynamoDB's condition: still COMPLETED at the version read, and no figure yet.
+        if stored.status != Status::Completed
+            || stored.version != current.version
+            || stored.realized_savings.is_some()
+        {
+            return Err(conflict());
+        }
+        let mut next = stored.clone();
+        next.realized_savings = Some(savings.clone());
+        items.insert(key, next.clone());
+        Ok(next)
     }
 
     async fn transition(
@@ -493,16 +526,43 @@ impl MetricsSource for Recorder {
     }
 }
 
-/// Cost Explorer in memory: every figure the same small account, or every call answering
-/// the same [`CostUnavailable`].
-#[derive(Debug, Default)]
+/// Cost Explorer in memory: a small account whose figures a test may change, or every call
+/// answering the same [`CostUnavailable`].
+#[derive(Debug, Clone)]
 pub struct FakeCosts {
-    unavailable: Option<CostUnavailable>,
+    /// What every call answers instead, when set.
+    pub unavailable: Option<CostUnavailable>,
+    /// The account's EC2 cost in every month a period touches, USD (100).
+    pub account_monthly: f64,
+    /// The application's cost every day, USD (3.5).
+    pub application_daily: f64,
+    /// The forecast of any period, USD (40); `None` answers DataUnavailableException.
+    pub forecast: Option<f64>,
+    /// What ListCostAllocationTags says of any key (active).
+    pub tag: TagActivation,
+    /// The reserved-instance purchase recommended (none).
+    pub reservation: Option<PurchaseRecommendation>,
+    /// The savings plan recommended (none).
+    pub savings_plan: Option<PurchaseRecommendation>,
+}
+
+impl Default for FakeCosts {
+    fn default() -> Self {
+        FakeCosts {
+            unavailable: None,
+            account_monthly: 100.0,
+            application_daily: 3.5,
+            forecast: Some(40.0),
+            tag: TagActivation::Active,
+            reservation: None,
+            savings_plan: None,
+        }
+    }
 }
 
 impl FakeCosts {
-    /// An account spending 100 $ a month, with a 40 $ forecast and no purchase
-    /// recommendation.
+    /// An account spending 100 $ a month, the application 3.5 $ a day, a 40 $ forecast, its
+    /// tag active and no purchase recommendation.
     pub fn new() -> Self {
         Self::default()
     }
@@ -511,6 +571,7 @@ impl FakeCosts {
     pub fn unavailable(why: CostUnavailable) -> Self {
         FakeCosts {
             unavailable: Some(why),
+            ..Self::default()
         }
     }
 
@@ -529,7 +590,6 @@ impl CostSource for FakeCosts {
         end: chrono::NaiveDate,
     ) -> CostResult<Vec<MonthCost>> {
         use chrono::Datelike;
-        // 100 $ of EC2 in every month the period touches.
         let mut months = Vec::new();
         let mut month = start.with_day(1).unwrap_or(start);
         while month < end {
@@ -537,7 +597,7 @@ impl CostSource for FakeCosts {
                 month,
                 by_service: BTreeMap::from([(
                     "Amazon Elastic Compute Cloud - Compute".to_owned(),
-                    100.0,
+                    self.account_monthly,
                 )]),
             });
             month = month
@@ -550,26 +610,40 @@ impl CostSource for FakeCosts {
     async fn daily_for_tag(
         &self,
         start: chrono::NaiveDate,
-        _end: chrono::NaiveDate,
+        end: chrono::NaiveDate,
         _tag: (&str, &str),
     ) -> CostResult<Vec<(chrono::NaiveDate, f64)>> {
-        self.answer(vec![(start, 3.5)])
+        let days = start
+            .iter_days()
+            .take_while(|d| *d < end)
+            .map(|d| (d, self.application_daily))
+            .collect();
+        self.answer(days)
     }
 
     async fn forecast(
         &self,
         _start: chrono::NaiveDate,
         _end: chrono::NaiveDate,
+        _tag: Option<(&str, &str)>,
     ) -> CostResult<f64> {
-        self.answer(40.0)
+        let forecast = self.answer(self.forecast)?;
+        forecast.ok_or_else(|| CostUnavailable::NoData {
+            operation: "ce:GetCostForecast",
+            message: "not enough data to forecast".to_owned(),
+        })
+    }
+
+    async fn tag_activation(&self, _key: &str) -> CostResult<TagActivation> {
+        self.answer(self.tag)
     }
 
     async fn reservation_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
-        self.answer(None)
+        self.answer(self.reservation.clone())
     }
 
     async fn savings_plans_recommendation(&self) -> CostResult<Option<PurchaseRecommendation>> {
-        self.answer(None)
+        self.answer(self.savings_plan.clone())
     }
 }
 
@@ -1022,6 +1096,87 @@ pub mod contract {
         ));
     }
 
+    /// A measured figure for tests: 4 -> 5 m5.xlarge (0.192 $/h) over 24-hour windows around
+    /// 2026-11-23 09:00-10:00, measured two days later, saving `monthly_usd` a month.
+    pub fn realized_savings(monthly_usd: f64) -> fleetopt_model::RealizedSavings {
+        fleetopt_model::RealizedSavings {
+            monthly_usd,
+            instances_before: 4.0,
+            instances_after: 5.0,
+            hourly_price_before: 0.192,
+            hourly_price_after: 0.192,
+            instance_type_before: "m5.xlarge".into(),
+            instance_type_after: "m5.xlarge".into(),
+            window_hours: 24,
+            before_window_end: "2026-11-23T09:00:00Z".into(),
+            after_window_start: "2026-11-23T10:00:00Z".into(),
+            measured_at: "2026-11-25T06:00:00Z".into(),
+        }
+    }
+
+    /// `r` written, claimed and completed by the engine.
+    async fn completed(store: &impl RecommendationStore, r: &Recommendation) -> Recommendation {
+        assert_eq!(store.put_new(r).await, Ok(PutOutcome::Written));
+        let claimed = store.transition(r, &claim("engine-a")).await.unwrap();
+        store
+            .transition(
+                &claimed,
+                &Transition::new(Status::Completed, now(), "engine-a"),
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Realized savings are written once, on a COMPLETED item at the version read, without a
+    /// status change: a second write (another run) and a write on an item that is not
+    /// COMPLETED are conflicts that change nothing.
+    pub async fn realized_savings_are_recorded_once(store: &impl RecommendationStore, group: &str) {
+        let savings = realized_savings(-140.16);
+        // Not COMPLETED: refused.
+        let open = sample(group, 0);
+        assert_eq!(store.put_new(&open).await, Ok(PutOutcome::Written));
+        assert!(matches!(
+            store.record_realized_savings(&open, &savings).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let done = completed(store, &sample(group, 2)).await;
+        let measured = store
+            .record_realized_savings(&done, &savings)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                measured.status,
+                measured.version,
+                measured.realized_savings.as_ref()
+            ),
+            (Status::Completed, done.version, Some(&savings))
+        );
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(measured.clone()));
+        // A second run that read the item before the first wrote: nothing written twice.
+        assert!(matches!(
+            store
+                .record_realized_savings(&done, &realized_savings(1.0))
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(measured));
+        // Rolled back since it was read: refused too.
+        let done = completed(store, &sample(group, 1)).await;
+        let rolled_back = store
+            .transition(
+                &done,
+                &Transition::new(Status::RolledBack, now(), "engine-a"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.record_realized_savings(&done, &savings).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(store.get(&done.id).await.unwrap(), Some(rolled_back));
+    }
+
     /// A group's lock is held by one holder until it lets go or it expires.
     pub async fn group_locks_exclude_each_other(store: &impl crate::GroupLocks, group: &str) {
         let until = now() + Duration::minutes(5);
@@ -1082,6 +1237,11 @@ mod tests {
     #[tokio::test]
     async fn in_memory_store_refreshes_and_records_outcomes_conditionally() {
         contract::refresh_outcome_and_approval_are_conditional(&InMemoryStore::new(), "web").await;
+    }
+
+    #[tokio::test]
+    async fn in_memory_store_records_realized_savings_once() {
+        contract::realized_savings_are_recorded_once(&InMemoryStore::new(), "web").await;
     }
 
     #[tokio::test]

@@ -44,7 +44,7 @@ pub mod fakes;
 pub use control::{ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity};
 pub use cost::{
     CostResult, CostSource, CostUnavailable, InstanceTypeInfo, MonthCost, PriceSource,
-    PurchaseRecommendation, SpotPrice,
+    PurchaseRecommendation, SpotPrice, TagActivation,
 };
 pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
 pub use metrics::{

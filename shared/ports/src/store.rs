@@ -6,8 +6,8 @@ use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    Approval, ChangeOutcome, Check, DecodeError, Execution, Priority, Recommendation,
-    RecommendationType, Status, TransitionError,
+    Approval, ChangeOutcome, Check, DecodeError, Execution, Priority, RealizedSavings,
+    Recommendation, RecommendationType, Status, TransitionError,
 };
 
 /// What a write of a new recommendation did.
@@ -315,6 +315,17 @@ pub trait RecommendationStore {
         &self,
         current: &Recommendation,
         outcome: &ChangeOutcome,
+    ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
+
+    /// Records what a completed change saves a month (`realizedSavings`), once: on condition
+    /// that the stored item is still COMPLETED at `current`'s version and has no
+    /// `realizedSavings` yet, without a status change. A second writer (another run, or one
+    /// with a stale or not COMPLETED `current`) gets a [`StoreError::Conflict`] and writes
+    /// nothing.
+    fn record_realized_savings(
+        &self,
+        current: &Recommendation,
+        savings: &RealizedSavings,
     ) -> impl Future<Output = Result<Recommendation, StoreError>> + Send;
 
     /// Moves `current` to a new status, on condition that the stored status and version are

@@ -19,13 +19,16 @@ pub use rightsizing::{
     RightSizingOption, RightSizingPreferences, RightSizingStatus,
 };
 pub use rules::{
-    Analysis, Capacity, Evidence, ExpectedImpact, Priority, Proposal, RecommendationType,
-    RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, parse_named,
+    Analysis, Capacity, CommitmentFigures, Evidence, ExpectedImpact, Priority, Proposal,
+    RecommendationType, RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, parse_named,
 };
 pub use score::{
     Assessment, Label, Part, ScoreInput, Scored, SubScores, capacity_score, cpu_score,
     efficiency_rating, memory_score, performance_score, response_time_score,
 };
 pub use status::MetricStatus;
+
+/// Hours in the average month (365 × 24 / 12): how AWS turns hourly prices into monthly ones.
+pub const HOURS_PER_MONTH: f64 = 730.0;
 pub use targets::{Range, TargetError, Targets};
 pub use trend::{Point, STABLE_SLOPE_PER_HOUR, Trend, TrendDirection, trend};

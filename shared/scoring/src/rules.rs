@@ -321,6 +321,42 @@ pub struct Evidence {
     /// Right-sizing's figures and every ranked option (key `rightSizing`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub right_sizing: Option<crate::rightsizing::RightSizing>,
+    /// Cost Explorer's figures behind a reserved-instance or savings-plan purchase (key
+    /// `commitment`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub commitment: Option<CommitmentFigures>,
+}
+
+/// What Cost Explorer says about a reserved-instance or savings-plan purchase it recommends:
+/// what to buy, what it costs, and what it covers. Amounts are USD; a figure Cost Explorer did
+/// not give is absent, never 0.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitmentFigures {
+    /// Instances to reserve (reserved instances).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub instances: Option<f64>,
+    /// Hourly commitment, USD per hour (savings plans).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub hourly_commitment_usd: Option<f64>,
+    /// How much of the commitment the lookback's usage would have used, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expected_utilization_percent: Option<f64>,
+    /// Months until the savings repay the up-front cost (0 without one).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub break_even_months: Option<f64>,
+    /// Paid at purchase.
+    pub upfront_usd: f64,
+    /// Paid every month of the term.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub recurring_monthly_usd: Option<f64>,
+    /// The on-demand cost the purchase covers, per month.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on_demand_covered_monthly_usd: Option<f64>,
+    /// Term, years.
+    pub term_years: u32,
+    /// `NO_UPFRONT`, `PARTIAL_UPFRONT` or `ALL_UPFRONT`, as Cost Explorer names them.
+    pub payment_option: String,
 }
 
 /// What carrying out a proposal should bring.

@@ -1,12 +1,18 @@
 //! Which metrics to read for a set of groups (docs/design.md), over which aligned windows,
-//! and how the figures read back become a [`Snapshot`]. Pure: no AWS, no clock. Shared by the
+//! and how the figures read back become a [`Snapshot`] (and a cost run's reads a
+//! [`fleetopt_costing::CostSnapshot`]). Pure: no AWS, no clock. Shared by the
 //! analyzer and `fleetopt metrics`, so both read and average the same figures the same way.
+//! `capacity` holds the windows and the query a completed change's savings are measured by.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_ports::{GroupInfo, MetricQuery, MetricResults, Statistic, TimeWindow};
 use fleetopt_scoring::{Capacity, Point, Snapshot};
 
+mod capacity;
+mod cost;
 mod history;
+pub use capacity::{CAPACITY_WINDOW_HOURS, ChangeWindows, capacity_queries, in_service};
+pub use cost::{CostReads, cost_snapshot};
 pub use history::{
     EnvironmentHistory, GroupHistory, MAX_HISTORY_HOURS, Sample, environment_history,
     group_history, history_period, history_queries, history_window,
