@@ -536,7 +536,7 @@ mod tests {
 
     /// Production: CPU 70 % in 60..=80, memory 80 % in 70..=85.
     fn production() -> Targets {
-        Targets::new(70.0, 80.0, 500.0).unwrap()
+        Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap()
     }
 
     fn group<'a>(
@@ -1164,7 +1164,8 @@ mod tests {
         }
 
         fn any_targets() -> impl Strategy<Value = Targets> {
-            (20.0..=90.0f64, 20.0..=90.0f64).prop_map(|(c, m)| Targets::new(c, m, 500.0).unwrap())
+            (20.0..=90.0f64, 20.0..=90.0f64)
+                .prop_map(|(c, m)| Targets::new(c, m, 500.0, 1000.0, 60.0).unwrap())
         }
 
         /// The catalog with every price scaled by its own factor.

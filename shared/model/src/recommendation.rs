@@ -585,9 +585,12 @@ pub(crate) mod tests {
             memory_average: Some(70.0),
             ..Snapshot::default()
         };
-        analyze(&snapshot, &Targets::new(70.0, 80.0, 500.0).unwrap())
-            .proposals
-            .remove(0)
+        analyze(
+            &snapshot,
+            &Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap(),
+        )
+        .proposals
+        .remove(0)
     }
 
     fn now() -> DateTime<Utc> {

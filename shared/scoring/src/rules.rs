@@ -841,7 +841,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn production() -> Targets {
-        Targets::new(70.0, 80.0, 500.0).unwrap()
+        Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap()
     }
 
     fn group(min: u32, desired: u32, in_service: u32, max: u32) -> Snapshot {
@@ -1202,8 +1202,14 @@ mod tests {
     }
 
     fn any_targets() -> impl Strategy<Value = Targets> {
-        (20.0..=90.0f64, 20.0..=90.0f64, 1.0..3000.0f64)
-            .prop_map(|(c, m, r)| Targets::new(c, m, r).unwrap())
+        (
+            20.0..=90.0f64,
+            20.0..=90.0f64,
+            1.0..3000.0f64,
+            1.0..5000.0f64,
+            0.0..=100.0f64,
+        )
+            .prop_map(|(c, m, r, tp, u)| Targets::new(c, m, r, tp, u).unwrap())
     }
 
     proptest! {
