@@ -749,6 +749,7 @@ pub(crate) mod tests {
             cpu_percent: Some(30.0),
             memory_percent: None,
             idle: false,
+            utilization_threshold: Some(60.0),
             options: vec![RightSizingOption {
                 rank: 1,
                 action: RightSizingAction::ChangeInstanceType,
