@@ -154,7 +154,7 @@ fn parse_presets(json: &str) -> Result<Presets, String> {
 #[allow(clippy::expect_used)]
 static PRESETS: LazyLock<Presets> = LazyLock::new(|| {
     // The file is compiled in, so it cannot change after the build; the unit test
-    // `presets_match_design_section_3` parses it and checks every value, so this never fails
+    // `presets_are_those_of_docs_configuration` parses it and checks every value, so this never fails
     // in a tested build.
     parse_presets(PRESETS_JSON).expect("shared/schema/presets.json is valid")
 });
@@ -1249,7 +1249,7 @@ mod tests {
     }
 
     #[test]
-    fn presets_match_design_section_3() {
+    fn presets_are_those_of_docs_configuration() {
         let p = Environment::Production.preset();
         assert!(p.enable_auto_scaling_optimization);
         assert_eq!(p.analysis_interval_minutes, 60);
@@ -1263,7 +1263,7 @@ mod tests {
         assert_eq!(s.analysis_interval_minutes, 120);
         assert_eq!(
             s.targets,
-            Targets::new(75.0, 85.0, 1000.0, 500.0, 50.0).unwrap()
+            Targets::new(75.0, 85.0, 1000.0, 1000.0, 50.0).unwrap()
         );
         assert_eq!(s.max_hourly_cost, 20.0);
         let d = Environment::Development.preset();
@@ -1272,7 +1272,7 @@ mod tests {
         assert_eq!(d.analysis_interval_minutes, 240);
         assert_eq!(
             d.targets,
-            Targets::new(80.0, 90.0, 2000.0, 100.0, 40.0).unwrap()
+            Targets::new(80.0, 90.0, 2000.0, 1000.0, 40.0).unwrap()
         );
         assert_eq!(d.max_hourly_cost, 10.0);
     }
@@ -1396,7 +1396,7 @@ mod tests {
         let c = config(&vars).unwrap();
         assert_eq!(
             c.settings.targets,
-            Targets::new(65.0, 90.0, 250.0, 100.0, 40.0).unwrap()
+            Targets::new(65.0, 90.0, 250.0, 1000.0, 40.0).unwrap()
         );
         assert!(c.settings.enable_auto_scaling_optimization);
         assert_eq!(c.settings.analysis_interval_minutes, 30);

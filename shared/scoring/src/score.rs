@@ -301,7 +301,7 @@ mod tests {
     }
 
     fn staging() -> Targets {
-        Targets::new(75.0, 85.0, 1000.0, 500.0, 50.0).unwrap()
+        Targets::new(75.0, 85.0, 1000.0, 1000.0, 50.0).unwrap()
     }
 
     fn close(a: f64, b: f64) -> bool {
