@@ -128,6 +128,7 @@ pub(crate) mod tests {
             cpu_percent: Some(25.0),
             memory_percent: Some(35.0),
             idle: false,
+            utilization_threshold: Some(60.0),
             options: vec![
                 option(
                     1,

@@ -72,9 +72,17 @@ fn targets(environment: Environment, args: &ScoreArgs) -> Targets {
     let cpu = args.cpu_target.unwrap_or(preset.cpu_utilization());
     let memory = args.memory_target.unwrap_or(preset.memory_utilization());
     let response = args.response_target_ms.unwrap_or(preset.response_time_ms());
-    // The value parsers enforce the same ranges as `Targets::new`, so this cannot fail; should
-    // the two ever disagree, refuse as a usage error rather than panic.
-    Targets::new(cpu, memory, response).unwrap_or_else(|e| {
+    // Scoring reads neither the throughput target nor the utilization threshold: the preset's
+    // stand. The value parsers enforce the same ranges as `Targets::new`, so this cannot fail;
+    // should the two ever disagree, refuse as a usage error rather than panic.
+    Targets::new(
+        cpu,
+        memory,
+        response,
+        preset.throughput_target(),
+        preset.utilization_threshold(),
+    )
+    .unwrap_or_else(|e| {
         Cli::command()
             .error(clap::error::ErrorKind::ValueValidation, e.to_string())
             .exit()

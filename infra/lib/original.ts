@@ -15,7 +15,11 @@ export interface PerformanceThresholds {
   readonly memoryUtilizationTarget?: number;
   /** Response time target, milliseconds (> 0). */
   readonly responseTimeTarget?: number;
-  /** Requests per minute the fleet should serve (> 0). */
+  /**
+   * Requests a minute one instance should serve at most (> 0), counted from the load balancer's
+   * RequestCount: above it the analyzer asks for ceil(requests a minute / throughputTarget)
+   * instances, within max size, and no scale-in goes below that count.
+   */
   readonly throughputTarget?: number;
 }
 
@@ -23,7 +27,10 @@ export interface PerformanceThresholds {
 export interface CostThresholds {
   /** Hourly run-rate above which a cost alert fires, USD (> 0). */
   readonly maxHourlyCost?: number;
-  /** Utilization under which capacity counts as idle, percent (0 to 100). */
+  /**
+   * CPU under which a group counts as under-utilized, percent (0 to 100): the analyzer's
+   * scale-in and right-sizing's configurations with fewer vCPUs both need it.
+   */
   readonly utilizationThreshold?: number;
 }
 

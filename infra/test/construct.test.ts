@@ -34,7 +34,7 @@ test('the presets are those of shared/schema/presets.json (docs/configuration.md
   expect(ENVIRONMENTS.map((e) => [preset(e).analysisInterval.toMinutes(), preset(e).cpuUtilizationTarget, preset(e).memoryUtilizationTarget,
     preset(e).responseTimeTarget, preset(e).throughputTarget, preset(e).maxHourlyCost, preset(e).utilizationThreshold,
     preset(e).enableAutoScalingOptimization]))
-    .toEqual([[60, 70, 80, 500, 1000, 50, 60, true], [120, 75, 85, 1000, 500, 20, 50, true], [240, 80, 90, 2000, 100, 10, 40, false]]);
+    .toEqual([[60, 70, 80, 500, 1000, 50, 60, true], [120, 75, 85, 1000, 1000, 20, 50, true], [240, 80, 90, 2000, 1000, 10, 40, false]]);
 });
 
 test('an override replaces its field only, and reaches the functions and the schedule', () => {

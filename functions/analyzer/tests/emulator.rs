@@ -615,64 +615,78 @@ print(tg)
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-#[tokio::test]
-async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
-    let fleet = Fleet::new(&["shop"], &[]).await;
-    let target_group = load_balanced_target_group(&fleet.prefix);
-    create_group(
-        &fleet.clients,
-        &SeedGroup {
-            name: fleet.name("shop"),
-            min_size: 1,
-            max_size: 10,
-            desired: 3,
-            tags: vec![],
-            instance_type: "m5.large".into(),
-            target_group_arns: vec![target_group.clone()],
-        },
-    )
-    .await
-    .unwrap();
-    fleet.cpu("shop", 65.0, 70.0).await;
-    fleet.memory("shop", 75.0).await;
-    // The dimension values CloudWatch uses: the ARN suffixes of the target group and its ALB.
-    let tg_dimension = target_group[target_group.find("targetgroup/").unwrap()..].to_owned();
-    let described = fleet
-        .clients
-        .elbv2
-        .describe_target_groups()
-        .target_group_arns(&target_group)
-        .send()
+impl Fleet {
+    /// A group of m5.large behind a new load balancer's target group; returns the CloudWatch
+    /// dimensions of that target group (the ARN suffixes of the target group and its ALB).
+    async fn load_balanced_group(
+        &self,
+        group: &str,
+        (min, desired, max): (i32, i32, i32),
+    ) -> [(&'static str, String); 2] {
+        let target_group = load_balanced_target_group(&self.prefix);
+        create_group(
+            &self.clients,
+            &SeedGroup {
+                name: self.name(group),
+                min_size: min,
+                max_size: max,
+                desired,
+                tags: vec![],
+                instance_type: "m5.large".into(),
+                target_group_arns: vec![target_group.clone()],
+            },
+        )
         .await
         .unwrap();
-    let lb_arn = described.target_groups()[0].load_balancer_arns()[0].clone();
-    let lb_dimension = lb_arn[lb_arn.find("app/").unwrap()..].to_owned();
-    let dimensions = [
-        ("TargetGroup", tg_dimension),
-        ("LoadBalancer", lb_dimension),
-    ];
-    let points: Vec<_> = (1..=12)
+        let tg_dimension = target_group[target_group.find("targetgroup/").unwrap()..].to_owned();
+        let described = self
+            .clients
+            .elbv2
+            .describe_target_groups()
+            .target_group_arns(&target_group)
+            .send()
+            .await
+            .unwrap();
+        let lb_arn = described.target_groups()[0].load_balancer_arns()[0].clone();
+        let lb_dimension = lb_arn[lb_arn.find("app/").unwrap()..].to_owned();
+        [
+            ("TargetGroup", tg_dimension),
+            ("LoadBalancer", lb_dimension),
+        ]
+    }
+}
+
+/// One datapoint per 5-minute period of the hour before `now()` (production's analysis window).
+fn every_five_minutes(value: f64) -> Vec<(DateTime<Utc>, f64)> {
+    (1..=12)
         .map(|k| {
             (
                 now() - TimeDelta::minutes(5 * k) + TimeDelta::seconds(30),
-                0.9,
+                value,
             )
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
+    let fleet = Fleet::new(&["shop"], &[]).await;
+    let dimensions = fleet.load_balanced_group("shop", (1, 3, 10)).await;
+    fleet.cpu("shop", 65.0, 70.0).await;
+    fleet.memory("shop", 75.0).await;
     put_datapoints(
         &fleet.clients,
         ("AWS/ApplicationELB", "TargetResponseTime", "Seconds"),
         &dimensions,
-        &points,
+        &every_five_minutes(0.9),
     )
     .await
     .unwrap();
-    let requests: Vec<_> = points.iter().map(|(t, _)| (*t, 600.0)).collect();
     put_datapoints(
         &fleet.clients,
         ("AWS/ApplicationELB", "RequestCount", "Count"),
         &dimensions,
-        &requests,
+        &every_five_minutes(600.0),
     )
     .await
     .unwrap();
@@ -698,6 +712,66 @@ async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
         kinds.contains(&(RecommendationType::PerformanceTuning, Priority::High)),
         "{kinds:?}"
     );
+}
+
+#[tokio::test]
+async fn requests_above_the_throughput_target_scale_up_within_max_size() {
+    let fleet = Fleet::new(&["shop", "quiet"], &[]).await;
+    let dimensions = fleet.load_balanced_group("shop", (1, 3, 5)).await;
+    // CPU and memory in range, response time well under 500 ms: only the requests are high.
+    fleet.cpu("shop", 65.0, 70.0).await;
+    fleet.memory("shop", 75.0).await;
+    put_datapoints(
+        &fleet.clients,
+        ("AWS/ApplicationELB", "TargetResponseTime", "Seconds"),
+        &dimensions,
+        &every_five_minutes(0.2),
+    )
+    .await
+    .unwrap();
+    // 30,000 requests every 5 minutes: 6,000 a minute, 2,000 per instance of 3, twice
+    // production's 1,000. ceil(6000 / 1000) = 6 instances, bounded by max size 5.
+    put_datapoints(
+        &fleet.clients,
+        ("AWS/ApplicationELB", "RequestCount", "Count"),
+        &dimensions,
+        &every_five_minutes(30_000.0),
+    )
+    .await
+    .unwrap();
+    // The same figures without a load balancer: no request count, no throughput finding.
+    fleet.group("quiet", (1, 3, 5)).await;
+    fleet.cpu("quiet", 65.0, 70.0).await;
+    fleet.memory("quiet", 75.0).await;
+
+    let response = fleet.run(Trigger::Schedule, now()).await;
+    let shop = outcome(&response, &fleet.name("shop"));
+    assert_eq!(shop.status, GroupStatus::Scored);
+    assert_eq!(shop.recommendation_ids.len(), 1, "{shop:#?}");
+    let r = fleet
+        .app
+        .deps
+        .store
+        .get(&shop.recommendation_ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.kind, r.priority),
+        (RecommendationType::ScaleUp, Priority::Medium)
+    );
+    assert_eq!(r.evidence.target_desired_capacity, Some(5));
+    assert!((r.evidence.requests_per_minute.unwrap() - 6000.0).abs() < 1e-6);
+    assert_eq!(r.evidence.throughput_target, Some(1000.0));
+    assert!(
+        r.description
+            .contains("2000 requests a minute per instance (6000 over 3 in service) is above the 1000 throughput target"),
+        "{}",
+        r.description
+    );
+    let quiet = outcome(&response, &fleet.name("quiet"));
+    assert_eq!(quiet.status, GroupStatus::Scored);
+    assert!(quiet.recommendation_ids.is_empty(), "{quiet:#?}");
 }
 
 #[tokio::test]

@@ -86,14 +86,11 @@ pub struct Settings {
     pub enable_performance_monitoring: bool,
     /// How often the analyzer runs, and the assessment window, in minutes.
     pub analysis_interval_minutes: u32,
-    /// CPU, memory and response time targets.
+    /// CPU, memory and response time targets, the throughput target (requests a minute per
+    /// instance) and the utilization threshold (percent; under it a group is under-utilized).
     pub targets: Targets,
-    /// Requests per minute the fleet should serve.
-    pub throughput_target: f64,
     /// Hourly run-rate above which a cost alert fires, USD.
     pub max_hourly_cost: f64,
-    /// Utilization under which capacity counts as idle, percent.
-    pub utilization_threshold: f64,
 }
 
 /// The JSON shape of one preset.
@@ -140,11 +137,11 @@ fn parse_presets(json: &str) -> Result<Presets, String> {
                 p.cpu_utilization_target,
                 p.memory_utilization_target,
                 p.response_time_target_ms,
+                p.throughput_target,
+                p.utilization_threshold,
             )
             .map_err(|e| e.to_string())?,
-            throughput_target: p.throughput_target,
             max_hourly_cost: p.max_hourly_cost,
-            utilization_threshold: p.utilization_threshold,
         })
     };
     Ok(Presets {
@@ -157,7 +154,7 @@ fn parse_presets(json: &str) -> Result<Presets, String> {
 #[allow(clippy::expect_used)]
 static PRESETS: LazyLock<Presets> = LazyLock::new(|| {
     // The file is compiled in, so it cannot change after the build; the unit test
-    // `presets_match_design_section_3` parses it and checks every value, so this never fails
+    // `presets_are_those_of_docs_configuration` parses it and checks every value, so this never fails
     // in a tested build.
     parse_presets(PRESETS_JSON).expect("shared/schema/presets.json is valid")
 });
@@ -776,6 +773,16 @@ impl Config {
             targets.response_time_ms(),
             NumberRule::Positive,
         );
+        let throughput = r.number(
+            vars::THROUGHPUT_TARGET,
+            targets.throughput_target(),
+            NumberRule::Positive,
+        );
+        let threshold = r.number(
+            vars::UTILIZATION_THRESHOLD,
+            targets.utilization_threshold(),
+            NumberRule::Percent,
+        );
         let settings = Settings {
             enable_auto_scaling_optimization: r.flag(
                 vars::ENABLE_AUTO_SCALING_OPTIMIZATION,
@@ -795,21 +802,11 @@ impl Config {
             ),
             // Each value was checked against the same rules `Targets::new` applies; falling
             // back to the preset keeps this total when one was refused (and reported).
-            targets: Targets::new(cpu, memory, response).unwrap_or(targets),
-            throughput_target: r.number(
-                vars::THROUGHPUT_TARGET,
-                preset.throughput_target,
-                NumberRule::Positive,
-            ),
+            targets: Targets::new(cpu, memory, response, throughput, threshold).unwrap_or(targets),
             max_hourly_cost: r.number(
                 vars::MAX_HOURLY_COST,
                 preset.max_hourly_cost,
                 NumberRule::Positive,
-            ),
-            utilization_threshold: r.number(
-                vars::UTILIZATION_THRESHOLD,
-                preset.utilization_threshold,
-                NumberRule::Percent,
             ),
         };
         let topics = Topics {
@@ -1252,44 +1249,32 @@ mod tests {
     }
 
     #[test]
-    fn presets_match_design_section_3() {
+    fn presets_are_those_of_docs_configuration() {
         let p = Environment::Production.preset();
         assert!(p.enable_auto_scaling_optimization);
         assert_eq!(p.analysis_interval_minutes, 60);
-        assert_eq!(p.targets, Targets::new(70.0, 80.0, 500.0).unwrap());
         assert_eq!(
-            (
-                p.throughput_target,
-                p.max_hourly_cost,
-                p.utilization_threshold
-            ),
-            (1000.0, 50.0, 60.0)
+            p.targets,
+            Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap()
         );
+        assert_eq!(p.max_hourly_cost, 50.0);
         let s = Environment::Staging.preset();
         assert!(s.enable_auto_scaling_optimization);
         assert_eq!(s.analysis_interval_minutes, 120);
-        assert_eq!(s.targets, Targets::new(75.0, 85.0, 1000.0).unwrap());
         assert_eq!(
-            (
-                s.throughput_target,
-                s.max_hourly_cost,
-                s.utilization_threshold
-            ),
-            (500.0, 20.0, 50.0)
+            s.targets,
+            Targets::new(75.0, 85.0, 1000.0, 1000.0, 50.0).unwrap()
         );
+        assert_eq!(s.max_hourly_cost, 20.0);
         let d = Environment::Development.preset();
         assert!(!d.enable_auto_scaling_optimization);
         assert!(d.enable_cost_optimization && d.enable_performance_monitoring);
         assert_eq!(d.analysis_interval_minutes, 240);
-        assert_eq!(d.targets, Targets::new(80.0, 90.0, 2000.0).unwrap());
         assert_eq!(
-            (
-                d.throughput_target,
-                d.max_hourly_cost,
-                d.utilization_threshold
-            ),
-            (100.0, 10.0, 40.0)
+            d.targets,
+            Targets::new(80.0, 90.0, 2000.0, 1000.0, 40.0).unwrap()
         );
+        assert_eq!(d.max_hourly_cost, 10.0);
     }
 
     #[test]
@@ -1409,7 +1394,10 @@ mod tests {
             ),
         ]);
         let c = config(&vars).unwrap();
-        assert_eq!(c.settings.targets, Targets::new(65.0, 90.0, 250.0).unwrap());
+        assert_eq!(
+            c.settings.targets,
+            Targets::new(65.0, 90.0, 250.0, 1000.0, 40.0).unwrap()
+        );
         assert!(c.settings.enable_auto_scaling_optimization);
         assert_eq!(c.settings.analysis_interval_minutes, 30);
         assert_eq!(
@@ -1462,10 +1450,10 @@ mod tests {
                 vars::TARGET_TAG,
                 vars::MEMORY_UTILIZATION_TARGET,
                 vars::RESPONSE_TIME_TARGET_MS,
-                vars::ANALYSIS_INTERVAL_MINUTES,
                 vars::THROUGHPUT_TARGET,
-                vars::MAX_HOURLY_COST,
                 vars::UTILIZATION_THRESHOLD,
+                vars::ANALYSIS_INTERVAL_MINUTES,
+                vars::MAX_HOURLY_COST,
                 vars::RECOMMENDATION_TOPIC_ARN,
                 vars::DRY_RUN,
                 vars::METRICS_NAMESPACE,

@@ -19,6 +19,11 @@
 //!   `max(minSize, 1)` below the current one that fits (the families limit type changes only:
 //!   fewer instances of the group's own type are always a candidate). Only configurations that
 //!   save at least [`MIN_MONTHLY_SAVING_USD`] a month.
+//! - **Under-utilization.** A configuration with fewer vCPUs in all than the current fleet (a
+//!   smaller type, fewer instances, the idle scale-in) is a candidate only when the group is
+//!   under-utilized: `p_cpu` under the environment's `utilizationThreshold`. A busier group
+//!   gets only configurations with at least its vCPUs (a newer or Graviton type of the same
+//!   size), when they cost less; memory that may shrink is the fit rule's business.
 //! - **Idle.** A group whose CPU p99.5 (whatever the chosen percentile) stays under
 //!   [`IDLE_CPU_PERCENT`] over the lookback gets a "scale in an idle group" option: desired =
 //!   minSize. At minSize 0 the fleet has no instances, so there is nothing to fit and nothing to
@@ -112,6 +117,8 @@ struct Facts<'a> {
     current_hourly: f64,
     cpu: f64,
     memory: Option<f64>,
+    /// `cpu` under the utilization threshold: configurations with fewer vCPUs may be offered.
+    under_utilized: bool,
     preferences: &'a RightSizingPreferences,
     targets: &'a Targets,
 }
@@ -126,6 +133,11 @@ impl Facts<'_> {
     /// The configuration `count` × `t`, when it costs less and fits (the idle group's fleet of
     /// no instances fits by definition).
     fn option(&self, t: &InstanceType, count: u32, action: RightSizingAction) -> Option<Scored> {
+        let fewer_vcpus = u64::from(t.vcpus) * u64::from(count)
+            < u64::from(self.current.vcpus) * u64::from(self.desired);
+        if fewer_vcpus && !self.under_utilized {
+            return None;
+        }
         let price = t.on_demand_hourly?;
         let hourly = price * f64::from(count);
         let saving = self.current_hourly - hourly;
@@ -297,6 +309,7 @@ pub fn assess_right_sizing(
         cpu_percent: None,
         memory_percent: None,
         idle: false,
+        utilization_threshold: Some(targets.utilization_threshold()),
         options: Vec::new(),
     };
     if outcome.cpu_hours < MIN_CPU_HOURS {
@@ -327,6 +340,7 @@ pub fn assess_right_sizing(
         current_hourly: price * f64::from(g.desired),
         cpu,
         memory,
+        under_utilized: cpu < targets.utilization_threshold(),
         preferences,
         targets,
     };
@@ -536,7 +550,7 @@ mod tests {
 
     /// Production: CPU 70 % in 60..=80, memory 80 % in 70..=85.
     fn production() -> Targets {
-        Targets::new(70.0, 80.0, 500.0).unwrap()
+        Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap()
     }
 
     fn group<'a>(
@@ -977,6 +991,50 @@ mod tests {
     }
 
     #[test]
+    fn only_an_under_utilized_group_gets_configurations_with_fewer_vcpus() {
+        let catalog = catalog();
+        // 4 x m5.xlarge at CPU 30 %, memory 40 %: under production's 60 % threshold, the
+        // smaller types and the smaller fleet are offered (see the ranking test).
+        let (cpu, memory) = (vec![30.0; 336], vec![40.0; 336]);
+        let g = steady(&catalog, &cpu, &memory);
+        let quiet = assess(&g, &catalog, &RightSizingPreferences::default());
+        assert_eq!(quiet.utilization_threshold, Some(60.0));
+        assert!(summary(&quiet).contains(&(Reduce, "m5.xlarge", 2)));
+        // The same group where the threshold is 25 %: 30 % is not under-utilized. Only types
+        // with the same 4 vCPUs remain: m6g.xlarge (16 GiB) and c5.xlarge (8 GiB: memory
+        // 40 x 64 / 32 = 80 %, 96 % with headroom, fits).
+        let strict = Targets::new(70.0, 80.0, 500.0, 1000.0, 25.0).unwrap();
+        let busy = assess_right_sizing(&g, &catalog, &RightSizingPreferences::default(), &strict);
+        assert_eq!(busy.status, RightSizingStatus::OptionsFound);
+        assert_eq!(busy.utilization_threshold, Some(25.0));
+        assert_eq!(
+            summary(&busy),
+            vec![(Change, "m6g.xlarge", 4), (Change, "c5.xlarge", 4)]
+        );
+        // At exactly the threshold a group is not under it.
+        let at = Targets::new(70.0, 80.0, 500.0, 1000.0, 30.0).unwrap();
+        let r = assess_right_sizing(&g, &catalog, &RightSizingPreferences::default(), &at);
+        assert_eq!(summary(&r), summary(&busy));
+    }
+
+    #[test]
+    fn an_idle_group_below_a_zero_threshold_is_not_under_utilized() {
+        let catalog = catalog();
+        // CPU p99.5 3 % is idle, but an operator whose threshold is 0 counts nothing as
+        // under-utilized: no scale-in, no smaller fleet, only the same-size Graviton type.
+        let cpu = vec![3.0; 336];
+        let never = Targets::new(70.0, 80.0, 500.0, 1000.0, 0.0).unwrap();
+        let r = assess_right_sizing(
+            &group(find(&catalog, "m5.xlarge"), 4, 0, &cpu, &[]),
+            &catalog,
+            &RightSizingPreferences::default(),
+            &never,
+        );
+        assert!(r.idle);
+        assert_eq!(summary(&r), vec![(Change, "m6g.xlarge", 4)]);
+    }
+
+    #[test]
     fn an_idle_group_scales_in_to_its_minimum_size() {
         let catalog = catalog();
         // CPU p99.5 3 %, no memory metric: no instance's memory may shrink.
@@ -1164,7 +1222,8 @@ mod tests {
         }
 
         fn any_targets() -> impl Strategy<Value = Targets> {
-            (20.0..=90.0f64, 20.0..=90.0f64).prop_map(|(c, m)| Targets::new(c, m, 500.0).unwrap())
+            (20.0..=90.0f64, 20.0..=90.0f64, 0.0..=100.0f64)
+                .prop_map(|(c, m, u)| Targets::new(c, m, 500.0, 1000.0, u).unwrap())
         }
 
         /// The catalog with every price scaled by its own factor.
@@ -1208,9 +1267,16 @@ mod tests {
                 if cpu.len() < 30 {
                     prop_assert_eq!(r.status, RightSizingStatus::InsufficientData);
                 }
+                prop_assert_eq!(r.utilization_threshold, Some(targets.utilization_threshold()));
                 for o in &r.options {
                     prop_assert!(o.monthly_savings_usd >= MIN_MONTHLY_SAVING_USD);
                     let t = catalog.iter().find(|t| t.name == o.instance_type).unwrap();
+                    // Fewer vCPUs in all only for an under-utilized group.
+                    if o.vcpus * o.desired_capacity < now.vcpus * desired {
+                        prop_assert!(cpu_p.unwrap() < targets.utilization_threshold(),
+                            "{} x {} for CPU {:?} at threshold {}", o.desired_capacity,
+                            o.instance_type, cpu_p, targets.utilization_threshold());
+                    }
                     if o.desired_capacity == 0 {
                         prop_assert_eq!(o.action, RightSizingAction::ScaleInIdleGroup);
                         prop_assert!(r.idle && min_size == 0);

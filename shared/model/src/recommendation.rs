@@ -591,9 +591,12 @@ pub(crate) mod tests {
             memory_average: Some(70.0),
             ..Snapshot::default()
         };
-        analyze(&snapshot, &Targets::new(70.0, 80.0, 500.0).unwrap())
-            .proposals
-            .remove(0)
+        analyze(
+            &snapshot,
+            &Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap(),
+        )
+        .proposals
+        .remove(0)
     }
 
     fn now() -> DateTime<Utc> {
@@ -752,6 +755,7 @@ pub(crate) mod tests {
             cpu_percent: Some(30.0),
             memory_percent: None,
             idle: false,
+            utilization_threshold: Some(60.0),
             options: vec![RightSizingOption {
                 rank: 1,
                 action: RightSizingAction::ChangeInstanceType,

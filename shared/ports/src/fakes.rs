@@ -751,7 +751,7 @@ pub mod contract {
             response_time_ms: Some(420.0),
             ..Snapshot::default()
         };
-        let targets = Targets::new(70.0, 80.0, 500.0).unwrap();
+        let targets = Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap();
         let proposal = analyze(&snapshot, &targets)
             .proposals
             .into_iter()

@@ -292,6 +292,11 @@ pub struct RightSizing {
     pub memory_percent: Option<f64>,
     /// Whether the group is idle (CPU p99.5 under 5 % over the lookback).
     pub idle: bool,
+    /// The environment's utilization threshold, percent: only with `cpuPercent` under it may
+    /// an option run fewer vCPUs than the current fleet. `None` in items written before it
+    /// was recorded.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub utilization_threshold: Option<f64>,
     /// The options, largest saving first; at most three.
     #[serde(default)]
     pub options: Vec<RightSizingOption>,

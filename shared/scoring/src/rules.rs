@@ -267,6 +267,15 @@ pub struct Evidence {
     /// Response time target, milliseconds.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub response_time_target_ms: Option<f64>,
+    /// Requests a minute the group's load balancer target groups received (RequestCount).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub requests_per_minute: Option<f64>,
+    /// The throughput target: requests a minute one instance should serve at most.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub throughput_target: Option<f64>,
+    /// The utilization threshold: CPU under it counts as under-utilized, percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub utilization_threshold: Option<f64>,
     /// Performance score at the time.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub performance_score: Option<f64>,
@@ -415,9 +424,13 @@ pub struct Analysis {
 ///
 /// Choices where the design is silent, each to keep automation safe and proposals consistent:
 /// - a scale-up target is the largest of the CPU and (when memory is above its range) memory
-///   target-tracking figures, and at least one instance more than in service;
+///   target-tracking figures, the instances the requests need at the throughput target, and at
+///   least one instance more than in service;
 /// - no scale-down while response time is above its target, and never below what keeps the
-///   observed CPU peak under the range's upper bound;
+///   observed CPU peak under the range's upper bound or the requests per instance at or under
+///   the throughput target;
+/// - without load balancer data (no RequestCount) the throughput rule has nothing to read: no
+///   throughput finding, and nothing else changes;
 /// - spiky load counts when the peak exceeds twice the average *and* reaches the CPU target;
 /// - a proposal that would not change desired capacity (the group is already moving there) is
 ///   not made.
@@ -460,7 +473,10 @@ struct Rules<'a> {
 impl Rules<'_> {
     fn proposals(&self) -> Vec<Proposal> {
         let mut proposals = Vec::new();
-        let needs_more = self.cpu_above() || self.memory_above() || self.response_time_above();
+        let needs_more = self.cpu_above()
+            || self.memory_above()
+            || self.response_time_above()
+            || self.throughput_above();
         if needs_more {
             if self.capacity.at_max() {
                 proposals.push(self.instance_type_change());
@@ -490,6 +506,38 @@ impl Rules<'_> {
 
     fn response_time(&self) -> Option<f64> {
         self.snapshot.response_time_ms.filter(|r| r.is_finite())
+    }
+
+    /// RequestCount a minute; `None` without a load balancer (or its datapoints).
+    fn requests_per_minute(&self) -> Option<f64> {
+        self.snapshot
+            .requests_per_minute
+            .filter(|r| r.is_finite() && *r >= 0.0)
+    }
+
+    /// Requests a minute per instance in service; `None` without requests or instances.
+    fn requests_per_instance(&self) -> Option<f64> {
+        let in_service = self.capacity.in_service;
+        self.requests_per_minute()
+            .filter(|_| in_service > 0)
+            .map(|r| r / f64::from(in_service))
+    }
+
+    /// The instances the requests need so that none serves more than the throughput target:
+    /// `ceil(requests a minute / throughputTarget)`. `None` without load balancer data.
+    fn throughput_need(&self) -> Option<u32> {
+        self.requests_per_minute().map(|r| {
+            let count = (r / self.targets.throughput_target()).ceil();
+            // The target is positive and finite (checked by `Targets`): the cast saturates.
+            count.clamp(0.0, f64::from(u32::MAX)) as u32
+        })
+    }
+
+    /// More requests a minute than the instances in service serve at the throughput target.
+    fn throughput_above(&self) -> bool {
+        self.requests_per_minute().is_some_and(|r| {
+            r > self.targets.throughput_target() * f64::from(self.capacity.in_service)
+        })
     }
 
     fn cpu_above(&self) -> bool {
@@ -537,6 +585,9 @@ impl Rules<'_> {
             cpu_target: Some(self.targets.cpu_utilization()),
             memory_target: Some(self.targets.memory_utilization()),
             response_time_target_ms: Some(self.targets.response_time_ms()),
+            requests_per_minute: self.requests_per_minute(),
+            throughput_target: Some(self.targets.throughput_target()),
+            utilization_threshold: Some(self.targets.utilization_threshold()),
             performance_score: Some(self.scored.performance_score),
             efficiency_rating: Some(self.scored.efficiency_rating),
             cpu_trend_per_hour: self.cpu_trend.map(|t| t.slope_per_hour),
@@ -598,6 +649,23 @@ impl Rules<'_> {
                 self.targets.response_time_ms()
             ));
         }
+        if let Some(r) = self
+            .requests_per_minute()
+            .filter(|_| self.throughput_above())
+        {
+            let target = self.targets.throughput_target();
+            reasons.push(match self.requests_per_instance() {
+                Some(each) => format!(
+                    "{each:.0} requests a minute per instance ({r:.0} over {} in service) is \
+                     above the {target:.0} throughput target",
+                    self.capacity.in_service
+                ),
+                None => format!(
+                    "{r:.0} requests a minute reach the group with no instance in service \
+                     (throughput target {target:.0} per instance)"
+                ),
+            });
+        }
         reasons
     }
 
@@ -631,11 +699,29 @@ impl Rules<'_> {
                 self.scored.performance_score,
                 p
             ),
-            None => format!(
-                "response time back toward the {:.0} ms target as load spreads over {target} \
-                 instances",
-                self.targets.response_time_ms()
-            ),
+            None => {
+                let mut toward = Vec::new();
+                if self.response_time_above() {
+                    toward.push(format!(
+                        "response time back toward the {:.0} ms target",
+                        self.targets.response_time_ms()
+                    ));
+                }
+                if let Some(r) = self
+                    .requests_per_minute()
+                    .filter(|_| self.throughput_above())
+                {
+                    toward.push(format!(
+                        "about {:.0} requests a minute per instance (target {:.0})",
+                        r / f64::from(target.max(1)),
+                        self.targets.throughput_target()
+                    ));
+                }
+                format!(
+                    "{} as load spreads over {target} instances",
+                    toward.join(" and ")
+                )
+            }
         };
         let cost_text = match cost {
             Some(c) if c < 0.0 => format!(", for {:.0} % more instance cost", -c),
@@ -679,6 +765,9 @@ impl Rules<'_> {
             .max(self.capacity.in_service.saturating_add(1));
         if let Some(m) = self.memory().filter(|_| self.memory_above()) {
             target = target.max(self.tracking(m, self.targets.memory_utilization()));
+        }
+        if let Some(need) = self.throughput_need() {
+            target = target.max(need);
         }
         let target = self.capacity.clamp(target);
         if target <= self.capacity.desired {
@@ -774,7 +863,8 @@ impl Rules<'_> {
         let memory = self.targets.memory_range();
         let peak = self.cpu_peak();
         let memory_low = self.memory().is_none_or(|m| m < memory.low);
-        if !(self.cpu_average < cpu.low
+        let threshold = self.targets.utilization_threshold();
+        if !(self.cpu_average < threshold
             && memory_low
             && peak < self.targets.cpu_utilization()
             && self.capacity.desired > self.capacity.min_size
@@ -787,6 +877,9 @@ impl Rules<'_> {
             .max(self.tracking(peak, cpu.high));
         if let Some(m) = self.memory() {
             target = target.max(self.tracking(m, self.targets.memory_utilization()));
+        }
+        if let Some(need) = self.throughput_need() {
+            target = target.max(need);
         }
         let target = self.capacity.clamp(target);
         if target >= self.capacity.desired {
@@ -803,11 +896,9 @@ impl Rules<'_> {
             None => String::new(),
         };
         let why = format!(
-            "CPU average {:.1} % is below the {:.0}-{:.0} % range with a peak of {:.1} % \
-             (under the {:.0} % target){memory_part}",
+            "CPU average {:.1} % is under the {threshold:.0} % utilization threshold with a peak \
+             of {:.1} % (under the {:.0} % target){memory_part}",
             self.cpu_average,
-            cpu.low,
-            cpu.high,
             peak,
             self.targets.cpu_utilization()
         );
@@ -877,7 +968,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn production() -> Targets {
-        Targets::new(70.0, 80.0, 500.0).unwrap()
+        Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap()
     }
 
     fn group(min: u32, desired: u32, in_service: u32, max: u32) -> Snapshot {
@@ -1214,6 +1305,170 @@ mod tests {
         assert!(a.proposals.is_empty());
     }
 
+    fn targets(throughput: f64, threshold: f64) -> Targets {
+        Targets::new(70.0, 80.0, 500.0, throughput, threshold).unwrap()
+    }
+
+    fn requests(mut s: Snapshot, per_minute: Option<f64>) -> Snapshot {
+        s.requests_per_minute = per_minute;
+        s
+    }
+
+    #[test]
+    fn scale_down_waits_until_cpu_is_under_the_utilization_threshold() {
+        // Staging: CPU range 65-85, threshold 50. CPU 55 is below the range but not under 50.
+        let staging = Targets::new(75.0, 85.0, 1000.0, 1000.0, 50.0).unwrap();
+        let idle_ish = |cpu| with(group(2, 10, 10, 20), cpu, cpu + 5.0, None, None);
+        assert!(kinds(&analyze(&idle_ish(55.0), &staging)).is_empty());
+        let a = analyze(&idle_ish(45.0), &staging);
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleDown, Priority::Medium)]
+        );
+        // max(ceil(10 * 45 / 75), ceil(10 * 50 / 85)) = max(6, 6) = 6.
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(6));
+        assert_eq!(a.proposals[0].evidence.utilization_threshold, Some(50.0));
+        assert!(
+            a.proposals[0].description.contains(
+                "CPU average 45.0 % is under the 50 % utilization threshold with a peak of 50.0 %"
+            ),
+            "{}",
+            a.proposals[0].description
+        );
+    }
+
+    #[test]
+    fn the_utilization_threshold_alone_says_when_a_group_is_under_utilized() {
+        // 10 instances at 62 % (inside 60-80), peak 65 (under the 70 % target).
+        let s = with(group(2, 10, 10, 20), 62.0, 65.0, None, None);
+        assert!(kinds(&analyze(&s, &production())).is_empty());
+        // An operator who calls anything under 65 % under-utilized gets the scale-in:
+        // max(ceil(10 * 62 / 70), ceil(10 * 65 / 80)) = max(9, 9) = 9, a 10 % saving.
+        let a = analyze(&s, &targets(1000.0, 65.0));
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleDown, Priority::Medium)]
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(9));
+        // And one whose threshold is 0 never scales in.
+        let idle = with(group(2, 10, 10, 20), 5.0, 8.0, None, None);
+        assert!(kinds(&analyze(&idle, &targets(1000.0, 0.0))).is_empty());
+    }
+
+    #[test]
+    fn requests_above_throughput_target_ask_for_capacity_within_max_size() {
+        // CPU and memory in range; 5,500 requests a minute over 4 instances is 1,375 each,
+        // above 1,000: ceil(5500 / 1000) = 6 instances.
+        let s = requests(
+            with(group(2, 4, 4, 10), 65.0, 70.0, Some(75.0), None),
+            Some(5500.0),
+        );
+        let a = analyze(&s, &production());
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleUp, Priority::Medium)]
+        );
+        let p = &a.proposals[0];
+        assert_eq!(p.target_desired_capacity, Some(6));
+        assert_eq!(p.expected_impact.risk_level, RiskLevel::Low);
+        // Target tracking projects utilization, not requests: no pretend score.
+        assert_eq!(p.expected_impact.performance_gain, None);
+        assert_eq!(p.evidence.requests_per_minute, Some(5500.0));
+        assert_eq!(p.evidence.throughput_target, Some(1000.0));
+        assert_eq!(
+            p.description,
+            "Scale up web from 4 to 6 instances: 1375 requests a minute per instance (5500 over \
+             4 in service) is above the 1000 throughput target. Expected: about 917 requests a \
+             minute per instance (target 1000) as load spreads over 6 instances, for 50 % more \
+             instance cost."
+        );
+        // Max size 5 bounds it.
+        let s = requests(
+            with(group(2, 4, 4, 5), 65.0, 70.0, Some(75.0), None),
+            Some(5500.0),
+        );
+        assert_eq!(
+            analyze(&s, &production()).proposals[0].target_desired_capacity,
+            Some(5)
+        );
+        // At max size it asks for a larger type or a larger max size instead.
+        let s = requests(
+            with(group(2, 4, 4, 4), 65.0, 70.0, Some(75.0), None),
+            Some(5500.0),
+        );
+        let a = analyze(&s, &production());
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::InstanceTypeChange, Priority::High)]
+        );
+        assert!(
+            a.proposals[0]
+                .description
+                .contains("above the 1000 throughput target")
+        );
+    }
+
+    #[test]
+    fn requests_at_the_throughput_target_ask_for_nothing() {
+        let s = requests(
+            with(group(2, 4, 4, 10), 65.0, 70.0, Some(75.0), None),
+            Some(4000.0),
+        );
+        assert!(kinds(&analyze(&s, &production())).is_empty());
+    }
+
+    #[test]
+    fn without_load_balancer_data_there_is_no_throughput_finding() {
+        let s = with(group(2, 4, 4, 10), 65.0, 70.0, Some(75.0), None);
+        assert_eq!(s.requests_per_minute, None);
+        // Even a throughput target of one request a minute finds nothing to read.
+        assert!(kinds(&analyze(&s, &targets(1.0, 60.0))).is_empty());
+        // A CPU finding still carries the target, and no request figure.
+        let hot = with(group(2, 4, 4, 10), 85.0, 88.0, None, None);
+        let a = analyze(&hot, &production());
+        assert_eq!(a.proposals[0].evidence.requests_per_minute, None);
+        assert_eq!(a.proposals[0].evidence.throughput_target, Some(1000.0));
+    }
+
+    #[test]
+    fn throughput_and_cpu_together_take_the_larger_need() {
+        // CPU 85: ceil(4 * 85 / 70) = 5; requests 7,200: ceil(7200 / 1000) = 8.
+        let s = requests(
+            with(group(2, 4, 4, 10), 85.0, 88.0, None, None),
+            Some(7200.0),
+        );
+        let a = analyze(&s, &production());
+        let p = &a.proposals[0];
+        assert_eq!(p.target_desired_capacity, Some(8));
+        assert!(p.description.contains("CPU average 85.0 %"));
+        assert!(
+            p.description
+                .contains("1800 requests a minute per instance")
+        );
+    }
+
+    #[test]
+    fn scale_down_keeps_requests_per_instance_under_the_throughput_target() {
+        // CPU alone would go from 10 to 5 (see low_cpu_and_memory_scale_down_with_savings);
+        // 7,000 requests a minute need 7 instances at 1,000 each.
+        let s = requests(
+            with(group(2, 10, 10, 20), 30.0, 40.0, None, None),
+            Some(7000.0),
+        );
+        let a = analyze(&s, &production());
+        assert_eq!(
+            kinds(&a),
+            vec![(RecommendationType::ScaleDown, Priority::Medium)]
+        );
+        assert_eq!(a.proposals[0].target_desired_capacity, Some(7));
+        // Requests that need all 10 leave nothing to scale in.
+        let busy = requests(
+            with(group(2, 10, 10, 20), 30.0, 40.0, None, None),
+            Some(9500.0),
+        );
+        assert!(kinds(&analyze(&busy, &production())).is_empty());
+    }
+
     fn any_snapshot() -> impl Strategy<Value = Snapshot> {
         (
             (0u32..20, 0u32..40, 0u32..40, 0u32..40),
@@ -1222,9 +1477,10 @@ mod tests {
             proptest::option::of(0.0..100.0f64),
             proptest::option::of(0.0..5000.0f64),
             proptest::collection::vec(0.0..100.0f64, 0..30),
+            proptest::option::of(0.0..60_000.0f64),
         )
             .prop_map(
-                |((min, desired, in_service, max), cpu, extra_peak, memory, rt, hours)| {
+                |((min, desired, in_service, max), cpu, extra_peak, memory, rt, hours, rpm)| {
                     let max = max.max(min);
                     let mut s = group(min, desired.clamp(min, max), in_service, max);
                     s.cpu_average = Some(cpu);
@@ -1232,14 +1488,21 @@ mod tests {
                     s.memory_average = memory;
                     s.response_time_ms = rt;
                     s.cpu_hourly = hourly(&hours);
+                    s.requests_per_minute = rpm;
                     s
                 },
             )
     }
 
     fn any_targets() -> impl Strategy<Value = Targets> {
-        (20.0..=90.0f64, 20.0..=90.0f64, 1.0..3000.0f64)
-            .prop_map(|(c, m, r)| Targets::new(c, m, r).unwrap())
+        (
+            20.0..=90.0f64,
+            20.0..=90.0f64,
+            1.0..3000.0f64,
+            1.0..5000.0f64,
+            0.0..=100.0f64,
+        )
+            .prop_map(|(c, m, r, tp, u)| Targets::new(c, m, r, tp, u).unwrap())
     }
 
     proptest! {
@@ -1266,7 +1529,9 @@ mod tests {
             prop_assert!(!kinds.contains(&RecommendationType::ScaleUp));
             let needs_more = s.cpu_average.unwrap() > t.cpu_range().high
                 || s.memory_average.is_some_and(|m| m > t.memory_range().high)
-                || s.response_time_ms.is_some_and(|r| r > t.response_time_ms());
+                || s.response_time_ms.is_some_and(|r| r > t.response_time_ms())
+                || s.requests_per_minute
+                    .is_some_and(|r| r > t.throughput_target() * f64::from(capacity.in_service));
             if needs_more && capacity.max_size > 0 {
                 prop_assert!(kinds.contains(&RecommendationType::InstanceTypeChange));
             }
@@ -1290,6 +1555,70 @@ mod tests {
                 "expected insufficient data"
             );
             prop_assert!(analysis.proposals.is_empty());
+        }
+
+        #[test]
+        fn any_requests_above_throughput_target_ask_for_capacity_within_max_size(
+            s in any_snapshot(),
+            t in any_targets(),
+        ) {
+            let capacity = s.capacity.unwrap();
+            let Some(rpm) = s.requests_per_minute else {
+                return Ok(());
+            };
+            if rpm <= t.throughput_target() * f64::from(capacity.in_service) {
+                return Ok(());
+            }
+            let need = (rpm / t.throughput_target()).ceil();
+            let wanted = need.min(f64::from(capacity.max_size));
+            let proposals = analyze(&s, &t).proposals;
+            let up = proposals.iter().find(|p| p.kind == RecommendationType::ScaleUp);
+            if capacity.at_max() {
+                prop_assert!(up.is_none());
+                prop_assert!(proposals.iter().any(|p| p.kind == RecommendationType::InstanceTypeChange));
+            } else if let Some(up) = up {
+                let target = up.target_desired_capacity.unwrap();
+                prop_assert!(target <= capacity.max_size);
+                prop_assert!(f64::from(target) >= wanted, "{target} < {wanted}");
+            } else {
+                // No scale-up only when the group is already launching what the requests need.
+                prop_assert!(f64::from(capacity.desired) >= wanted, "{} < {wanted}", capacity.desired);
+            }
+        }
+
+        #[test]
+        fn a_scale_down_never_leaves_more_requests_per_instance_than_the_throughput_target(
+            (min, desired, max) in (2u32..40).prop_flat_map(|d| (0..d, Just(d), d..60)),
+            cpu in 1.0..55.0f64,
+            throughput in 100.0..2000.0f64,
+            load in 0.0..=1.0f64,
+        ) {
+            // A quiet group (CPU under production's 60 % threshold, peak under the 70 %
+            // target, no memory metric) whose requests its instances serve within the target.
+            let t = targets(throughput, 60.0);
+            let rpm = load * throughput * f64::from(desired);
+            let s = requests(with(group(min, desired, desired, max), cpu, cpu * 1.2, None, None), Some(rpm));
+            for p in analyze(&s, &t).proposals {
+                prop_assert_eq!(p.kind, RecommendationType::ScaleDown);
+                let target = p.target_desired_capacity.unwrap();
+                prop_assert!(rpm <= throughput * f64::from(target),
+                    "{rpm} a minute over {target} instances at target {throughput}");
+            }
+        }
+
+        #[test]
+        fn a_scale_down_needs_cpu_under_the_utilization_threshold(
+            s in any_snapshot(),
+            t in any_targets(),
+        ) {
+            let cpu = s.cpu_average.unwrap();
+            for p in analyze(&s, &t).proposals {
+                if p.kind == RecommendationType::ScaleDown {
+                    prop_assert!(cpu < t.utilization_threshold(),
+                        "CPU {cpu} not under the threshold {}", t.utilization_threshold());
+                    prop_assert_eq!(p.evidence.utilization_threshold, Some(t.utilization_threshold()));
+                }
+            }
         }
 
         #[test]

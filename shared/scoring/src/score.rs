@@ -297,11 +297,11 @@ mod tests {
     const EPS: f64 = 1e-9;
 
     fn production() -> Targets {
-        Targets::new(70.0, 80.0, 500.0).unwrap()
+        Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap()
     }
 
     fn staging() -> Targets {
-        Targets::new(75.0, 85.0, 1000.0).unwrap()
+        Targets::new(75.0, 85.0, 1000.0, 1000.0, 50.0).unwrap()
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -505,7 +505,7 @@ mod tests {
 
     fn any_targets() -> impl Strategy<Value = Targets> {
         (20.0..=90.0f64, 20.0..=90.0f64, 1.0..5000.0f64)
-            .prop_map(|(c, m, r)| Targets::new(c, m, r).unwrap())
+            .prop_map(|(c, m, r)| Targets::new(c, m, r, 1000.0, 60.0).unwrap())
     }
 
     proptest! {
