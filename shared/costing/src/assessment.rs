@@ -430,7 +430,7 @@ mod tests {
         CostRules {
             production: true,
             preferences: RightSizingPreferences::default(),
-            targets: Targets::new(70.0, 80.0, 500.0).unwrap(),
+            targets: Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap(),
             max_hourly_cost: 1.0,
             tag_key: "fleet-optimizer:application".into(),
         }
