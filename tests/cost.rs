@@ -42,7 +42,26 @@ struct Dates {
 }
 
 impl Dates {
-    fn today() -> Dates {
+    /// Today's dates, for a test that seeds them and then runs the CLI. In the last
+    /// `SETTLING` of a day it first waits for the next one: the CLI reads the clock again when
+    /// it starts, and a day (or month) that turns in between makes it ask for other months
+    /// than the ones seeded. `scripts/test-clock` runs the suite across a month's end, so this
+    /// happens there every time; these tests take seconds, far less than `SETTLING`.
+    async fn today() -> Dates {
+        const SETTLING: chrono::Duration = chrono::Duration::seconds(90);
+        let now = Utc::now();
+        let next_day = now
+            .date_naive()
+            .succ_opt()
+            .unwrap()
+            .and_time(chrono::NaiveTime::MIN);
+        let left = next_day.and_utc() - now;
+        if left < SETTLING {
+            tokio::time::sleep(
+                left.to_std().unwrap_or_default() + std::time::Duration::from_secs(1),
+            )
+            .await;
+        }
         let today = Utc::now().date_naive();
         let this_month = today.with_day(1).unwrap();
         Dates {
@@ -265,7 +284,7 @@ fn json_of(output: &Output) -> Value {
 
 #[tokio::test]
 async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
-    let dates = Dates::today();
+    let dates = Dates::today().await;
     let account = Account::new().await;
     // Two pages: moto gives the second queued result to the request that carries the token.
     account.queue_cost_and_usage(vec![
@@ -467,7 +486,7 @@ async fn cost_shows_paged_months_the_forecast_and_open_cost_recommendations() {
 
 #[tokio::test]
 async fn without_forecast_data_cost_says_so_shows_the_rest_and_exits_0() {
-    let dates = Dates::today();
+    let dates = Dates::today().await;
     let account = Account::new().await;
     account.queue_cost_and_usage(vec![page(
         &[
@@ -518,7 +537,7 @@ async fn without_forecast_data_cost_says_so_shows_the_rest_and_exits_0() {
 
 #[tokio::test]
 async fn when_cost_explorer_denies_access_cost_shows_the_forecast_and_recommendations() {
-    let dates = Dates::today();
+    let dates = Dates::today().await;
     let account = Account::new().await;
     account.fault(
         "ce:GetCostAndUsage",
