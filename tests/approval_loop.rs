@@ -7,9 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use fleetopt_aws::emulator::{SeedGroup, create_group, put_load};
-use fleetopt_aws::{
-    AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys, create_table,
-};
+use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::{RecommendationType, Status, recommendations_table};
 use fleetopt_ports::fakes::Recorder;
@@ -77,11 +75,11 @@ async fn three_hourly_analyses_of_an_idle_group_send_one_approval_message() {
     let config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
     let analyzer = analyzer::lambda::App::new(config.clone(), &sdk);
     let engine = Deps {
-        fleet: AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone()),
+        fleet: clients.fleet(),
         notifier: Recorder::new(),
-        metrics: CloudWatchMetrics::new(clients.cloudwatch.clone()),
-        store: DynamoRecommendationStore::new(clients.dynamodb.clone(), &table),
-        verifier: KmsKeys::new(clients.kms.clone()),
+        metrics: clients.metrics(),
+        store: clients.store(&table),
+        verifier: clients.keys(),
     };
 
     let mut calls_per_sweep = Vec::new();

@@ -9,9 +9,7 @@
 
 use chrono::{Datelike, Duration, DurationRound, Utc};
 use fleetopt_aws::emulator::{SeedGroup, create_group, put_series};
-use fleetopt_aws::{
-    Clients, DynamoRecommendationStore, FunctionInvoker, InvokeError, create_table,
-};
+use fleetopt_aws::{Clients, FunctionInvoker, InvokeError, create_table};
 use fleetopt_model::{RecommendationType, Status, recommendations_table};
 use fleetopt_ports::RecommendationStore;
 use serde_json::{Value, json};
@@ -152,7 +150,7 @@ async fn the_cost_optimizer_binary_finds_right_sizing_then_serves_warm_from_its_
     assert_eq!(g["instanceType"], "m5.xlarge");
     // 4 x 0.192 $/h on demand.
     assert_eq!(g["hourlyCostUsd"], 0.768);
-    let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
+    let store = clients.store(&table);
     let mut right_sizing = None;
     for id in g["recommendationIds"].as_array().unwrap() {
         let r = store.get(id.as_str().unwrap()).await.unwrap().unwrap();

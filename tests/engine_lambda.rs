@@ -1,9 +1,7 @@
 //! The built `optimization-engine` binary through the Lambda runtime API (`cargo lambda
 //! watch`), fed what the analyzer binary wrote: the whole automated path, process by process.
 
-use fleetopt_aws::{
-    Clients, DynamoRecommendationStore, FunctionInvoker, InvokeError, create_table,
-};
+use fleetopt_aws::{Clients, FunctionInvoker, InvokeError, create_table};
 use fleetopt_model::{RecommendationType, Status, recommendations_table};
 use fleetopt_ports::{RecommendationQuery, RecommendationStore};
 use optimization_engine::event::{ItemChange, stream_event};
@@ -63,7 +61,7 @@ async fn the_analyzers_signed_scale_up_is_applied_by_the_engine_binary_and_a_for
     assert_eq!(analysis["recommendationsWritten"], 1, "{analysis}");
 
     // The INSERT the table's stream delivers, behind a record that is not a recommendation.
-    let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
+    let store = clients.store(&table);
     let written = store
         .query(&RecommendationQuery {
             kind: Some(RecommendationType::ScaleUp),

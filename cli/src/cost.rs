@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{Clients, CostExplorer, DynamoRecommendationStore};
+use fleetopt_aws::Clients;
 use fleetopt_config::default_table_name;
 use fleetopt_costing::{Lever, Periods, SavingsPart, open_total};
 use fleetopt_model::{
@@ -156,8 +156,8 @@ pub async fn run(global: &Global, args: &CostArgs) -> Result<()> {
     );
     let config = global.sdk_config().await;
     let clients = Clients::new(&config);
-    let ce = CostExplorer::new(clients.costexplorer.clone());
-    let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
+    let ce = clients.costs();
+    let store = clients.store(&table);
     let found = gather(&ce, &store, &periods, Utc::now()).await;
     let calls = cost_explorer_calls(&clients.calls.snapshot());
     let report = report(found, &periods, calls).map_err(|failure| match failure {

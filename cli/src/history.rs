@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
-use fleetopt_aws::{AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore};
+use fleetopt_aws::Clients;
 use fleetopt_config::default_table_name;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, savings_achieved};
 use fleetopt_ports::{
@@ -213,7 +213,8 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
     } else {
         GroupSelector::Names(args.groups.clone())
     };
-    let groups = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone())
+    let groups = clients
+        .fleet()
         .groups(&selector)
         .await
         .context("reading the Auto Scaling groups")?;
@@ -229,8 +230,8 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
         &args.namespace,
         period,
     );
-    let metrics = CloudWatchMetrics::new(clients.cloudwatch.clone());
-    let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
+    let metrics = clients.metrics();
+    let store = clients.store(&table);
     let everything = RecommendationQuery::default();
     let (results, recommendations) =
         tokio::join!(metrics.read(&window, &queries), store.query(&everything));

@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use chrono::{DurationRound, TimeDelta, Utc};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use fleetopt_aws::{AwsFleetDirectory, Clients, CloudWatchMetrics};
+use fleetopt_aws::Clients;
 use fleetopt_ports::{FleetDirectory, GroupSelector, MetricsSource, TimeWindow};
 use fleetopt_scoring::{Analysis, Assessment, MetricStatus, Snapshot, Targets, analyze};
 use fleetopt_snapshot::{Windows, assessment_queries, snapshot, trend_queries};
@@ -17,7 +17,8 @@ pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
     let progress = crate::terminal::Progress::steps(global, 1, "reading the group and its metrics");
     let config = global.sdk_config().await;
     let clients = Clients::new(&config);
-    let groups = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone())
+    let groups = clients
+        .fleet()
         .groups(&GroupSelector::Names(vec![args.group.clone()]))
         .await?;
     let Some(group) = groups.into_iter().next() else {
@@ -32,7 +33,7 @@ pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
         },
         trend: Windows::ending_before(now, 60).trend,
     };
-    let metrics = CloudWatchMetrics::new(clients.cloudwatch.clone());
+    let metrics = clients.metrics();
     let groups = [group];
     let (assessment_queries, trend_queries) = (assessment_queries(&groups), trend_queries(&groups));
     let (assessment, trend) = tokio::join!(

@@ -100,7 +100,7 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
         crate::terminal::Progress::steps(global, 1, "reading the groups and their recommendations");
     let config = global.sdk_config().await;
     let clients = Clients::new(&config);
-    let fleet = AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone());
+    let fleet = clients.fleet();
     let selector = if args.groups.is_empty() {
         GroupSelector::Tag {
             key: args.tag.0.clone(),
@@ -116,7 +116,7 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
     if let Some(message) = missing(&args.groups, &groups) {
         bail!(message);
     }
-    let store = DynamoRecommendationStore::new(clients.dynamodb.clone(), &table);
+    let store = clients.store(&table);
     let (activities, open) = tokio::join!(
         last_activities(&fleet, &groups),
         open_recommendations(&store)

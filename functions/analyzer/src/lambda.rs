@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use fleetopt_aws::{
-    ApiCalls, AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys,
-    SdkConfig, SnsNotifier,
+    AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys, SdkConfig,
+    SnsNotifier,
 };
 use fleetopt_config::Config;
 use fleetopt_lambda::Function;
@@ -18,54 +18,37 @@ use crate::event::{Decision, decode};
 pub type AwsDeps =
     Deps<AwsFleetDirectory, CloudWatchMetrics, SnsNotifier, DynamoRecommendationStore, KmsKeys>;
 
-/// Everything built once per process, outside the handler.
-#[derive(Debug)]
-pub struct App {
-    /// The validated configuration.
-    pub config: Config,
-    /// The adapters.
-    pub deps: AwsDeps,
-    /// The calls every client makes.
-    pub calls: ApiCalls,
-}
+/// The analyzer as the Lambda runtime drives it: its configuration, adapters and call counts.
+pub type App = fleetopt_lambda::App<AwsDeps>;
 
-impl App {
-    /// Builds the clients and adapters from one `SdkConfig`.
-    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
-        let clients = Clients::new(sdk);
-        let deps = Deps {
-            fleet: AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone()),
-            metrics: CloudWatchMetrics::new(clients.cloudwatch.clone()),
-            notifier: SnsNotifier::new(clients.sns.clone()),
-            store: DynamoRecommendationStore::new(clients.dynamodb.clone(), config.table.clone()),
-            signer: KmsKeys::new(clients.kms.clone()),
-        };
-        App {
-            config,
-            deps,
-            calls: clients.calls,
-        }
-    }
-}
-
-impl Function for App {
+impl Function for AwsDeps {
     type Response = Response;
     type Error = AnalyzerError;
     const NAME: &'static str = "the analyzer";
 
-    fn calls(&self) -> &ApiCalls {
-        &self.calls
+    fn wire(config: &Config, clients: &Clients, _sdk: &SdkConfig) -> Self {
+        Deps {
+            fleet: clients.fleet(),
+            metrics: clients.metrics(),
+            notifier: clients.notifier(),
+            store: clients.store(&config.table),
+            signer: clients.keys(),
+        }
     }
 
-    async fn invoke(&self, payload: Value, now: DateTime<Utc>) -> Result<Response, AnalyzerError> {
+    async fn invoke(
+        app: &App,
+        payload: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Response, AnalyzerError> {
         match decode(payload)? {
             Decision::Skip { reason } => {
                 tracing::info!(%reason, "event skipped");
-                Ok(Response::skipped(&self.config, reason))
+                Ok(Response::skipped(&app.config, reason))
             }
             Decision::Run(trigger) => {
                 tracing::info!(?trigger, "analysis started");
-                run(&self.config, &self.deps, &trigger, now).await
+                run(&app.config, &app.deps, &trigger, now).await
             }
         }
     }

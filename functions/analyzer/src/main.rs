@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    fleetopt_lambda::serve(analyzer::lambda::App::new).await
+    fleetopt_lambda::serve::<analyzer::lambda::AwsDeps>().await
 }

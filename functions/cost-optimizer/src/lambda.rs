@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use fleetopt_aws::{
-    ApiCalls, AwsFleetDirectory, AwsPrices, Clients, CloudWatchMetrics, CostExplorer,
+    AwsFleetDirectory, AwsPrices, Clients, CloudWatchMetrics, CostExplorer,
     DynamoRecommendationStore, SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
@@ -25,54 +25,33 @@ pub type AwsDeps = Deps<
     DynamoRecommendationStore,
 >;
 
-/// Everything built once per process, outside the handler: the price caches live here, so
-/// they survive warm invocations.
-#[derive(Debug)]
-pub struct App {
-    /// The validated configuration.
-    pub config: Config,
-    /// The adapters.
-    pub deps: AwsDeps,
-    /// The calls every client makes.
-    pub calls: ApiCalls,
-}
+/// The cost optimizer as the Lambda runtime drives it: its configuration, adapters (the price
+/// caches among them, so they survive warm invocations) and call counts.
+pub type App = fleetopt_lambda::App<AwsDeps>;
 
-impl App {
-    /// Builds the clients and adapters from one `SdkConfig`.
-    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
-        let clients = Clients::new(sdk);
-        let deps = Deps {
-            fleet: AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone()),
-            metrics: CloudWatchMetrics::new(clients.cloudwatch.clone()),
-            costs: CostExplorer::new(clients.costexplorer.clone()),
-            prices: CachedPrices::new(AwsPrices::new(clients.pricing.clone(), clients.ec2.clone())),
-            notifier: SnsNotifier::new(clients.sns.clone()),
-            store: DynamoRecommendationStore::new(clients.dynamodb.clone(), config.table.clone()),
-            region: sdk
-                .region()
-                .map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned()),
-        };
-        App {
-            config,
-            deps,
-            calls: clients.calls,
-        }
-    }
-}
-
-impl Function for App {
+impl Function for AwsDeps {
     type Response = Response;
     type Error = CostError;
     const NAME: &'static str = "the cost optimizer";
 
-    fn calls(&self) -> &ApiCalls {
-        &self.calls
+    fn wire(config: &Config, clients: &Clients, sdk: &SdkConfig) -> Self {
+        Deps {
+            fleet: clients.fleet(),
+            metrics: clients.metrics(),
+            costs: clients.costs(),
+            prices: CachedPrices::new(clients.prices()),
+            notifier: clients.notifier(),
+            store: clients.store(&config.table),
+            region: sdk
+                .region()
+                .map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned()),
+        }
     }
 
-    async fn invoke(&self, payload: Value, now: DateTime<Utc>) -> Result<Response, CostError> {
+    async fn invoke(app: &App, payload: Value, now: DateTime<Utc>) -> Result<Response, CostError> {
         match decode(payload)? {
-            Decision::Skip { reason } => Ok(Response::skipped(&self.config, reason)),
-            Decision::Run(trigger) => run(&self.config, &self.deps, &trigger, now).await,
+            Decision::Skip { reason } => Ok(Response::skipped(&app.config, reason)),
+            Decision::Run(trigger) => run(&app.config, &app.deps, &trigger, now).await,
         }
     }
 

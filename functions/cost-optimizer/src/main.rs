@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    fleetopt_lambda::serve(cost_optimizer::lambda::App::new).await
+    fleetopt_lambda::serve::<cost_optimizer::lambda::AwsDeps>().await
 }

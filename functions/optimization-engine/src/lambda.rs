@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use fleetopt_aws::{
-    ApiCalls, AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys,
-    SdkConfig, SnsNotifier,
+    AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys, SdkConfig,
+    SnsNotifier,
 };
 use fleetopt_config::Config;
 use fleetopt_lambda::Function;
@@ -18,48 +18,31 @@ use crate::event::decode;
 pub type AwsDeps =
     Deps<AwsFleetDirectory, SnsNotifier, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys>;
 
-/// Everything built once per process, outside the handler.
-#[derive(Debug)]
-pub struct App {
-    /// The validated configuration.
-    pub config: Config,
-    /// The adapters.
-    pub deps: AwsDeps,
-    /// The calls every client makes.
-    pub calls: ApiCalls,
-}
+/// The engine as the Lambda runtime drives it: its configuration, adapters and call counts.
+pub type App = fleetopt_lambda::App<AwsDeps>;
 
-impl App {
-    /// Builds the clients and adapters from one `SdkConfig`.
-    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
-        let clients = Clients::new(sdk);
-        let deps = Deps {
-            fleet: AwsFleetDirectory::new(clients.autoscaling.clone(), clients.elbv2.clone()),
-            notifier: SnsNotifier::new(clients.sns.clone()),
-            metrics: CloudWatchMetrics::new(clients.cloudwatch.clone()),
-            store: DynamoRecommendationStore::new(clients.dynamodb.clone(), config.table.clone()),
-            verifier: KmsKeys::new(clients.kms.clone()),
-        };
-        App {
-            config,
-            deps,
-            calls: clients.calls,
-        }
-    }
-}
-
-impl Function for App {
+impl Function for AwsDeps {
     type Response = Response;
     type Error = EngineError;
     const NAME: &'static str = "the optimization engine";
 
-    fn calls(&self) -> &ApiCalls {
-        &self.calls
+    fn wire(config: &Config, clients: &Clients, _sdk: &SdkConfig) -> Self {
+        Deps {
+            fleet: clients.fleet(),
+            notifier: clients.notifier(),
+            metrics: clients.metrics(),
+            store: clients.store(&config.table),
+            verifier: clients.keys(),
+        }
     }
 
-    async fn invoke(&self, payload: Value, now: DateTime<Utc>) -> Result<Response, EngineError> {
+    async fn invoke(
+        app: &App,
+        payload: Value,
+        now: DateTime<Utc>,
+    ) -> Result<Response, EngineError> {
         let trigger = decode(payload)?;
-        run(&self.config, &self.deps, &trigger, now).await
+        run(&app.config, &app.deps, &trigger, now).await
     }
 
     fn record_calls(response: &mut Response, calls: BTreeMap<String, u64>) {

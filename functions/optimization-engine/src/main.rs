@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    fleetopt_lambda::serve(optimization_engine::lambda::App::new).await
+    fleetopt_lambda::serve::<optimization_engine::lambda::AwsDeps>().await
 }

@@ -142,7 +142,7 @@ impl Fleet {
     }
 
     fn keys(&self) -> KmsKeys {
-        KmsKeys::new(self.clients.kms.clone())
+        self.clients.keys()
     }
 
     /// `waiting` approved by [`APPROVER`], as `fleetopt approve` does it: signed with the

@@ -4,6 +4,10 @@
 use aws_config::SdkConfig;
 
 use crate::calls::ApiCalls;
+use crate::{
+    AwsFleetDirectory, AwsPrices, CloudWatchMetrics, CostExplorer, DynamoRecommendationStore,
+    KmsKeys, SnsNotifier,
+};
 
 /// Where the Pricing API is called from.
 pub const PRICING_REGION: &str = "us-east-1";
@@ -86,5 +90,43 @@ impl Clients {
             ),
             calls,
         }
+    }
+}
+
+/// The adapters over these clients, each sharing them (and so the call counter).
+impl Clients {
+    /// The Auto Scaling groups, with their load balancers' target groups.
+    pub fn fleet(&self) -> AwsFleetDirectory {
+        AwsFleetDirectory::new(self.autoscaling.clone(), self.elbv2.clone())
+    }
+
+    /// CloudWatch, read and published.
+    pub fn metrics(&self) -> CloudWatchMetrics {
+        CloudWatchMetrics::new(self.cloudwatch.clone())
+    }
+
+    /// The recommendations table `table`.
+    pub fn store(&self, table: impl Into<String>) -> DynamoRecommendationStore {
+        DynamoRecommendationStore::new(self.dynamodb.clone(), table)
+    }
+
+    /// SNS.
+    pub fn notifier(&self) -> SnsNotifier {
+        SnsNotifier::new(self.sns.clone())
+    }
+
+    /// The KMS keys that sign and verify findings and approvals.
+    pub fn keys(&self) -> KmsKeys {
+        KmsKeys::new(self.kms.clone())
+    }
+
+    /// Cost Explorer.
+    pub fn costs(&self) -> CostExplorer {
+        CostExplorer::new(self.costexplorer.clone())
+    }
+
+    /// The Pricing API and EC2's spot history and instance catalog.
+    pub fn prices(&self) -> AwsPrices {
+        AwsPrices::new(self.pricing.clone(), self.ec2.clone())
     }
 }

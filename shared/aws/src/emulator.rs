@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use fleetopt_ports::{MetricDatum, MetricsPublisher, ServiceError};
 
 use crate::clients::Clients;
-use crate::cloudwatch::CloudWatchMetrics;
 use crate::error::service_error;
 
 /// Where the emulator listens: `AWS_ENDPOINT_URL`, else `.emulator/endpoint` of this checkout.
@@ -229,9 +228,7 @@ pub async fn put_datapoints(
             timestamp: *timestamp,
         })
         .collect();
-    CloudWatchMetrics::new(clients.cloudwatch.clone())
-        .publish(namespace, &data)
-        .await
+    clients.metrics().publish(namespace, &data).await
 }
 
 /// Stores `buckets` 5-minute buckets ending at `end`, each holding two samples whose mean is

@@ -1,23 +1,52 @@
 //! The Lambda entry every function shares, written once: `serve` sets up the JSON logs, reads
 //! and validates the configuration (an invalid one is the init error, logged first), builds the
-//! function's clients once from one `SdkConfig` with the configured timeouts, then runs the
-//! runtime loop; `handle` runs one invocation, counts the AWS calls it made (the process
-//! handles one invocation at a time, so what is counted between two takes is this one's), puts
-//! them in the response, and maps a failure to a `Diagnostic` with the function's fixed error
-//! type.
+//! function's `App` once (its clients from one `SdkConfig` with the configured timeouts, its
+//! adapters wired by the function), then runs the runtime loop; `handle` runs one invocation,
+//! counts the AWS calls it made (the process handles one invocation at a time, so what is
+//! counted between two takes is this one's), puts them in the response, and maps a failure to a
+//! `Diagnostic` with the function's fixed error type.
+//!
+//! A function implements `Function` on its dependencies (its `Deps` with the AWS adapters):
+//! how they are wired from the clients, how one payload is handled, and what its response says.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use fleetopt_aws::{ApiCalls, SdkConfig};
+use fleetopt_aws::{ApiCalls, Clients, SdkConfig};
 use fleetopt_config::Config;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
-/// One function, as the runtime loop drives it.
-pub trait Function: Sync {
+/// Everything a function builds once per process, outside the handler: the validated
+/// configuration, its adapters and the calls every client makes. Anything the adapters cache
+/// (the cost optimizer's prices) lives here, so it survives warm invocations.
+#[derive(Debug)]
+pub struct App<D> {
+    /// The validated configuration.
+    pub config: Config,
+    /// The function's adapters.
+    pub deps: D,
+    /// The calls every client makes.
+    pub calls: ApiCalls,
+}
+
+impl<D: Function> App<D> {
+    /// Builds the clients from one `SdkConfig` and the function's adapters from them.
+    pub fn new(config: Config, sdk: &SdkConfig) -> Self {
+        let clients = Clients::new(sdk);
+        let deps = D::wire(&config, &clients, sdk);
+        App {
+            config,
+            deps,
+            calls: clients.calls,
+        }
+    }
+}
+
+/// One function, as the runtime loop drives it, implemented on its dependencies.
+pub trait Function: Sized + Sync {
     /// What it answers.
     type Response: serde::Serialize + Send;
     /// Why an invocation fails.
@@ -26,12 +55,12 @@ pub trait Function: Sync {
     /// What it is called in log lines ("the analyzer").
     const NAME: &'static str;
 
-    /// The calls its clients count.
-    fn calls(&self) -> &ApiCalls;
+    /// Its adapters, from the clients built once per process.
+    fn wire(config: &Config, clients: &Clients, sdk: &SdkConfig) -> Self;
 
     /// One invocation of `payload` at `now`: decode, then run.
     fn invoke(
-        &self,
+        app: &App<Self>,
         payload: Value,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Self::Response, Self::Error>> + Send;
@@ -49,14 +78,14 @@ pub trait Function: Sync {
 /// One invocation: the calls it makes are counted into its response; a failure is a
 /// `Diagnostic` with the fixed error type, logged with the calls made.
 pub async fn handle<F: Function>(
-    function: &F,
+    app: &App<F>,
     event: LambdaEvent<Value>,
 ) -> Result<F::Response, Diagnostic> {
-    function.calls().take();
+    app.calls.take();
     // Boxed: a function's run is a deep future, and inside the runtime loop's its layout would
     // pass the compiler's depth limit.
-    let result = Box::pin(function.invoke(event.payload, Utc::now())).await;
-    let calls = function.calls().take();
+    let result = Box::pin(F::invoke(app, event.payload, Utc::now())).await;
+    let calls = app.calls.take();
     finish::<F>(result, calls)
 }
 
@@ -82,22 +111,18 @@ fn finish<F: Function>(
     }
 }
 
-/// A function's `main`: logs, configuration, `build` with one `SdkConfig`, the runtime loop.
-pub async fn serve<F, B>(build: B) -> Result<(), lambda_runtime::Error>
-where
-    F: Function,
-    B: FnOnce(Config, &SdkConfig) -> F,
-{
+/// A function's `main`: logs, configuration, its `App` with one `SdkConfig`, the runtime loop.
+pub async fn serve<F: Function>() -> Result<(), lambda_runtime::Error> {
     fleetopt_logging::init();
     let config = Config::from_env().inspect_err(|e| {
         // Lambda shows this line in the function's log; the init error follows it.
         tracing::error!(error = %e, "{} cannot start", F::NAME);
     })?;
     let timeouts = config.aws_timeouts.into();
-    let function = build(config, &fleetopt_aws::load_config(None, timeouts).await);
-    let function = &function;
+    let app = App::<F>::new(config, &fleetopt_aws::load_config(None, timeouts).await);
+    let app = &app;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(function, event).await
+        handle(app, event).await
     }))
     .await
 }
@@ -109,7 +134,7 @@ mod tests {
     use super::*;
 
     /// A function that answers its payload's `n`, or fails on a negative one.
-    struct Echo(ApiCalls);
+    struct Echo;
 
     #[derive(serde::Serialize, Debug, PartialEq)]
     struct Answer {
@@ -122,12 +147,16 @@ mod tests {
         type Error = String;
         const NAME: &'static str = "echo";
 
-        fn calls(&self) -> &ApiCalls {
-            &self.0
+        fn wire(_config: &Config, _clients: &Clients, _sdk: &SdkConfig) -> Self {
+            Echo
         }
 
-        async fn invoke(&self, payload: Value, _now: DateTime<Utc>) -> Result<Answer, String> {
-            self.0.record("sts:GetCallerIdentity");
+        async fn invoke(
+            app: &App<Self>,
+            payload: Value,
+            _now: DateTime<Utc>,
+        ) -> Result<Answer, String> {
+            app.calls.record("sts:GetCallerIdentity");
             match payload["n"].as_i64() {
                 Some(n) if n >= 0 => Ok(Answer {
                     n,
@@ -154,8 +183,16 @@ mod tests {
 
     #[tokio::test]
     async fn each_invocation_reports_its_own_calls_and_a_failure_its_fixed_type() {
-        let echo = Echo(ApiCalls::new());
-        echo.0.record("before:Start");
+        let config = Config::from_lookup(&|name| match name {
+            fleetopt_config::vars::ENVIRONMENT => Some("production".to_owned()),
+            fleetopt_config::vars::APPLICATION => Some("shop".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        // The clients are built, never called: the SDK's behavior version is its latest.
+        let sdk = SdkConfig::builder().build();
+        let echo = App::<Echo>::new(config, &sdk);
+        echo.calls.record("before:Start");
         let answer = handle(&echo, event(serde_json::json!({"n": 3})))
             .await
             .unwrap();
