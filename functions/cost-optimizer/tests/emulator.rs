@@ -44,20 +44,34 @@ fn seed_costs() {
 /// The cost seeds, a fresh table and one group `name` (uniquely prefixed) of `desired`
 /// instances of `instance_type` in us-east-1a.
 async fn fleet(name: &str, instance_type: &str, desired: i32) -> (Clients, String, String) {
-    seed_costs();
     let prefix = format!(
         "c{}{}",
         std::process::id(),
         Utc::now().timestamp_subsec_nanos()
     );
     let clients = Clients::new(&sdk_config().await);
+    let (table, group) = fleet_in(&clients, &prefix, name, instance_type, desired).await;
+    (clients, table, group)
+}
+
+/// The cost seeds, then with `clients` (in whichever account they act) a table
+/// `{prefix}-recommendations` and a group `{prefix}-{name}` of `desired` instances of
+/// `instance_type` (at most 8) in us-east-1a: the table's name and the group's.
+async fn fleet_in(
+    clients: &Clients,
+    prefix: &str,
+    name: &str,
+    instance_type: &str,
+    desired: i32,
+) -> (String, String) {
+    seed_costs();
     let table = format!("{prefix}-recommendations");
     create_table(&clients.dynamodb, recommendations_table(), &table)
         .await
         .unwrap();
     let group = format!("{prefix}-{name}");
     create_group(
-        &clients,
+        clients,
         &SeedGroup {
             name: group.clone(),
             min_size: 1,
@@ -70,7 +84,7 @@ async fn fleet(name: &str, instance_type: &str, desired: i32) -> (Clients, Strin
     )
     .await
     .unwrap();
-    (clients, table, group)
+    (table, group)
 }
 
 /// Whether `now` falls on its month's last day.
@@ -771,29 +785,11 @@ struct OwnAccount {
 
 impl OwnAccount {
     async fn new() -> OwnAccount {
-        seed_costs();
         let id = fleetopt_aws::emulator::new_account_id();
         let (sdk, credentials) = fleetopt_aws::emulator::sdk_config_in(&id).await.unwrap();
         let clients = Clients::new(&sdk);
-        let table = format!("budget{id}-recommendations");
-        create_table(&clients.dynamodb, recommendations_table(), &table)
-            .await
-            .unwrap();
-        let group = format!("budget{id}-shop");
-        create_group(
-            &clients,
-            &SeedGroup {
-                name: group.clone(),
-                min_size: 1,
-                max_size: 4,
-                desired: 2,
-                tags: Vec::new(),
-                instance_type: "m5.large".into(),
-                target_group_arns: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
+        let (table, group) =
+            fleet_in(&clients, &format!("budget{id}"), "shop", "m5.large", 2).await;
         OwnAccount {
             id,
             access_key: credentials.access_key_id().to_owned(),
