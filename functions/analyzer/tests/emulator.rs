@@ -654,6 +654,34 @@ impl Fleet {
             ("LoadBalancer", lb_dimension),
         ]
     }
+
+    /// A load-balanced group `name` (`load_balanced_group`) with CPU (65 %, peak 70 %) and
+    /// memory (75 %) in range over the last hour, its target group answering in
+    /// `response_seconds` and receiving `requests` requests every 5 minutes.
+    async fn serving(
+        &self,
+        name: &str,
+        capacity: (i32, i32, i32),
+        response_seconds: f64,
+        requests: f64,
+    ) {
+        let dimensions = self.load_balanced_group(name, capacity).await;
+        self.cpu(name, 65.0, 70.0).await;
+        self.memory(name, 75.0).await;
+        for (metric, unit, value) in [
+            ("TargetResponseTime", "Seconds", response_seconds),
+            ("RequestCount", "Count", requests),
+        ] {
+            put_datapoints(
+                &self.clients,
+                ("AWS/ApplicationELB", metric, unit),
+                &dimensions,
+                &every_five_minutes(value),
+            )
+            .await
+            .unwrap();
+        }
+    }
 }
 
 /// One datapoint per 5-minute period of the hour before `now()` (production's analysis window).
@@ -671,25 +699,7 @@ fn every_five_minutes(value: f64) -> Vec<(DateTime<Utc>, f64)> {
 #[tokio::test]
 async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
     let fleet = Fleet::new(&["shop"], &[]).await;
-    let dimensions = fleet.load_balanced_group("shop", (1, 3, 10)).await;
-    fleet.cpu("shop", 65.0, 70.0).await;
-    fleet.memory("shop", 75.0).await;
-    put_datapoints(
-        &fleet.clients,
-        ("AWS/ApplicationELB", "TargetResponseTime", "Seconds"),
-        &dimensions,
-        &every_five_minutes(0.9),
-    )
-    .await
-    .unwrap();
-    put_datapoints(
-        &fleet.clients,
-        ("AWS/ApplicationELB", "RequestCount", "Count"),
-        &dimensions,
-        &every_five_minutes(600.0),
-    )
-    .await
-    .unwrap();
+    fleet.serving("shop", (1, 3, 10), 0.9, 600.0).await;
 
     let response = fleet.run(Trigger::Schedule, now()).await;
     let shop = outcome(&response, &fleet.name("shop"));
@@ -717,28 +727,10 @@ async fn load_balancer_metrics_are_read_through_the_groups_target_group() {
 #[tokio::test]
 async fn requests_above_the_throughput_target_scale_up_within_max_size() {
     let fleet = Fleet::new(&["shop", "quiet"], &[]).await;
-    let dimensions = fleet.load_balanced_group("shop", (1, 3, 5)).await;
     // CPU and memory in range, response time well under 500 ms: only the requests are high.
-    fleet.cpu("shop", 65.0, 70.0).await;
-    fleet.memory("shop", 75.0).await;
-    put_datapoints(
-        &fleet.clients,
-        ("AWS/ApplicationELB", "TargetResponseTime", "Seconds"),
-        &dimensions,
-        &every_five_minutes(0.2),
-    )
-    .await
-    .unwrap();
     // 30,000 requests every 5 minutes: 6,000 a minute, 2,000 per instance of 3, twice
     // production's 1,000. ceil(6000 / 1000) = 6 instances, bounded by max size 5.
-    put_datapoints(
-        &fleet.clients,
-        ("AWS/ApplicationELB", "RequestCount", "Count"),
-        &dimensions,
-        &every_five_minutes(30_000.0),
-    )
-    .await
-    .unwrap();
+    fleet.serving("shop", (1, 3, 5), 0.2, 30_000.0).await;
     // The same figures without a load balancer: no request count, no throughput finding.
     fleet.group("quiet", (1, 3, 5)).await;
     fleet.cpu("quiet", 65.0, 70.0).await;
