@@ -10,6 +10,8 @@ mod outcome;
 mod proof;
 mod realized;
 mod recommendation;
+#[cfg(any(test, feature = "samples"))]
+pub mod samples;
 mod schema;
 mod status;
 

@@ -99,22 +99,7 @@ pub fn savings_achieved(items: &[Recommendation], now: DateTime<Utc>) -> Achieve
 mod tests {
     use super::*;
     use crate::recommendation::tests::sample_scale_up;
-
-    fn realized(monthly_usd: f64) -> RealizedSavings {
-        RealizedSavings {
-            monthly_usd,
-            instances_before: 4.0,
-            instances_after: 5.0,
-            hourly_price_before: 0.192,
-            hourly_price_after: 0.192,
-            instance_type_before: "m5.xlarge".into(),
-            instance_type_after: "m5.xlarge".into(),
-            window_hours: 24,
-            before_window_end: "2026-11-23T09:00:00Z".into(),
-            after_window_start: "2026-11-23T10:00:00Z".into(),
-            measured_at: "2026-11-25T06:00:00Z".into(),
-        }
-    }
+    use crate::samples::realized_savings as realized;
 
     /// The sample scale-up claimed at `began` and completed at `done`.
     fn completed(began: DateTime<Utc>, done: DateTime<Utc>) -> Recommendation {
