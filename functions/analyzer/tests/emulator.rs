@@ -85,11 +85,17 @@ impl Fleet {
         self.tagged_group(group, sizes, &[]).await;
     }
 
-    async fn tagged_group(
+    async fn tagged_group(&self, group: &str, sizes: (i32, i32, i32), tags: &[(&str, &str)]) {
+        self.seed_group(group, sizes, tags, Vec::new()).await;
+    }
+
+    /// A group of m5.large `group` (prefixed) with `tags`, registered with `target_group_arns`.
+    async fn seed_group(
         &self,
         group: &str,
         (min, desired, max): (i32, i32, i32),
         tags: &[(&str, &str)],
+        target_group_arns: Vec<String>,
     ) {
         create_group(
             &self.clients,
@@ -103,7 +109,7 @@ impl Fleet {
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                     .collect(),
                 instance_type: "m5.large".into(),
-                target_group_arns: vec![],
+                target_group_arns,
             },
         )
         .await
@@ -621,23 +627,11 @@ impl Fleet {
     async fn load_balanced_group(
         &self,
         group: &str,
-        (min, desired, max): (i32, i32, i32),
+        sizes: (i32, i32, i32),
     ) -> [(&'static str, String); 2] {
         let target_group = load_balanced_target_group(&self.prefix);
-        create_group(
-            &self.clients,
-            &SeedGroup {
-                name: self.name(group),
-                min_size: min,
-                max_size: max,
-                desired,
-                tags: vec![],
-                instance_type: "m5.large".into(),
-                target_group_arns: vec![target_group.clone()],
-            },
-        )
-        .await
-        .unwrap();
+        self.seed_group(group, sizes, &[], vec![target_group.clone()])
+            .await;
         let tg_dimension = target_group[target_group.find("targetgroup/").unwrap()..].to_owned();
         let described = self
             .clients
