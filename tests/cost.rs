@@ -209,7 +209,7 @@ impl Account {
         let mut r = recent_sample(group, 7);
         r.kind = kind;
         r.source = Source::CostOptimizer;
-        r.id = recommendation_id(Source::CostOptimizer, group, kind, &r.analysis_window);
+        r.id = recommendation_id(Source::CostOptimizer, None, group, kind, &r.analysis_window);
         r.expected_impact.monthly_savings_usd = Some(usd);
         r.expected_impact.cost_savings = Some(18.5);
         r.implementation.automated = false;

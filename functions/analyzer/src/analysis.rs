@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use fleetopt_config::Config;
-use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Source, recommendation_id};
+use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Shard, Source, recommendation_id};
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
-    FleetDirectory, GroupInfo, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
+    FleetDirectory, GroupInfo, Members, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
     RecommendationStore, ServiceError, Signer, StoreError, attest,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
@@ -26,7 +26,7 @@ const ACTOR: &str = "analyzer";
 
 /// The capabilities an analysis needs.
 #[derive(Debug, Clone)]
-pub struct Deps<F, M, N, S, K> {
+pub struct Deps<F, M, N, S, K, R> {
     /// The Auto Scaling groups.
     pub fleet: F,
     /// CloudWatch, read and published.
@@ -37,6 +37,8 @@ pub struct Deps<F, M, N, S, K> {
     pub store: S,
     /// The findings key, to sign the automated scale changes it writes.
     pub signer: K,
+    /// Other accounts and regions: a shard's groups and metrics, through the member role.
+    pub members: R,
 }
 
 /// What happened to one group.
@@ -145,6 +147,14 @@ pub enum AnalyzerError {
     /// The event is not one the analyzer accepts.
     #[error(transparent)]
     InvalidEvent(#[from] EventError),
+    /// The shard's account could not be reached (the member role).
+    #[error("reaching {shard} through the member role: {error}")]
+    Member {
+        /// The account and region asked for.
+        shard: Shard,
+        /// What failed.
+        error: ServiceError,
+    },
     /// The groups could not be listed.
     #[error("discovering the Auto Scaling groups: {0}")]
     Discovery(ServiceError),
@@ -167,7 +177,8 @@ impl AnalyzerError {
     pub fn error_type(&self) -> &'static str {
         let service = match self {
             AnalyzerError::InvalidEvent(_) => return "InvalidEvent",
-            AnalyzerError::Discovery(e)
+            AnalyzerError::Member { error: e, .. }
+            | AnalyzerError::Discovery(e)
             | AnalyzerError::Metrics(e)
             | AnalyzerError::Publish(e)
             | AnalyzerError::Notify(e) => e,
@@ -183,9 +194,9 @@ impl AnalyzerError {
 }
 
 /// Runs one analysis for `trigger` at `now`.
-pub async fn run<F, M, N, S, K>(
+pub async fn run<F, M, N, S, K, R>(
     config: &Config,
-    deps: &Deps<F, M, N, S, K>,
+    deps: &Deps<F, M, N, S, K, R>,
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<Response, AnalyzerError>
@@ -195,6 +206,7 @@ where
     N: Notifier + Sync,
     S: RecommendationStore + Sync,
     K: Signer + Sync,
+    R: Members<Fleet = F, Metrics = M> + Sync,
 {
     let dry_run = config.dry_run || trigger.dry_run();
     if !config.settings.enable_performance_monitoring {
@@ -203,8 +215,24 @@ where
             "performance monitoring is disabled for this environment".to_owned(),
         ));
     }
-    let targeted = deps
-        .fleet
+    // A shard in another account or region is read through its own adapters; what the
+    // analyzer writes, sends and publishes stays in its own account.
+    let shard = trigger.shard();
+    let member = match shard {
+        Some(s) => deps
+            .members
+            .open(s)
+            .await
+            .map_err(|error| AnalyzerError::Member {
+                shard: s.clone(),
+                error,
+            })?,
+        None => None,
+    };
+    let (fleet, metrics) = member
+        .as_ref()
+        .map_or((&deps.fleet, &deps.metrics), |m| (&m.fleet, &m.metrics));
+    let targeted = fleet
         .groups(&fleetopt_policy::selector(&config.fleet))
         .await
         .map_err(AnalyzerError::Discovery)?;
@@ -217,8 +245,8 @@ where
         let (assessment_queries, trend_queries) =
             (assessment_queries(&groups), trend_queries(&groups));
         let (a, t) = futures::join!(
-            deps.metrics.read(&windows.assessment, &assessment_queries),
-            deps.metrics.read(&windows.trend, &trend_queries),
+            metrics.read(&windows.assessment, &assessment_queries),
+            metrics.read(&windows.trend, &trend_queries),
         );
         (
             a.map_err(AnalyzerError::Metrics)?,
@@ -228,6 +256,7 @@ where
 
     let origin = Origin {
         source: Source::Analyzer,
+        shard,
         environment: config.environment.as_str(),
         window: AnalysisWindow {
             start: windows.assessment.start,
@@ -305,6 +334,7 @@ where
         let n = &refresh.next;
         let found_as = recommendation_id(
             n.source,
+            shard,
             &n.auto_scaling_group_name,
             n.kind,
             &n.analysis_window,

@@ -4,6 +4,7 @@
 //! message naming what is accepted.
 
 use fleetopt_events::{AwsEvent, decode_aws, describe, is_aws, malformed};
+use fleetopt_model::Shard;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -13,7 +14,8 @@ pub use fleetopt_events::EventError;
 pub const ACCEPTED: &str = "the analyzer accepts an EventBridge \"Scheduled Event\", an \
      EventBridge \"CloudWatch Alarm State Change\", a CloudWatch alarm's Lambda action, or a \
      manual payload {\"autoScalingGroupName\": \"...\"} or {\"autoScalingGroupNames\": [...]} with \
-     an optional \"dryRun\": true";
+     an optional \"dryRun\": true, or a shard {\"accountId\": \"<12 digits>\", \"region\": \"...\"} \
+     with the same optional keys";
 
 /// Why the analyzer runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,12 +30,15 @@ pub enum Trigger {
         /// The groups it names.
         groups: Vec<String>,
     },
-    /// A person or a script: these groups (all targeted ones when `None`).
+    /// A person, a script or the orchestration: these groups (all targeted ones when `None`),
+    /// in the shard's account and region when it names one.
     Manual {
         /// The groups asked for.
         groups: Option<Vec<String>>,
         /// Compute and return everything, write nothing.
         dry_run: bool,
+        /// The account and region to work in (`None`: the function's own).
+        shard: Option<Shard>,
     },
 }
 
@@ -45,6 +50,14 @@ impl Trigger {
             Trigger::Alarm { groups, .. } if groups.is_empty() => None,
             Trigger::Alarm { groups, .. } => Some(groups),
             Trigger::Manual { groups, .. } => groups.as_deref(),
+        }
+    }
+
+    /// The account and region asked for; `None` means the function's own.
+    pub fn shard(&self) -> Option<&Shard> {
+        match self {
+            Trigger::Manual { shard, .. } => shard.as_ref(),
+            _ => None,
         }
     }
 
@@ -73,9 +86,17 @@ struct ManualPayload {
     auto_scaling_group_names: Option<Vec<String>>,
     #[serde(default)]
     dry_run: bool,
+    account_id: Option<String>,
+    region: Option<String>,
 }
 
-const MANUAL_KEYS: [&str; 3] = ["autoScalingGroupName", "autoScalingGroupNames", "dryRun"];
+const MANUAL_KEYS: [&str; 5] = [
+    "autoScalingGroupName",
+    "autoScalingGroupNames",
+    "dryRun",
+    "accountId",
+    "region",
+];
 
 fn manual(value: Value) -> Result<Decision, EventError> {
     const KIND: &str = "manual payload";
@@ -108,9 +129,12 @@ fn manual(value: Value) -> Result<Decision, EventError> {
             ));
         }
     }
+    let shard = Shard::from_parts(payload.account_id.as_deref(), payload.region.as_deref())
+        .map_err(|e| malformed(KIND, e))?;
     Ok(Decision::Run(Trigger::Manual {
         groups,
         dry_run: payload.dry_run,
+        shard,
     }))
 }
 
@@ -200,7 +224,8 @@ mod tests {
             one,
             Decision::Run(Trigger::Manual {
                 groups: Some(vec!["web".into()]),
-                dry_run: true
+                dry_run: true,
+                shard: None,
             })
         );
         let Decision::Run(trigger) = decode(fixture("manual-groups.json")).unwrap() else {
@@ -215,9 +240,52 @@ mod tests {
             decode(serde_json::json!({})),
             Ok(Decision::Run(Trigger::Manual {
                 groups: None,
-                dry_run: false
+                dry_run: false,
+                shard: None,
             }))
         );
+    }
+
+    #[test]
+    fn a_shard_payload_names_an_account_and_a_region() {
+        let decision = decode(serde_json::json!({
+            "accountId": "111122223333",
+            "region": "eu-west-1",
+            "autoScalingGroupNames": ["web"]
+        }))
+        .unwrap();
+        assert_eq!(
+            decision,
+            Decision::Run(Trigger::Manual {
+                groups: Some(vec!["web".into()]),
+                dry_run: false,
+                shard: Some(Shard::new("111122223333", "eu-west-1").unwrap()),
+            })
+        );
+        for (event, message) in [
+            (
+                serde_json::json!({"accountId": "1111", "region": "eu-west-1"}),
+                "is not an AWS account id (12 digits",
+            ),
+            (
+                serde_json::json!({"accountId": "111122223333", "region": "Europe"}),
+                "is not an AWS region name",
+            ),
+            (
+                serde_json::json!({"accountId": "111122223333"}),
+                "accountId is given without region",
+            ),
+            (
+                serde_json::json!({"accountId": 111122223333u64, "region": "eu-west-1"}),
+                "invalid type",
+            ),
+        ] {
+            let err = decode(event.clone()).unwrap_err();
+            assert!(
+                matches!(&err, EventError::Malformed { kind: "manual payload", message: m } if m.contains(message)),
+                "{event}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fleetopt_config::Config;
 use fleetopt_events::fuzz::{self, Rng};
-use fleetopt_ports::fakes::{FakeFleet, FakeKeys, InMemoryStore, Recorder, group};
+use fleetopt_model::Shard;
+use fleetopt_ports::fakes::{FakeFleet, FakeKeys, FakeMembers, InMemoryStore, Recorder, group};
 use fleetopt_ports::{
     GroupInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource,
     ServiceError, TimeWindow,
@@ -35,7 +36,20 @@ fn manual(rng: &mut Rng) -> Value {
     if rng.chance(50) {
         payload.insert("dryRun".into(), json!(rng.chance(50)));
     }
+    if rng.chance(30) {
+        let (account, region) = *rng.pick(&SHARDS);
+        payload.insert("accountId".into(), json!(account));
+        payload.insert("region".into(), json!(region));
+    }
     Value::Object(payload)
+}
+
+/// The functions' own account and region, then a member's: the shards a payload names.
+const SHARDS: [(&str, &str); 2] = [("123456789012", "us-east-1"), ("111122223333", "eu-west-1")];
+
+fn shard(i: usize) -> Shard {
+    let (account, region) = SHARDS[i];
+    Shard::new(account, region).unwrap_or_else(|e| panic!("the test's shard: {e}"))
 }
 
 /// Any event the analyzer accepts.
@@ -77,7 +91,7 @@ fn fuzz_decode_gives_an_error_or_a_valid_decision_never_a_panic() {
 /// CloudWatch on a test's terms: every query answers three datapoints of one value (picked
 /// per invocation, from idle to overloaded), so that groups get scores and recommendations
 /// and the whole run (screen, write, supersede, publish, alert) is exercised.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Readings {
     level: f64,
     published: Recorder,
@@ -116,28 +130,36 @@ fn config(rng: &mut Rng) -> Config {
     Config::from_lookup(&settings).unwrap_or_else(|e| panic!("the test's configuration: {e}"))
 }
 
-fn deps(rng: &mut Rng) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore, FakeKeys> {
+fn deps(
+    rng: &mut Rng,
+) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore, FakeKeys, FakeMembers<FakeFleet, Readings>>
+{
     let desired = rng.between(1, 10) as u32;
-    Deps {
-        fleet: FakeFleet::new([
-            group("web"),
-            GroupInfo {
-                desired,
-                in_service: desired,
-                healthy: desired,
-                max_size: 10,
-                min_size: 1,
-                ..group("api")
-            },
-            GroupInfo {
-                exclusions: fleetopt_model::Exclusions::of_tag(Some("all")),
-                ..group("batch")
-            },
-        ]),
-        metrics: Readings {
-            level: *rng.pick(&[0.0, 5.0, 35.0, 72.0, 88.0, 99.9, 100.0, 250.0]),
-            published: Recorder::new(),
+    let fleet = FakeFleet::new([
+        group("web"),
+        GroupInfo {
+            desired,
+            in_service: desired,
+            healthy: desired,
+            max_size: 10,
+            min_size: 1,
+            ..group("api")
         },
+        GroupInfo {
+            exclusions: fleetopt_model::Exclusions::of_tag(Some("all")),
+            ..group("batch")
+        },
+    ]);
+    let metrics = Readings {
+        level: *rng.pick(&[0.0, 5.0, 35.0, 72.0, 88.0, 99.9, 100.0, 250.0]),
+        published: Recorder::new(),
+    };
+    Deps {
+        // The member account's groups read as the own ones (same names: their items differ
+        // by account and region).
+        members: FakeMembers::new(Some(shard(0))).with(shard(1), fleet.clone(), metrics.clone()),
+        fleet,
+        metrics,
         notifier: Recorder::new(),
         store: InMemoryStore::new(),
         signer: FakeKeys::holding(&["alias/app-production-findings"]),

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use fleetopt_aws::{
-    AwsFleetDirectory, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys, SdkConfig,
-    SnsNotifier,
+    AwsFleetDirectory, AwsMembers, Clients, CloudWatchMetrics, DynamoRecommendationStore, KmsKeys,
+    SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
 use fleetopt_lambda::Function;
@@ -15,8 +15,14 @@ use crate::analysis::{AnalyzerError, Deps, Response, run};
 use crate::event::{Decision, decode};
 
 /// The analyzer's dependencies on AWS.
-pub type AwsDeps =
-    Deps<AwsFleetDirectory, CloudWatchMetrics, SnsNotifier, DynamoRecommendationStore, KmsKeys>;
+pub type AwsDeps = Deps<
+    AwsFleetDirectory,
+    CloudWatchMetrics,
+    SnsNotifier,
+    DynamoRecommendationStore,
+    KmsKeys,
+    AwsMembers,
+>;
 
 /// The analyzer as the Lambda runtime drives it: its configuration, adapters and call counts.
 pub type App = fleetopt_lambda::App<AwsDeps>;
@@ -26,13 +32,14 @@ impl Function for AwsDeps {
     type Error = AnalyzerError;
     const NAME: &'static str = "the analyzer";
 
-    fn wire(config: &Config, clients: &Clients, _sdk: &SdkConfig) -> Self {
+    fn wire(config: &Config, clients: &Clients, sdk: &SdkConfig) -> Self {
         Deps {
             fleet: clients.fleet(),
             metrics: clients.metrics(),
             notifier: clients.notifier(),
             store: clients.store(&config.table),
             signer: clients.keys(),
+            members: clients.members(sdk, &config.member_role_name),
         }
     }
 

@@ -410,6 +410,7 @@ async fn a_dry_run_computes_everything_and_writes_nothing() {
     let trigger = Trigger::Manual {
         groups: Some(vec![fleet.name("web")]),
         dry_run: true,
+        shard: None,
     };
     let response = fleet.run(trigger, now()).await;
     assert!(response.dry_run);
@@ -511,6 +512,7 @@ async fn groups_are_discovered_by_tag_and_unknown_names_are_reported() {
     let asked = Trigger::Manual {
         groups: Some(vec![fleet.name("tagged"), fleet.name("untagged")]),
         dry_run: true,
+        shard: None,
     };
     let response = fleet.run(asked, now()).await;
     let untagged = outcome(&response, &fleet.name("untagged"));

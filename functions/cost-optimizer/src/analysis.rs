@@ -560,6 +560,7 @@ fn recommendations(
     let day_start = now.duration_trunc(Duration::days(1)).unwrap_or(now);
     let origin = Origin {
         source: Source::CostOptimizer,
+        shard: None,
         environment: config.environment.as_str(),
         window: AnalysisWindow {
             start: day_start,

@@ -11,12 +11,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use fleetopt_config::Config;
 use fleetopt_model::{
-    ChangeOutcome, Check, Execution, Recommendation, RecommendationType, Status, approval_message,
-    from_hex, judge, rfc3339,
+    ChangeOutcome, Check, Execution, Recommendation, RecommendationType, Shard, Status,
+    approval_message, from_hex, judge, rfc3339,
 };
 use fleetopt_ports::{
-    FleetControl, FleetDirectory, Found, GroupInfo, GroupLocks, GroupSelector, MetricDatum,
-    MetricQuery, MetricsPublisher, MetricsSource, Notifier, RecommendationQuery,
+    FleetControl, FleetDirectory, Found, GroupInfo, GroupLocks, GroupSelector, Members,
+    MetricDatum, MetricQuery, MetricsPublisher, MetricsSource, Notifier, RecommendationQuery,
     RecommendationStore, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity, ServiceError, Statistic,
     StoreError, TimeWindow, Transition, Verifier,
 };
@@ -33,7 +33,7 @@ pub const OUTCOME_LOOKBACK: Duration = Duration::days(2);
 
 /// The capabilities a run needs.
 #[derive(Debug, Clone)]
-pub struct Deps<F, N, M, S, V> {
+pub struct Deps<F, N, M, S, V, R> {
     /// The Auto Scaling groups: read and scaled.
     pub fleet: F,
     /// SNS.
@@ -44,6 +44,40 @@ pub struct Deps<F, N, M, S, V> {
     pub store: S,
     /// Checks approval and finding signatures (KMS Verify).
     pub verifier: V,
+    /// Other accounts and regions: an item's shard is read and scaled through the member role.
+    pub members: R,
+}
+
+/// What one shard's items are decided and carried out with: that shard's groups and metrics,
+/// and the function's own table, topics and keys.
+struct At<'a, F, N, M, S, V> {
+    fleet: &'a F,
+    notifier: &'a N,
+    metrics: &'a M,
+    store: &'a S,
+    verifier: &'a V,
+}
+
+impl<'a, F, N, M, S, V> At<'a, F, N, M, S, V> {
+    /// The function's own account and region.
+    fn home<R>(deps: &'a Deps<F, N, M, S, V, R>) -> Self {
+        At {
+            fleet: &deps.fleet,
+            notifier: &deps.notifier,
+            metrics: &deps.metrics,
+            store: &deps.store,
+            verifier: &deps.verifier,
+        }
+    }
+}
+
+/// One shard's share of a run: the items to decide, the changes in flight and the completed
+/// changes to measure.
+#[derive(Default)]
+struct Share {
+    items: Vec<Item>,
+    in_progress: Vec<Recommendation>,
+    completed: Vec<Recommendation>,
 }
 
 /// What the engine did with one recommendation.
@@ -93,6 +127,12 @@ pub struct Decision {
     /// Its group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_scaling_group_name: Option<String>,
+    /// The group's account, for a shard's item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The group's region, for a shard's item.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     /// Its type.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<RecommendationType>,
@@ -277,6 +317,8 @@ impl Tally {
         self.decisions.push(Decision {
             recommendation_id: Some(r.id.clone()),
             auto_scaling_group_name: Some(group.clone()),
+            account_id: r.account_id.clone(),
+            region: r.region.clone(),
             kind: Some(r.kind),
             status: Some(r.status),
             outcome,
@@ -300,6 +342,8 @@ impl Tally {
         self.decisions.push(Decision {
             recommendation_id: id,
             auto_scaling_group_name: None,
+            account_id: None,
+            region: None,
             kind: None,
             status: None,
             outcome,
@@ -318,9 +362,9 @@ impl Tally {
 }
 
 /// Runs the engine for `trigger` at `now`.
-pub async fn run<F, N, M, S, V>(
+pub async fn run<F, N, M, S, V, R>(
     config: &Config,
-    deps: &Deps<F, N, M, S, V>,
+    deps: &Deps<F, N, M, S, V, R>,
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<Response, EngineError>
@@ -330,11 +374,12 @@ where
     M: MetricsPublisher + MetricsSource + Sync,
     S: RecommendationStore + GroupLocks + Sync,
     V: Verifier + Sync,
+    R: Members<Fleet = F, Metrics = M> + Sync,
 {
     let dry_run = config.dry_run || trigger.dry_run();
     let mut tally = Tally::default();
     let mut completed = Vec::new();
-    let (mut items, in_progress) = match trigger {
+    let (items, in_progress) = match trigger {
         Trigger::Stream(records) => {
             let items = stream_items(&deps.store, records, &mut tally).await;
             let in_progress = if items
@@ -378,78 +423,59 @@ where
             (items, in_progress)
         }
     };
-    // IN_PROGRESS first (verifying or rolling back a change frees its group), then by urgency.
-    items.sort_by(|a, b| {
-        (b.recommendation.status == Status::InProgress)
-            .cmp(&(a.recommendation.status == Status::InProgress))
-            .then_with(|| plan::rank(&a.recommendation, &b.recommendation))
-    });
-
-    let groups: HashMap<String, GroupInfo> = if items.is_empty() {
-        HashMap::new()
-    } else {
-        targeted(config, &deps.fleet, &items).await?
-    };
-    let mut busy: HashMap<String, String> = in_progress
-        .iter()
-        .map(|r| (r.auto_scaling_group_name.clone(), r.id.clone()))
-        .collect();
-    let mut activities: HashMap<String, Option<ScalingActivity>> = HashMap::new();
+    // Each shard with its own groups: the function's own (no shard), then each member account
+    // and region through the member role. An item whose shard cannot be reached waits.
+    let mut shares: BTreeMap<Option<Shard>, Share> = BTreeMap::new();
+    for item in items {
+        match item.recommendation.shard() {
+            Ok(shard) => shares.entry(shard).or_default().items.push(item),
+            Err(e) => tally.record(&item, Outcome::Error, e.to_string(), None),
+        }
+    }
+    for r in in_progress {
+        if let Ok(shard) = r.shard() {
+            shares.entry(shard).or_default().in_progress.push(r);
+        }
+    }
+    for r in completed.drain(..) {
+        if let Ok(shard) = r.shard() {
+            shares.entry(shard).or_default().completed.push(r);
+        }
+    }
     let policy = policy(config);
-
-    for item in &items {
-        let r = &item.recommendation;
-        let group = groups.get(&r.auto_scaling_group_name);
-        let needs_activity = group.is_some()
-            && match r.status {
-                Status::Pending => r.kind == RecommendationType::ScaleUp,
-                Status::Approved | Status::InProgress => r.scale_change().is_some(),
-                _ => false,
-            };
-        if needs_activity && !activities.contains_key(&r.auto_scaling_group_name) {
-            match deps.fleet.last_activity(&r.auto_scaling_group_name).await {
-                Ok(a) => {
-                    activities.insert(r.auto_scaling_group_name.clone(), a);
-                }
+    let context = Context {
+        config,
+        policy: &policy,
+        now,
+        dry_run,
+    };
+    for (shard, share) in shares {
+        let reach = match &shard {
+            None => None,
+            Some(s) => match deps.members.open(s).await {
+                Ok(reach) => reach,
                 Err(e) => {
-                    tally.record(item, Outcome::Error, e.to_string(), None);
+                    let reason = format!("reaching {s} through the member role: {e}");
+                    for item in &share.items {
+                        tally.record(item, Outcome::Error, reason.clone(), None);
+                    }
                     continue;
                 }
-            }
-        }
-        let busy_with = busy
-            .get(&r.auto_scaling_group_name)
-            .filter(|id| **id != r.id)
-            .map(String::as_str);
-        let verdict = plan::decide(
-            r,
-            now,
-            &GroupNow {
-                group,
-                activity: activities
-                    .get(&r.auto_scaling_group_name)
-                    .and_then(Option::as_ref),
-                busy_with,
             },
-            &policy,
-        );
-        if let Verdict::Apply { .. } = verdict {
-            busy.insert(r.auto_scaling_group_name.clone(), r.id.clone());
-        }
-        let context = Context {
-            config,
-            policy: &policy,
-            now,
-            dry_run,
         };
-        carry_out(deps, &context, item, verdict, &mut tally).await;
-    }
-    if !completed.is_empty() {
-        measure(config, deps, &policy, completed, now, dry_run, &mut tally).await;
+        let at = match &reach {
+            None => At::home(deps),
+            Some(member) => At {
+                fleet: &member.fleet,
+                metrics: &member.metrics,
+                ..At::home(deps)
+            },
+        };
+        decide_and_act(&at, &context, share, &mut tally).await?;
     }
 
     if !dry_run {
-        notify_approvals(config, deps, now, &mut tally).await?;
+        notify_approvals(config, &At::home(deps), now, &mut tally).await?;
         alert(config, &deps.notifier, &tally).await?;
         publish(config, &deps.metrics, &tally, now).await?;
     }
@@ -479,6 +505,94 @@ where
         decisions: tally.decisions,
         aws_calls: BTreeMap::new(),
     })
+}
+
+/// Decides and carries out one shard's items (IN_PROGRESS first, then by urgency) with that
+/// shard's groups, then measures its completed changes.
+async fn decide_and_act<F, N, M, S, V>(
+    deps: &At<'_, F, N, M, S, V>,
+    cx: &Context<'_>,
+    share: Share,
+    tally: &mut Tally,
+) -> Result<(), EngineError>
+where
+    F: FleetDirectory + FleetControl + Sync,
+    N: Notifier + Sync,
+    M: MetricsSource + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
+    V: Verifier + Sync,
+{
+    let Share {
+        mut items,
+        in_progress,
+        completed,
+    } = share;
+    // IN_PROGRESS first (verifying or rolling back a change frees its group), then by urgency.
+    items.sort_by(|a, b| {
+        (b.recommendation.status == Status::InProgress)
+            .cmp(&(a.recommendation.status == Status::InProgress))
+            .then_with(|| plan::rank(&a.recommendation, &b.recommendation))
+    });
+
+    let groups: HashMap<String, GroupInfo> = if items.is_empty() {
+        HashMap::new()
+    } else {
+        targeted(cx.config, deps.fleet, &items).await?
+    };
+    let mut busy: HashMap<String, String> = in_progress
+        .iter()
+        .map(|r| (r.auto_scaling_group_name.clone(), r.id.clone()))
+        .collect();
+    let mut activities: HashMap<String, Option<ScalingActivity>> = HashMap::new();
+
+    for item in &items {
+        let r = &item.recommendation;
+        let group = groups.get(&r.auto_scaling_group_name);
+        let needs_activity = group.is_some()
+            && match r.status {
+                Status::Pending => r.kind == RecommendationType::ScaleUp,
+                Status::Approved | Status::InProgress => r.scale_change().is_some(),
+                _ => false,
+            };
+        if needs_activity && !activities.contains_key(&r.auto_scaling_group_name) {
+            match deps.fleet.last_activity(&r.auto_scaling_group_name).await {
+                Ok(a) => {
+                    activities.insert(r.auto_scaling_group_name.clone(), a);
+                }
+                Err(e) => {
+                    tally.record(item, Outcome::Error, e.to_string(), None);
+                    continue;
+                }
+            }
+        }
+        let busy_with = busy
+            .get(&r.auto_scaling_group_name)
+            .filter(|id| **id != r.id)
+            .map(String::as_str);
+        let verdict = plan::decide(
+            r,
+            cx.now,
+            &GroupNow {
+                group,
+                activity: activities
+                    .get(&r.auto_scaling_group_name)
+                    .and_then(Option::as_ref),
+                busy_with,
+            },
+            cx.policy,
+        );
+        if let Verdict::Apply { .. } = verdict {
+            busy.insert(r.auto_scaling_group_name.clone(), r.id.clone());
+        }
+        carry_out(deps, cx, item, verdict, tally).await;
+    }
+    if !completed.is_empty() {
+        measure(
+            cx.config, deps, cx.policy, completed, cx.now, cx.dry_run, tally,
+        )
+        .await;
+    }
+    Ok(())
 }
 
 /// The types the engine changes a group's size for.
@@ -680,7 +794,7 @@ struct Context<'a> {
 }
 
 async fn carry_out<F, N, M, S, V>(
-    deps: &Deps<F, N, M, S, V>,
+    deps: &At<'_, F, N, M, S, V>,
     cx: &Context<'_>,
     item: &Item,
     verdict: Verdict,
@@ -692,7 +806,7 @@ async fn carry_out<F, N, M, S, V>(
 {
     let r = &item.recommendation;
     let (now, dry_run) = (cx.now, cx.dry_run);
-    let store = &deps.store;
+    let store = deps.store;
     // The verdicts that only move the item: its new status, and the outcome reported. A
     // final move of a change in flight lets its group's lock go.
     let settle_as = |to: Status, done: Outcome, reason: String| async move {
@@ -802,7 +916,7 @@ enum Proof {
 /// approvals key, for a PENDING automated one the analyzer's signature with the findings key.
 /// One Verify call.
 async fn prove<F, N, M, S, V>(
-    deps: &Deps<F, N, M, S, V>,
+    deps: &At<'_, F, N, M, S, V>,
     config: &Config,
     r: &Recommendation,
     tally: &mut Tally,
@@ -878,7 +992,7 @@ fn transient(e: &ServiceError) -> bool {
 /// with the execution record), SetDesiredCapacity with HonorCooldown, then record the
 /// activity it started. A transient refusal puts the item back where it was.
 async fn apply<F, N, M, S, V>(
-    deps: &Deps<F, N, M, S, V>,
+    deps: &At<'_, F, N, M, S, V>,
     cx: &Context<'_>,
     r: &Recommendation,
     (from, to, target): (u32, u32, u32),
@@ -927,7 +1041,7 @@ where
         // theirs now, and stays.
         Err(e @ StoreError::Conflict { .. }) => return settled(Err(e), Outcome::Applied, reason),
         Err(e) => {
-            unlock(&deps.store, r).await;
+            unlock(deps.store, r).await;
             return settled(Err(e), Outcome::Applied, reason);
         }
     };
@@ -954,7 +1068,7 @@ where
             // Left IN_PROGRESS: the sweep finds the group unchanged and settles it.
             tracing::error!(id = %r.id, error = %store_error, "could not record the refused change");
         }
-        unlock(&deps.store, r).await;
+        unlock(deps.store, r).await;
         return (outcome, why);
     }
     // The activity the change started, for the record (Auto Scaling lists it at once; an
@@ -979,7 +1093,7 @@ where
 /// ROLLED_BACK. A rollback that fails is alerted and counted, and tried again on the next
 /// sweep.
 async fn roll_back<F, N, M, S, V>(
-    deps: &Deps<F, N, M, S, V>,
+    deps: &At<'_, F, N, M, S, V>,
     r: &Recommendation,
     restore: u32,
     reason: &str,
@@ -1011,7 +1125,7 @@ where
             &Transition::new(Status::RolledBack, now, ACTOR).because(&why),
         )
         .await;
-    unlock(&deps.store, r).await;
+    unlock(deps.store, r).await;
     settled(result, Outcome::RolledBack, why)
 }
 
@@ -1031,7 +1145,7 @@ fn needs_outcome(r: &Recommendation, now: DateTime<Utc>, interval: Duration) -> 
 /// automated change is alerted, and rolled back when the environment says so.
 async fn measure<F, N, M, S, V>(
     config: &Config,
-    deps: &Deps<F, N, M, S, V>,
+    deps: &At<'_, F, N, M, S, V>,
     policy: &Policy,
     completed: Vec<Recommendation>,
     now: DateTime<Utc>,
@@ -1162,7 +1276,7 @@ async fn measure<F, N, M, S, V>(
                 r.kind, r.auto_scaling_group_name, r.id
             ));
             if config.approvals.roll_back_worse {
-                let groups = targeted(config, &deps.fleet, std::slice::from_ref(&item)).await;
+                let groups = targeted(config, deps.fleet, std::slice::from_ref(&item)).await;
                 let restore = groups.ok().and_then(|g| {
                     let group = g.get(&r.auto_scaling_group_name)?;
                     let previous = r.execution.as_ref()?.previous_capacity;
@@ -1188,7 +1302,7 @@ async fn measure<F, N, M, S, V>(
 /// AWAITING_APPROVAL.
 async fn notify_approvals<F, N, M, S, V>(
     config: &Config,
-    deps: &Deps<F, N, M, S, V>,
+    deps: &At<'_, F, N, M, S, V>,
     now: DateTime<Utc>,
     tally: &mut Tally,
 ) -> Result<(), EngineError>
@@ -1335,10 +1449,10 @@ mod tests {
     use chrono::TimeZone;
     use fleetopt_model::Action;
     use fleetopt_ports::fakes::contract::sample;
-    use fleetopt_ports::fakes::{FakeFleet, FakeKeys, InMemoryStore, Recorder, group};
+    use fleetopt_ports::fakes::{FakeFleet, FakeKeys, FakeMembers, InMemoryStore, Recorder, group};
     use fleetopt_ports::{ActivityStatus, PutOutcome};
 
-    type FakeDeps = Deps<FakeFleet, Recorder, Recorder, InMemoryStore, FakeKeys>;
+    type FakeDeps = Deps<FakeFleet, Recorder, Recorder, InMemoryStore, FakeKeys, FakeMembers>;
 
     /// The environment's keys as the test config names them (the default aliases).
     const FINDINGS: &str = "alias/app-production-findings";
@@ -1405,6 +1519,7 @@ mod tests {
             metrics: Recorder::new(),
             store: InMemoryStore::new(),
             verifier: FakeKeys::default(),
+            members: FakeMembers::new(None),
         }
     }
 
@@ -1488,6 +1603,89 @@ mod tests {
             .map(|d| d.value)
             .collect();
         assert_eq!(applied, vec![1.0, 1.0], "environment total and the group's");
+    }
+
+    /// `r` as the analyzer writes it for `web` in another account and region.
+    fn in_shard(mut r: Recommendation, shard: &Shard) -> Recommendation {
+        r.account_id = Some(shard.account_id().to_owned());
+        r.region = Some(shard.region().to_owned());
+        r.id = recommendation_id_of(&r, shard);
+        r
+    }
+
+    fn recommendation_id_of(r: &Recommendation, shard: &Shard) -> String {
+        fleetopt_model::recommendation_id(
+            r.source,
+            Some(shard),
+            &r.auto_scaling_group_name,
+            r.kind,
+            &r.analysis_window,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_shards_change_is_made_in_its_account_and_the_same_name_at_home_is_untouched() {
+        let member = Shard::new("444455556666", "eu-west-1").unwrap();
+        let theirs = FakeFleet::new([group("web")]);
+        let deps = FakeDeps {
+            members: FakeMembers::new(None).with(member.clone(), theirs.clone(), Recorder::new()),
+            ..deps(Recorder::new())
+        };
+        let r = in_shard(sample("web", 9), &member);
+        stored(&deps, &[&r]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            response.decisions[0].outcome,
+            Outcome::Applied,
+            "{response:?}"
+        );
+        assert_eq!(
+            response.decisions[0].account_id.as_deref(),
+            Some("444455556666")
+        );
+        assert_eq!(theirs.calls(), vec![("web".to_owned(), 5, true)]);
+        assert!(
+            deps.fleet.calls().is_empty(),
+            "the own account's web is another group"
+        );
+        assert_eq!(
+            deps.store.get(&r.id).await.unwrap().unwrap().status,
+            Status::InProgress
+        );
+
+        // A shard whose member role cannot be assumed: the item waits as an error, its record
+        // goes back to the stream, and nothing is changed anywhere.
+        let unreachable = Shard::new("777788889999", "eu-west-1").unwrap();
+        let stranded = in_shard(sample("api", 9), &unreachable);
+        stored(&deps, &[&stranded]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&stranded]), now())
+            .await
+            .unwrap();
+        let decision = &response.decisions[0];
+        assert_eq!(decision.outcome, Outcome::Error);
+        assert!(
+            decision
+                .reason
+                .contains("reaching 777788889999/eu-west-1 through the member role")
+                && decision.reason.contains("AccessDenied"),
+            "{}",
+            decision.reason
+        );
+        assert_eq!(response.batch_item_failures.len(), 1);
+        assert_eq!(theirs.calls().len(), 1);
+        assert!(deps.fleet.calls().is_empty());
+
+        // An item whose account is half there is refused, not sent home.
+        let mut half = sample("web", 8);
+        half.account_id = Some("444455556666".into());
+        stored(&deps, &[&half]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&half]), now())
+            .await
+            .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Error);
+        assert!(deps.fleet.calls().is_empty());
     }
 
     #[tokio::test]

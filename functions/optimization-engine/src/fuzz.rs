@@ -341,6 +341,7 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
             metrics: Recorder::new(),
             store: InMemoryStore::new(),
             verifier: fleetopt_ports::fakes::FakeKeys::default(),
+            members: fleetopt_ports::fakes::FakeMembers::new(None),
         };
         // The table holds what the stream says (mostly), and for the sweep a few odd
         // recommendations of every status.

@@ -5,8 +5,8 @@ use aws_config::SdkConfig;
 
 use crate::calls::ApiCalls;
 use crate::{
-    AwsFleetDirectory, AwsPrices, CloudWatchMetrics, CostExplorer, DynamoRecommendationStore,
-    KmsKeys, SnsNotifier,
+    AwsFleetDirectory, AwsMembers, AwsPrices, CloudWatchMetrics, CostExplorer,
+    DynamoRecommendationStore, KmsKeys, SnsNotifier,
 };
 
 /// Where the Pricing API is called from.
@@ -40,7 +40,12 @@ pub struct Clients {
 impl Clients {
     /// Builds every client from `config`, each with the call-counting interceptor.
     pub fn new(config: &SdkConfig) -> Self {
-        let calls = ApiCalls::new();
+        Clients::counting(config, ApiCalls::new())
+    }
+
+    /// Builds every client from `config`, counting their calls into `calls` (a shard's clients
+    /// count with the function's own).
+    pub fn counting(config: &SdkConfig, calls: ApiCalls) -> Self {
         Clients {
             autoscaling: aws_sdk_autoscaling::Client::from_conf(
                 aws_sdk_autoscaling::config::Builder::from(config)
@@ -123,6 +128,12 @@ impl Clients {
     /// Cost Explorer.
     pub fn costs(&self) -> CostExplorer {
         CostExplorer::new(self.costexplorer.clone())
+    }
+
+    /// Other accounts and regions through `role_name`, from `sdk`'s credentials (the config
+    /// these clients were built from).
+    pub fn members(&self, sdk: &SdkConfig, role_name: &str) -> AwsMembers {
+        AwsMembers::new(sdk, role_name, self.calls.clone())
     }
 
     /// The Pricing API and EC2's spot history and instance catalog.

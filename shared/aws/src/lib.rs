@@ -17,6 +17,7 @@ mod error;
 mod identity;
 mod kms;
 mod lambda;
+mod members;
 mod prices;
 mod sns;
 
@@ -30,6 +31,7 @@ pub use error::service_error;
 pub use identity::caller_arn;
 pub use kms::KmsKeys;
 pub use lambda::{FunctionInvoker, InvokeError};
+pub use members::{AwsMembers, SESSION_NAME};
 pub use prices::AwsPrices;
 pub use sns::SnsNotifier;
 

@@ -214,6 +214,9 @@ pub struct Config {
     pub aws_timeouts: AwsTimeouts,
     /// The signing keys and how long approvals and changes stay valid.
     pub approvals: Approvals,
+    /// The role the functions assume in another account (`FLEETOPT_MEMBER_ROLE_NAME`, default
+    /// `fleet-optimizer-member`): a shard of that account is read and scaled through it.
+    pub member_role_name: String,
 }
 
 /// How approvals are proven and how long they, and changes in flight, stay valid
@@ -444,6 +447,8 @@ pub mod vars {
     pub const DRY_RUN: &str = "FLEETOPT_DRY_RUN";
     /// CloudWatch namespace.
     pub const METRICS_NAMESPACE: &str = "FLEETOPT_METRICS_NAMESPACE";
+    /// The role assumed in a member account (default `fleet-optimizer-member`).
+    pub const MEMBER_ROLE_NAME: &str = "FLEETOPT_MEMBER_ROLE_NAME";
     /// Seconds the engine waits after a scaling activity (default: the group's DefaultCooldown).
     pub const SCALING_COOLDOWN_SECONDS: &str = "FLEETOPT_SCALING_COOLDOWN_SECONDS";
     /// Largest step of one action, percent of desired capacity (default 50).
@@ -492,6 +497,17 @@ pub mod vars {
 pub const DEFAULT_TARGET_TAG: (&str, &str) = ("fleet-optimizer:enabled", "true");
 /// The default metrics namespace.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "FleetOptimizer";
+
+/// The role a member account's stack creates and the functions assume there.
+pub const DEFAULT_MEMBER_ROLE_NAME: &str = "fleet-optimizer-member";
+
+/// An IAM role name: 1 to 64 of letters, digits and `+=,.@_-`.
+fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
 /// The longest analysis interval accepted: the trend window is 24 h.
 pub const MAX_ANALYSIS_INTERVAL_MINUTES: u32 = 24 * 60;
 /// The longest scaling cooldown accepted: a day, like the analysis interval.
@@ -827,6 +843,18 @@ impl Config {
                 DEFAULT_METRICS_NAMESPACE.to_owned()
             }
         };
+        let member_role_name = match r.get(vars::MEMBER_ROLE_NAME) {
+            None => DEFAULT_MEMBER_ROLE_NAME.to_owned(),
+            Some(raw) if is_role_name(&raw) => raw,
+            Some(raw) => {
+                r.refuse(
+                    vars::MEMBER_ROLE_NAME,
+                    Some(&raw),
+                    "must be an IAM role name: 1 to 64 letters, digits or +=,.@_- (no path)",
+                );
+                DEFAULT_MEMBER_ROLE_NAME.to_owned()
+            }
+        };
 
         let scaling_cooldown_seconds = r.whole(
             vars::SCALING_COOLDOWN_SECONDS,
@@ -908,6 +936,7 @@ impl Config {
                     in_progress_max_minutes,
                     roll_back_worse,
                 },
+                member_role_name,
                 environment,
                 application,
             }),
@@ -1326,6 +1355,7 @@ mod tests {
         );
         assert_eq!(&c.settings, Environment::Staging.preset());
         assert_eq!(c.metrics_namespace, "FleetOptimizer");
+        assert_eq!(c.member_role_name, "fleet-optimizer-member");
         assert!(!c.dry_run);
         assert_eq!(c.topics, Topics::default());
     }
@@ -1422,6 +1452,26 @@ mod tests {
             "invalid configuration: FLEETOPT_CPU_UTILIZATION_TARGET=\"95\": must be between 20 \
              and 90 (percent)"
         );
+    }
+
+    #[test]
+    fn the_member_role_is_a_role_name_without_a_path() {
+        let mut vars = minimal("production");
+        vars.push((vars::MEMBER_ROLE_NAME, "ops-fleet_reader"));
+        assert_eq!(config(&vars).unwrap().member_role_name, "ops-fleet_reader");
+        for bad in [
+            "team/fleet",
+            "arn:aws:iam::111122223333:role/x",
+            &"r".repeat(65),
+        ] {
+            let mut vars = minimal("production");
+            vars.push((vars::MEMBER_ROLE_NAME, bad));
+            let err = config(&vars).unwrap_err().to_string();
+            assert!(
+                err.contains("FLEETOPT_MEMBER_ROLE_NAME") && err.contains("IAM role name"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

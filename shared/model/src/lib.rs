@@ -13,6 +13,7 @@ mod recommendation;
 #[cfg(any(test, feature = "samples"))]
 pub mod samples;
 mod schema;
+mod shard;
 mod status;
 
 pub use exclusions::{EXCLUDE_TAG, Exclusions};
@@ -28,6 +29,7 @@ pub use recommendation::{
     recommendation_id, rfc3339,
 };
 pub use schema::{Index, TableSchema, recommendations_table};
+pub use shard::{Shard, ShardError};
 pub use status::{Status, TransitionError, can_transition};
 
 pub use fleetopt_scoring::{

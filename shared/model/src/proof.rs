@@ -68,6 +68,12 @@ struct ItemClaims<'a> {
     id: &'a str,
     timestamp: &'a str,
     auto_scaling_group_name: &'a str,
+    /// The group's account and region, on a shard's item (absent on the functions' own
+    /// account's, whose messages are what they always were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
     #[serde(rename = "type")]
     kind: &'static str,
     action: String,
@@ -81,6 +87,8 @@ impl<'a> ItemClaims<'a> {
             id: &r.id,
             timestamp: &r.timestamp,
             auto_scaling_group_name: &r.auto_scaling_group_name,
+            account_id: r.account_id.as_deref(),
+            region: r.region.as_deref(),
             kind: r.kind.as_str(),
             action: r.proposed_action(),
         }
@@ -296,6 +304,21 @@ mod tests {
         let mut moved = r.clone();
         moved.implementation.action = Some(crate::Action::SetDesiredCapacity { from: 3, to: 5 });
         assert_eq!(approval_message(&moved, &approval), base);
+        // The own account's items sign no account; a shard's bind theirs: the same signed item
+        // moved to another account or region does not verify.
+        assert!(claims.get("accountId").is_none() && claims.get("region").is_none());
+        let mut member = r.clone();
+        member.account_id = Some("111122223333".into());
+        member.region = Some("eu-west-1".into());
+        let bound = approval_message(&member, &approval);
+        assert_ne!(bound, base);
+        for (account, region) in [("444455556666", "eu-west-1"), ("111122223333", "us-east-1")] {
+            let mut moved = member.clone();
+            moved.account_id = Some(account.into());
+            moved.region = Some(region.into());
+            assert_ne!(approval_message(&moved, &approval), bound);
+            assert_ne!(attestation_message(&moved), attestation_message(&member));
+        }
     }
 
     #[test]

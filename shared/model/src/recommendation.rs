@@ -13,6 +13,7 @@ use crate::outcome::ChangeOutcome;
 use crate::proof::{Approval, Attestation};
 use crate::realized::RealizedSavings;
 use crate::schema::recommendations_table;
+use crate::shard::{Shard, ShardError};
 use crate::status::{Status, TransitionError, can_transition};
 
 /// Which part of the system wrote a recommendation.
@@ -204,6 +205,13 @@ pub struct Recommendation {
     pub evidence: Evidence,
     /// The group it is about.
     pub auto_scaling_group_name: String,
+    /// The group's account, when it was analyzed through a shard (absent: the account that
+    /// runs the functions).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub account_id: Option<String>,
+    /// The group's region, with `account_id`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub region: Option<String>,
     /// The environment that wrote it.
     pub environment: String,
     /// The function that wrote it.
@@ -260,6 +268,8 @@ pub struct Recommendation {
 pub struct Origin<'a> {
     /// The writing function.
     pub source: Source,
+    /// The account and region analyzed, when the invocation named them.
+    pub shard: Option<&'a Shard>,
     /// The environment's name.
     pub environment: &'a str,
     /// The analysis window.
@@ -293,22 +303,23 @@ pub(crate) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The deterministic id of a recommendation: the same source, group, type and analysis window
-/// always give the same id, so a retried or repeated invocation writes nothing new.
+/// The deterministic id of a recommendation: the same source, shard, group, type and analysis
+/// window always give the same id, so a retried or repeated invocation writes nothing new. An
+/// item without a shard (the functions' own account) hashes as it always did.
 pub fn recommendation_id(
     source: Source,
+    shard: Option<&Shard>,
     group: &str,
     kind: RecommendationType,
     window: &AnalysisWindow,
 ) -> String {
     let mut hasher = Sha256::new();
-    for part in [
-        source.as_str(),
-        group,
-        kind.as_str(),
-        &rfc3339(window.start),
-        &rfc3339(window.end),
-    ] {
+    let (start, end) = (rfc3339(window.start), rfc3339(window.end));
+    let mut parts = vec![source.as_str(), group, kind.as_str(), &start, &end];
+    if let Some(shard) = shard {
+        parts.extend([shard.account_id(), shard.region()]);
+    }
+    for part in parts {
         hasher.update(part.as_bytes());
         // A separator that cannot occur in the parts keeps ("ab", "c") and ("a", "bc") apart.
         hasher.update([0u8]);
@@ -339,7 +350,13 @@ impl Recommendation {
         let ttl_days = i64::from(recommendations_table().default_ttl_days);
         let created_at = rfc3339(origin.now);
         Recommendation {
-            id: recommendation_id(origin.source, group, proposal.kind, &origin.window),
+            id: recommendation_id(
+                origin.source,
+                origin.shard,
+                group,
+                proposal.kind,
+                &origin.window,
+            ),
             timestamp: rfc3339(origin.window.end),
             kind: proposal.kind,
             priority: proposal.priority,
@@ -354,6 +371,8 @@ impl Recommendation {
             },
             evidence: proposal.evidence.clone(),
             auto_scaling_group_name: group.to_owned(),
+            account_id: origin.shard.map(|s| s.account_id().to_owned()),
+            region: origin.shard.map(|s| s.region().to_owned()),
             environment: origin.environment.to_owned(),
             source: origin.source,
             analysis_window: origin.window,
@@ -455,6 +474,19 @@ impl Recommendation {
             reason: reason.map(str::to_owned),
         });
         next
+    }
+
+    /// The account and region of its group: `None` for the functions' own account, an error
+    /// for an item whose attributes do not make one (written by hand, or half of it).
+    pub fn shard(&self) -> Result<Option<Shard>, ShardError> {
+        Shard::from_parts(self.account_id.as_deref(), self.region.as_deref())
+    }
+
+    /// Whether `other` is about the same group: the same name in the same account and region.
+    pub fn same_group(&self, other: &Recommendation) -> bool {
+        self.auto_scaling_group_name == other.auto_scaling_group_name
+            && self.account_id == other.account_id
+            && self.region == other.region
     }
 
     /// The desired-capacity change (from, to) the engine makes for it: a SCALE_UP or
@@ -570,6 +602,7 @@ pub(crate) mod tests {
     fn origin(now: DateTime<Utc>) -> Origin<'static> {
         Origin {
             source: Source::Analyzer,
+            shard: None,
             environment: "production",
             window: window(),
             now,
@@ -607,6 +640,7 @@ pub(crate) mod tests {
     fn ids_depend_on_source_group_type_and_window_only() {
         let a = recommendation_id(
             Source::Analyzer,
+            None,
             "web",
             RecommendationType::ScaleUp,
             &window(),
@@ -615,6 +649,7 @@ pub(crate) mod tests {
             a,
             recommendation_id(
                 Source::Analyzer,
+                None,
                 "web",
                 RecommendationType::ScaleUp,
                 &window()
@@ -626,23 +661,32 @@ pub(crate) mod tests {
         for other in [
             recommendation_id(
                 Source::CostOptimizer,
+                None,
                 "web",
                 RecommendationType::ScaleUp,
                 &window(),
             ),
             recommendation_id(
                 Source::Analyzer,
+                None,
                 "api",
                 RecommendationType::ScaleUp,
                 &window(),
             ),
             recommendation_id(
                 Source::Analyzer,
+                None,
                 "web",
                 RecommendationType::ScaleDown,
                 &window(),
             ),
-            recommendation_id(Source::Analyzer, "web", RecommendationType::ScaleUp, &later),
+            recommendation_id(
+                Source::Analyzer,
+                None,
+                "web",
+                RecommendationType::ScaleUp,
+                &later,
+            ),
         ] {
             assert_ne!(a, other);
         }
@@ -658,6 +702,53 @@ pub(crate) mod tests {
         );
         assert_eq!((&first.id, &first.timestamp), (&retry.id, &retry.timestamp));
         assert_eq!(first.timestamp, "2026-11-23T09:00:00Z");
+    }
+
+    #[test]
+    fn a_shards_items_carry_its_account_and_region_and_hash_them() {
+        let member = Shard::new("111122223333", "eu-west-1").unwrap();
+        let elsewhere = Shard::new("111122223333", "us-east-1").unwrap();
+        let own = Recommendation::from_proposal(&scale_up(), "web", &origin(now()));
+        let theirs = Recommendation::from_proposal(
+            &scale_up(),
+            "web",
+            &Origin {
+                shard: Some(&member),
+                ..origin(now())
+            },
+        );
+        // The functions' own account keeps the ids it always had.
+        assert_eq!(
+            own.id,
+            recommendation_id(Source::Analyzer, None, "web", own.kind, &window())
+        );
+        assert_ne!(own.id, theirs.id);
+        assert_ne!(
+            theirs.id,
+            recommendation_id(
+                Source::Analyzer,
+                Some(&elsewhere),
+                "web",
+                own.kind,
+                &window()
+            )
+        );
+        assert_eq!(theirs.shard(), Ok(Some(member)));
+        assert_eq!(own.shard(), Ok(None));
+        assert!(!own.same_group(&theirs) && own.same_group(&own.clone()));
+        let item: serde_json::Value = serde_json::to_value(&theirs).unwrap();
+        assert_eq!(
+            (&item["accountId"], &item["region"]),
+            (
+                &serde_json::json!("111122223333"),
+                &serde_json::json!("eu-west-1")
+            )
+        );
+        let plain: serde_json::Value = serde_json::to_value(&own).unwrap();
+        assert!(plain.get("accountId").is_none() && plain.get("region").is_none());
+        let mut half = theirs.clone();
+        half.region = None;
+        assert!(half.shard().is_err());
     }
 
     #[test]

@@ -398,10 +398,9 @@ fn open_request(
     }
 }
 
+/// The same source and type about the same group (name, account and region).
 fn same_finding(a: &Recommendation, b: &Recommendation) -> bool {
-    a.source == b.source
-        && a.kind == b.kind
-        && a.auto_scaling_group_name == b.auto_scaling_group_name
+    a.source == b.source && a.kind == b.kind && a.same_group(b)
 }
 
 fn suppression(
@@ -432,7 +431,7 @@ fn suppression(
         let applied = history.iter().find_map(|old| {
             let at = old.execution.as_ref()?.applied_at()?;
             (old.kind == reverses
-                && old.auto_scaling_group_name == r.auto_scaling_group_name
+                && old.same_group(r)
                 && matches!(old.status, Status::InProgress | Status::Completed)
                 && at > now - window)
                 .then_some((old, at))
@@ -655,7 +654,7 @@ mod tests {
         r.kind = RecommendationType::ScaleDown;
         r.priority = Priority::Medium;
         r.implementation.action = Some(fleetopt_model::Action::SetDesiredCapacity { from: 4, to });
-        r.id = fleetopt_model::recommendation_id(r.source, "web", r.kind, &r.analysis_window);
+        r.id = fleetopt_model::recommendation_id(r.source, None, "web", r.kind, &r.analysis_window);
         r
     }
 
@@ -726,7 +725,7 @@ mod tests {
                     fresh.analysis_window.end = at;
                     fresh.analysis_window.start = at - Duration::hours(1);
                     fresh.timestamp = rfc3339(at);
-                    fresh.id = fleetopt_model::recommendation_id(fresh.source, "web", fresh.kind, &fresh.analysis_window);
+                    fresh.id = fleetopt_model::recommendation_id(fresh.source, None, "web", fresh.kind, &fresh.analysis_window);
                     let earlier = history(&store, std::slice::from_ref(&fresh), &rules(), at).await.unwrap();
                     let out = screen(vec![fresh], &HashMap::new(), &earlier, &rules(), at);
                     let recorded = record(&store, &out, at, "analyzer", 4).await;

@@ -2,11 +2,11 @@
 //! contract suite both must pass.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use fleetopt_model::{
-    ChangeOutcome, Check, DecodeError, Execution, RealizedSavings, Recommendation, Status,
+    ChangeOutcome, Check, DecodeError, Execution, RealizedSavings, Recommendation, Shard, Status,
 };
 use sha2::{Digest, Sha256};
 
@@ -16,9 +16,10 @@ use crate::store::{
 };
 use crate::{
     CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
-    GroupSelector, InstanceTypeInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher,
-    MetricsSource, MonthCost, Notifier, PriceSource, PurchaseRecommendation, ScalingActivity,
-    ServiceError, SpotPrice, TagActivation, TimeWindow,
+    GroupSelector, InstanceTypeInfo, Members, MetricDatum, MetricQuery, MetricResults,
+    MetricsPublisher, MetricsSource, MonthCost, Notifier, Opened, PriceSource,
+    PurchaseRecommendation, Reach, ScalingActivity, ServiceError, SpotPrice, TagActivation,
+    TimeWindow,
 };
 
 /// A recommendations table in memory.
@@ -305,9 +306,11 @@ pub fn group(name: &str) -> GroupInfo {
 /// Auto Scaling groups in memory, for the states the emulator cannot show (an activity in
 /// progress, a cooldown, unhealthy instances): groups and last activities are set by the
 /// test, SetDesiredCapacity calls are recorded and change the group's desired capacity.
-#[derive(Debug, Default)]
+/// Clones share the groups, activities and calls (a shard's fleet handed out by
+/// [`FakeMembers`] is the test's).
+#[derive(Debug, Default, Clone)]
 pub struct FakeFleet {
-    state: Mutex<FakeFleetState>,
+    state: Arc<Mutex<FakeFleetState>>,
 }
 
 #[derive(Debug, Default)]
@@ -413,14 +416,59 @@ impl FleetControl for FakeFleet {
     }
 }
 
+/// Other accounts' fleets in memory: each shard a test adds is a fleet and a metrics source
+/// (clones of the test's [`FakeFleet`] and [`Recorder`], or whatever the test reads through);
+/// `home` is the functions' own shard; a shard never added fails as an AccessDenied AssumeRole
+/// would.
+#[derive(Debug, Clone)]
+pub struct FakeMembers<F = FakeFleet, M = Recorder> {
+    home: Option<Shard>,
+    shards: BTreeMap<Shard, Reach<F, M>>,
+}
+
+impl<F, M> FakeMembers<F, M> {
+    /// No shard but the functions' own, `home` (none: every shard is another account's).
+    pub fn new(home: Option<Shard>) -> Self {
+        FakeMembers {
+            home,
+            shards: BTreeMap::new(),
+        }
+    }
+
+    /// With `shard` served by this fleet and these metrics.
+    pub fn with(mut self, shard: Shard, fleet: F, metrics: M) -> Self {
+        self.shards.insert(shard, Reach { fleet, metrics });
+        self
+    }
+}
+
+impl<F: Clone + Send + Sync, M: Clone + Send + Sync> Members for FakeMembers<F, M> {
+    type Fleet = F;
+    type Metrics = M;
+
+    async fn open(&self, shard: &Shard) -> Opened<F, M> {
+        if self.home.as_ref() == Some(shard) {
+            return Ok(None);
+        }
+        self.shards
+            .get(shard)
+            .map(|reach| Some(reach.clone()))
+            .ok_or_else(|| ServiceError {
+                operation: "sts:AssumeRole",
+                code: "AccessDenied".to_owned(),
+                message: format!("no member role is reachable in {shard}"),
+            })
+    }
+}
+
 /// A notifier and metrics publisher that keeps what it is given, or fails every call when
-/// built with [`Recorder::failing`].
-#[derive(Debug, Default)]
+/// built with [`Recorder::failing`]. Clones share what they are given.
+#[derive(Debug, Default, Clone)]
 pub struct Recorder {
     series: MetricResults,
     fail_with: Option<String>,
-    notifications: Mutex<Vec<(String, String, String)>>,
-    published: Mutex<Vec<Vec<MetricDatum>>>,
+    notifications: Arc<Mutex<Vec<(String, String, String)>>>,
+    published: Arc<Mutex<Vec<Vec<MetricDatum>>>>,
 }
 
 impl Recorder {
@@ -762,6 +810,7 @@ pub mod contract {
             group,
             &Origin {
                 source: Source::Analyzer,
+                shard: None,
                 environment: "production",
                 window,
                 now,

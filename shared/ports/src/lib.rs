@@ -6,6 +6,7 @@
 mod control;
 mod cost;
 mod fleet;
+mod members;
 mod metrics;
 mod sign;
 mod store;
@@ -47,6 +48,7 @@ pub use cost::{
     PurchaseRecommendation, SpotPrice, TagActivation,
 };
 pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
+pub use members::{Members, Opened, Reach};
 pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
     TimeWindow,
