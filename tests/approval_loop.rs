@@ -80,6 +80,7 @@ async fn three_hourly_analyses_of_an_idle_group_send_one_approval_message() {
         metrics: clients.metrics(),
         store: clients.store(&table),
         verifier: clients.keys(),
+        members: clients.members(&sdk, &config.member_role_name),
     };
 
     let mut calls_per_sweep = Vec::new();

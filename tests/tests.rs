@@ -23,3 +23,4 @@ mod metrics;
 mod operator;
 mod recommendations;
 mod score;
+mod shards;
