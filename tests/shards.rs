@@ -16,7 +16,7 @@ use optimization_engine::engine::Outcome;
 use optimization_engine::event::Trigger as EngineTrigger;
 use serde_json::json;
 
-use crate::support::{emulator_config, signing_keys, unique_name};
+use crate::support::{emulator_config, emulator_endpoint, fleetopt_at, signing_keys, unique_name};
 
 /// An aligned hour in the emulator's past (it keeps whatever timestamps it is given).
 fn start() -> DateTime<Utc> {
@@ -146,6 +146,40 @@ async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role(
     );
     let applied = store.get(&up.id).await.unwrap().unwrap();
     assert_eq!(applied.status, Status::InProgress);
+
+    // fleetopt filters by account and region (JSON: the items as stored).
+    let listed = |extra: &[&str]| -> Vec<(String, String)> {
+        let mut args = vec![
+            "recommendations",
+            "--output",
+            "json",
+            "--table",
+            table.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        let out = fleetopt_at(&emulator_endpoint(), &args);
+        assert!(out.status.success(), "{out:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["recommendations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let account = r["accountId"].as_str().unwrap_or("own").to_owned();
+                (r["id"].as_str().unwrap().to_owned(), account)
+            })
+            .collect()
+    };
+    assert_eq!(
+        listed(&["--account", &account]),
+        vec![(up.id.clone(), account.clone())]
+    );
+    assert_eq!(
+        listed(&["--account", &account, "--group-region", "us-east-1"]).len(),
+        1
+    );
+    assert!(listed(&["--account", &account, "--group-region", "eu-west-1"]).is_empty());
+    assert!(listed(&["--account", "123456789012"]).is_empty());
 
     // The central account's own analysis of the same name sees its own quiet group and never
     // touches the member's item.

@@ -17,6 +17,10 @@ fn payload(args: &AnalyzeArgs) -> Value {
     if args.dry_run {
         payload["dryRun"] = json!(true);
     }
+    if let (Some(account), Some(region)) = (&args.account, &args.group_region) {
+        payload["accountId"] = json!(account);
+        payload["region"] = json!(region);
+    }
     payload
 }
 
@@ -128,6 +132,8 @@ mod tests {
         AnalyzeArgs {
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
             dry_run,
+            account: None,
+            group_region: None,
             function_name: None,
         }
     }
@@ -142,6 +148,15 @@ mod tests {
         assert_eq!(
             payload(&args(&["web", "api"], false)),
             json!({"autoScalingGroupNames": ["web", "api"]})
+        );
+        let shard = AnalyzeArgs {
+            account: Some("111122223333".into()),
+            group_region: Some("eu-west-1".into()),
+            ..args(&["web"], false)
+        };
+        assert_eq!(
+            payload(&shard),
+            json!({"autoScalingGroupName": "web", "accountId": "111122223333", "region": "eu-west-1"})
         );
     }
 

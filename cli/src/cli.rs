@@ -399,6 +399,12 @@ pub struct AnalyzeArgs {
     /// Compute and show everything, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Analyze this account's groups (through its member role), with --group-region.
+    #[arg(long, value_name = "ACCOUNT_ID", value_parser = account_id, requires = "group_region")]
+    pub account: Option<String>,
+    /// The region of --account's groups.
+    #[arg(long, value_name = "REGION", value_parser = region_name, requires = "account")]
+    pub group_region: Option<String>,
     /// The analyzer function (default <application>-<environment>-performance-analyzer).
     #[arg(long, env = "FLEETOPT_ANALYZER_FUNCTION", value_name = "NAME")]
     pub function_name: Option<String>,
@@ -425,6 +431,14 @@ pub struct RecommendationsArgs {
     /// from, to, who, why), instead of a list.
     #[arg(long, value_name = "ID", value_parser = non_empty, conflicts_with_all = ["kind", "priority", "status", "limit"])]
     pub id: Option<String>,
+    /// Only groups of this AWS account. Items about the functions' own account carry no
+    /// account: they match when this is the account of your credentials.
+    #[arg(long, value_name = "ACCOUNT_ID", value_parser = account_id, conflicts_with = "id")]
+    pub account: Option<String>,
+    /// Only groups in this region (`--region` is where fleetopt's own calls go). Items about
+    /// the functions' own account match the region fleetopt calls.
+    #[arg(long, value_name = "REGION", value_parser = region_name, conflicts_with = "id")]
+    pub group_region: Option<String>,
     /// The recommendations table (default <application>-<environment>-optimization-recommendations).
     #[arg(long, env = "FLEETOPT_TABLE", value_name = "NAME")]
     pub table: Option<String>,
@@ -516,6 +530,18 @@ fn snooze_duration(s: &str) -> Result<chrono::Duration, String> {
         ));
     }
     Ok(chrono::Duration::seconds(seconds))
+}
+
+fn account_id(s: &str) -> Result<String, String> {
+    fleetopt_model::Shard::check_account(s.trim())
+        .map(|()| s.trim().to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn region_name(s: &str) -> Result<String, String> {
+    fleetopt_model::Shard::check_region(s.trim())
+        .map(|()| s.trim().to_owned())
+        .map_err(|e| e.to_string())
 }
 
 fn non_empty(s: &str) -> Result<String, String> {

@@ -44,17 +44,30 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
         }
         return Ok(());
     }
+    let place = match (&args.account, &args.group_region) {
+        (None, None) => None,
+        (account, region) => Some(Place {
+            account: account.clone(),
+            region: region.clone(),
+            own: own_place(&config).await?,
+        }),
+    };
+    // The account and region filter the items read, so the limit applies after it.
     let query = RecommendationQuery {
         kind: args.kind,
         priority: args.priority,
         status: args.status,
-        limit: Some(args.limit as usize),
+        limit: place.is_none().then_some(args.limit as usize),
         since: None,
     };
-    let found = store
+    let mut found = store
         .query(&query)
         .await
         .with_context(|| format!("reading recommendations from table {table}"))?;
+    if let Some(place) = &place {
+        found.items.retain(|r| place.holds(r));
+        found.items.truncate(args.limit as usize);
+    }
     drop(progress);
     crate::terminal::warn_skipped(&found);
     match global.output {
@@ -67,47 +80,100 @@ pub async fn run(global: &Global, args: &RecommendationsArgs) -> Result<()> {
                 skipped: found.skipped.iter().map(|e| e.id.as_str()).collect(),
             })?
         ),
-        Output::Table => print!("{}", render(&table, &query, &found)),
+        Output::Table => print!("{}", render(&table, &query, place.as_ref(), &found)),
     }
     Ok(())
 }
 
-fn render(table_name: &str, query: &RecommendationQuery, found: &[Recommendation]) -> String {
-    if found.is_empty() {
-        return format!("No recommendations in {table_name}{}.\n", describe(query));
+/// The `--account` and `--group-region` filters, with the account and region that items
+/// without them (the functions' own account's) stand for.
+struct Place {
+    account: Option<String>,
+    region: Option<String>,
+    own: (String, String),
+}
+
+impl Place {
+    fn holds(&self, r: &Recommendation) -> bool {
+        let account = r.account_id.as_deref().unwrap_or(&self.own.0);
+        let region = r.region.as_deref().unwrap_or(&self.own.1);
+        self.account.as_deref().is_none_or(|a| a == account)
+            && self.region.as_deref().is_none_or(|g| g == region)
     }
+}
+
+/// The account of the caller's credentials (STS GetCallerIdentity) and the region fleetopt
+/// calls: what an item without an account stands for.
+async fn own_place(config: &fleetopt_aws::SdkConfig) -> Result<(String, String)> {
+    let arn = fleetopt_aws::caller_arn(config)
+        .await
+        .context("finding the account of your credentials, which --account compares with")?;
+    let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
+    let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+    Ok((account, region))
+}
+
+/// Where an item's group is, for the list: `account/region`, or "own" for the functions' own
+/// account.
+fn place_of(r: &Recommendation) -> String {
+    match (&r.account_id, &r.region) {
+        (Some(account), Some(region)) => format!("{account}/{region}"),
+        _ => "own".to_owned(),
+    }
+}
+
+fn render(
+    table_name: &str,
+    query: &RecommendationQuery,
+    place: Option<&Place>,
+    found: &[Recommendation],
+) -> String {
+    let asked = describe(query, place);
+    if found.is_empty() {
+        return format!("No recommendations in {table_name}{asked}.\n");
+    }
+    // The account column only when some group is in another account or region.
+    let accounts = found.iter().any(|r| r.account_id.is_some());
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header([
-            "ID",
-            "Window end",
-            "Type",
-            "Priority",
-            "Status",
-            "Group",
-            "Description",
-        ]);
+        .set_header(
+            [
+                "ID",
+                "Window end",
+                "Type",
+                "Priority",
+                "Status",
+                "Group",
+                "Account/region",
+                "Description",
+            ]
+            .into_iter()
+            .filter(|h| accounts || *h != "Account/region"),
+        );
     if table.width().is_none() {
         // Not a terminal: wrap descriptions at a width that reads well in logs and pagers.
         table.set_width(140);
     }
     for r in found.iter().map(printable_recommendation) {
-        table.add_row([
-            r.id.as_str(),
-            r.timestamp.as_str(),
-            r.kind.as_str(),
-            r.priority.as_str(),
-            r.status.as_str(),
-            r.auto_scaling_group_name.as_str(),
-            r.description.as_str(),
-        ]);
+        let mut row = vec![
+            r.id.clone(),
+            r.timestamp.clone(),
+            r.kind.as_str().to_owned(),
+            r.priority.as_str().to_owned(),
+            r.status.as_str().to_owned(),
+            r.auto_scaling_group_name.clone(),
+        ];
+        if accounts {
+            row.push(place_of(&r));
+        }
+        row.push(r.description.clone());
+        table.add_row(row);
     }
     format!(
-        "{} recommendation(s) in {table_name}{}\n{table}\n",
-        found.len(),
-        describe(query)
+        "{} recommendation(s) in {table_name}{asked}\n{table}\n",
+        found.len()
     )
 }
 
@@ -251,8 +317,14 @@ fn proof_and_outcome(r: &Recommendation) -> String {
     text
 }
 
-fn describe(query: &RecommendationQuery) -> String {
+fn describe(query: &RecommendationQuery, place: Option<&Place>) -> String {
     let mut parts = Vec::new();
+    if let Some(account) = place.and_then(|p| p.account.as_deref()) {
+        parts.push(format!("account {account}"));
+    }
+    if let Some(region) = place.and_then(|p| p.region.as_deref()) {
+        parts.push(format!("region {region}"));
+    }
     if let Some(kind) = query.kind {
         parts.push(format!("type {}", kind.as_str()));
     }
@@ -355,8 +427,44 @@ mod tests {
             ..RecommendationQuery::default()
         };
         assert_eq!(
-            render("t", &query, &[]),
+            render("t", &query, None, &[]),
             "No recommendations in t with priority HIGH, status PENDING.\n"
         );
+    }
+
+    #[test]
+    fn the_account_filter_takes_items_without_one_as_the_own_accounts() {
+        let own = fleetopt_ports::fakes::contract::sample("web", 9);
+        let mut theirs = own.clone();
+        theirs.id = "rec-theirs".into();
+        theirs.account_id = Some("111122223333".into());
+        theirs.region = Some("eu-west-1".into());
+        let place = |account: Option<&str>, region: Option<&str>| Place {
+            account: account.map(str::to_owned),
+            region: region.map(str::to_owned),
+            own: ("123456789012".into(), "us-east-1".into()),
+        };
+        let held = |p: &Place| -> Vec<bool> { vec![p.holds(&own), p.holds(&theirs)] };
+        assert_eq!(held(&place(Some("111122223333"), None)), [false, true]);
+        assert_eq!(held(&place(Some("123456789012"), None)), [true, false]);
+        assert_eq!(held(&place(None, Some("us-east-1"))), [true, false]);
+        assert_eq!(
+            held(&place(Some("111122223333"), Some("us-east-1"))),
+            [false, false]
+        );
+        let listed = render(
+            "t",
+            &RecommendationQuery::default(),
+            Some(&place(None, None)),
+            &[own.clone(), theirs.clone()],
+        );
+        assert!(
+            listed.contains("Account/region")
+                && listed.contains("111122223333/eu-west-1")
+                && listed.contains("own"),
+            "{listed}"
+        );
+        let plain = render("t", &RecommendationQuery::default(), None, &[own]);
+        assert!(!plain.contains("Account/region"), "{plain}");
     }
 }

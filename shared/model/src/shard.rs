@@ -31,16 +31,30 @@ impl Shard {
     /// A shard, when `account_id` is 12 digits and `region` has a region's form
     /// (`<area>-<direction or name>[-<more>]-<number>`: `us-east-1`, `us-gov-west-1`).
     pub fn new(account_id: &str, region: &str) -> Result<Shard, ShardError> {
-        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ShardError::Account(account_id.to_owned()));
-        }
-        if !is_region(region) {
-            return Err(ShardError::Region(region.to_owned()));
-        }
+        Shard::check_account(account_id)?;
+        Shard::check_region(region)?;
         Ok(Shard {
             account_id: account_id.to_owned(),
             region: region.to_owned(),
         })
+    }
+
+    /// `Ok` when `account_id` is 12 digits.
+    pub fn check_account(account_id: &str) -> Result<(), ShardError> {
+        if account_id.len() == 12 && account_id.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(())
+        } else {
+            Err(ShardError::Account(account_id.to_owned()))
+        }
+    }
+
+    /// `Ok` when `region` has a region's form.
+    pub fn check_region(region: &str) -> Result<(), ShardError> {
+        if is_region(region) {
+            Ok(())
+        } else {
+            Err(ShardError::Region(region.to_owned()))
+        }
     }
 
     /// The shard two optional attributes name: none when both are absent, an error when only
