@@ -16,6 +16,14 @@
  * - `fleetopt:environments`: comma-separated subset of production,staging,development
  * - `fleetopt:approvers`: comma-separated ARNs of the IAM roles and users who may approve
  *   (the construct's `approvers`); default none
+ * - `fleetopt:memberAccounts`: comma-separated member account ids, or `organization` for every
+ *   ACTIVE account of the organization (the construct's `members`, docs/accounts.md); default none
+ * - `fleetopt:memberRegions`: comma-separated regions of the member accounts (default the
+ *   stack's region)
+ * - `fleetopt:memberRoleName`: the member role's name (default `fleet-optimizer-member`)
+ * - `fleetopt:centralAccount`: synthesize the member stack `<application>-fleet-optimizer-member`
+ *   (the member role, for StackSets) trusting this central account's `fleetopt:memberEnvironment`
+ *   (default production)
  */
 import * as path from 'node:path';
 import { App, CfnOutput, DefaultStackSynthesizer, Stack, StackProps } from 'aws-cdk-lib';
@@ -26,6 +34,7 @@ import { Construct } from 'constructs';
 import { FunctionCode } from './code';
 import { ENVIRONMENTS, EnvironmentName, REPO_ROOT } from './config';
 import { FleetOptimizer, FleetOptimizerProps } from './fleet-optimizer';
+import { FleetOptimizerMemberStack, MemberAccountsProps } from './members';
 import { SampleFleetStack } from './sample';
 
 export interface FleetOptimizerStackProps extends StackProps, Omit<FleetOptimizerProps, 'environmentName'> {
@@ -107,8 +116,20 @@ export function approversFromContext(app: Construct): iam.IPrincipal[] {
   return arns.map((arn) => new iam.ArnPrincipal(arn));
 }
 
+/** The member accounts named by context, as the construct's `members`. */
+export function membersFromContext(app: Construct): MemberAccountsProps | undefined {
+  const accounts = listContext(app, 'fleetopt:memberAccounts');
+  if (!accounts) return undefined;
+  const organization = accounts.length === 1 && accounts[0] === 'organization';
+  return {
+    ...(organization ? { organization: true } : { accounts }),
+    regions: listContext(app, 'fleetopt:memberRegions'),
+    roleName: app.node.tryGetContext('fleetopt:memberRoleName'),
+  };
+}
+
 /** Builds every stack of the app from its context. */
-export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: SampleFleetStack } {
+export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: SampleFleetStack; member?: FleetOptimizerMemberStack } {
   const application = app.node.tryGetContext('fleetopt:application') ?? 'app';
   const environments = (listContext(app, 'fleetopt:environments') ?? [...ENVIRONMENTS]) as EnvironmentName[];
   for (const e of environments) {
@@ -119,6 +140,7 @@ export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: Sa
   const code = codeFromContext(app);
   const architecture = architectureFromContext(app);
   const approvers = approversFromContext(app);
+  const members = membersFromContext(app);
   // The default synthesizer, with the bootstrap version check left out of the templates:
   // `cdk deploy` still needs a bootstrapped account (its asset bucket and roles), and the
   // templates stay deployable by plain CloudFormation (and the emulator) from the uploaded assets.
@@ -144,6 +166,21 @@ export function buildApp(app: App): { stacks: FleetOptimizerStack[]; sample?: Sa
     code,
     architecture,
     approvers,
+    members,
   }));
-  return { stacks, sample };
+  const central = app.node.tryGetContext('fleetopt:centralAccount');
+  let member: FleetOptimizerMemberStack | undefined;
+  if (central !== undefined) {
+    const environmentName = (app.node.tryGetContext('fleetopt:memberEnvironment') ?? 'production') as EnvironmentName;
+    member = new FleetOptimizerMemberStack(app, `${application}-fleet-optimizer-member`, {
+      stackName: `${application}-fleet-optimizer-member`,
+      description: `fleet-optimizer member role: ${application}-${environmentName} in ${central} reads and scales tagged groups here`,
+      synthesizer: synthesizer(),
+      centralAccountId: String(central),
+      applicationName: application,
+      environmentName,
+      roleName: app.node.tryGetContext('fleetopt:memberRoleName'),
+    });
+  }
+  return { stacks, sample, member };
 }

@@ -27,6 +27,9 @@ import {
   preset, tableSchema, validateApplicationName, validateLogLevel, validateMetricsNamespace, validateOptimizationConfig,
 } from './config';
 import { FleetDashboard } from './dashboard';
+import {
+  DEFAULT_MEMBER_ROLE_NAME, MemberAccountsProps, ShardRun, centralRolePath, memberRoleArns, suppressAnyAccountMemberRole, validateMembers,
+} from './members';
 import { suppressFailureQueue, suppressFunctionRole, suppressScalingPolicy } from './nag';
 import { OptimizationConfigProps, flattenOptimizationConfig, notificationTopics } from './original';
 import { recommendationsTable } from './table';
@@ -94,6 +97,14 @@ export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
    * account administrator grants it later (docs/construct.md, "Who can approve").
    */
   readonly approvers?: iam.IPrincipal[];
+  /**
+   * Fleets in other accounts and regions (docs/accounts.md): the analyzer runs over each shard
+   * (account x region) every analysisInterval through a Step Functions Distributed Map, and the
+   * analyzer and the engine assume the member role there (`FleetOptimizerMember`). The functions'
+   * roles then live under the path `/fleet-optimizer/<app>-<env>/`, which the member role trusts.
+   * Default none: the functions' own account and region only.
+   */
+  readonly members?: MemberAccountsProps;
 }
 
 /** The three functions. */
@@ -122,6 +133,8 @@ export class FleetOptimizer extends Construct {
   /** The findings key (`alias/<app>-<env>-findings`): the analyzer signs its automated scale-ups with it. */
   public readonly findingKey: kms.Key;
   public readonly findingKeyAlias: kms.Alias;
+  /** The hourly run over the member accounts' shards, when `members` is given. */
+  public shardRun?: ShardRun;
 
   constructor(scope: Construct, id: string, props: FleetOptimizerProps) {
     super(scope, id);
@@ -149,6 +162,7 @@ export class FleetOptimizer extends Construct {
       ...validateControls(props.controls ?? {}),
       ...validateRightSizing(props.rightSizing ?? {}),
       ...validateApprovalSettings(props),
+      ...(props.members ? validateMembers(props.members) : []),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
     ];
     if (props.scalingCooldown !== undefined) {
@@ -206,6 +220,7 @@ export class FleetOptimizer extends Construct {
     suppressFailureQueue(this.deadLetterQueue);
 
     const common: Record<string, string> = {
+      ...(props.members ? { FLEETOPT_MEMBER_ROLE_NAME: props.members.roleName ?? DEFAULT_MEMBER_ROLE_NAME } : {}),
       FLEETOPT_ENVIRONMENT: env,
       FLEETOPT_APPLICATION: props.applicationName,
       FLEETOPT_TABLE: this.table.tableName,
@@ -231,6 +246,8 @@ export class FleetOptimizer extends Construct {
       const role = new iam.Role(this, `${id}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `${functionName}: least privilege (docs/construct.md)`,
+        // The member accounts' role trusts this path (docs/accounts.md).
+        ...(props.members ? { path: centralRolePath(props.applicationName, env) } : {}),
       });
       const logGroup = new logs.LogGroup(this, `${id}Logs`, {
         logGroupName: `/aws/lambda/${functionName}`,
@@ -277,6 +294,17 @@ export class FleetOptimizer extends Construct {
       costOptimizer: make('costOptimizer', 'CostOptimizer', rightSizingEnvironment(props.rightSizing ?? {})),
     };
     this.grantLeastPrivilege(stack, target);
+    if (props.members) {
+      // The analyzer reads a shard and the engine scales it through the member role, and may
+      // assume no other role.
+      const assume = new iam.PolicyStatement({
+        sid: 'AssumeMemberRole', actions: ['sts:AssumeRole'], resources: memberRoleArns(stack, props.members),
+      });
+      for (const fn of [this.functions.analyzer, this.functions.engine]) {
+        fn.addToRolePolicy(assume);
+        if (props.members.organization) suppressAnyAccountMemberRole(fn.role!, props.members.roleName ?? DEFAULT_MEMBER_ROLE_NAME);
+      }
+    }
     // The key policies refuse kms:Sign to every function on the approvals key and to all but the
     // analyzer on the findings key, whatever IAM policies their roles are given later.
     const roles = (...fns: lambda.Function[]) => fns.map((fn) => fn.role!);
@@ -320,6 +348,29 @@ export class FleetOptimizer extends Construct {
       enabled: this.config.enablePerformanceMonitoring,
       targets: [ruleTarget(this.functions.analyzer)],
     });
+    if (props.members) {
+      const run = new ShardRun(this, 'ShardRun', {
+        members: props.members,
+        analyzer: this.functions.analyzer,
+        alertTopic: this.performanceAlertTopic,
+        metricsNamespace: this.metricsNamespace,
+        environmentName: env,
+        prefix: n.prefix,
+        removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      this.shardRun = run;
+      new events.Rule(this, 'ShardSchedule', {
+        ruleName: `${n.prefix}-shard-schedule`,
+        description: `Runs the analyzer over the member accounts' shards every analysisInterval (${this.config.analysisInterval.toMinutes()} minutes)`,
+        schedule: events.Schedule.rate(this.config.analysisInterval),
+        enabled: this.config.enablePerformanceMonitoring,
+        targets: [new targets.SfnStateMachine(run.stateMachine, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+        })],
+      });
+    }
     new events.Rule(this, 'EngineSweep', {
       ruleName: `${n.prefix}-engine-sweep`,
       description: 'The optimization engine sweep: retries, completion checks, rollbacks, expiry',

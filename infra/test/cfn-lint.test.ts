@@ -10,13 +10,20 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../lib/config';
 import { INFRA, synthApp, venvPython } from './support';
 
-test('cfn-lint finds nothing in any template', () => {
+test.each([
+  ['the app', {}, 4],
+  ['the app with member accounts and the member stack', {
+    'fleetopt:memberAccounts': '111122223333,444455556666', 'fleetopt:memberRegions': 'us-east-1,eu-west-1',
+    'fleetopt:centralAccount': '123456789012',
+  }, 5],
+  ['the app over an organization', { 'fleetopt:memberAccounts': 'organization' }, 4],
+])('cfn-lint finds nothing in any template of %s', (_name, context, count) => {
   execFileSync(path.join(REPO_ROOT, 'scripts', 'emulator'), ['install'], { stdio: 'inherit' });
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetopt-cfn-lint-'));
   try {
-    synthApp({}, outdir);
+    synthApp(context, outdir);
     const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
-    expect(templates).toHaveLength(4);
+    expect(templates).toHaveLength(count);
     const cfnLint = path.join(path.dirname(venvPython()), 'cfn-lint');
     let output = '';
     try {

@@ -1,0 +1,329 @@
+/**
+ * Fleets in other accounts and regions (docs/accounts.md): the member role each member account
+ * holds (`FleetOptimizerMember`, deployable to many accounts with StackSets), and, in the central
+ * stack, the hourly Step Functions run that fans the analyzer out over the shards (accounts x
+ * regions) with a Distributed Map.
+ */
+import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct, IConstruct } from 'constructs';
+import { ConfigProblem, DEFAULT_TARGET_TAG, EnvironmentName, describeProblems, names } from './config';
+
+/** The role's name in every member account, unless the construct names another. */
+export const DEFAULT_MEMBER_ROLE_NAME = 'fleet-optimizer-member';
+
+/** Where the central functions' roles live: the member role trusts this path and no other. */
+export function centralRolePath(application: string, environment: EnvironmentName): string {
+  return `/fleet-optimizer/${names(application, environment).prefix}/`;
+}
+
+/** Which accounts and regions the central environment works in besides its own. */
+export interface MemberAccountsProps {
+  /** The member accounts (12 digits each). Give this or `organization`. */
+  readonly accounts?: string[];
+  /** Every ACTIVE account of the organization, listed at each run (organizations:ListAccounts). */
+  readonly organization?: boolean;
+  /** The regions of every member account; default the stack's own region. */
+  readonly regions?: string[];
+  /** The member role's name (`FLEETOPT_MEMBER_ROLE_NAME`); default `fleet-optimizer-member`. */
+  readonly roleName?: string;
+  /** Shards analyzed at once; default 10. */
+  readonly maxConcurrency?: number;
+  /** The share of shards that may fail before the run itself fails, percent; default 10. */
+  readonly toleratedFailurePercentage?: number;
+}
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+/** Every problem with the members' props, named as the props are. */
+export function validateMembers(props: MemberAccountsProps): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const given = (props.accounts !== undefined) !== (props.organization === true);
+  if (!given) {
+    problems.push({ field: 'members', value: props, problem: 'give accounts or organization: true, not both and not neither' });
+  }
+  for (const account of props.accounts ?? []) {
+    if (!ACCOUNT.test(account)) problems.push({ field: 'members.accounts', value: account, problem: 'must be a 12-digit AWS account id' });
+  }
+  if (props.accounts !== undefined && props.accounts.length === 0) {
+    problems.push({ field: 'members.accounts', value: [], problem: 'must name at least one account' });
+  }
+  for (const region of props.regions ?? []) {
+    if (!REGION.test(region)) problems.push({ field: 'members.regions', value: region, problem: 'must be a region name such as us-east-1' });
+  }
+  if (props.roleName !== undefined && !ROLE_NAME.test(props.roleName)) {
+    problems.push({ field: 'members.roleName', value: props.roleName, problem: 'must be an IAM role name: 1 to 64 letters, digits or +=,.@_-' });
+  }
+  const whole = (field: string, value: number | undefined, min: number, max: number) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
+      problems.push({ field, value, problem: `must be a whole number from ${min} to ${max}` });
+    }
+  };
+  whole('members.maxConcurrency', props.maxConcurrency, 1, 1000);
+  whole('members.toleratedFailurePercentage', props.toleratedFailurePercentage, 0, 100);
+  return problems;
+}
+
+/** The member role's ARNs the central functions may assume: in the named accounts, or any. */
+export function memberRoleArns(stack: Stack, props: MemberAccountsProps): string[] {
+  const role = props.roleName ?? DEFAULT_MEMBER_ROLE_NAME;
+  const accounts = props.organization ? ['*'] : props.accounts ?? [];
+  return accounts.map((account) => `arn:${stack.partition}:iam::${account}:role/${role}`);
+}
+
+/**
+ * With `organization: true` the member accounts are known only at run time: the central roles may
+ * assume the member role's name in any account (the member role's trust policy is what admits
+ * them, and only from the central environment's role path).
+ */
+export function suppressAnyAccountMemberRole(role: IConstruct, roleName: string): void {
+  NagSuppressions.addResourceSuppressions(role, [{
+    id: 'AwsSolutions-IAM5',
+    reason: `sts:AssumeRole on the member role (${roleName}) in any account of the organization: the accounts are ` +
+      'listed at run time; each member role trusts only this environment\'s function roles (their IAM path).',
+    appliesTo: [`Resource::arn:<AWS::Partition>:iam::*:role/${roleName}`],
+  }], true);
+}
+
+/** What the shard run needs of the central environment. */
+export interface ShardRunProps {
+  readonly members: MemberAccountsProps;
+  /** The analyzer, invoked once per shard. */
+  readonly analyzer: lambda.IFunction;
+  /** Where a run with failed shards is reported. */
+  readonly alertTopic: sns.ITopic;
+  readonly metricsNamespace: string;
+  readonly environmentName: EnvironmentName;
+  readonly prefix: string;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The hourly run over the shards, a Step Functions state machine (JSONata):
+ * the shards (the accounts given, or the organization's ACTIVE accounts, page by page) x the
+ * regions -> a Distributed Map invoking the analyzer with `{"accountId", "region"}` for each,
+ * MaxConcurrency shards at once, a failed shard caught and counted -> ShardsSucceeded and
+ * ShardsFailed published -> an alert when any failed.
+ */
+export class ShardRun extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: ShardRunProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const regions = props.members.regions ?? [stack.region];
+    const regionList = JSON.stringify(regions);
+
+    // The shards: accounts x regions, as a variable the map reads.
+    let start: sfn.IChainable;
+    let shardsReady: sfn.INextable & sfn.IChainable;
+    if (props.members.organization) {
+      // organizations:ListAccounts, page by page (20 accounts a page).
+      const collect = {
+        accounts: "{% $append($exists($accounts) ? $accounts : [], [$states.result.Accounts[Status = 'ACTIVE'].Id]) %}",
+        next: '{% $exists($states.result.NextToken) ? $states.result.NextToken : "" %}',
+      };
+      const list = (id: string, parameters?: Record<string, string>) => tasks.CallAwsService.jsonata(this, id, {
+        service: 'organizations',
+        action: 'listAccounts',
+        iamResources: ['*'],
+        ...(parameters ? { parameters } : {}),
+        assign: collect,
+      });
+      const begin = list('ListAccounts');
+      const more = list('ListMoreAccounts', { NextToken: '{% $next %}' });
+      const product = sfn.Pass.jsonata(this, 'Shards', {
+        assign: { shards: `{% [$accounts.($a := $; ${regionList}.{"accountId": $a, "region": $})] %}` },
+      });
+      const another = () => sfn.Condition.jsonata('{% $next != "" %}');
+      begin.next(sfn.Choice.jsonata(this, 'FirstPageOnly').when(another(), more).otherwise(product));
+      more.next(sfn.Choice.jsonata(this, 'MorePages').when(another(), more).otherwise(product));
+      start = begin;
+      shardsReady = product;
+    } else {
+      const shards = (props.members.accounts ?? []).flatMap((accountId) => regions.map((region) => ({ accountId, region })));
+      const pass = sfn.Pass.jsonata(this, 'Shards', { assign: { shards } });
+      start = pass;
+      shardsReady = pass;
+    }
+
+    const analyze = tasks.LambdaInvoke.jsonata(this, 'AnalyzeShard', {
+      lambdaFunction: props.analyzer,
+      payload: sfn.TaskInput.fromObject({ accountId: '{% $states.input.accountId %}', region: '{% $states.input.region %}' }),
+      outputs: {
+        accountId: '{% $states.input.accountId %}',
+        region: '{% $states.input.region %}',
+        ok: true,
+        groups: '{% $count($states.result.Payload.groups) %}',
+        written: '{% $states.result.Payload.recommendationsWritten %}',
+      },
+    });
+    analyze.addRetry({ errors: ['Throttled', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
+    const failed = sfn.Pass.jsonata(this, 'ShardFailed');
+    analyze.addCatch(failed, {
+      errors: ['States.ALL'],
+      outputs: {
+        accountId: '{% $states.input.accountId %}',
+        region: '{% $states.input.region %}',
+        ok: false,
+        error: '{% $states.errorOutput.Error %}',
+        cause: '{% $states.errorOutput.Cause %}',
+      },
+    });
+
+    const map = sfn.DistributedMap.jsonata(this, 'EachShard', {
+      items: sfn.ProvideItems.jsonata('{% $shards %}'),
+      maxConcurrency: props.members.maxConcurrency ?? 10,
+      toleratedFailurePercentage: props.members.toleratedFailurePercentage ?? 10,
+      label: 'shards',
+      outputs: {
+        succeeded: '{% $count($states.result[ok = true]) %}',
+        failed: '{% $count($states.result[ok = false]) %}',
+        failures: '{% [$states.result[ok = false]] %}',
+      },
+    });
+    map.itemProcessor(analyze);
+
+    const publish = tasks.CallAwsService.jsonata(this, 'PublishShardMetrics', {
+      service: 'cloudwatch',
+      action: 'putMetricData',
+      iamResources: ['*'],
+      iamAction: 'cloudwatch:PutMetricData',
+      parameters: {
+        Namespace: props.metricsNamespace,
+        MetricData: [
+          { MetricName: 'ShardsSucceeded', Unit: 'Count', Value: '{% $states.input.succeeded %}', Dimensions: [{ Name: 'Environment', Value: props.environmentName }] },
+          { MetricName: 'ShardsFailed', Unit: 'Count', Value: '{% $states.input.failed %}', Dimensions: [{ Name: 'Environment', Value: props.environmentName }] },
+        ],
+      },
+      outputs: '{% $states.input %}',
+    });
+    const alert = tasks.SnsPublish.jsonata(this, 'AlertFailedShards', {
+      topic: props.alertTopic,
+      subject: `fleet-optimizer ${props.prefix}: shards failed`,
+      message: sfn.TaskInput.fromText('{% $string($states.input.failed) & " shard(s) failed, " & $string($states.input.succeeded) & " succeeded: " & $string($states.input.failures) %}'),
+    });
+    const done = new sfn.Succeed(this, 'Done');
+    shardsReady.next(map).next(publish).next(
+      sfn.Choice.jsonata(this, 'AnyShardFailed')
+        .when(sfn.Condition.jsonata('{% $states.input.failed > 0 %}'), alert.next(done))
+        .otherwise(done),
+    );
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${props.prefix}-shards`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `${props.prefix}-shards`,
+      comment: 'fleet-optimizer: the analyzer over every member account and region (docs/accounts.md)',
+      queryLanguage: sfn.QueryLanguage.JSONATA,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      timeout: Duration.minutes(50),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    // PutMetricData only in the functions' namespace.
+    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'DenyOtherNamespaces',
+      effect: iam.Effect.DENY,
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringNotEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
+    }));
+    NagSuppressions.addResourceSuppressions(this.stateMachine, [{
+      id: 'AwsSolutions-IAM5',
+      reason: "Resource '*' only for cloudwatch:PutMetricData (denied outside the functions' namespace) and " +
+        'organizations:ListAccounts, which support no resource-level permission; the Distributed Map starts its own ' +
+        'child executions and invokes the analyzer\'s versions (<arn>:*).',
+    }], true);
+  }
+}
+
+/** Props of the member role. */
+export interface FleetOptimizerMemberProps {
+  /** The account that runs the functions (the central stack's). */
+  readonly centralAccountId: string;
+  /** The central stack's application and environment: the functions' role path is trusted. */
+  readonly applicationName: string;
+  readonly environmentName: EnvironmentName;
+  /** The role's name; default `fleet-optimizer-member` (the central stack's `members.roleName`). */
+  readonly roleName?: string;
+  /** The groups the engine may scale here: those carrying this tag; default `fleet-optimizer:enabled=true`. */
+  readonly targetTag?: { readonly key: string; readonly value: string };
+}
+
+/**
+ * The member role: what the central functions do in this account, and nothing more. Reads
+ * (groups, scaling activities, target groups, metrics), and SetDesiredCapacity only on groups
+ * carrying the target tag. Only the central environment's function roles (their IAM path) may
+ * assume it.
+ */
+export class FleetOptimizerMember extends Construct {
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: FleetOptimizerMemberProps) {
+    super(scope, id);
+    const problems: ConfigProblem[] = [];
+    if (!ACCOUNT.test(props.centralAccountId)) {
+      problems.push({ field: 'centralAccountId', value: props.centralAccountId, problem: 'must be a 12-digit AWS account id' });
+    }
+    if (props.roleName !== undefined && !ROLE_NAME.test(props.roleName)) {
+      problems.push({ field: 'roleName', value: props.roleName, problem: 'must be an IAM role name: 1 to 64 letters, digits or +=,.@_-' });
+    }
+    const tag = props.targetTag ?? DEFAULT_TARGET_TAG;
+    if (tag.key.trim().length === 0) problems.push({ field: 'targetTag', value: tag, problem: 'the key must be non-empty' });
+    if (problems.length > 0) throw new Error(describeProblems(`FleetOptimizerMember ${this.node.path}`, problems));
+
+    const stack = Stack.of(this);
+    const path = centralRolePath(props.applicationName, props.environmentName);
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName ?? DEFAULT_MEMBER_ROLE_NAME,
+      description: `fleet-optimizer member role: ${props.applicationName}-${props.environmentName} in ${props.centralAccountId} reads and scales tagged groups here`,
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new iam.AccountPrincipal(props.centralAccountId).withConditions({
+        ArnLike: { 'aws:PrincipalArn': `arn:${stack.partition}:iam::${props.centralAccountId}:role${path}*` },
+      }),
+    });
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'Read',
+      actions: [
+        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities',
+        'elasticloadbalancing:DescribeTargetGroups', 'cloudwatch:GetMetricData',
+      ],
+      resources: ['*'],
+    }));
+    this.role.addToPolicy(new iam.PolicyStatement({
+      sid: 'ScaleTaggedGroupsOnly',
+      actions: ['autoscaling:SetDesiredCapacity'],
+      resources: ['*'],
+      conditions: { StringEquals: { [`autoscaling:ResourceTag/${tag.key}`]: tag.value } },
+    }));
+    NagSuppressions.addResourceSuppressions(this.role, [{
+      id: 'AwsSolutions-IAM5',
+      reason: "Resource '*' only on calls without resource-level permissions (autoscaling:Describe*, " +
+        'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData) and on autoscaling:SetDesiredCapacity ' +
+        'under the condition autoscaling:ResourceTag/<key> = <value>: the tagged groups are chosen at run time.',
+      appliesTo: ['Resource::*'],
+    }], true);
+  }
+}
+
+/** A stack holding only the member role: what StackSets deploys to every member account. */
+export class FleetOptimizerMemberStack extends Stack {
+  public readonly member: FleetOptimizerMember;
+
+  constructor(scope: Construct, id: string, props: StackProps & FleetOptimizerMemberProps) {
+    super(scope, id, props);
+    this.member = new FleetOptimizerMember(this, 'Member', props);
+  }
+}
