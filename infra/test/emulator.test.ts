@@ -189,3 +189,53 @@ describe.each(ENVIRONMENTS)('%s on the emulator', (env) => {
     expect(dashboard.widgets.map((w: any) => w.properties.title)).toEqual([...WIDGETS]);
   });
 });
+
+describe('with member accounts, on the emulator', () => {
+  let members: any;
+  beforeAll(() => {
+    const endpoint = process.env.AWS_ENDPOINT_URL ?? execFileSync(emulator, ['status'], { encoding: 'utf8' }).trim();
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetopt-emulator-members-'));
+    try {
+      const { stacks, member } = synthApp({
+        'fleetopt:environments': 'production', 'fleetopt:targetGroupNames': 'web',
+        'fleetopt:memberAccounts': '111122223333,444455556666', 'fleetopt:memberRegions': 'us-east-1,eu-west-1',
+        'fleetopt:centralAccount': '123456789012',
+      }, outdir);
+      const order = [...stacks, member!].map((s) => s.stackName);
+      members = JSON.parse(execFileSync(venvPython(), [path.join(INFRA, 'test', 'emulator_deploy.py'), '--assembly', outdir, '--endpoint', endpoint, ...order], {
+        encoding: 'utf8',
+        env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', PYTHONWARNINGS: 'ignore' },
+        maxBuffer: 64 * 1024 * 1024,
+      }));
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 300000);
+
+  test('the central stack with its shard run and the member stack reach CREATE_COMPLETE', () => {
+    const stacks = Object.entries(members.stacks) as [string, any][];
+    expect(stacks.map(([name, s]) => [name, s.status, s.statusReason])).toEqual([
+      ['app-fleet-optimizer-production', 'CREATE_COMPLETE', null],
+      ['app-fleet-optimizer-member', 'CREATE_COMPLETE', null],
+    ]);
+  });
+
+  test('the state machine holds the Distributed Map over the four shards, and the schedule starts it', () => {
+    const machine = members.found.stateMachines['app-production-shards'];
+    expect(machine).toBeDefined();
+    const asl = JSON.parse(machine.definition);
+    expect(asl.States.Shards.Assign.shards).toHaveLength(4);
+    expect(asl.States.EachShard.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
+    expect(asl.States.EachShard.ItemProcessor.States.AnalyzeShard.Arguments.FunctionName).toContain('app-production-performance-analyzer');
+    const rule = members.found.rules['app-production-shard-schedule'];
+    expect(rule.ScheduleExpression).toBe('rate(1 hour)');
+    expect(rule.Targets.map((t: any) => t.Arn)).toEqual([machine.stateMachineArn]);
+  });
+
+  test('the member role exists, trusting the central function roles\' path; those roles live under it', () => {
+    const role = members.found.roles['fleet-optimizer-member'];
+    expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('arn:aws:iam::123456789012:role/fleet-optimizer/app-production/*');
+    const central = Object.values(members.found.roles).filter((r: any) => r.Path === '/fleet-optimizer/app-production/');
+    expect(central).toHaveLength(3);
+  });
+});

@@ -233,6 +233,15 @@ def describe(session, names):
         a["AliasName"]: a.get("TargetKeyId")
         for page in kms.get_paginator("list_aliases").paginate() for a in page["Aliases"]
     }
+    sfn = session.client("stepfunctions")
+    out["stateMachines"] = {
+        m["name"]: sfn.describe_state_machine(stateMachineArn=m["stateMachineArn"])
+        for m in sfn.list_state_machines()["stateMachines"]
+    }
+    iam = session.client("iam")
+    out["roles"] = {
+        r["RoleName"]: r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]
+    }
     out["autoScalingGroups"] = [
         g["AutoScalingGroupName"] for g in session.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
     ]
