@@ -90,10 +90,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CBOR_PATH = re.compile(r"^/service/(?P<service>[A-Za-z0-9]+)/operation/(?P<operation>[A-Za-z0-9]+)$")
 # Smithy service ids of the CBOR services we translate, and their botocore names.
 CBOR_SERVICES = {"GraniteServiceVersion20100801": "cloudwatch"}
-# DynamoDB's writes, made one at a time so that conditions hold as on DynamoDB.
-DYNAMODB_WRITES = {f"dynamodb:{op}" for op in (
-    "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")}
-DYNAMODB_WRITE_LOCK = threading.Lock()
+# DynamoDB's writes: those of one item made one at a time, so that conditions hold as on DynamoDB.
+DYNAMODB_ITEM_WRITES = {f"dynamodb:{op}" for op in ("PutItem", "UpdateItem", "DeleteItem")}
+DYNAMODB_WRITES = DYNAMODB_ITEM_WRITES | {"dynamodb:BatchWriteItem", "dynamodb:TransactWriteItems"}
+# Calls after which a table's key schema may have changed.
+DYNAMODB_TABLE_CHANGES = {"dynamodb:CreateTable", "dynamodb:DeleteTable"}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
               "proxy-authorization", "proxy-authenticate", "host", "content-length"}
 CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/,\s]+)/aws4_request")
@@ -106,6 +107,81 @@ EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 _models = {}
 _models_lock = threading.Lock()
+
+
+class ItemLocks:
+    """DynamoDB evaluates a write's condition and applies it atomically; moto's threaded server
+    does not (two concurrent conditional updates of one item can both pass). These locks order
+    the writes of each item, as DynamoDB does, and let writes of different items run at the same
+    time. A write of several items (BatchWriteItem, TransactWriteItems), or one whose item cannot
+    be named, runs alone: after the writes in flight, before any other starts."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._writing = set()  # the items being written
+        self._alone = False  # a write that runs alone is in flight
+        self._queued_alone = 0  # ... or waits: new item writes wait behind it
+
+    def item(self, key):
+        return _Held(self, key)
+
+    def alone(self):
+        return _Held(self, None)
+
+    def _acquire(self, key):
+        with self._changed:
+            if key is None:
+                self._queued_alone += 1
+                self._changed.wait_for(lambda: not self._alone and not self._writing)
+                self._queued_alone -= 1
+                self._alone = True
+            else:
+                self._changed.wait_for(
+                    lambda: not self._alone and not self._queued_alone and key not in self._writing)
+                self._writing.add(key)
+
+    def _release(self, key):
+        with self._changed:
+            if key is None:
+                self._alone = False
+            else:
+                self._writing.discard(key)
+            self._changed.notify_all()
+
+    def in_flight(self):
+        """How many item writes hold their lock now (for the tests)."""
+        with self._changed:
+            return len(self._writing)
+
+
+class _Held:
+    def __init__(self, locks, key):
+        self.locks, self.key = locks, key
+
+    def __enter__(self):
+        self.locks._acquire(self.key)  # noqa: SLF001
+
+    def __exit__(self, *exc):
+        self.locks._release(self.key)  # noqa: SLF001
+
+
+def item_key(operation, body, key_schema):
+    """The item a PutItem, UpdateItem or DeleteItem writes: (table, its key attributes as
+    canonical JSON), or None when the request does not name one. `key_schema(table)` gives a
+    table's key attribute names (PutItem carries the whole item, keys among the rest)."""
+    try:
+        request = json.loads(body or b"{}")
+        table = request["TableName"]
+        if operation == "PutItem":
+            names = key_schema(table)
+            if not names:
+                return None
+            key = {name: request["Item"][name] for name in names}
+        else:
+            key = request["Key"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return table, json.dumps(key, sort_keys=True)
 
 
 def model(service):
@@ -806,6 +882,9 @@ class Proxy(BaseHTTPRequestHandler):
     faults = Faults()
     seeds = Seeds(ROOT / ".emulator" / "seed")
     generator = False
+    item_locks = ItemLocks()
+    key_schemas = {}  # (access key, table) -> key attribute names
+    key_schemas_lock = threading.Lock()
 
     def log_message(self, fmt, *args):  # quiet: moto logs requests already
         pass
@@ -878,12 +957,38 @@ class Proxy(BaseHTTPRequestHandler):
             return self._translate(*call.cbor, body)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         if call.name in DYNAMODB_WRITES:
-            # DynamoDB evaluates a write's condition and applies it atomically; moto's threaded
-            # server does not (two concurrent conditional updates of one item can both pass).
-            # One write at a time restores what the functions rely on.
-            with DYNAMODB_WRITE_LOCK:
+            key = None
+            if call.name in DYNAMODB_ITEM_WRITES:
+                key = item_key(call.operation, body,
+                               lambda table: self._key_schema(call.access_key, table, headers))
+            held = self.item_locks.item(key) if key else self.item_locks.alone()
+            with held:
                 return self._reply(*self._upstream(method, self.path, headers, body))
+        if call.name in DYNAMODB_TABLE_CHANGES:
+            with self.key_schemas_lock:
+                self.key_schemas.clear()
         self._reply(*self._upstream(method, self.path, headers, body))
+
+    def _key_schema(self, access_key, table, headers):
+        """A table's key attribute names, from moto's DescribeTable (asked with the caller's own
+        headers, so in the caller's account; moto does not check signatures), kept until a table
+        is created or deleted; None when moto cannot say."""
+        with self.key_schemas_lock:
+            known = self.key_schemas.get((access_key, table))
+        if known is not None:
+            return known
+        ask = {k: v for k, v in headers.items() if k.lower() != "x-amz-target"}
+        ask["X-Amz-Target"] = "DynamoDB_20120810.DescribeTable"
+        status, _, answer = self._upstream("POST", "/", ask, json.dumps({"TableName": table}).encode())
+        if status != 200:
+            return None
+        try:
+            names = [k["AttributeName"] for k in json.loads(answer)["Table"]["KeySchema"]]
+        except (ValueError, KeyError, TypeError):
+            return None
+        with self.key_schemas_lock:
+            self.key_schemas[(access_key, table)] = names
+        return names
 
     def _admin(self, method, body):
         def answer(status, payload):

@@ -511,6 +511,95 @@ class PassThrough(ProxyTest):
             "cloudwatch:GetMetricData": 1, "cloudwatch:ListMetrics": 1, "cloudwatch:PutMetricData": 2})
 
 
+class DynamoDbWrites(ProxyTest):
+    """Conditional writes of one item are made one at a time, as on DynamoDB; writes of different
+    items are not held behind each other."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dynamodb = client("dynamodb", config=Config(retries={"total_max_attempts": 1},
+                                                        max_pool_connections=32))
+        cls.table = f"proxy-writes-{time.monotonic_ns()}"
+        cls.dynamodb.create_table(
+            TableName=cls.table, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                  {"AttributeName": "ts", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
+                       {"AttributeName": "ts", "KeyType": "RANGE"}])
+
+    def at_once(self, count, write):
+        """Runs `write(i)` on `count` threads released together; how many passed."""
+        import threading
+        start, passed, lock = threading.Barrier(count), [], threading.Lock()
+
+        def run(i):
+            start.wait()
+            try:
+                write(i)
+            except botocore.exceptions.ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"], "ConditionalCheckFailedException")
+                return
+            with lock:
+                passed.append(i)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return passed
+
+    def test_two_claims_of_one_item_never_both_pass(self):
+        key = {"id": {"S": "claimed"}, "ts": {"S": "1"}}
+        self.dynamodb.put_item(TableName=self.table, Item={**key, "version": {"N": "1"}})
+        for round_ in range(1, 6):
+            passed = self.at_once(16, lambda i: self.dynamodb.update_item(
+                TableName=self.table, Key=key,
+                UpdateExpression="SET version = :next, claimedBy = :me",
+                ConditionExpression="version = :seen",
+                ExpressionAttributeValues={":seen": {"N": str(round_)}, ":next": {"N": str(round_ + 1)},
+                                           ":me": {"S": str(i)}}))
+            self.assertEqual(len(passed), 1, f"round {round_}: {passed}")
+
+    def test_one_new_item_is_written_once_and_other_items_all_pass(self):
+        new = lambda i, name: self.dynamodb.put_item(  # noqa: E731
+            TableName=self.table, Item={"id": {"S": name}, "ts": {"S": "1"}, "by": {"N": str(i)}},
+            ConditionExpression="attribute_not_exists(id)")
+        self.assertEqual(len(self.at_once(16, lambda i: new(i, "only-once"))), 1)
+        self.assertEqual(len(self.at_once(16, lambda i: new(i, f"item-{i}"))), 16)
+
+    def test_item_locks_order_one_item_and_let_others_through(self):
+        import threading
+        locks = emulator_proxy.ItemLocks()
+        a, b = ("t", "a"), ("t", "b")
+        with locks.item(a), locks.item(b):
+            self.assertEqual(locks.in_flight(), 2)  # two items at once
+            entered = threading.Event()
+
+            def second_writer_of_a():
+                with locks.item(a):
+                    entered.set()
+
+            waiter = threading.Thread(target=second_writer_of_a)
+            waiter.start()
+            self.assertFalse(entered.wait(0.2), "a second write of the same item waits")
+        waiter.join(2)
+        self.assertTrue(entered.is_set())
+        # A write that runs alone waits for the item writes in flight, and new ones wait for it.
+        order = []
+        with locks.item(a):
+            alone = threading.Thread(target=lambda: (locks.alone().__enter__(), order.append("alone"),
+                                                     time.sleep(0.1), locks._release(None)))
+            alone.start()
+            time.sleep(0.1)
+            order.append("a done")
+        time.sleep(0.05)
+        with locks.item(b):
+            order.append("b")
+        alone.join(2)
+        self.assertEqual(order, ["a done", "alone", "b"])
+
+
 class Generator(ProxyTest):
     def tearDown(self):
         admin("DELETE", "/_fleetopt/generator")

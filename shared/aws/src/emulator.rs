@@ -153,6 +153,12 @@ pub struct SeedGroup {
 /// Creates the group (and a launch configuration for its instance type, once).
 pub async fn create_group(clients: &Clients, group: &SeedGroup) -> Result<(), ServiceError> {
     let launch_configuration = format!("fleetopt-seed-{}", group.instance_type);
+    // The group's zone is the first of the client's region (moto refuses another region's).
+    let region = clients
+        .autoscaling
+        .config()
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     let created = clients
         .autoscaling
         .create_launch_configuration()
@@ -176,7 +182,7 @@ pub async fn create_group(clients: &Clients, group: &SeedGroup) -> Result<(), Se
         .max_size(group.max_size)
         .desired_capacity(group.desired)
         .set_target_group_arns(Some(group.target_group_arns.clone()))
-        .availability_zones("us-east-1a");
+        .availability_zones(format!("{region}a"));
     for (key, value) in &group.tags {
         request = request.tags(
             Tag::builder()

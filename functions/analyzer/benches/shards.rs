@@ -1,0 +1,198 @@
+//! Shard benchmark (issue 20, bench/RESULTS.md): the analyzer over 10,000 Auto Scaling groups
+//! in 5 member accounts x 2 regions through the per-shard path, every request delayed 20 ms by
+//! the emulator's proxy.
+//!
+//! Each member account is a fresh moto account reached through STS AssumeRole (what moto
+//! creates with the role's credentials lives in the role's account); its groups are created in
+//! each region. The central account holds the table. Each shard is then analyzed by its own
+//! `analyzer::run` with the payload the Step Functions run sends (`accountId`, `region`), so the
+//! function assumes the member role (`AwsMembers`) as it does on AWS, `CONCURRENCY` shards at a
+//! time, as the Distributed Map's MaxConcurrency would. Prints each shard's wall time, groups,
+//! recommendations and AWS calls, and the totals.
+//!
+//! Run: scripts/emulator start && eval "$(scripts/emulator env)" &&
+//!      cargo bench -p analyzer --bench shards [-- ACCOUNTS [GROUPS_PER_SHARD [LATENCY_MS [CONCURRENCY]]]]
+//! (defaults 5 accounts, 1,000 groups per shard, 20 ms, 10 shards at once; regions us-east-1
+//! and eu-west-1)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use analyzer::event::Trigger;
+use analyzer::lambda::App;
+use aws_sdk_cloudwatch::config::Region;
+use chrono::Utc;
+use fleetopt_aws::emulator::{
+    SeedGroup, create_group, new_account_id, proxy_admin, sdk_config, sdk_config_in,
+};
+use fleetopt_aws::{Clients, create_table};
+use fleetopt_config::Config;
+use fleetopt_model::{Shard, recommendations_table};
+use futures::StreamExt;
+
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+fn admin(method: &str, path: &str, body: &str) {
+    let (status, answer) = proxy_admin(method, path, body);
+    assert_eq!(status, 200, "{method} {path}: {answer}");
+}
+
+/// One shard's run.
+struct ShardRun {
+    shard: Shard,
+    wall: Duration,
+    groups: usize,
+    written: usize,
+    calls: BTreeMap<String, u64>,
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let accounts = args.first().copied().unwrap_or(5);
+    let per_shard = args.get(1).copied().unwrap_or(1000);
+    let latency_ms = args.get(2).copied().unwrap_or(20);
+    let concurrency = args.get(3).copied().unwrap_or(10).max(1);
+    let sdk = sdk_config().await;
+    let central = Clients::new(&sdk);
+    let run = format!("shards{}", Utc::now().timestamp());
+    let table = format!("{run}-recommendations");
+    create_table(&central.dynamodb, recommendations_table(), &table)
+        .await
+        .unwrap();
+    admin("DELETE", "/_fleetopt/faults", "");
+    admin("POST", "/_fleetopt/generator", r#"{"enabled": true}"#);
+
+    // The member accounts' groups, in each region.
+    let seeding = Instant::now();
+    let tag = format!("fleet-optimizer:{run}");
+    let mut shards = Vec::new();
+    let mut seeds = Vec::new();
+    for _ in 0..accounts {
+        let account = new_account_id();
+        let (member, _) = sdk_config_in(&account).await.unwrap();
+        for region in REGIONS {
+            let config = member
+                .to_builder()
+                .region(Region::new(region.to_owned()))
+                .build();
+            let clients = Clients::new(&config);
+            for i in 0..per_shard {
+                seeds.push((clients.clone(), format!("{run}-{region}-g{i:04}")));
+            }
+            shards.push(Shard::new(&account, region).unwrap());
+        }
+    }
+    futures::stream::iter(seeds.iter())
+        .map(|(clients, name)| {
+            let tag = &tag;
+            async move {
+                create_group(
+                    clients,
+                    &SeedGroup {
+                        name: name.clone(),
+                        min_size: 1,
+                        max_size: 10,
+                        desired: 2,
+                        tags: vec![(tag.clone(), "true".into())],
+                        instance_type: "m5.large".into(),
+                        target_group_arns: vec![],
+                    },
+                )
+                .await
+                .unwrap();
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+    let seeded = seeding.elapsed();
+
+    admin(
+        "POST",
+        "/_fleetopt/faults",
+        &format!(r#"{{"operation": "*", "latencyMs": {latency_ms}}}"#),
+    );
+    let vars = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
+        ("FLEETOPT_APPLICATION", "bench".to_owned()),
+        ("FLEETOPT_TABLE", table.clone()),
+        ("FLEETOPT_TARGET_TAG", format!("{tag}=true")),
+    ]);
+    let config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
+    let now = Utc::now();
+    let started = Instant::now();
+    let mut runs: Vec<ShardRun> = futures::stream::iter(shards.iter().cloned())
+        .map(|shard| {
+            // One function instance per shard, as Lambda runs one per concurrent invocation.
+            let app = App::new(config.clone(), &sdk);
+            async move {
+                let began = Instant::now();
+                let trigger = Trigger::Manual {
+                    groups: None,
+                    dry_run: false,
+                    shard: Some(shard.clone()),
+                };
+                let response = analyzer::run(&app.config, &app.deps, &trigger, now)
+                    .await
+                    .unwrap_or_else(|e| panic!("{shard}: {e}"));
+                ShardRun {
+                    shard,
+                    wall: began.elapsed(),
+                    groups: response.groups.len(),
+                    written: response.recommendations_written,
+                    calls: app.calls.take(),
+                }
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    admin("DELETE", "/_fleetopt/faults", "");
+    admin("DELETE", "/_fleetopt/generator", "");
+    runs.sort_by(|a, b| a.shard.cmp(&b.shard));
+
+    println!(
+        "{accounts} accounts x {} regions, {per_shard} groups per shard, {latency_ms} ms added per \
+         request, {concurrency} shards at once; seeding {:.1} s (not measured)",
+        REGIONS.len(),
+        seeded.as_secs_f64()
+    );
+    println!(
+        "{:<28} {:>8} {:>7} {:>8}  AWS calls",
+        "shard", "wall s", "groups", "written"
+    );
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &runs {
+        for (api, n) in &r.calls {
+            *totals.entry(api.clone()).or_default() += n;
+        }
+        let calls: Vec<String> = r.calls.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!(
+            "{:<28} {:>8.2} {:>7} {:>8}  {}",
+            r.shard.to_string(),
+            r.wall.as_secs_f64(),
+            r.groups,
+            r.written,
+            calls.join(", ")
+        );
+    }
+    let groups: usize = runs.iter().map(|r| r.groups).sum();
+    let written: usize = runs.iter().map(|r| r.written).sum();
+    println!(
+        "total: {} shards, {groups} groups, {written} recommendations written, wall {:.2} s",
+        runs.len(),
+        wall.as_secs_f64()
+    );
+    for (api, n) in &totals {
+        println!("  {api:<40} {n}");
+    }
+    assert_eq!(groups, accounts * REGIONS.len() * per_shard);
+    assert!(runs.iter().all(|r| r.calls.get("sts:AssumeRole") == Some(&1)));
+}
