@@ -126,9 +126,11 @@ export class ShardRun extends Construct {
     let start: sfn.IChainable;
     let shardsReady: sfn.INextable & sfn.IChainable;
     if (props.members.organization) {
-      // organizations:ListAccounts, page by page (20 accounts a page).
+      // organizations:ListAccounts, page by page (20 accounts a page). The variables are
+      // assigned before any state reads them, as Step Functions requires.
+      const init = sfn.Pass.jsonata(this, 'Begin', { assign: { accounts: [], next: '' } });
       const collect = {
-        accounts: "{% $append($exists($accounts) ? $accounts : [], [$states.result.Accounts[Status = 'ACTIVE'].Id]) %}",
+        accounts: "{% $append($accounts, [$states.result.Accounts[Status = 'ACTIVE'].Id]) %}",
         next: '{% $exists($states.result.NextToken) ? $states.result.NextToken : "" %}',
       };
       const list = (id: string, parameters?: Record<string, string>) => tasks.CallAwsService.jsonata(this, id, {
@@ -144,9 +146,9 @@ export class ShardRun extends Construct {
         assign: { shards: `{% [$accounts.($a := $; ${regionList}.{"accountId": $a, "region": $})] %}` },
       });
       const another = () => sfn.Condition.jsonata('{% $next != "" %}');
-      begin.next(sfn.Choice.jsonata(this, 'FirstPageOnly').when(another(), more).otherwise(product));
+      init.next(begin).next(sfn.Choice.jsonata(this, 'FirstPageOnly').when(another(), more).otherwise(product));
       more.next(sfn.Choice.jsonata(this, 'MorePages').when(another(), more).otherwise(product));
-      start = begin;
+      start = init;
       shardsReady = product;
     } else {
       const shards = (props.members.accounts ?? []).flatMap((accountId) => regions.map((region) => ({ accountId, region })));

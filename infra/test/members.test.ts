@@ -76,7 +76,10 @@ describe('a central stack with member accounts', () => {
     const analyze = map.ItemProcessor.States.AnalyzeShard;
     expect(analyze.Resource).toContain('lambda:invoke');
     expect(analyze.Arguments.Payload).toEqual({ accountId: '{% $states.input.accountId %}', region: '{% $states.input.region %}' });
-    expect(analyze.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'ShardFailed' })]);
+    expect(analyze.Catch).toEqual([expect.objectContaining({
+      ErrorEquals: ['States.ALL'], Next: 'ShardFailed',
+      Output: expect.objectContaining({ ok: false, error: '{% $states.errorOutput.Error %}' }),
+    })]);
     expect(map.Output).toMatchObject({ succeeded: '{% $count($states.result[ok = true]) %}', failed: '{% $count($states.result[ok = false]) %}' });
     expect(map.Next).toBe('PublishShardMetrics');
     const published = asl.States.PublishShardMetrics.Arguments.MetricData.map((d: any) => d.MetricName);
@@ -104,7 +107,9 @@ test('with organization: true the run lists the ACTIVE accounts page by page, an
   const { stack, template } = central({ organization: true, roleName: 'ops-fleet' });
   expect(nagFindings(stack)).toEqual([]);
   const asl = definition(template);
-  expect(asl.StartAt).toBe('ListAccounts');
+  expect(asl.StartAt).toBe('Begin');
+  expect(asl.States.Begin.Assign).toEqual({ accounts: [], next: '' });
+  expect(asl.States.Begin.Next).toBe('ListAccounts');
   expect(asl.States.ListAccounts.Resource).toContain('aws-sdk:organizations:listAccounts');
   expect(asl.States.ListMoreAccounts.Arguments).toEqual({ NextToken: '{% $next %}' });
   expect(asl.States.ListAccounts.Assign.accounts).toContain("Status = 'ACTIVE'");

@@ -13,6 +13,8 @@ DOC = {
         {"id": "rec-3", "type": "SCALE_UP", "autoScalingGroupName": "checkout", "status": "COMPLETED",
          "outcome": {"verdict": "IMPROVED"}},
         {"id": "rec-4", "type": "SCALE_UP", "autoScalingGroupName": "api", "status": "COMPLETED"},
+        {"id": "rec-5", "type": "SCALE_UP", "autoScalingGroupName": "store", "status": "PENDING",
+         "accountId": "210987654321", "region": "us-east-1"},
     ]
 }
 
@@ -34,6 +36,18 @@ class DemoExpect(unittest.TestCase):
         self.assertEqual(
             check(DOC, "INSTANCE_TYPE_CHANGE", "web", "PENDING"),
             "expected INSTANCE_TYPE_CHANGE for web PENDING; found: none",
+        )
+
+
+    def test_an_account_narrows_to_that_member_accounts_items(self):
+        self.assertIsNone(check(DOC, "SCALE_UP", "store", "PENDING", account="210987654321"))
+        self.assertEqual(
+            check(DOC, "SCALE_UP", "store", "PENDING", account="111122223333"),
+            "expected SCALE_UP for store in account 111122223333 PENDING; found: none",
+        )
+        self.assertEqual(
+            check(DOC, "SCALE_UP", "web", "IN_PROGRESS", account="210987654321"),
+            "expected SCALE_UP for web in account 210987654321 IN_PROGRESS; found: none",
         )
 
 

@@ -49,11 +49,15 @@ pub struct Deps<F, N, M, S, V, R> {
 }
 
 /// What one shard's items are decided and carried out with: that shard's groups and metrics,
-/// and the function's own table, topics and keys.
+/// and the function's own table, topics, keys and published metrics.
 struct At<'a, F, N, M, S, V> {
     fleet: &'a F,
     notifier: &'a N,
+    /// The shard's CloudWatch: the groups' own metrics.
     metrics: &'a M,
+    /// The function's own CloudWatch, where the analyzer published its scores, when it is not
+    /// `metrics` (a member account's shard).
+    published: Option<&'a M>,
     store: &'a S,
     verifier: &'a V,
 }
@@ -65,6 +69,7 @@ impl<'a, F, N, M, S, V> At<'a, F, N, M, S, V> {
             fleet: &deps.fleet,
             notifier: &deps.notifier,
             metrics: &deps.metrics,
+            published: None,
             store: &deps.store,
             verifier: &deps.verifier,
         }
@@ -468,6 +473,7 @@ where
             Some(member) => At {
                 fleet: &member.fleet,
                 metrics: &member.metrics,
+                published: Some(&deps.metrics),
                 ..At::home(deps)
             },
         };
@@ -1188,7 +1194,20 @@ async fn measure<F, N, M, S, V>(
         });
     }
     let window = TimeWindow { start, end: now };
-    let series = match deps.metrics.read(&window, &queries).await {
+    // The scores are the analyzer's, published in the function's own account; the CPU is the
+    // group's, in its shard's (the same account for the function's own groups).
+    let read = async {
+        let Some(published) = deps.published else {
+            return deps.metrics.read(&window, &queries).await;
+        };
+        let (scores, cpu): (Vec<MetricQuery>, Vec<MetricQuery>) = queries
+            .into_iter()
+            .partition(|q| q.namespace == config.metrics_namespace);
+        let mut series = published.read(&window, &scores).await?;
+        series.extend(deps.metrics.read(&window, &cpu).await?);
+        Ok::<_, ServiceError>(series)
+    };
+    let series = match read.await {
         Ok(series) => series,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the outcomes of completed changes: tried again on the next sweep");
@@ -2179,6 +2198,60 @@ mod tests {
             deps.store.get(&r.id).await.unwrap().unwrap().status,
             Status::Completed
         );
+    }
+
+    #[tokio::test]
+    async fn a_shards_outcome_reads_its_cpu_there_and_the_score_at_home() {
+        let member = Shard::new("444455556666", "eu-west-1").unwrap();
+        let completed_at = now() + Duration::minutes(5);
+        let after = completed_at + Duration::hours(1);
+        // The analyzer published the score in the function's own account; the group's CPU is
+        // in the member account. Each account answers only what it holds.
+        let home = MetricResultsFor::new().with("o0_score", &[(after + Duration::minutes(55), 97.0)]);
+        let theirs = MetricResultsFor::new().with(
+            "o0_cpu",
+            &[
+                (completed_at + Duration::minutes(10), 66.0),
+                (completed_at + Duration::minutes(20), 70.0),
+            ],
+        );
+        let fleet = FakeFleet::new([group("web")]);
+        let deps = Deps {
+            metrics: Recorder::answering(home.0),
+            members: FakeMembers::new(None).with(
+                member.clone(),
+                fleet.clone(),
+                Recorder::answering(theirs.0),
+            ),
+            ..deps(Recorder::new())
+        };
+        let up = in_shard(sample("web", 9), &member);
+        stored(&deps, &[&up]).await;
+        let sweep = Trigger::Sweep { dry_run: false };
+        run(&config(&[]), &deps, &sweep, now()).await.unwrap();
+        fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 5,
+            healthy: 5,
+            ..group("web")
+        });
+        let response = run(&config(&[]), &deps, &sweep, completed_at)
+            .await
+            .unwrap();
+        assert_eq!(response.decisions[0].outcome, Outcome::Completed);
+        let measured = run(&config(&[]), &deps, &sweep, after + Duration::hours(1))
+            .await
+            .unwrap();
+        let decision = measured
+            .decisions
+            .iter()
+            .find(|d| d.outcome == Outcome::Measured)
+            .unwrap_or_else(|| panic!("{measured:#?}"));
+        assert_eq!(
+            decision.reason,
+            "outcome IMPROVED: score 90.0 -> 97.0, CPU 85.0 % -> 68.0 %"
+        );
+        assert!(deps.fleet.calls().is_empty());
     }
 
     #[tokio::test]

@@ -21,6 +21,10 @@
 //! hours ago (checkout, 3 -> 4), whose outcome the demo's first sweep measures from the
 //! seeded scores.
 //!
+//! And a member account (`MEMBER_ACCOUNT`, reached as the functions reach one: through a role
+//! assumed there, so moto keeps what it creates in that account): `store`, overloaded (CPU
+//! around 86 %), 3 of max 8 instances, tagged like the others, with the last day's CPU.
+//!
 //! The volume stays modest (moto scans every stored point for each query).
 //! Usage: cargo run -p fleetopt-aws --features emulator --example seed
 
@@ -29,7 +33,7 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_aws::emulator::{
-    SeedGroup, create_group, put_datapoints, put_series, sdk_config, signing_key,
+    SeedGroup, create_group, put_datapoints, put_series, sdk_config, sdk_config_in, signing_key,
 };
 use fleetopt_aws::{Clients, DynamoRecommendationStore};
 use fleetopt_config::Environment;
@@ -75,6 +79,10 @@ const FLEET: [Profile; 4] = [
         spikes: true,
     },
 ];
+
+/// The demo's member account (docs/accounts.md): its group is analyzed and scaled through the
+/// member role.
+const MEMBER_ACCOUNT: &str = "210987654321";
 
 /// A deterministic pseudo-random number in [0, 1) for a sample index.
 fn noise(i: u64) -> f64 {
@@ -250,6 +258,35 @@ async fn main() {
             }
         );
     }
+    let (member, _) = sdk_config_in(MEMBER_ACCOUNT).await.unwrap();
+    let member = Clients::new(&member);
+    create_group(
+        &member,
+        &SeedGroup {
+            name: "store".to_owned(),
+            min_size: 2,
+            max_size: 8,
+            desired: 3,
+            tags: vec![("fleet-optimizer:enabled".into(), "true".into())],
+            instance_type: "m5.large".into(),
+            target_group_arns: vec![],
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("creating store in {MEMBER_ACCOUNT}: {e}"));
+    let day: Vec<DateTime<Utc>> = times.iter().copied().filter(|t| *t > now - TimeDelta::hours(24)).collect();
+    let cpu: Vec<(DateTime<Utc>, f64)> = day
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t, sample(*t, peak, (86.0, 5.0), false, 3 * i as u64)))
+        .collect();
+    put_series(&member, "AWS/EC2", "CPUUtilization", "store", &cpu)
+        .await
+        .unwrap();
+    println!(
+        "store     3 of max 8 instances in member account {MEMBER_ACCOUNT}, {} CPU samples",
+        cpu.len()
+    );
     for key in ["approvals", "findings"] {
         let alias = format!("alias/app-production-{key}");
         let arn = signing_key(&clients, &alias).await.unwrap();
