@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use fleetopt_config::Config;
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Shard, Source, recommendation_id};
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
@@ -21,6 +22,8 @@ use fleetopt_snapshot::{Windows, assessment_queries, snapshot, trend_queries};
 
 /// How many table writes run at once.
 const WRITE_CONCURRENCY: usize = 16;
+/// How many kms:Sign calls run at once (KMS signs hundreds a second per account and region).
+const SIGN_CONCURRENCY: usize = 16;
 /// Who the analyzer is in status histories.
 const ACTOR: &str = "analyzer";
 
@@ -437,13 +440,15 @@ async fn sign_automated<K: Signer + Sync>(signer: &K, key: &str, screened: &mut 
         .iter_mut()
         .chain(refreshed.iter_mut().map(|r| &mut r.next))
         .filter(|r| r.implementation.automated);
-    for r in items {
-        if let Err(e) = attest(signer, key, r).await {
-            tracing::error!(id = %r.id, error = %e, "could not sign an automated change: it will need approval");
-            r.implementation.automated = false;
-            r.attestation = None;
-        }
-    }
+    futures::stream::iter(items)
+        .for_each_concurrent(SIGN_CONCURRENCY, |r| async move {
+            if let Err(e) = attest(signer, key, r).await {
+                tracing::error!(id = %r.id, error = %e, "could not sign an automated change: it will need approval");
+                r.implementation.automated = false;
+                r.attestation = None;
+            }
+        })
+        .await;
 }
 
 /// PerformanceScore, EfficiencyRating, OptimizationRecommendations and
