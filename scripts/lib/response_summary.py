@@ -13,6 +13,8 @@ def engine(response: dict) -> None:
         size = f" {change['from']} -> {change['to']}" if change else ""
         kind = d.get("type", "")
         group = d.get("autoScalingGroupName", "")
+        if d.get("accountId"):
+            group += f" (account {d['accountId']}, {d.get('region', '?')})"
         print(f"  {d['outcome']:<17} {kind:<20} {group}{size}: {d['reason']}")
     print(
         f"  applied {response['actionsApplied']}, failed {response['actionsFailed']}, "
