@@ -7,32 +7,22 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use fleetopt_aws::Clients;
 use fleetopt_aws::emulator::{SeedGroup, create_group, new_account_id, put_load, sdk_config_in};
-use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
-use fleetopt_model::{RecommendationType, Shard, Status, recommendations_table};
+use fleetopt_model::{RecommendationType, Shard, Status};
 use fleetopt_ports::{FleetDirectory, GroupSelector, RecommendationQuery, RecommendationStore};
 use optimization_engine::engine::Outcome;
 use optimization_engine::event::Trigger as EngineTrigger;
 use serde_json::json;
 
-use crate::support::{emulator_config, emulator_endpoint, fleetopt_at, signing_keys, unique_name};
+use crate::support::{
+    emulator_config, emulator_endpoint, fleetopt_at, fresh_table, signing_keys, unique_name,
+};
 
 /// An aligned hour in the emulator's past (it keeps whatever timestamps it is given).
 fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 18, 9, 0, 0).unwrap()
-}
-
-fn group(name: &str) -> SeedGroup {
-    SeedGroup {
-        name: name.to_owned(),
-        min_size: 1,
-        max_size: 10,
-        desired: 4,
-        tags: vec![],
-        instance_type: "m5.large".into(),
-        target_group_arns: vec![],
-    }
 }
 
 async fn desired(clients: &Clients, name: &str) -> u32 {
@@ -48,11 +38,8 @@ async fn desired(clients: &Clients, name: &str) -> u32 {
 async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role() {
     let sdk = emulator_config().await;
     let central = Clients::new(&sdk);
+    let (table, store) = fresh_table("e2e-shard").await;
     let prefix = unique_name("e2e-shard");
-    let table = format!("{prefix}-recommendations");
-    create_table(&central.dynamodb, recommendations_table(), &table)
-        .await
-        .unwrap();
     let (approvals, findings) = signing_keys(&central, &prefix).await;
 
     // The member account: an overloaded web. The central account has a quiet web of the
@@ -61,8 +48,12 @@ async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role(
     let (member_sdk, _) = sdk_config_in(&account).await.unwrap();
     let member = Clients::new(&member_sdk);
     let name = format!("{prefix}-web");
-    create_group(&member, &group(&name)).await.unwrap();
-    create_group(&central, &group(&name)).await.unwrap();
+    create_group(&member, &SeedGroup::new(&name, (1, 4, 10)))
+        .await
+        .unwrap();
+    create_group(&central, &SeedGroup::new(&name, (1, 4, 10)))
+        .await
+        .unwrap();
     let end = start() + TimeDelta::hours(1);
     put_load(
         &member,
@@ -106,7 +97,6 @@ async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role(
     assert_eq!(analysis.recommendations_written, 1, "{analysis:#?}");
     assert_eq!(calls.get("sts:AssumeRole"), Some(&1), "{calls:?}");
 
-    let store = central.store(&table);
     let ups = store
         .query(&RecommendationQuery {
             kind: Some(RecommendationType::ScaleUp),

@@ -249,20 +249,9 @@ pub fn output_within(mut command: Command, seconds: u64) -> Output {
 pub async fn overloaded_group(clients: &fleetopt_aws::Clients, name: &str) {
     use chrono::{DurationRound, TimeDelta, Utc};
     use fleetopt_aws::emulator::{SeedGroup, create_group, put_load};
-    create_group(
-        clients,
-        &SeedGroup {
-            name: name.to_owned(),
-            min_size: 1,
-            max_size: 10,
-            desired: 4,
-            tags: vec![],
-            instance_type: "m5.large".into(),
-            target_group_arns: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    create_group(clients, &SeedGroup::new(name, (1, 4, 10)))
+        .await
+        .unwrap();
     put_load(
         clients,
         ("AWS/EC2", "CPUUtilization"),

@@ -1130,6 +1130,10 @@ def main():
     args = parser.parse_args()
     Proxy.upstream_port = args.upstream
     Proxy.seeds = Seeds(Path(args.seed_dir).resolve())
+    # socketserver's listen backlog is 5: with a few hundred connections opening at once (ten
+    # analyzer shards, each with its writes and signatures in flight) the rest timed out
+    # connecting. A thread answers each connection; the backlog only has to hold the burst.
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", args.listen), Proxy)
     server.daemon_threads = True
     print(f"proxy on 127.0.0.1:{args.listen} -> moto on 127.0.0.1:{args.upstream}; "

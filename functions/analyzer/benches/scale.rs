@@ -24,13 +24,12 @@ use analyzer::lambda::App;
 use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic as CwStatistic};
 use chrono::Utc;
-use fleetopt_aws::emulator::{SeedGroup, create_group, proxy_admin, sdk_config};
+use fleetopt_aws::emulator::{SeedGroup, create_groups, proxy_admin, sdk_config};
 use fleetopt_aws::{Clients, QUERIES_PER_REQUEST, create_table};
 use fleetopt_config::Config;
 use fleetopt_model::recommendations_table;
 use fleetopt_ports::{MetricQuery, TimeWindow};
 use fleetopt_snapshot::{Windows, assessment_queries, trend_queries};
-use futures::StreamExt;
 
 /// The process's peak resident set so far, KiB (VmHWM).
 fn peak_rss_kib() -> u64 {
@@ -126,29 +125,14 @@ async fn main() {
     let seeding = Instant::now();
     let tag = format!("fleet-optimizer:{run}");
     let names: Vec<String> = (0..groups).map(|i| format!("{run}-g{i:04}")).collect();
-    futures::stream::iter(names.iter())
-        .map(|name| {
-            let (clients, tag) = (&clients, &tag);
-            async move {
-                create_group(
-                    clients,
-                    &SeedGroup {
-                        name: name.clone(),
-                        min_size: 1,
-                        max_size: 10,
-                        desired: 2,
-                        tags: vec![(tag.clone(), "true".into())],
-                        instance_type: "m5.large".into(),
-                        target_group_arns: vec![],
-                    },
-                )
-                .await
-                .unwrap();
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
+    create_groups(names.iter().map(|name| {
+        (
+            &clients,
+            SeedGroup::new(name, (1, 2, 10)).tagged(&tag, "true"),
+        )
+    }))
+    .await
+    .unwrap();
     let seeded = seeding.elapsed();
 
     admin(

@@ -25,7 +25,7 @@ use analyzer::lambda::App;
 use aws_sdk_cloudwatch::config::Region;
 use chrono::Utc;
 use fleetopt_aws::emulator::{
-    SeedGroup, create_group, new_account_id, proxy_admin, sdk_config, sdk_config_in,
+    SeedGroup, create_groups, new_account_id, proxy_admin, sdk_config, sdk_config_in,
 };
 use fleetopt_aws::{Clients, create_table};
 use fleetopt_config::Config;
@@ -88,29 +88,14 @@ async fn main() {
             shards.push(Shard::new(&account, region).unwrap());
         }
     }
-    futures::stream::iter(seeds.iter())
-        .map(|(clients, name)| {
-            let tag = &tag;
-            async move {
-                create_group(
-                    clients,
-                    &SeedGroup {
-                        name: name.clone(),
-                        min_size: 1,
-                        max_size: 10,
-                        desired: 2,
-                        tags: vec![(tag.clone(), "true".into())],
-                        instance_type: "m5.large".into(),
-                        target_group_arns: vec![],
-                    },
-                )
-                .await
-                .unwrap();
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
+    create_groups(seeds.iter().map(|(clients, name)| {
+        (
+            clients,
+            SeedGroup::new(name, (1, 2, 10)).tagged(&tag, "true"),
+        )
+    }))
+    .await
+    .unwrap();
     let seeded = seeding.elapsed();
 
     admin(
@@ -194,5 +179,8 @@ async fn main() {
         println!("  {api:<40} {n}");
     }
     assert_eq!(groups, accounts * REGIONS.len() * per_shard);
-    assert!(runs.iter().all(|r| r.calls.get("sts:AssumeRole") == Some(&1)));
+    assert!(
+        runs.iter()
+            .all(|r| r.calls.get("sts:AssumeRole") == Some(&1))
+    );
 }

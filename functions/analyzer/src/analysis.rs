@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use fleetopt_config::Config;
 use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Shard, Source, recommendation_id};
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
@@ -15,6 +14,7 @@ use fleetopt_ports::{
     RecommendationStore, ServiceError, Signer, StoreError, attest,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};

@@ -2207,7 +2207,8 @@ mod tests {
         let after = completed_at + Duration::hours(1);
         // The analyzer published the score in the function's own account; the group's CPU is
         // in the member account. Each account answers only what it holds.
-        let home = MetricResultsFor::new().with("o0_score", &[(after + Duration::minutes(55), 97.0)]);
+        let home =
+            MetricResultsFor::new().with("o0_score", &[(after + Duration::minutes(55), 97.0)]);
         let theirs = MetricResultsFor::new().with(
             "o0_cpu",
             &[

@@ -274,7 +274,11 @@ async fn main() {
     )
     .await
     .unwrap_or_else(|e| panic!("creating store in {MEMBER_ACCOUNT}: {e}"));
-    let day: Vec<DateTime<Utc>> = times.iter().copied().filter(|t| *t > now - TimeDelta::hours(24)).collect();
+    let day: Vec<DateTime<Utc>> = times
+        .iter()
+        .copied()
+        .filter(|t| *t > now - TimeDelta::hours(24))
+        .collect();
     let cpu: Vec<(DateTime<Utc>, f64)> = day
         .iter()
         .enumerate()

@@ -150,6 +150,39 @@ pub struct SeedGroup {
     pub target_group_arns: Vec<String>,
 }
 
+impl SeedGroup {
+    /// A group of m5.large instances, `(min, desired, max)`, without tags or target groups.
+    pub fn new(name: &str, (min_size, desired, max_size): (i32, i32, i32)) -> Self {
+        SeedGroup {
+            name: name.to_owned(),
+            min_size,
+            max_size,
+            desired,
+            tags: Vec::new(),
+            instance_type: "m5.large".into(),
+            target_group_arns: Vec::new(),
+        }
+    }
+
+    /// With the tag `key=value`.
+    pub fn tagged(mut self, key: &str, value: &str) -> Self {
+        self.tags.push((key.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+/// Creates many groups, each in its clients' account and region, 16 at a time (benchmarks).
+pub async fn create_groups<'a>(
+    groups: impl IntoIterator<Item = (&'a Clients, SeedGroup)>,
+) -> Result<(), ServiceError> {
+    use futures::{StreamExt, TryStreamExt};
+    futures::stream::iter(groups)
+        .map(|(clients, group)| async move { create_group(clients, &group).await })
+        .buffer_unordered(16)
+        .try_collect()
+        .await
+}
+
 /// Creates the group (and a launch configuration for its instance type, once).
 pub async fn create_group(clients: &Clients, group: &SeedGroup) -> Result<(), ServiceError> {
     let launch_configuration = format!("fleetopt-seed-{}", group.instance_type);
