@@ -105,10 +105,9 @@ impl Place {
 /// The account of the caller's credentials (STS GetCallerIdentity) and the region fleetopt
 /// calls: what an item without an account stands for.
 async fn own_place(config: &fleetopt_aws::SdkConfig) -> Result<(String, String)> {
-    let arn = fleetopt_aws::caller_arn(config)
+    let account = fleetopt_aws::caller_account(config)
         .await
         .context("finding the account of your credentials, which --account compares with")?;
-    let account = arn.split(':').nth(4).unwrap_or_default().to_owned();
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();
     Ok((account, region))
 }

@@ -1,6 +1,7 @@
 //! Who is calling: what the audit trail records for a status change a person makes.
 
 use aws_config::SdkConfig;
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use fleetopt_ports::ServiceError;
 
 use crate::error::service_error;
@@ -12,19 +13,39 @@ pub async fn caller_arn(config: &SdkConfig) -> Result<String, ServiceError> {
     arn_of(&aws_sdk_sts::Client::new(config)).await
 }
 
+/// The account of the credentials `config` resolves to, from STS GetCallerIdentity: what an
+/// item without an account stands for in `fleetopt recommendations --account`.
+pub async fn caller_account(config: &SdkConfig) -> Result<String, ServiceError> {
+    account_of(&aws_sdk_sts::Client::new(config)).await
+}
+
 async fn arn_of(client: &aws_sdk_sts::Client) -> Result<String, ServiceError> {
+    caller_field(client, ("MissingArn", "ARN"), |out| out.arn).await
+}
+
+/// The caller's account id, through `client` (a function's, whose calls are counted).
+pub(crate) async fn account_of(client: &aws_sdk_sts::Client) -> Result<String, ServiceError> {
+    caller_field(client, ("MissingAccount", "account"), |out| out.account).await
+}
+
+/// One field of GetCallerIdentity's answer; its absence is an error, never an empty name.
+async fn caller_field(
+    client: &aws_sdk_sts::Client,
+    (code, what): (&str, &str),
+    field: impl FnOnce(GetCallerIdentityOutput) -> Option<String>,
+) -> Result<String, ServiceError> {
     const OPERATION: &str = "sts:GetCallerIdentity";
     let out = client
         .get_caller_identity()
         .send()
         .await
         .map_err(|e| service_error(OPERATION, &e))?;
-    out.arn
-        .filter(|arn| !arn.trim().is_empty())
+    field(out)
+        .filter(|value| !value.trim().is_empty())
         .ok_or_else(|| ServiceError {
             operation: OPERATION,
-            code: "MissingArn".to_owned(),
-            message: "the answer names no caller ARN".to_owned(),
+            code: code.to_owned(),
+            message: format!("the answer names no caller {what}"),
         })
 }
 
@@ -34,7 +55,6 @@ mod tests {
 
     use super::*;
     use aws_sdk_sts::Client;
-    use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     #[tokio::test]
@@ -61,6 +81,26 @@ mod tests {
         assert_eq!(
             (err.operation, err.code.as_str()),
             ("sts:GetCallerIdentity", "MissingArn")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_account_is_the_one_sts_names_and_its_absence_is_an_error() {
+        let named = mock!(Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .arn("arn:aws:sts::123456789012:assumed-role/ops/alice")
+                .account("123456789012")
+                .build()
+        });
+        let client = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&named]);
+        assert_eq!(account_of(&client).await.unwrap(), "123456789012");
+        let none = mock!(Client::get_caller_identity)
+            .then_output(|| GetCallerIdentityOutput::builder().build());
+        let client = mock_client!(aws_sdk_sts, RuleMode::MatchAny, [&none]);
+        let err = account_of(&client).await.unwrap_err();
+        assert_eq!(
+            (err.operation, err.code.as_str()),
+            ("sts:GetCallerIdentity", "MissingAccount")
         );
     }
 }

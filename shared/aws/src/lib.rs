@@ -28,7 +28,7 @@ pub use cloudwatch::{CloudWatchMetrics, DATUMS_PER_REQUEST, QUERIES_PER_REQUEST}
 pub use costexplorer::CostExplorer;
 pub use dynamodb::{DynamoRecommendationStore, TableCreation, create_table};
 pub use error::service_error;
-pub use identity::caller_arn;
+pub use identity::{caller_account, caller_arn};
 pub use kms::KmsKeys;
 pub use lambda::{FunctionInvoker, InvokeError};
 pub use members::{AwsMembers, SESSION_NAME};

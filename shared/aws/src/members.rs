@@ -13,6 +13,7 @@ use fleetopt_ports::{Members, Opened, Reach, ServiceError};
 use crate::calls::ApiCalls;
 use crate::clients::Clients;
 use crate::error::service_error;
+use crate::identity::account_of;
 use crate::{AwsFleetDirectory, CloudWatchMetrics};
 
 /// The session name a member account's CloudTrail shows for our calls.
@@ -61,13 +62,7 @@ impl AwsMembers {
                 code: "NoRegion".to_owned(),
                 message: "the function's own region is not configured (AWS_REGION)".to_owned(),
             })?;
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| service_error(OPERATION, &e))?;
-        let account = out.account.unwrap_or_default();
+        let account = account_of(&self.sts).await?;
         let home = Shard::new(&account, &region).map_err(|e| ServiceError {
             operation: OPERATION,
             code: "InvalidIdentity".to_owned(),
