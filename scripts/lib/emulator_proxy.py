@@ -876,6 +876,14 @@ SEEDED = {
 # The HTTP server.
 
 
+class ProxyServer(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: with a few hundred connections opening at once (ten
+    # analyzer shards, each with its writes and signatures in flight) the rest timed out
+    # connecting. A thread answers each connection; the backlog only has to hold the burst.
+    request_queue_size = 512
+    daemon_threads = True
+
+
 class Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # An answer's headers and body go out in two writes: with Nagle's algorithm on, the body
@@ -1130,12 +1138,7 @@ def main():
     args = parser.parse_args()
     Proxy.upstream_port = args.upstream
     Proxy.seeds = Seeds(Path(args.seed_dir).resolve())
-    # socketserver's listen backlog is 5: with a few hundred connections opening at once (ten
-    # analyzer shards, each with its writes and signatures in flight) the rest timed out
-    # connecting. A thread answers each connection; the backlog only has to hold the burst.
-    ThreadingHTTPServer.request_queue_size = 512
-    server = ThreadingHTTPServer(("127.0.0.1", args.listen), Proxy)
-    server.daemon_threads = True
+    server = ProxyServer(("127.0.0.1", args.listen), Proxy)
     print(f"proxy on 127.0.0.1:{args.listen} -> moto on 127.0.0.1:{args.upstream}; "
           f"seeds in {Proxy.seeds.directory}", flush=True)
     server.serve_forever()
