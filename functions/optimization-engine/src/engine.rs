@@ -2227,19 +2227,9 @@ mod tests {
             ..deps(Recorder::new())
         };
         let up = in_shard(sample("web", 9), &member);
-        stored(&deps, &[&up]).await;
-        let sweep = Trigger::Sweep { dry_run: false };
-        run(&config(&[]), &deps, &sweep, now()).await.unwrap();
-        fleet.set_group(GroupInfo {
-            desired: 5,
-            in_service: 5,
-            healthy: 5,
-            ..group("web")
-        });
-        let response = run(&config(&[]), &deps, &sweep, completed_at)
-            .await
-            .unwrap();
+        let response = applied_then_completed(&config(&[]), &deps, &fleet, &up, completed_at).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Completed);
+        let sweep = Trigger::Sweep { dry_run: false };
         let measured = run(&config(&[]), &deps, &sweep, after + Duration::hours(1))
             .await
             .unwrap();
@@ -2279,19 +2269,10 @@ mod tests {
             ..deps(Recorder::new())
         };
         let up = sample("web", 9);
-        stored(&deps, &[&up]).await;
-        let sweep = Trigger::Sweep { dry_run: false };
-        run(&config(&[]), &deps, &sweep, now()).await.unwrap();
-        deps.fleet.set_group(GroupInfo {
-            desired: 5,
-            in_service: 5,
-            healthy: 5,
-            ..group("web")
-        });
-        let response = run(&config(&[]), &deps, &sweep, completed_at)
-            .await
-            .unwrap();
+        let response =
+            applied_then_completed(&config(&[]), &deps, &deps.fleet, &up, completed_at).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Completed);
+        let sweep = Trigger::Sweep { dry_run: false };
         // Not yet one interval later: nothing measured.
         let early = run(
             &config(&[]),
@@ -2366,16 +2347,8 @@ mod tests {
         };
         let config = config(&[("FLEETOPT_ROLLBACK_WORSE", "true")]);
         let up = sample("web", 9);
-        stored(&deps, &[&up]).await;
+        applied_then_completed(&config, &deps, &deps.fleet, &up, completed_at).await;
         let sweep = Trigger::Sweep { dry_run: false };
-        run(&config, &deps, &sweep, now()).await.unwrap();
-        deps.fleet.set_group(GroupInfo {
-            desired: 5,
-            in_service: 5,
-            healthy: 5,
-            ..group("web")
-        });
-        run(&config, &deps, &sweep, completed_at).await.unwrap();
         let measured = run(&config, &deps, &sweep, after + Duration::hours(1))
             .await
             .unwrap();
@@ -2385,6 +2358,28 @@ mod tests {
         let item = deps.store.get(&up.id).await.unwrap().unwrap();
         assert_eq!(item.status, Status::RolledBack);
         assert!(item.outcome.is_some(), "the outcome stays recorded");
+    }
+
+    /// Stores `up` (web's SCALE_UP 4 -> 5), lets a sweep at `now()` apply it, shows web at 5 in
+    /// `fleet` (where the change was made) and lets the sweep at `completed_at` check it: that
+    /// sweep's response.
+    async fn applied_then_completed(
+        config: &Config,
+        deps: &FakeDeps,
+        fleet: &FakeFleet,
+        up: &Recommendation,
+        completed_at: DateTime<Utc>,
+    ) -> Response {
+        stored(deps, &[up]).await;
+        let sweep = Trigger::Sweep { dry_run: false };
+        run(config, deps, &sweep, now()).await.unwrap();
+        fleet.set_group(GroupInfo {
+            desired: 5,
+            in_service: 5,
+            healthy: 5,
+            ..group("web")
+        });
+        run(config, deps, &sweep, completed_at).await.unwrap()
     }
 
     /// Series by query id, for `Recorder::answering`.
