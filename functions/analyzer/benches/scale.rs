@@ -16,7 +16,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::{BTreeMap, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use analyzer::event::Trigger;
@@ -24,10 +26,9 @@ use analyzer::lambda::App;
 use aws_sdk_cloudwatch::primitives::DateTime as AwsTime;
 use aws_sdk_cloudwatch::types::{Dimension, Statistic as CwStatistic};
 use chrono::Utc;
-use fleetopt_aws::emulator::{SeedGroup, create_groups, proxy_admin, sdk_config};
-use fleetopt_aws::{Clients, QUERIES_PER_REQUEST, create_table};
-use fleetopt_config::Config;
-use fleetopt_model::recommendations_table;
+use common::{Bench, admin};
+use fleetopt_aws::QUERIES_PER_REQUEST;
+use fleetopt_aws::emulator::{SeedGroup, create_groups};
 use fleetopt_ports::{MetricQuery, TimeWindow};
 use fleetopt_snapshot::{Windows, assessment_queries, trend_queries};
 
@@ -46,12 +47,6 @@ fn peak_rss_kib() -> u64 {
 /// Resets VmHWM to the current RSS (Linux: 5 in clear_refs), so the next reading is the run's.
 fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn admin(method: &str, path: &str, body: &str) -> String {
-    let (status, answer) = proxy_admin(method, path, body);
-    assert_eq!(status, 200, "{method} {path}: {answer}");
-    answer
 }
 
 /// The naive read: one GetMetricStatistics call per metric and group (both CPU statistics in
@@ -105,51 +100,36 @@ async fn naive_read(
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = common::args();
     let groups = args.first().copied().unwrap_or(2000);
     let latency_ms = args.get(1).copied().unwrap_or(20);
     let naive_groups = args.get(2).copied().unwrap_or(groups).min(groups);
-    let sdk = sdk_config().await;
-    let clients = Clients::new(&sdk);
-    let run = format!("bench{}", Utc::now().timestamp());
-    let table = format!("{run}-recommendations");
-    create_table(&clients.dynamodb, recommendations_table(), &table)
-        .await
-        .unwrap();
-    admin("DELETE", "/_fleetopt/faults", "");
-    admin("POST", "/_fleetopt/generator", r#"{"enabled": true}"#);
+    let bench = Bench::start("bench").await;
+    let Bench {
+        sdk,
+        clients,
+        run,
+        tag,
+        ..
+    } = &bench;
 
     let seeding = Instant::now();
-    let tag = format!("fleet-optimizer:{run}");
     let names: Vec<String> = (0..groups).map(|i| format!("{run}-g{i:04}")).collect();
     create_groups(names.iter().map(|name| {
         (
-            &clients,
-            SeedGroup::new(name, (1, 2, 10)).tagged(&tag, "true"),
+            clients,
+            SeedGroup::new(name, (1, 2, 10)).tagged(tag, "true"),
         )
     }))
     .await
     .unwrap();
     let seeded = seeding.elapsed();
 
-    admin(
-        "POST",
-        "/_fleetopt/faults",
-        &format!(r#"{{"operation": "*", "latencyMs": {latency_ms}}}"#),
-    );
+    bench.add_latency(latency_ms);
     admin("DELETE", "/_fleetopt/calls", "");
-    let vars = HashMap::from([
-        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
-        ("FLEETOPT_APPLICATION", "bench".to_owned()),
-        ("FLEETOPT_TABLE", table.clone()),
-        ("FLEETOPT_TARGET_TAG", format!("{tag}=true")),
-    ]);
-    let config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
+    let config = bench.config();
     let interval = config.settings.analysis_interval_minutes;
-    let app = App::new(config, &sdk);
+    let app = App::new(config, sdk);
     let rss_before = peak_rss_kib();
     let reset = reset_peak_rss();
     let now = Utc::now();
@@ -239,8 +219,7 @@ async fn main() {
         naive_full.as_secs_f64(),
         naive_full.as_secs_f64() / wall.as_secs_f64().max(f64::EPSILON),
     );
-    admin("DELETE", "/_fleetopt/faults", "");
-    admin("DELETE", "/_fleetopt/generator", "");
+    bench.finish();
 
     assert_eq!(response.groups.len(), groups);
     assert_eq!(

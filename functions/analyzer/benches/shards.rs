@@ -17,27 +17,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::{BTreeMap, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use analyzer::event::Trigger;
 use analyzer::lambda::App;
 use aws_sdk_cloudwatch::config::Region;
 use chrono::Utc;
-use fleetopt_aws::emulator::{
-    SeedGroup, create_groups, new_account_id, proxy_admin, sdk_config, sdk_config_in,
-};
-use fleetopt_aws::{Clients, create_table};
-use fleetopt_config::Config;
-use fleetopt_model::{Shard, recommendations_table};
+use common::Bench;
+use fleetopt_aws::Clients;
+use fleetopt_aws::emulator::{SeedGroup, create_groups, new_account_id, sdk_config_in};
+use fleetopt_model::Shard;
 use futures::StreamExt;
 
 const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
-
-fn admin(method: &str, path: &str, body: &str) {
-    let (status, answer) = proxy_admin(method, path, body);
-    assert_eq!(status, 200, "{method} {path}: {answer}");
-}
 
 /// One shard's run.
 struct ShardRun {
@@ -50,27 +45,15 @@ struct ShardRun {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args = common::args();
     let accounts = args.first().copied().unwrap_or(5);
     let per_shard = args.get(1).copied().unwrap_or(1000);
     let latency_ms = args.get(2).copied().unwrap_or(20);
     let concurrency = args.get(3).copied().unwrap_or(10).max(1);
-    let sdk = sdk_config().await;
-    let central = Clients::new(&sdk);
-    let run = format!("shards{}", Utc::now().timestamp());
-    let table = format!("{run}-recommendations");
-    create_table(&central.dynamodb, recommendations_table(), &table)
-        .await
-        .unwrap();
-    admin("DELETE", "/_fleetopt/faults", "");
-    admin("POST", "/_fleetopt/generator", r#"{"enabled": true}"#);
-
-    // The member accounts' groups, in each region.
+    // The table in the central account; the member accounts' groups, in each region.
+    let bench = Bench::start("shards").await;
+    let (run, tag) = (&bench.run, &bench.tag);
     let seeding = Instant::now();
-    let tag = format!("fleet-optimizer:{run}");
     let mut shards = Vec::new();
     let mut seeds = Vec::new();
     for _ in 0..accounts {
@@ -91,31 +74,21 @@ async fn main() {
     create_groups(seeds.iter().map(|(clients, name)| {
         (
             clients,
-            SeedGroup::new(name, (1, 2, 10)).tagged(&tag, "true"),
+            SeedGroup::new(name, (1, 2, 10)).tagged(tag, "true"),
         )
     }))
     .await
     .unwrap();
     let seeded = seeding.elapsed();
 
-    admin(
-        "POST",
-        "/_fleetopt/faults",
-        &format!(r#"{{"operation": "*", "latencyMs": {latency_ms}}}"#),
-    );
-    let vars = HashMap::from([
-        ("FLEETOPT_ENVIRONMENT", "production".to_owned()),
-        ("FLEETOPT_APPLICATION", "bench".to_owned()),
-        ("FLEETOPT_TABLE", table.clone()),
-        ("FLEETOPT_TARGET_TAG", format!("{tag}=true")),
-    ]);
-    let config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
+    bench.add_latency(latency_ms);
+    let config = bench.config();
     let now = Utc::now();
     let started = Instant::now();
     let mut runs: Vec<ShardRun> = futures::stream::iter(shards.iter().cloned())
         .map(|shard| {
             // One function instance per shard, as Lambda runs one per concurrent invocation.
-            let app = App::new(config.clone(), &sdk);
+            let app = App::new(config.clone(), &bench.sdk);
             async move {
                 let began = Instant::now();
                 let trigger = Trigger::Manual {
@@ -139,8 +112,7 @@ async fn main() {
         .collect()
         .await;
     let wall = started.elapsed();
-    admin("DELETE", "/_fleetopt/faults", "");
-    admin("DELETE", "/_fleetopt/generator", "");
+    bench.finish();
     runs.sort_by(|a, b| a.shard.cmp(&b.shard));
 
     println!(
