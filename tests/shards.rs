@@ -2,7 +2,9 @@
 //! the analyzer, invoked with a shard payload, reads the member account's group and metrics
 //! through the member role (STS AssumeRole; moto keeps what the role's credentials create in
 //! the role's account) and writes to the central table; the engine scales the group in the
-//! member account, and a same-named group in the central account is never touched.
+//! member account, and a same-named group in the central account is never touched. The cost
+//! optimizer, given the same payload, prices the member's group and writes its findings, marked
+//! with the member's account, to the central table.
 
 use std::collections::HashMap;
 
@@ -221,4 +223,71 @@ async fn a_malformed_shard_is_refused_and_the_own_account_needs_no_role() {
     let calls = analyzer.calls.take();
     assert_eq!(calls.get("sts:AssumeRole"), None, "{calls:?}");
     assert_eq!(calls.get("sts:GetCallerIdentity"), Some(&1), "{calls:?}");
+}
+
+#[tokio::test]
+async fn the_cost_optimizer_prices_a_member_accounts_group_through_the_member_role() {
+    let sdk = emulator_config().await;
+    let central = Clients::new(&sdk);
+    let (table, store) = fresh_table("e2e-shard-cost").await;
+    let prefix = unique_name("e2e-shard-cost");
+    // The member's web runs 6 instances, the central web of the same name 2.
+    let account = new_account_id();
+    let (member_sdk, _) = sdk_config_in(&account).await.unwrap();
+    let member = Clients::new(&member_sdk);
+    let name = format!("{prefix}-web");
+    create_group(&member, &SeedGroup::new(&name, (1, 6, 10)))
+        .await
+        .unwrap();
+    create_group(&central, &SeedGroup::new(&name, (1, 2, 10)))
+        .await
+        .unwrap();
+    let vars: HashMap<String, String> = HashMap::from([
+        ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
+        ("FLEETOPT_APPLICATION".into(), "shards".into()),
+        ("FLEETOPT_TABLE".into(), table.clone()),
+        ("FLEETOPT_TARGET_GROUPS".into(), name.clone()),
+        // A budget the member's 6 instances exceed: one account-wide finding to write.
+        ("FLEETOPT_MAX_HOURLY_COST".into(), "0.01".into()),
+    ]);
+    let config = Config::from_lookup(&|k| vars.get(k).cloned()).unwrap();
+    let app = cost_optimizer::lambda::App::new(config.clone(), &sdk);
+    let cost_optimizer::event::Decision::Run(trigger) =
+        cost_optimizer::event::decode(json!({"accountId": account, "region": "us-east-1"}))
+            .unwrap()
+    else {
+        panic!("a shard payload is a run");
+    };
+    app.calls.take();
+    let response = cost_optimizer::analysis::run(&config, &app.deps, &trigger, start())
+        .await
+        .unwrap();
+    let calls = app.calls.take();
+    eprintln!("the member shard's cost analysis: calls {calls:?}");
+    assert_eq!(calls.get("sts:AssumeRole"), Some(&1), "{calls:?}");
+    assert_eq!(response.groups.len(), 1, "{response:#?}");
+    assert_eq!(response.groups[0].desired_capacity, 6, "the member's web");
+    let ids = &response.account_recommendation_ids;
+    assert!(!ids.is_empty(), "{response:#?}");
+    for id in ids {
+        let r = store.get(id).await.unwrap().unwrap();
+        assert_eq!(r.account_id.as_deref(), Some(account.as_str()), "{r:#?}");
+        assert_eq!(r.region.as_deref(), Some("us-east-1"));
+    }
+
+    // The central account's own run sees its own web, and its findings are other items.
+    let own = cost_optimizer::analysis::run(
+        &config,
+        &app.deps,
+        &cost_optimizer::event::Trigger::Schedule,
+        start(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.groups[0].desired_capacity, 2);
+    assert!(
+        own.account_recommendation_ids
+            .iter()
+            .all(|id| !ids.contains(id))
+    );
 }

@@ -11,7 +11,7 @@ use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Shard, Source, reco
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, Members, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
-    RecommendationStore, ServiceError, Signer, StoreError, attest,
+    Reach, RecommendationStore, ServiceError, Signer, StoreError, attest,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
 use futures::StreamExt;
@@ -209,7 +209,7 @@ where
     N: Notifier + Sync,
     S: RecommendationStore + Sync,
     K: Signer + Sync,
-    R: Members<Fleet = F, Metrics = M> + Sync,
+    R: Members<Reach = Reach<F, M>> + Sync,
 {
     let dry_run = config.dry_run || trigger.dry_run();
     if !config.settings.enable_performance_monitoring {

@@ -11,7 +11,7 @@ use fleetopt_events::fuzz::{self, Rng};
 use fleetopt_model::Shard;
 use fleetopt_ports::fakes::{FakeFleet, FakeKeys, FakeMembers, InMemoryStore, Recorder, group};
 use fleetopt_ports::{
-    GroupInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource,
+    GroupInfo, MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Reach,
     ServiceError, TimeWindow,
 };
 use serde_json::{Map, Value, json};
@@ -36,19 +36,13 @@ fn manual(rng: &mut Rng) -> Value {
     if rng.chance(50) {
         payload.insert("dryRun".into(), json!(rng.chance(50)));
     }
-    if rng.chance(30) {
-        let (account, region) = *rng.pick(&SHARDS);
-        payload.insert("accountId".into(), json!(account));
-        payload.insert("region".into(), json!(region));
-    }
+    fuzz::shard_keys(rng, &mut payload, 30);
     Value::Object(payload)
 }
 
 /// The functions' own account and region, then a member's: the shards a payload names.
-const SHARDS: [(&str, &str); 2] = [("123456789012", "us-east-1"), ("111122223333", "eu-west-1")];
-
 fn shard(i: usize) -> Shard {
-    let (account, region) = SHARDS[i];
+    let (account, region) = fuzz::SHARDS[i];
     Shard::new(account, region).unwrap_or_else(|e| panic!("the test's shard: {e}"))
 }
 
@@ -132,8 +126,14 @@ fn config(rng: &mut Rng) -> Config {
 
 fn deps(
     rng: &mut Rng,
-) -> Deps<FakeFleet, Readings, Recorder, InMemoryStore, FakeKeys, FakeMembers<FakeFleet, Readings>>
-{
+) -> Deps<
+    FakeFleet,
+    Readings,
+    Recorder,
+    InMemoryStore,
+    FakeKeys,
+    FakeMembers<Reach<FakeFleet, Readings>>,
+> {
     let desired = rng.between(1, 10) as u32;
     let fleet = FakeFleet::new([
         group("web"),

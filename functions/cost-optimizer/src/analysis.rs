@@ -14,12 +14,13 @@ use fleetopt_costing::{
     MIN_CPU_HOURS, Periods, SavingsPart, TagCheck, assess, catalog_patterns, plan_savings,
 };
 use fleetopt_model::{
-    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Source,
+    ACCOUNT_SUBJECT_PREFIX, AnalysisWindow, Origin, Priority, Recommendation, Shard, Source,
 };
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
-    CostResult, CostSource, FleetDirectory, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
-    PriceSource, RecommendationStore, ServiceError, StoreError, TagActivation, TimeWindow,
+    CostResult, CostSource, FleetDirectory, Members, MetricDatum, MetricsPublisher, MetricsSource,
+    Notifier, PriceSource, RecommendationStore, ServiceError, StoreError, TagActivation,
+    TimeWindow,
 };
 use fleetopt_scoring::{CpuPercentile, RightSizing, RightSizingStatus};
 use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries};
@@ -43,7 +44,7 @@ pub const HISTORY_MONTHS: u32 = 3;
 
 /// The capabilities a cost analysis needs.
 #[derive(Debug)]
-pub struct Deps<F, M, C, P, N, S> {
+pub struct Deps<F, M, C, P, N, S, R> {
     /// The Auto Scaling groups.
     pub fleet: F,
     /// CloudWatch, read and published.
@@ -58,6 +59,34 @@ pub struct Deps<F, M, C, P, N, S> {
     pub store: S,
     /// The region whose prices apply.
     pub region: String,
+    /// Other accounts and regions: what a shard's run reads there, through the member role.
+    pub members: R,
+}
+
+/// What the cost optimizer reads in another account or region: its groups, metrics, Cost
+/// Explorer and prices (cached for the one run). The table, the topic and the metrics it
+/// publishes stay in the function's own account.
+#[derive(Debug, Clone)]
+pub struct ShardReads<F, M, C, P> {
+    /// The shard's Auto Scaling groups.
+    pub fleet: F,
+    /// The shard's CloudWatch metrics.
+    pub metrics: M,
+    /// The shard's account's Cost Explorer.
+    pub costs: C,
+    /// Prices and the catalog, in the shard's region.
+    pub prices: P,
+    /// The shard's region, whose prices apply.
+    pub region: String,
+}
+
+/// Where a run reads: the function's own adapters, or a shard's.
+struct View<'a, F, M, C, P> {
+    fleet: &'a F,
+    metrics: &'a M,
+    costs: &'a C,
+    prices: &'a CachedPrices<P>,
+    region: &'a str,
 }
 
 /// One group's costs in the response.
@@ -248,6 +277,14 @@ pub enum CostError {
         /// The store's error.
         error: StoreError,
     },
+    /// The shard's account could not be reached (the member role).
+    #[error("reaching {shard} through the member role: {error}")]
+    Member {
+        /// The account and region asked for.
+        shard: Shard,
+        /// STS's refusal, or what failed.
+        error: ServiceError,
+    },
     /// CostSavingsPotential could not be published.
     #[error("publishing CostSavingsPotential: {0}")]
     Publish(ServiceError),
@@ -267,6 +304,7 @@ impl CostError {
             } => return "Throttled",
             CostError::Store { .. } => return "AwsServiceError",
             CostError::Discovery(e)
+            | CostError::Member { error: e, .. }
             | CostError::Metrics(e)
             | CostError::Publish(e)
             | CostError::Notify(e) => e,
@@ -311,9 +349,9 @@ impl Gathered {
 }
 
 /// Runs a cost analysis for `trigger` at `now`.
-pub async fn run<F, M, C, P, N, S>(
+pub async fn run<F, M, C, P, N, S, R>(
     config: &Config,
-    deps: &Deps<F, M, C, P, N, S>,
+    deps: &Deps<F, M, C, P, N, S, R>,
     trigger: &Trigger,
     now: DateTime<Utc>,
 ) -> Result<Response, CostError>
@@ -324,6 +362,7 @@ where
     P: PriceSource + Sync,
     N: Notifier + Sync,
     S: RecommendationStore + Sync,
+    R: Members<Reach = ShardReads<F, M, C, P>> + Sync,
 {
     if !config.settings.enable_cost_optimization {
         return Ok(Response::skipped(
@@ -335,18 +374,58 @@ where
     let today = now.date_naive();
     let periods = Periods::new(today, HISTORY_MONTHS).ok_or(CostError::Calendar(today))?;
 
+    // A shard in another account or region is read through its own adapters; what the cost
+    // optimizer writes, sends and publishes stays in its own account.
+    let shard = trigger.shard();
+    let member = match shard {
+        Some(s) => deps
+            .members
+            .open(s)
+            .await
+            .map_err(|error| CostError::Member {
+                shard: s.clone(),
+                error,
+            })?
+            .map(|m| {
+                (
+                    m.fleet,
+                    m.metrics,
+                    m.costs,
+                    CachedPrices::new(m.prices),
+                    m.region,
+                )
+            }),
+        None => None,
+    };
+    let view = match &member {
+        Some((fleet, metrics, costs, prices, region)) => View {
+            fleet,
+            metrics,
+            costs,
+            prices,
+            region,
+        },
+        None => View {
+            fleet: &deps.fleet,
+            metrics: &deps.metrics,
+            costs: &deps.costs,
+            prices: &deps.prices,
+            region: &deps.region,
+        },
+    };
+
     let mut gathered = Gathered::default();
-    gathered.reads.groups = discover(config, deps, trigger).await?;
-    read_costs(config, &deps.costs, &periods, &mut gathered).await;
-    read_prices(deps, now, &mut gathered).await;
-    gathered.reads.usage = read_usage(config, &deps.metrics, &gathered.reads, now).await?;
+    gathered.reads.groups = discover(config, view.fleet, trigger).await?;
+    read_costs(config, view.costs, &periods, &mut gathered).await;
+    read_prices(&view, now, &mut gathered).await;
+    gathered.reads.usage = read_usage(config, view.metrics, &gathered.reads, now).await?;
 
     let snapshot = cost_snapshot(periods, &gathered.reads);
     let assessment = assess(&snapshot, &cost_rules(config));
 
     // Every finding first, then the operator's controls (exclusion tags, snoozes, minimum
     // savings), then the writes of what is kept.
-    let candidates = recommendations(config, &assessment, now);
+    let candidates = recommendations(config, &assessment, shard, now);
     let rules = Rules {
         controls: config.controls,
         analysis_interval: Duration::days(1),
@@ -360,10 +439,11 @@ where
     let groups = group_costs(&gathered.reads, &assessment, &screened);
     // Savings achieved by completed changes: measured, written once, published below.
     let sources = Sources {
-        metrics: &deps.metrics,
-        prices: &deps.prices,
+        metrics: view.metrics,
+        prices: view.prices,
         store: &deps.store,
-        region: &deps.region,
+        region: view.region,
+        shard,
     };
     let realized = measure(config, &sources, &gathered.reads.groups, now, dry_run).await;
     gathered.unavailable.extend(realized.unavailable);
@@ -405,23 +485,19 @@ where
         items_skipped: screened.skipped,
         unavailable: gathered.unavailable,
         cost_explorer_calls: gathered.cost_explorer_calls,
-        cache: deps.prices.take_stats(),
+        cache: view.prices.take_stats(),
         aws_calls: BTreeMap::new(),
         realized_savings: realized.report,
     })
 }
 
 /// The groups of the environment, narrowed to those the event names.
-async fn discover<F, M, C, P, N, S>(
+async fn discover<F: FleetDirectory + Sync>(
     config: &Config,
-    deps: &Deps<F, M, C, P, N, S>,
+    fleet: &F,
     trigger: &Trigger,
-) -> Result<Vec<fleetopt_ports::GroupInfo>, CostError>
-where
-    F: FleetDirectory + Sync,
-{
-    let mut groups = deps
-        .fleet
+) -> Result<Vec<fleetopt_ports::GroupInfo>, CostError> {
+    let mut groups = fleet
         .groups(&fleetopt_policy::selector(&config.fleet))
         .await
         .map_err(CostError::Discovery)?;
@@ -476,13 +552,11 @@ async fn read_costs<C: CostSource + Sync>(
 /// Prices and the catalog, through the caches. Each of the three reads may be refused or be
 /// down: the run goes on without it, says so, and writes what it still can (trends, the
 /// forecast, reserved instances, savings plans).
-async fn read_prices<F, M, C, P, N, S>(
-    deps: &Deps<F, M, C, P, N, S>,
+async fn read_prices<F, M, C, P: PriceSource + Sync>(
+    view: &View<'_, F, M, C, P>,
     now: DateTime<Utc>,
     gathered: &mut Gathered,
-) where
-    P: PriceSource + Sync,
-{
+) {
     let groups = &gathered.reads.groups;
     let mut types: Vec<String> = groups
         .iter()
@@ -497,16 +571,16 @@ async fn read_prices<F, M, C, P, N, S>(
     zones.sort();
     zones.dedup();
     let patterns = catalog_patterns(types.iter().map(String::as_str));
-    let catalog = deps.prices.instance_types(&patterns).await;
+    let catalog = view.prices.instance_types(&patterns).await;
     gathered.reads.catalog =
         gathered.degraded(catalog, "the instance catalog (right-sizing skipped)");
     let priced = gathered.reads.types_to_price();
-    let on_demand = deps.prices.on_demand_hourly(&deps.region, &priced).await;
+    let on_demand = view.prices.on_demand_hourly(view.region, &priced).await;
     gathered.reads.on_demand = gathered.degraded(
         on_demand,
         "on-demand prices (hourly costs, right-sizing and spot savings skipped)",
     );
-    let spot = deps
+    let spot = view
         .prices
         .spot_prices(&types, &zones, now - Duration::days(SPOT_DAYS), now)
         .await;
@@ -555,12 +629,13 @@ fn cost_rules(config: &Config) -> CostRules {
 fn recommendations(
     config: &Config,
     assessment: &CostAssessment,
+    shard: Option<&Shard>,
     now: DateTime<Utc>,
 ) -> Vec<Recommendation> {
     let day_start = now.duration_trunc(Duration::days(1)).unwrap_or(now);
     let origin = Origin {
         source: Source::CostOptimizer,
-        shard: None,
+        shard,
         environment: config.environment.as_str(),
         window: AnalysisWindow {
             start: day_start,
@@ -748,11 +823,17 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use fleetopt_ports::GroupInfo;
-    use fleetopt_ports::fakes::{FakeCosts, FakeFleet, FakePrices, InMemoryStore, Recorder};
+    use fleetopt_ports::fakes::{
+        FakeCosts, FakeFleet, FakeMembers, FakePrices, InMemoryStore, Recorder,
+    };
+
+    /// Shards read through fakes whose metrics are `M`.
+    type Shards<M> = FakeMembers<ShardReads<FakeFleet, M, FakeCosts, FakePrices>>;
 
     fn deps(
         costs: FakeCosts,
-    ) -> Deps<FakeFleet, Recorder, FakeCosts, FakePrices, Recorder, InMemoryStore> {
+    ) -> Deps<FakeFleet, Recorder, FakeCosts, FakePrices, Recorder, InMemoryStore, Shards<Recorder>>
+    {
         Deps {
             fleet: FakeFleet::new([GroupInfo {
                 min_size: 1,
@@ -765,6 +846,7 @@ mod tests {
             notifier: Recorder::new(),
             store: InMemoryStore::new(),
             region: "us-east-1".into(),
+            members: FakeMembers::new(None),
         }
     }
 
@@ -794,6 +876,7 @@ mod tests {
     }
 
     /// Prices refused everywhere, as an SCP or a missing permission refuses them.
+    #[derive(Clone)]
     struct RefusedPrices;
 
     impl fleetopt_ports::PriceSource for RefusedPrices {
@@ -842,6 +925,7 @@ mod tests {
             notifier: base.notifier,
             store: base.store,
             region: base.region,
+            members: FakeMembers::new(None),
         };
         let response = run(&config(&[]), &deps, &Trigger::Schedule, now())
             .await
@@ -944,6 +1028,75 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_shard_is_read_through_the_member_role_and_written_at_home() {
+        let shard = Shard::new("210987654321", "eu-west-1").unwrap();
+        // The member account's web runs 8 instances; the home account's web runs 4.
+        let theirs = ShardReads {
+            fleet: FakeFleet::new([GroupInfo {
+                min_size: 1,
+                desired: 8,
+                instance_type: Some("m5.xlarge".into()),
+                ..fleetopt_ports::fakes::group("web")
+            }]),
+            metrics: Recorder::new(),
+            costs: FakeCosts::new(),
+            prices: FakePrices,
+            region: "eu-west-1".to_owned(),
+        };
+        let deps = Deps {
+            members: FakeMembers::new(None).reaching(shard.clone(), theirs.clone()),
+            ..deps(FakeCosts::new())
+        };
+        let config = config(&[("FLEETOPT_MAX_HOURLY_COST", "0.01")]);
+        let trigger = Trigger::Manual {
+            dry_run: false,
+            shard: Some(shard.clone()),
+        };
+        let response = run(&config, &deps, &trigger, now()).await.unwrap();
+        assert_eq!(response.groups[0].desired_capacity, 8);
+        assert_eq!(response.groups[0].hourly_cost_usd, Some(1.536));
+        // The account-wide finding is the member account's, and says so.
+        let r = deps
+            .store
+            .get(&response.account_recommendation_ids[0])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (r.account_id.as_deref(), r.region.as_deref()),
+            (Some("210987654321"), Some("eu-west-1"))
+        );
+        // Published and alerted at home, never in the member account.
+        assert_eq!(deps.metrics.published().len(), 1);
+        assert_eq!(deps.notifier.notifications().len(), 1);
+        assert!(theirs.metrics.published().is_empty());
+
+        // The same findings at home are other items.
+        let home = run(&config, &deps, &Trigger::Schedule, now())
+            .await
+            .unwrap();
+        assert_eq!(home.groups[0].desired_capacity, 4);
+        assert_ne!(
+            home.account_recommendation_ids,
+            response.account_recommendation_ids
+        );
+
+        // A shard whose role cannot be assumed fails the run, naming it.
+        let elsewhere = Shard::new("444455556666", "eu-west-1").unwrap();
+        let trigger = Trigger::Manual {
+            dry_run: false,
+            shard: Some(elsewhere),
+        };
+        let err = run(&config, &deps, &trigger, now()).await.unwrap_err();
+        assert!(
+            matches!(err, CostError::Member { .. })
+                && err.to_string().contains("444455556666")
+                && err.error_type() == "AwsServiceError",
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_month_over_budget_sends_one_cost_alert() {
         let deps = deps(FakeCosts::new());
         // 100 $ to date and 40 $ forecast against a 0.01 $/h limit: a 7.20 $ budget.
@@ -1003,9 +1156,17 @@ mod tests {
     async fn a_dry_run_writes_publishes_and_alerts_nothing() {
         let deps = deps(FakeCosts::new());
         let config = config(&[("FLEETOPT_MAX_HOURLY_COST", "0.01")]);
-        let response = run(&config, &deps, &Trigger::Manual { dry_run: true }, now())
-            .await
-            .unwrap();
+        let response = run(
+            &config,
+            &deps,
+            &Trigger::Manual {
+                dry_run: true,
+                shard: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
         assert!(response.dry_run);
         assert_eq!(response.recommendations_written, 0);
         assert_eq!(response.account_recommendation_ids.len(), 1);
@@ -1022,6 +1183,7 @@ mod tests {
     /// CloudWatch with steady hourly maxima: CPU 25 %, memory 35 %, one point per hour of the
     /// window asked, for at most `hours` hours before its end (the rest of the window has no
     /// data, as for a group created since).
+    #[derive(Clone)]
     struct Hourly {
         hours: i64,
         /// CPU and memory maxima, percent.
@@ -1061,7 +1223,8 @@ mod tests {
 
     fn hourly_deps(
         hours: i64,
-    ) -> Deps<FakeFleet, Hourly, FakeCosts, FakePrices, Recorder, InMemoryStore> {
+    ) -> Deps<FakeFleet, Hourly, FakeCosts, FakePrices, Recorder, InMemoryStore, Shards<Hourly>>
+    {
         let d = deps(FakeCosts::new());
         Deps {
             fleet: d.fleet,
@@ -1075,6 +1238,7 @@ mod tests {
             notifier: d.notifier,
             store: d.store,
             region: d.region,
+            members: FakeMembers::new(None),
         }
     }
 

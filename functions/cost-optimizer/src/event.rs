@@ -1,8 +1,11 @@
 //! The events the cost optimizer accepts (docs/design.md): the daily EventBridge schedule,
 //! the low-CPU alarm (EventBridge state change or the alarm's Lambda action) and the manual
-//! `{}` / `{"dryRun": true}`. Anything else is refused with a message naming what is accepted.
+//! `{}` / `{"dryRun": true}`, with a shard's `accountId` and `region` when the orchestration
+//! runs it for another account or region. Anything else is refused with a message naming what
+//! is accepted.
 
 use fleetopt_events::{AwsEvent, decode_aws, describe, is_aws, malformed};
+use fleetopt_model::Shard;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -11,7 +14,8 @@ pub use fleetopt_events::EventError;
 /// What the accepted events are, for error messages.
 pub const ACCEPTED: &str = "the cost optimizer accepts an EventBridge \"Scheduled Event\", the \
      low-CPU alarm (an EventBridge \"CloudWatch Alarm State Change\" or the alarm's Lambda \
-     action), or a manual payload {} with an optional \"dryRun\": true";
+     action), or a manual payload {} with an optional \"dryRun\": true, or a shard \
+     {\"accountId\": \"<12 digits>\", \"region\": \"...\"} with the same optional key";
 
 /// Why the cost optimizer runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,10 +29,13 @@ pub enum Trigger {
         /// The groups it names.
         groups: Vec<String>,
     },
-    /// A person or a script.
+    /// A person, a script or the orchestration, in the shard's account and region when it
+    /// names one.
     Manual {
         /// Compute and return everything, write nothing.
         dry_run: bool,
+        /// The account and region to work in (`None`: the function's own).
+        shard: Option<Shard>,
     },
 }
 
@@ -43,7 +50,15 @@ impl Trigger {
 
     /// Whether the event asked for a dry run.
     pub fn dry_run(&self) -> bool {
-        matches!(self, Trigger::Manual { dry_run: true })
+        matches!(self, Trigger::Manual { dry_run: true, .. })
+    }
+
+    /// The account and region asked for; `None` means the function's own.
+    pub fn shard(&self) -> Option<&Shard> {
+        match self {
+            Trigger::Manual { shard, .. } => shard.as_ref(),
+            _ => None,
+        }
     }
 }
 
@@ -64,7 +79,11 @@ pub enum Decision {
 struct ManualPayload {
     #[serde(default)]
     dry_run: bool,
+    account_id: Option<String>,
+    region: Option<String>,
 }
+
+const MANUAL_KEYS: [&str; 3] = ["dryRun", "accountId", "region"];
 
 /// Decodes an invocation's payload.
 pub fn decode(event: Value) -> Result<Decision, EventError> {
@@ -76,11 +95,15 @@ pub fn decode(event: Value) -> Result<Decision, EventError> {
         });
     }
     match &event {
-        Value::Object(map) if map.keys().all(|k| k == "dryRun") => {
+        Value::Object(map) if map.keys().all(|k| MANUAL_KEYS.contains(&k.as_str())) => {
+            const KIND: &str = "manual payload";
             let payload: ManualPayload =
-                serde_json::from_value(event).map_err(|e| malformed("manual payload", e))?;
+                serde_json::from_value(event).map_err(|e| malformed(KIND, e))?;
+            let shard = Shard::from_parts(payload.account_id.as_deref(), payload.region.as_deref())
+                .map_err(|e| malformed(KIND, e))?;
             Ok(Decision::Run(Trigger::Manual {
                 dry_run: payload.dry_run,
+                shard,
             }))
         }
         _ => Err(EventError::Unrecognized {
@@ -119,12 +142,46 @@ mod tests {
         ));
         assert_eq!(
             decode(serde_json::json!({})),
-            Ok(Decision::Run(Trigger::Manual { dry_run: false }))
+            Ok(Decision::Run(Trigger::Manual {
+                dry_run: false,
+                shard: None
+            }))
         );
         let Ok(Decision::Run(dry)) = decode(serde_json::json!({"dryRun": true})) else {
             panic!("a dry run")
         };
-        assert!(dry.dry_run() && dry.groups().is_none());
+        assert!(dry.dry_run() && dry.groups().is_none() && dry.shard().is_none());
+        let Ok(Decision::Run(shard)) =
+            decode(serde_json::json!({"accountId": "210987654321", "region": "eu-west-1"}))
+        else {
+            panic!("a shard runs")
+        };
+        assert_eq!(
+            shard.shard(),
+            Some(&Shard::new("210987654321", "eu-west-1").unwrap())
+        );
+        assert!(!shard.dry_run());
+    }
+
+    #[test]
+    fn a_malformed_shard_is_refused_naming_what_is_wrong() {
+        for (payload, says) in [
+            (
+                serde_json::json!({"accountId": "21098765432", "region": "eu-west-1"}),
+                "12 digits",
+            ),
+            (
+                serde_json::json!({"accountId": "210987654321", "region": "Europe"}),
+                "region",
+            ),
+            (serde_json::json!({"accountId": "210987654321"}), "region"),
+        ] {
+            let err = decode(payload.clone()).unwrap_err().to_string();
+            assert!(
+                err.contains("manual payload") && err.contains(says),
+                "{payload}: {err}"
+            );
+        }
     }
 
     #[test]

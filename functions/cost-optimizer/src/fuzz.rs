@@ -7,21 +7,31 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use fleetopt_config::Config;
 use fleetopt_events::fuzz::{self, Rng};
-use fleetopt_ports::fakes::{FakeCosts, FakeFleet, FakePrices, InMemoryStore, Recorder, group};
+use fleetopt_model::Shard;
+use fleetopt_ports::fakes::{
+    FakeCosts, FakeFleet, FakeMembers, FakePrices, InMemoryStore, Recorder, group,
+};
 use fleetopt_ports::{CostUnavailable, GroupInfo};
 use serde_json::{Map, Value, json};
 
-use crate::analysis::{CostError, Deps, run};
+use crate::analysis::{CostError, Deps, ShardReads, run};
 use crate::event::{Decision, decode};
 use crate::prices::CachedPrices;
 
-/// The manual payload: `{}` or `{"dryRun": ...}`.
+/// The manual payload: `{}` or `{"dryRun": ...}`, in one of the shards or not.
 fn manual(rng: &mut Rng) -> Value {
     let mut payload = Map::new();
     if rng.chance(60) {
         payload.insert("dryRun".into(), json!(rng.chance(50)));
     }
+    fuzz::shard_keys(rng, &mut payload, 30);
     Value::Object(payload)
+}
+
+/// The functions' own account and region, then a member's: the shards a payload names.
+fn shard(i: usize) -> Shard {
+    let (account, region) = fuzz::SHARDS[i];
+    Shard::new(account, region).unwrap_or_else(|e| panic!("the test's shard: {e}"))
 }
 
 /// Any event the cost optimizer accepts.
@@ -54,9 +64,12 @@ fn config(rng: &mut Rng) -> Config {
     Config::from_lookup(&settings).unwrap_or_else(|e| panic!("the test's configuration: {e}"))
 }
 
-fn deps(
-    rng: &mut Rng,
-) -> Deps<FakeFleet, Recorder, FakeCosts, FakePrices, Recorder, InMemoryStore> {
+/// Shards read through the fakes.
+type Shards = FakeMembers<ShardReads<FakeFleet, Recorder, FakeCosts, FakePrices>>;
+/// The fakes a fuzz run drives.
+type FuzzDeps = Deps<FakeFleet, Recorder, FakeCosts, FakePrices, Recorder, InMemoryStore, Shards>;
+
+fn deps(rng: &mut Rng) -> FuzzDeps {
     let costs = if rng.chance(20) {
         FakeCosts::unavailable(CostUnavailable::AccessDenied {
             operation: "ce:GetCostAndUsage",
@@ -65,24 +78,34 @@ fn deps(
     } else {
         FakeCosts::new()
     };
+    let fleet = FakeFleet::new([
+        GroupInfo {
+            min_size: 1,
+            instance_type: Some("m5.xlarge".into()),
+            ..group("web")
+        },
+        GroupInfo {
+            instance_type: rng.chance(50).then(|| "m5.large".into()),
+            ..group("api")
+        },
+    ]);
+    // The member's shard reads the same fakes through the member role.
+    let theirs = ShardReads {
+        fleet: fleet.clone(),
+        metrics: Recorder::new(),
+        costs: costs.clone(),
+        prices: FakePrices,
+        region: shard(1).region().to_owned(),
+    };
     Deps {
-        fleet: FakeFleet::new([
-            GroupInfo {
-                min_size: 1,
-                instance_type: Some("m5.xlarge".into()),
-                ..group("web")
-            },
-            GroupInfo {
-                instance_type: rng.chance(50).then(|| "m5.large".into()),
-                ..group("api")
-            },
-        ]),
+        fleet,
         metrics: Recorder::new(),
         costs,
         prices: CachedPrices::new(FakePrices),
         notifier: Recorder::new(),
         store: InMemoryStore::new(),
         region: "us-east-1".into(),
+        members: FakeMembers::new(Some(shard(0))).reaching(shard(1), theirs),
     }
 }
 

@@ -4,16 +4,20 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use fleetopt_aws::{
-    AwsFleetDirectory, AwsPrices, Clients, CloudWatchMetrics, CostExplorer,
-    DynamoRecommendationStore, SdkConfig, SnsNotifier,
+    AwsFleetDirectory, AwsMembers, AwsPrices, Clients, CloudWatchMetrics, CostExplorer,
+    DynamoRecommendationStore, FromClients, SdkConfig, SnsNotifier,
 };
 use fleetopt_config::Config;
 use fleetopt_lambda::Function;
+use fleetopt_model::Shard;
 use serde_json::Value;
 
-use crate::analysis::{CostError, Deps, Response, run};
+use crate::analysis::{CostError, Deps, Response, ShardReads, run};
 use crate::event::{Decision, decode};
 use crate::prices::CachedPrices;
+
+/// What the cost optimizer reads in another account or region, on AWS.
+pub type AwsShardReads = ShardReads<AwsFleetDirectory, CloudWatchMetrics, CostExplorer, AwsPrices>;
 
 /// The cost optimizer's dependencies on AWS.
 pub type AwsDeps = Deps<
@@ -23,7 +27,20 @@ pub type AwsDeps = Deps<
     AwsPrices,
     SnsNotifier,
     DynamoRecommendationStore,
+    AwsMembers<AwsShardReads>,
 >;
+
+impl FromClients for AwsShardReads {
+    fn from_clients(clients: &Clients, shard: &Shard) -> Self {
+        ShardReads {
+            fleet: clients.fleet(),
+            metrics: clients.metrics(),
+            costs: clients.costs(),
+            prices: clients.prices(),
+            region: shard.region().to_owned(),
+        }
+    }
+}
 
 /// The cost optimizer as the Lambda runtime drives it: its configuration, adapters (the price
 /// caches among them, so they survive warm invocations) and call counts.
@@ -45,6 +62,7 @@ impl Function for AwsDeps {
             region: sdk
                 .region()
                 .map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned()),
+            members: clients.members(sdk, &config.member_role_name),
         }
     }
 

@@ -23,7 +23,7 @@ use chrono::{DateTime, Duration, Utc};
 use fleetopt_config::Config;
 use fleetopt_costing::realized_savings;
 use fleetopt_model::{
-    RealizedSavings, Recommendation, RecommendationType, Status, rfc3339, savings_achieved,
+    RealizedSavings, Recommendation, RecommendationType, Shard, Status, rfc3339, savings_achieved,
 };
 use fleetopt_ports::{
     GroupInfo, MetricDatum, MetricsSource, PriceSource, RecommendationQuery, RecommendationStore,
@@ -239,6 +239,9 @@ pub struct Sources<'a, M, P, S> {
     pub store: &'a S,
     /// The region whose prices apply.
     pub region: &'a str,
+    /// The run's account and region (`None`: the function's own): only the changes made there
+    /// are measured.
+    pub shard: Option<&'a Shard>,
 }
 
 /// Measures the savings of the completed changes due for a figure (see the module's docs),
@@ -261,6 +264,7 @@ where
         prices,
         store,
         region,
+        shard,
     } = *sources;
     let mut out = Measurement::default();
     let query = |kind| RecommendationQuery {
@@ -280,6 +284,11 @@ where
             return out;
         }
     };
+    // Only this run's account and region: a same-named group elsewhere is another group.
+    completed.retain(|r| {
+        r.account_id.as_deref() == shard.map(Shard::account_id)
+            && r.region.as_deref() == shard.map(Shard::region)
+    });
     // By group, then id: the report's order and the capacity queries' (`c<index>_insvc` in
     // group-name order) do not depend on how the queries page.
     completed.sort_by(|a, b| {
@@ -510,6 +519,7 @@ mod tests {
             prices: &prices,
             store,
             region: "us-east-1",
+            shard: None,
         };
         measure(&config(), &sources, groups, now(), dry_run).await
     }
@@ -766,7 +776,7 @@ mod tests {
     async fn the_run_publishes_realized_savings_in_its_one_put_metric_data() {
         use crate::analysis::{Deps, run};
         use crate::event::Trigger;
-        use fleetopt_ports::fakes::{FakeCosts, FakeFleet};
+        use fleetopt_ports::fakes::{FakeCosts, FakeFleet, FakeMembers};
         let began = at(23, 10, 5);
         let deps = Deps {
             fleet: FakeFleet::new([group("web")]),
@@ -780,6 +790,7 @@ mod tests {
             notifier: Recorder::new(),
             store: InMemoryStore::new(),
             region: "us-east-1".into(),
+            members: FakeMembers::new(None),
         };
         let r = applied(&deps.store, "web", 9, began).await;
         let response = run(&config(), &deps, &Trigger::Schedule, now())

@@ -16,9 +16,9 @@ use fleetopt_model::{
 };
 use fleetopt_ports::{
     FleetControl, FleetDirectory, Found, GroupInfo, GroupLocks, GroupSelector, Members,
-    MetricDatum, MetricQuery, MetricsPublisher, MetricsSource, Notifier, RecommendationQuery,
-    RecommendationStore, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity, ServiceError, Statistic,
-    StoreError, TimeWindow, Transition, Verifier,
+    MetricDatum, MetricQuery, MetricsPublisher, MetricsSource, Notifier, Reach,
+    RecommendationQuery, RecommendationStore, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity,
+    ServiceError, Statistic, StoreError, TimeWindow, Transition, Verifier,
 };
 use serde::Serialize;
 
@@ -379,7 +379,7 @@ where
     M: MetricsPublisher + MetricsSource + Sync,
     S: RecommendationStore + GroupLocks + Sync,
     V: Verifier + Sync,
-    R: Members<Fleet = F, Metrics = M> + Sync,
+    R: Members<Reach = Reach<F, M>> + Sync,
 {
     let dry_run = config.dry_run || trigger.dry_run();
     let mut tally = Tally::default();

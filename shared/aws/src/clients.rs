@@ -132,7 +132,7 @@ impl Clients {
 
     /// Other accounts and regions through `role_name`, from `sdk`'s credentials (the config
     /// these clients were built from).
-    pub fn members(&self, sdk: &SdkConfig, role_name: &str) -> AwsMembers {
+    pub fn members<T>(&self, sdk: &SdkConfig, role_name: &str) -> AwsMembers<T> {
         AwsMembers::new(sdk, role_name, self.calls.clone())
     }
 

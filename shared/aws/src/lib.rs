@@ -31,7 +31,7 @@ pub use error::service_error;
 pub use identity::{caller_account, caller_arn};
 pub use kms::KmsKeys;
 pub use lambda::{FunctionInvoker, InvokeError};
-pub use members::{AwsMembers, SESSION_NAME};
+pub use members::{AwsMembers, FromClients, SESSION_NAME};
 pub use prices::AwsPrices;
 pub use sns::SnsNotifier;
 

@@ -2,6 +2,7 @@
 //! `arn:aws:iam::<account>:role/<member role>` from the function's own credentials, then the
 //! same adapters over clients in the shard's region with the role's credentials.
 
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
@@ -19,17 +20,47 @@ use crate::{AwsFleetDirectory, CloudWatchMetrics};
 /// The session name a member account's CloudTrail shows for our calls.
 pub const SESSION_NAME: &str = "fleet-optimizer";
 
-/// Shards through the member role, counting their calls with the function's own.
-#[derive(Debug, Clone)]
-pub struct AwsMembers {
+/// What a function reads in a shard, made from the shard's clients.
+pub trait FromClients {
+    /// The adapters over `clients`, which work in `shard`.
+    fn from_clients(clients: &Clients, shard: &Shard) -> Self;
+}
+
+impl FromClients for Reach<AwsFleetDirectory, CloudWatchMetrics> {
+    fn from_clients(clients: &Clients, _: &Shard) -> Self {
+        Reach {
+            fleet: clients.fleet(),
+            metrics: clients.metrics(),
+        }
+    }
+}
+
+/// Shards through the member role, counting their calls with the function's own; `T` is what
+/// the function reads there (the analyzer's and the engine's [`Reach`] by default).
+#[derive(Debug)]
+pub struct AwsMembers<T = Reach<AwsFleetDirectory, CloudWatchMetrics>> {
     sdk: SdkConfig,
     sts: aws_sdk_sts::Client,
     role_name: String,
     calls: ApiCalls,
     home: std::sync::Arc<OnceLock<Shard>>,
+    reach: PhantomData<fn() -> T>,
 }
 
-impl AwsMembers {
+impl<T> Clone for AwsMembers<T> {
+    fn clone(&self) -> Self {
+        AwsMembers {
+            sdk: self.sdk.clone(),
+            sts: self.sts.clone(),
+            role_name: self.role_name.clone(),
+            calls: self.calls.clone(),
+            home: self.home.clone(),
+            reach: PhantomData,
+        }
+    }
+}
+
+impl<T> AwsMembers<T> {
     /// Shards reached from `sdk`'s credentials through `role_name`, their calls counted in
     /// `calls`.
     pub fn new(sdk: &SdkConfig, role_name: &str, calls: ApiCalls) -> Self {
@@ -44,6 +75,7 @@ impl AwsMembers {
             role_name: role_name.to_owned(),
             calls,
             home: Default::default(),
+            reach: PhantomData,
         }
     }
 
@@ -102,11 +134,10 @@ impl AwsMembers {
     }
 }
 
-impl Members for AwsMembers {
-    type Fleet = AwsFleetDirectory;
-    type Metrics = CloudWatchMetrics;
+impl<T: FromClients + Send> Members for AwsMembers<T> {
+    type Reach = T;
 
-    async fn open(&self, shard: &Shard) -> Opened<AwsFleetDirectory, CloudWatchMetrics> {
+    async fn open(&self, shard: &Shard) -> Opened<T> {
         let home = self.home().await?;
         if *shard == home {
             return Ok(None);
@@ -121,9 +152,6 @@ impl Members for AwsMembers {
                 .credentials_provider(SharedCredentialsProvider::new(self.assume(shard).await?));
         }
         let clients = Clients::counting(&config.build(), self.calls.clone());
-        Ok(Some(Reach {
-            fleet: clients.fleet(),
-            metrics: clients.metrics(),
-        }))
+        Ok(Some(T::from_clients(&clients, shard)))
     }
 }

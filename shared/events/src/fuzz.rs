@@ -150,6 +150,19 @@ pub const FIXTURES: [(&str, &str); 6] = [
     ),
 ];
 
+/// The shards the fuzzed payloads name: the functions' own account and region, then a member's.
+pub const SHARDS: [(&str, &str); 2] =
+    [("123456789012", "us-east-1"), ("111122223333", "eu-west-1")];
+
+/// Adds one of [`SHARDS`]' `accountId` and `region` to a manual payload, `percent` of the time.
+pub fn shard_keys(rng: &mut Rng, payload: &mut Map<String, Value>, percent: u64) {
+    if rng.chance(percent) {
+        let (account, region) = *rng.pick(&SHARDS);
+        payload.insert("accountId".into(), json!(account));
+        payload.insert("region".into(), json!(region));
+    }
+}
+
 /// One of the shared fixtures, parsed (`Null` for an unknown name).
 pub fn fixture(name: &str) -> Value {
     FIXTURES

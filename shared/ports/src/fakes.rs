@@ -416,17 +416,17 @@ impl FleetControl for FakeFleet {
     }
 }
 
-/// Other accounts' fleets in memory: each shard a test adds is a fleet and a metrics source
-/// (clones of the test's [`FakeFleet`] and [`Recorder`], or whatever the test reads through);
-/// `home` is the functions' own shard; a shard never added fails as an AccessDenied AssumeRole
-/// would.
+/// Other accounts' fleets in memory: each shard a test adds is what the function reads there
+/// (a [`Reach`] of clones of the test's [`FakeFleet`] and [`Recorder`] by default, or whatever
+/// the test reads through); `home` is the functions' own shard; a shard never added fails as an
+/// AccessDenied AssumeRole would.
 #[derive(Debug, Clone)]
-pub struct FakeMembers<F = FakeFleet, M = Recorder> {
+pub struct FakeMembers<T = Reach<FakeFleet, Recorder>> {
     home: Option<Shard>,
-    shards: BTreeMap<Shard, Reach<F, M>>,
+    shards: BTreeMap<Shard, T>,
 }
 
-impl<F, M> FakeMembers<F, M> {
+impl<T> FakeMembers<T> {
     /// No shard but the functions' own, `home` (none: every shard is another account's).
     pub fn new(home: Option<Shard>) -> Self {
         FakeMembers {
@@ -435,18 +435,24 @@ impl<F, M> FakeMembers<F, M> {
         }
     }
 
-    /// With `shard` served by this fleet and these metrics.
-    pub fn with(mut self, shard: Shard, fleet: F, metrics: M) -> Self {
-        self.shards.insert(shard, Reach { fleet, metrics });
+    /// With `shard` served by `reach`.
+    pub fn reaching(mut self, shard: Shard, reach: T) -> Self {
+        self.shards.insert(shard, reach);
         self
     }
 }
 
-impl<F: Clone + Send + Sync, M: Clone + Send + Sync> Members for FakeMembers<F, M> {
-    type Fleet = F;
-    type Metrics = M;
+impl<F, M> FakeMembers<Reach<F, M>> {
+    /// With `shard` served by this fleet and these metrics.
+    pub fn with(self, shard: Shard, fleet: F, metrics: M) -> Self {
+        self.reaching(shard, Reach { fleet, metrics })
+    }
+}
 
-    async fn open(&self, shard: &Shard) -> Opened<F, M> {
+impl<T: Clone + Send + Sync> Members for FakeMembers<T> {
+    type Reach = T;
+
+    async fn open(&self, shard: &Shard) -> Opened<T> {
         if self.home.as_ref() == Some(shard) {
             return Ok(None);
         }
@@ -697,7 +703,7 @@ impl CostSource for FakeCosts {
 
 /// Prices and a catalog in memory: m5.large and m5.xlarge at their us-east-1 prices, no spot
 /// history.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FakePrices;
 
 impl PriceSource for FakePrices {

@@ -16,21 +16,17 @@ pub struct Reach<F, M> {
 }
 
 /// A shard's reach, `None` for the function's own account and region.
-pub type Opened<F, M> = Result<Option<Reach<F, M>>, ServiceError>;
+pub type Opened<T> = Result<Option<T>, ServiceError>;
 
-/// Opens a shard: its Auto Scaling groups and its CloudWatch metrics, as the adapters the
-/// function uses for its own account. The table, the topics, the keys and the metrics a function
+/// Opens a shard: what a function reads (and the engine scales) there, as the adapters the
+/// function uses for its own account: [`Reach`] for the analyzer and the engine, the cost
+/// optimizer's own reach for it. The table, the topics, the keys and the metrics a function
 /// publishes stay in the function's own account.
 pub trait Members {
-    /// The shard's groups: read and scaled.
-    type Fleet;
-    /// The shard's metrics: read.
-    type Metrics;
+    /// The shard's adapters.
+    type Reach;
 
-    /// The shard's fleet and metrics, or `None` when `shard` is the function's own account and
-    /// region (its own adapters serve it). Fails when the member role cannot be assumed.
-    fn open(
-        &self,
-        shard: &Shard,
-    ) -> impl Future<Output = Opened<Self::Fleet, Self::Metrics>> + Send;
+    /// The shard's adapters, or `None` when `shard` is the function's own account and region
+    /// (its own adapters serve it). Fails when the member role cannot be assumed.
+    fn open(&self, shard: &Shard) -> impl Future<Output = Opened<Self::Reach>> + Send;
 }
