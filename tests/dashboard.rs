@@ -261,8 +261,16 @@ async fn dashboard_json_has_every_widget_per_group_with_stable_keys() {
     let r = &v["recommendations"];
     assert_eq!(
         keys(r),
-        ["byPriority", "byStatus", "byType", "open", "total"]
+        [
+            "byAccount",
+            "byPriority",
+            "byStatus",
+            "byType",
+            "open",
+            "total"
+        ]
     );
+    assert_eq!(r["byAccount"]["own"]["open"], 3, "{r}");
     assert_eq!(
         (r["total"].as_u64(), r["open"].as_u64()),
         (Some(3), Some(3))

@@ -173,6 +173,29 @@ async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role(
     assert!(listed(&["--account", &account, "--group-region", "eu-west-1"]).is_empty());
     assert!(listed(&["--account", "123456789012"]).is_empty());
 
+    // The dashboard shows the central web (its own account's) and counts the member's items
+    // under the member's account.
+    let out = fleetopt_at(
+        &emulator_endpoint(),
+        &[
+            "dashboard",
+            "--group",
+            &name,
+            "--table",
+            &table,
+            "--output",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let dashboard: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dashboard["groups"][0]["capacity"]["desiredCapacity"], 4);
+    let place = format!("{account}/us-east-1");
+    assert_eq!(
+        dashboard["recommendations"]["byAccount"][&place]["total"], 1,
+        "{dashboard}"
+    );
+
     // The central account's own analysis of the same name sees its own quiet group and never
     // touches the member's item.
     let own = analyzer::run(

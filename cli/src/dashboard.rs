@@ -8,6 +8,7 @@ use comfy_table::{Cell, CellAlignment, Color, Table, presets::UTF8_FULL_CONDENSE
 
 use crate::cli::{Global, HistoryArgs, Output};
 use crate::history::{Datapoint, FleetHistory, GroupView, read};
+use crate::recommendations::OWN;
 use crate::terminal::{Tone, bold, colors};
 
 /// Columns of a sparkline at most.
@@ -256,6 +257,13 @@ pub fn render(h: &FleetHistory, colors: bool) -> String {
         counts(&r.by_priority),
         counts(&r.by_status),
     ));
+    // Only when another account or region holds items: one line per place.
+    if r.by_account.keys().any(|place| place != OWN) {
+        out.push_str("  by account (groups above are the own account's):\n");
+        for (place, n) in &r.by_account {
+            out.push_str(&format!("    {place:<28} {} ({} open)\n", n.total, n.open));
+        }
+    }
     let e = &h.environment_metrics;
     out.push_str(&format!(
         "Engine actions over the period: applied {}, failed {}, rolled back {}; environment cost \

@@ -22,6 +22,7 @@ use fleetopt_snapshot::{
 use serde::Serialize;
 
 use crate::cli::{Global, HistoryArgs};
+use crate::recommendations::place_of;
 use crate::terminal::Progress;
 
 /// The statuses of a recommendation still to be acted on or being acted on.
@@ -180,6 +181,16 @@ pub struct RecommendationSummary {
     pub by_type: BTreeMap<&'static str, usize>,
     pub by_priority: BTreeMap<&'static str, usize>,
     pub by_status: BTreeMap<&'static str, usize>,
+    /// By where the group is: "own" (the functions' own account and region) or
+    /// `account/region`; only the places that hold an item.
+    pub by_account: BTreeMap<String, AccountCounts>,
+}
+
+/// One account and region's recommendations.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AccountCounts {
+    pub total: usize,
+    pub open: usize,
 }
 
 /// The dashboard's name for an application and environment (the stack's naming rule).
@@ -407,7 +418,7 @@ fn group_view(group: &GroupInfo, history: &GroupHistory, targets: &Targets) -> G
 
 /// Every recommendation counted by type, priority and status (every value listed, 0 included,
 /// so a script's keys never depend on the data).
-fn summary(all: &[Recommendation]) -> RecommendationSummary {
+pub fn summary(all: &[Recommendation]) -> RecommendationSummary {
     let mut by_type: BTreeMap<&'static str, usize> = RecommendationType::ALL
         .iter()
         .map(|t| (t.as_str(), 0))
@@ -416,7 +427,11 @@ fn summary(all: &[Recommendation]) -> RecommendationSummary {
         Priority::ALL.iter().map(|p| (p.as_str(), 0)).collect();
     let mut by_status: BTreeMap<&'static str, usize> =
         Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_account: BTreeMap<String, AccountCounts> = BTreeMap::new();
     for r in all {
+        let counts = by_account.entry(place_of(r)).or_default();
+        counts.total += 1;
+        counts.open += usize::from(OPEN.contains(&r.status));
         *by_type.entry(r.kind.as_str()).or_default() += 1;
         *by_priority.entry(r.priority.as_str()).or_default() += 1;
         *by_status.entry(r.status.as_str()).or_default() += 1;
@@ -427,6 +442,7 @@ fn summary(all: &[Recommendation]) -> RecommendationSummary {
         by_type,
         by_priority,
         by_status,
+        by_account,
     }
 }
 
@@ -487,6 +503,19 @@ mod tests {
         assert_eq!(s.by_status.len(), Status::ALL.len());
         assert_eq!((s.by_status["PENDING"], s.by_status["COMPLETED"]), (2, 1));
         assert_eq!(s.by_priority.values().sum::<usize>(), 3);
+        assert_eq!(
+            s.by_account,
+            BTreeMap::from([("own".to_owned(), AccountCounts { total: 3, open: 2 })])
+        );
+        let mut theirs = sample("web", 9);
+        theirs.account_id = Some("210987654321".into());
+        theirs.region = Some("eu-west-1".into());
+        let s = summary(&[sample("web", 8), theirs]);
+        assert_eq!(
+            s.by_account["210987654321/eu-west-1"],
+            AccountCounts { total: 1, open: 1 }
+        );
+        assert_eq!(s.by_account["own"], AccountCounts { total: 1, open: 1 });
     }
 
     #[test]

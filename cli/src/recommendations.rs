@@ -112,14 +112,17 @@ async fn own_place(config: &fleetopt_aws::SdkConfig) -> Result<(String, String)>
     Ok((account, region))
 }
 
-/// Where an item's group is, for the list: `account/region`, or "own" for the functions' own
-/// account.
-fn place_of(r: &Recommendation) -> String {
+/// Where an item's group is, for the list, the dashboard and the report: `account/region`, or
+/// "own" for the functions' own account and region (an item without them).
+pub fn place_of(r: &Recommendation) -> String {
     match (&r.account_id, &r.region) {
         (Some(account), Some(region)) => format!("{account}/{region}"),
-        _ => "own".to_owned(),
+        _ => OWN.to_owned(),
     }
 }
+
+/// [`place_of`] an item of the functions' own account and region.
+pub const OWN: &str = "own";
 
 fn render(
     table_name: &str,

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::charts::{Span, group_charts};
 use crate::cli::{Global, Output, ReportArgs};
 use crate::history::{FleetHistory, GroupView, read};
+use crate::recommendations::{OWN, place_of};
 use crate::rightsizing;
 use crate::terminal::Progress;
 
@@ -165,12 +166,15 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
     }
 }
 
+/// Whether `r` is about the group `group` of the report: the groups shown are the own account's
+/// and region's, and a same-named group in another account is another group.
+fn of_own_group(r: &Recommendation, group: &str) -> bool {
+    r.auto_scaling_group_name == group && place_of(r) == OWN
+}
+
 /// The recommendations of `group` among `items`.
 fn of_group<'a>(items: &'a [Recommendation], group: &str) -> Vec<&'a Recommendation> {
-    items
-        .iter()
-        .filter(|r| r.auto_scaling_group_name == group)
-        .collect()
+    items.iter().filter(|r| of_own_group(r, group)).collect()
 }
 
 /// The measured outcomes of the group's completed changes: what each did to the performance
@@ -259,7 +263,7 @@ fn achieved_rows(out: &mut String, h: &FleetHistory, group: &str) {
 /// Savings achieved (measured, changes completed in the last 30 days) and projected (the open
 /// recommendations), USD a month: one group's, or the whole report's when `group` is `None`.
 fn savings(h: &FleetHistory, group: Option<&str>) -> (f64, f64) {
-    let ours = |r: &&Recommendation| group.is_none_or(|g| r.auto_scaling_group_name == g);
+    let ours = |r: &&Recommendation| group.is_none_or(|g| of_own_group(r, g));
     let achieved: f64 = h
         .achieved
         .iter()
@@ -336,17 +340,67 @@ fn group_section(out: &mut String, h: &FleetHistory, g: &GroupView, span: Span) 
         );
     }
     out.push_str("</div>\n");
-    let open: Vec<&Recommendation> = h
-        .open
-        .iter()
-        .filter(|r| r.auto_scaling_group_name == g.auto_scaling_group_name)
-        .collect();
+    let open = of_group(&h.open, &g.auto_scaling_group_name);
     let _ = writeln!(out, "<h3>Open recommendations ({})</h3>", open.len());
     recommendation_rows(out, &open);
     outcome_rows(out, h, &g.auto_scaling_group_name);
     achieved_rows(out, h, &g.auto_scaling_group_name);
     out.push_str("</section>\n");
     Ok(())
+}
+
+/// The recommendations by account and region, when another account or region holds any.
+fn accounts_table(out: &mut String, h: &FleetHistory) {
+    let places = &h.recommendations.by_account;
+    if places.keys().all(|place| place == OWN) {
+        return;
+    }
+    out.push_str(
+        "<table class=\"accounts\"><tr><th>Account / region</th><th>Recommendations</th>\
+         <th>Open</th><th>Projected savings (USD a month)</th></tr>\n",
+    );
+    for (place, n) in places {
+        let projected: f64 = h
+            .open
+            .iter()
+            .filter(|r| place_of(r) == *place)
+            .filter_map(|r| r.expected_impact.monthly_savings_usd)
+            .sum();
+        let label = if place == OWN {
+            "own (the groups below)".to_owned()
+        } else {
+            format!("<a href=\"#account-{id}\">{id}</a>", id = escape(place))
+        };
+        let _ = writeln!(
+            out,
+            "<tr class=\"place\" data-place=\"{}\"><td>{label}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{:.2}</td></tr>",
+            escape(place),
+            n.total,
+            n.open,
+            projected + 0.0,
+        );
+    }
+    out.push_str("</table>\n");
+}
+
+/// One section per other account and region, with its open recommendations (their groups'
+/// metrics are in that account: the report reads the own account's).
+fn account_sections(out: &mut String, h: &FleetHistory) {
+    for place in h.recommendations.by_account.keys().filter(|p| *p != OWN) {
+        let open: Vec<&Recommendation> = h.open.iter().filter(|r| place_of(r) == *place).collect();
+        let _ = writeln!(
+            out,
+            "<section class=\"account\" id=\"account-{id}\"><h2>Account {id} ({})</h2>\n\
+             <p class=\"meta\">Open recommendations for the groups of another account or region; \
+             their metrics are read there (<code>fleetopt metrics</code> with that account's \
+             credentials).</p>",
+            open.len(),
+            id = escape(place),
+        );
+        recommendation_rows(out, &open);
+        out.push_str("</section>\n");
+    }
 }
 
 /// The whole report.
@@ -396,11 +450,7 @@ pub fn html(h: &FleetHistory) -> Result<String> {
     );
     for g in &h.groups {
         let l = &g.latest;
-        let open = h
-            .open
-            .iter()
-            .filter(|r| r.auto_scaling_group_name == g.auto_scaling_group_name)
-            .count();
+        let open = of_group(&h.open, &g.auto_scaling_group_name).len();
         let (achieved, projected) = savings(h, Some(&g.auto_scaling_group_name));
         let _ = writeln!(
             out,
@@ -445,7 +495,7 @@ pub fn html(h: &FleetHistory) -> Result<String> {
     let _ = writeln!(
         out,
         "<p>Recommendations in <code>{}</code>: {} in all, {} open. By type: {}. By priority: {}. \
-         By status: {}.</p>\n</section>",
+         By status: {}.</p>",
         escape(&h.table),
         r.total,
         r.open,
@@ -453,6 +503,8 @@ pub fn html(h: &FleetHistory) -> Result<String> {
         escape(&list(&r.by_priority)),
         escape(&list(&r.by_status)),
     );
+    accounts_table(&mut out, h);
+    out.push_str("</section>\n");
     for g in &h.groups {
         group_section(&mut out, h, g, span)?;
     }
@@ -460,9 +512,11 @@ pub fn html(h: &FleetHistory) -> Result<String> {
         .open
         .iter()
         .filter(|r| {
-            !h.groups
-                .iter()
-                .any(|g| g.auto_scaling_group_name == r.auto_scaling_group_name)
+            place_of(r) == OWN
+                && !h
+                    .groups
+                    .iter()
+                    .any(|g| g.auto_scaling_group_name == r.auto_scaling_group_name)
         })
         .collect();
     if !others.is_empty() {
@@ -475,6 +529,7 @@ pub fn html(h: &FleetHistory) -> Result<String> {
         recommendation_rows(&mut out, &others);
         out.push_str("</section>\n");
     }
+    account_sections(&mut out, h);
     out.push_str("</body></html>\n");
     Ok(out)
 }
@@ -524,12 +579,52 @@ mod tests {
                 by_type: Default::default(),
                 by_priority: Default::default(),
                 by_status: Default::default(),
+                by_account: Default::default(),
             },
             aws_calls: Default::default(),
             open,
             outcomes: Vec::new(),
             achieved,
         }
+    }
+
+    #[test]
+    fn another_accounts_recommendations_have_their_own_section_never_the_same_named_group() {
+        let mut own = fleetopt_ports::fakes::contract::sample("web", 7);
+        own.expected_impact.monthly_savings_usd = Some(10.0);
+        let mut theirs = fleetopt_ports::fakes::contract::sample("web", 8);
+        theirs.account_id = Some("210987654321".into());
+        theirs.region = Some("eu-west-1".into());
+        theirs.expected_impact.monthly_savings_usd = Some(32.0);
+        let mut h = history(vec![own.clone(), theirs.clone()], Vec::new());
+        h.recommendations = crate::history::summary(&h.open);
+        // The own web's savings are its own.
+        assert_eq!(savings(&h, Some("web")), (0.0, 10.0));
+        assert_eq!(of_group(&h.open, "web"), vec![&own]);
+        let page = html(&h).unwrap();
+        assert!(
+            page.contains(
+                "<tr class=\"place\" data-place=\"210987654321/eu-west-1\"><td><a \
+                 href=\"#account-210987654321/eu-west-1\">210987654321/eu-west-1</a></td>\
+                 <td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">32.00</td></tr>"
+            ),
+            "{page}"
+        );
+        let (_, section) = page
+            .split_once("<section class=\"account\" id=\"account-210987654321/eu-west-1\">")
+            .unwrap();
+        assert!(section.contains(&theirs.id) && !section.contains(&own.id));
+        // The own web's item is among the own account's others (no group section here), the
+        // member's is not.
+        let (_, own_others) = page.split_once("id=\"account-wide\"").unwrap();
+        let own_others = own_others.split("</section>").next().unwrap();
+        assert!(own_others.contains(&own.id) && !own_others.contains(&theirs.id));
+
+        // Only the own account's items: no accounts table, no account section.
+        let mut h = history(vec![own], Vec::new());
+        h.recommendations = crate::history::summary(&h.open);
+        let page = html(&h).unwrap();
+        assert!(!page.contains("class=\"accounts\"") && !page.contains("id=\"account-2"));
     }
 
     #[test]
