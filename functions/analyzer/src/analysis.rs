@@ -11,10 +11,9 @@ use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Shard, Source, reco
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, Members, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
-    Reach, RecommendationStore, ServiceError, Signer, StoreError, attest,
+    Reach, RecommendationStore, ServiceError, Signer, StoreError, attest_all,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
-use futures::StreamExt;
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
@@ -22,8 +21,6 @@ use fleetopt_snapshot::{Windows, assessment_queries, snapshot, trend_queries};
 
 /// How many table writes run at once.
 const WRITE_CONCURRENCY: usize = 16;
-/// How many kms:Sign calls run at once (KMS signs hundreds a second per account and region).
-const SIGN_CONCURRENCY: usize = 16;
 /// Who the analyzer is in status histories.
 const ACTOR: &str = "analyzer";
 
@@ -428,27 +425,26 @@ fn select(
     (groups, missing)
 }
 
-/// Signs every automated scale change about to be written or refreshed with the findings key
-/// (one `kms:Sign` each), so the engine can tell the analyzer's own from anything else in the
-/// table. A change that cannot be signed is written as not automated: it then waits for a
-/// person instead of being refused.
+/// Signs every automated scale change about to be written or refreshed with the findings key,
+/// all in one `kms:Sign` (a Merkle root over them, `attest_all`), so the engine can tell the
+/// analyzer's own from anything else in the table. When the signature cannot be made the
+/// changes are written as not automated: they then wait for a person instead of being refused.
 async fn sign_automated<K: Signer + Sync>(signer: &K, key: &str, screened: &mut Screened) {
     let Screened {
         kept, refreshed, ..
     } = screened;
-    let items = kept
+    let mut items: Vec<&mut Recommendation> = kept
         .iter_mut()
         .chain(refreshed.iter_mut().map(|r| &mut r.next))
-        .filter(|r| r.implementation.automated);
-    futures::stream::iter(items)
-        .for_each_concurrent(SIGN_CONCURRENCY, |r| async move {
-            if let Err(e) = attest(signer, key, r).await {
-                tracing::error!(id = %r.id, error = %e, "could not sign an automated change: it will need approval");
-                r.implementation.automated = false;
-                r.attestation = None;
-            }
-        })
-        .await;
+        .filter(|r| r.implementation.automated)
+        .collect();
+    if let Err(e) = attest_all(signer, key, &mut items).await {
+        tracing::error!(changes = items.len(), error = %e, "could not sign the automated changes: they will need approval");
+        for r in items {
+            r.implementation.automated = false;
+            r.attestation = None;
+        }
+    }
 }
 
 /// PerformanceScore, EfficiencyRating, OptimizationRecommendations and

@@ -939,7 +939,9 @@ where
         ),
         (Status::Pending, _, Some(attestation)) => (
             &config.approvals.finding_key,
-            fleetopt_model::attestation_message(r),
+            // A malformed batch path is refused before (`attestation_problem`); were it not, an
+            // empty message verifies nothing.
+            fleetopt_model::attested_message(r).unwrap_or_default(),
             attestation.signature.as_str(),
             "the analyzer's signature".to_owned(),
         ),
@@ -1483,9 +1485,14 @@ mod tests {
         let keys = FakeKeys::holding(&[FINDINGS, APPROVALS]);
         let mut r = r.clone();
         if r.implementation.automated && r.attestation.is_none() {
-            fleetopt_ports::attest(&keys, FINDINGS, &mut r)
+            // Signed in a batch, as the analyzer signs a run's changes: with another item, so
+            // the engine checks a real path to the root.
+            let mut other = r.clone();
+            other.id = format!("{}-other", r.id);
+            fleetopt_ports::attest_all(&keys, FINDINGS, &mut [&mut other, &mut r])
                 .await
                 .unwrap();
+            assert!(r.attestation.as_ref().is_some_and(|a| a.batch.is_some()));
         }
         if r.status == Status::Approved && r.approval.is_none() {
             let mut before = r.clone();
@@ -2037,6 +2044,7 @@ mod tests {
             key_id: "mine".into(),
             algorithm: fleetopt_model::SIGNING_ALGORITHM.into(),
             signature: "ab".repeat(32),
+            batch: None,
         });
         deps.store.overwrite(&forged);
         let response = run(&config(&[]), &deps, &inserted(&[&forged]), now())

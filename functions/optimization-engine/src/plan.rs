@@ -555,6 +555,7 @@ mod tests {
             key_id: "findings".into(),
             algorithm: fleetopt_model::SIGNING_ALGORITHM.into(),
             signature: "3045".into(),
+            batch: None,
         });
         assert_eq!(r.kind, RecommendationType::ScaleUp);
         assert_eq!(

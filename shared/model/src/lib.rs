@@ -19,8 +19,9 @@ mod status;
 pub use exclusions::{EXCLUDE_TAG, Exclusions};
 pub use outcome::{ChangeOutcome, OutcomeVerdict, SCORE_MARGIN, judge};
 pub use proof::{
-    Approval, Attestation, CLOCK_SKEW, SIGNING_ALGORITHM, approval_message, approval_problem,
-    attestation_message, attestation_problem, from_hex, to_hex, unsigned_approval,
+    Approval, Attestation, CLOCK_SKEW, Digest32, SIGNING_ALGORITHM, Sibling, approval_message,
+    approval_problem, attestation_message, attestation_problem, attested_message, batch_message,
+    from_hex, leaf_hash, merkle_root, merkle_tree, to_hex, unsigned_approval,
 };
 pub use realized::{ACHIEVED_DAYS, Achieved, RealizedSavings, savings_achieved};
 pub use recommendation::{

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::recommendation::{Recommendation, parse_time, rfc3339};
 
@@ -46,6 +47,11 @@ impl Approval {
 /// The analyzer's signature on an automated scale change it wrote, with the findings key: the
 /// engine applies an automated change only when it verifies, so a PENDING item written by
 /// anyone else (`automated: true` set by hand) is refused.
+///
+/// One run signs all its automated changes at once: the signature is over the root of a
+/// Merkle tree whose leaves are their [`attestation_message`]s ([`batch_message`]), and each
+/// item keeps the path from its leaf to the root (`batch`). An attestation without `batch`
+/// signs the item's [`attestation_message`] alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attestation {
@@ -53,8 +59,122 @@ pub struct Attestation {
     pub key_id: String,
     /// [`SIGNING_ALGORITHM`].
     pub algorithm: String,
-    /// The signature over [`attestation_message`], lowercase hex.
+    /// The signature over [`attested_message`], lowercase hex.
     pub signature: String,
+    /// The path from the item's leaf to the signed root, leaf side first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<Vec<Sibling>>,
+}
+
+/// One step of a Merkle path: the sibling's hash, and whether it is the left one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sibling {
+    /// Whether the sibling is on the left (the node hashed is then `sibling || ours`).
+    pub left: bool,
+    /// The sibling's hash, lowercase hex (32 bytes).
+    pub hash: String,
+}
+
+/// A SHA-256 digest.
+pub type Digest32 = [u8; 32];
+
+/// The Merkle leaf of a message: SHA-256 of `0x00 || message` (leaves and nodes are hashed
+/// apart, so no node can pass for a leaf).
+pub fn leaf_hash(message: &[u8]) -> Digest32 {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(message);
+    h.finalize().into()
+}
+
+/// A Merkle node: SHA-256 of `0x01 || left || right`.
+fn node_hash(left: &Digest32, right: &Digest32) -> Digest32 {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The Merkle tree over `leaves`, pairwise level by level (an odd last node goes up as it
+/// is): its root and each leaf's path to it. `None` for no leaf.
+pub fn merkle_tree(leaves: &[Digest32]) -> Option<(Digest32, Vec<Vec<Sibling>>)> {
+    if leaves.is_empty() {
+        return None;
+    }
+    let mut paths: Vec<Vec<Sibling>> = vec![Vec::new(); leaves.len()];
+    // Which leaves sit under each node of the current level.
+    let mut level: Vec<(Digest32, Vec<usize>)> = leaves
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (*h, vec![i]))
+        .collect();
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        let mut nodes = level.into_iter();
+        while let Some((left, mut under_left)) = nodes.next() {
+            let Some((right, under_right)) = nodes.next() else {
+                next.push((left, under_left));
+                break;
+            };
+            for &i in &under_left {
+                paths[i].push(Sibling {
+                    left: false,
+                    hash: to_hex(&right),
+                });
+            }
+            for &i in &under_right {
+                paths[i].push(Sibling {
+                    left: true,
+                    hash: to_hex(&left),
+                });
+            }
+            under_left.extend(under_right);
+            next.push((node_hash(&left, &right), under_left));
+        }
+        level = next;
+    }
+    level.pop().map(|(root, _)| (root, paths))
+}
+
+/// The root a leaf and its path lead to; `None` when a sibling is not a 32-byte hex hash.
+pub fn merkle_root(leaf: Digest32, path: &[Sibling]) -> Option<Digest32> {
+    path.iter().try_fold(leaf, |node, step| {
+        let sibling: Digest32 = from_hex(&step.hash)?.try_into().ok()?;
+        Some(if step.left {
+            node_hash(&sibling, &node)
+        } else {
+            node_hash(&node, &sibling)
+        })
+    })
+}
+
+/// The bytes a run's one signature covers: the Merkle root of its automated changes'
+/// [`attestation_message`]s.
+pub fn batch_message(root: &Digest32) -> Vec<u8> {
+    json(&BatchClaims {
+        context: "fleet-optimizer findings batch v1",
+        root: to_hex(root),
+    })
+}
+
+#[derive(Serialize)]
+struct BatchClaims {
+    context: &'static str,
+    root: String,
+}
+
+/// The bytes `r`'s attestation signs: [`batch_message`] of the root its path leads to, or its
+/// own [`attestation_message`] when it was signed alone. `None` when it has no attestation or
+/// its path is malformed.
+pub fn attested_message(r: &Recommendation) -> Option<Vec<u8>> {
+    let attestation = r.attestation.as_ref()?;
+    let message = attestation_message(r);
+    match &attestation.batch {
+        None => Some(message),
+        Some(path) => merkle_root(leaf_hash(&message), path).map(|root| batch_message(&root)),
+    }
 }
 
 /// What every signature here binds of the item: what it is (`context`), where, which item,
@@ -206,6 +326,11 @@ pub fn attestation_problem(r: &Recommendation) -> Option<String> {
             "automated, but not signed by the analyzer: written by something else".to_owned(),
         );
     };
+    if attested_message(r).is_none() {
+        return Some(
+            "the analyzer's signature names a batch path that is not 32-byte hex hashes".to_owned(),
+        );
+    }
     signature_problem(
         &attestation.algorithm,
         &attestation.signature,
@@ -357,11 +482,88 @@ mod tests {
             key_id: "k".into(),
             algorithm: SIGNING_ALGORITHM.into(),
             signature: "ab".into(),
+            batch: None,
         });
         assert_eq!(attestation_problem(&r), None);
+        assert_eq!(attested_message(&r), Some(attestation_message(&r)));
+        r.attestation.as_mut().unwrap().batch = Some(vec![Sibling {
+            left: true,
+            hash: "abcd".into(),
+        }]);
+        assert!(attestation_problem(&r).unwrap().contains("batch path"));
         let signed = attestation_message(&r);
         r.analysis_window.end += Duration::hours(1);
         assert_ne!(attestation_message(&r), signed);
+    }
+
+    fn leaves(n: usize) -> Vec<Digest32> {
+        (0..n)
+            .map(|i| leaf_hash(format!("item {i}").as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn every_leaf_of_a_merkle_tree_leads_to_its_root_and_nothing_else_does() {
+        assert!(merkle_tree(&[]).is_none());
+        for n in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 100, 701] {
+            let leaves = leaves(n);
+            let (root, paths) = merkle_tree(&leaves).unwrap();
+            assert_eq!(paths.len(), n);
+            for (leaf, path) in leaves.iter().zip(&paths) {
+                assert_eq!(merkle_root(*leaf, path), Some(root), "{n} leaves");
+                // log2 steps at most.
+                assert!(path.len() <= (usize::BITS - n.leading_zeros()) as usize);
+            }
+            // Another leaf, or a path flipped, leads elsewhere.
+            let other = leaf_hash(b"not in the tree");
+            assert_ne!(merkle_root(other, &paths[0]), Some(root));
+            if let Some(step) = paths[n - 1].first() {
+                let mut flipped = paths[n - 1].clone();
+                flipped[0].left = !step.left;
+                assert_ne!(merkle_root(leaves[n - 1], &flipped), Some(root));
+            }
+        }
+        // One leaf is its own root: no step.
+        let one = leaves(1);
+        assert_eq!(merkle_tree(&one).unwrap(), (one[0], vec![Vec::new()]));
+        // A node never passes for a leaf: the two children's node is not the leaf of their
+        // concatenation.
+        let two = leaves(2);
+        let (root, _) = merkle_tree(&two).unwrap();
+        assert_ne!(root, leaf_hash(&[two[0], two[1]].concat()));
+    }
+
+    #[test]
+    fn a_batch_attestation_signs_the_root_and_binds_each_item() {
+        let mut items: Vec<Recommendation> = (0..3)
+            .map(|i| {
+                let mut r = sample_scale_up();
+                r.id = format!("rec-{i}");
+                r
+            })
+            .collect();
+        let leaves: Vec<Digest32> = items
+            .iter()
+            .map(|r| leaf_hash(&attestation_message(r)))
+            .collect();
+        let (root, paths) = merkle_tree(&leaves).unwrap();
+        for (r, path) in items.iter_mut().zip(paths) {
+            r.attestation = Some(Attestation {
+                key_id: "k".into(),
+                algorithm: SIGNING_ALGORITHM.into(),
+                signature: "ab".into(),
+                batch: Some(path),
+            });
+            assert_eq!(attested_message(r), Some(batch_message(&root)));
+            assert_eq!(attestation_problem(r), None);
+        }
+        // An item changed after signing leads to another root.
+        items[1].implementation.action = Some(crate::Action::SetDesiredCapacity { from: 4, to: 9 });
+        assert_ne!(attested_message(&items[1]), Some(batch_message(&root)));
+        // Another item's path does not carry it to the root.
+        let mut moved = items[0].clone();
+        moved.attestation = items[2].attestation.clone();
+        assert_ne!(attested_message(&moved), Some(batch_message(&root)));
     }
 
     #[test]

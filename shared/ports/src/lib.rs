@@ -53,7 +53,7 @@ pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
     TimeWindow,
 };
-pub use sign::{Signature, Signer, Verifier, attest, sign_approval};
+pub use sign::{Signature, Signer, Verifier, attest, attest_all, sign_approval};
 pub use store::{
     Found, GroupLocks, LOCK_PREFIX, PutOutcome, RecommendationQuery, RecommendationStore,
     StoreError, Transition, lock_id, newest_first,

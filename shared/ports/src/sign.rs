@@ -1,5 +1,6 @@
 //! Signatures: how a person's approval and the analyzer's automated findings are proven
-//! (`fleetopt_model`'s `approval_message` and `attestation_message` say what is signed). The
+//! (`fleetopt_model`'s `approval_message`, `attestation_message` and `batch_message` say what
+//! is signed). The
 //! production adapter is an asymmetric KMS key, so that the right to sign is an IAM
 //! permission and the private key never leaves KMS.
 
@@ -53,7 +54,38 @@ pub async fn attest<K: Signer + Sync>(
         key_id: signature.key_id,
         algorithm: fleetopt_model::SIGNING_ALGORITHM.to_owned(),
         signature: fleetopt_model::to_hex(&signature.bytes),
+        batch: None,
     });
+    Ok(())
+}
+
+/// Signs all of `items` as their writer with `key` in one Sign call, whatever their number:
+/// the signature covers the Merkle root of their attestation messages, and each item keeps
+/// its path to the root (`fleetopt_model::Attestation::batch`). Nothing is called for no item.
+pub async fn attest_all<K: Signer + Sync>(
+    signer: &K,
+    key: &str,
+    items: &mut [&mut fleetopt_model::Recommendation],
+) -> Result<(), ServiceError> {
+    let leaves: Vec<fleetopt_model::Digest32> = items
+        .iter()
+        .map(|r| fleetopt_model::leaf_hash(&fleetopt_model::attestation_message(r)))
+        .collect();
+    let Some((root, paths)) = fleetopt_model::merkle_tree(&leaves) else {
+        return Ok(());
+    };
+    let signature = signer
+        .sign(key, &fleetopt_model::batch_message(&root))
+        .await?;
+    let hex = fleetopt_model::to_hex(&signature.bytes);
+    for (r, path) in items.iter_mut().zip(paths) {
+        r.attestation = Some(fleetopt_model::Attestation {
+            key_id: signature.key_id.clone(),
+            algorithm: fleetopt_model::SIGNING_ALGORITHM.to_owned(),
+            signature: hex.clone(),
+            batch: Some(path),
+        });
+    }
     Ok(())
 }
 
