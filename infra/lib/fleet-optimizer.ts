@@ -28,7 +28,8 @@ import {
 } from './config';
 import { FleetDashboard } from './dashboard';
 import {
-  DEFAULT_MEMBER_ROLE_NAME, MemberAccountsProps, ShardRun, centralRolePath, memberRoleArns, suppressAnyAccountMemberRole, validateMembers,
+  ANALYZER_SHARD_RUN, COST_EXPLORER_READ_ACTIONS, COST_SHARD_RUN, DEFAULT_MEMBER_ROLE_NAME, MemberAccountsProps, PRICE_READ_ACTIONS, ShardRun,
+  ShardRunKind, centralRolePath, memberRoleArns, suppressAnyAccountMemberRole, validateMembers,
 } from './members';
 import { suppressFailureQueue, suppressFunctionRole, suppressScalingPolicy } from './nag';
 import { OptimizationConfigProps, flattenOptimizationConfig, notificationTopics } from './original';
@@ -99,9 +100,10 @@ export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
   readonly approvers?: iam.IPrincipal[];
   /**
    * Fleets in other accounts and regions (docs/accounts.md): the analyzer runs over each shard
-   * (account x region) every analysisInterval through a Step Functions Distributed Map, and the
-   * analyzer and the engine assume the member role there (`FleetOptimizerMember`). The functions'
-   * roles then live under the path `/fleet-optimizer/<app>-<env>/`, which the member role trusts.
+   * (account x region) every analysisInterval and the cost optimizer daily, each through a Step
+   * Functions Distributed Map, and the three functions assume the member role there
+   * (`FleetOptimizerMember`). The functions' roles then live under the path
+   * `/fleet-optimizer/<app>-<env>/`, which the member role trusts.
    * Default none: the functions' own account and region only.
    */
   readonly members?: MemberAccountsProps;
@@ -133,8 +135,10 @@ export class FleetOptimizer extends Construct {
   /** The findings key (`alias/<app>-<env>-findings`): the analyzer signs its automated scale-ups with it. */
   public readonly findingKey: kms.Key;
   public readonly findingKeyAlias: kms.Alias;
-  /** The hourly run over the member accounts' shards, when `members` is given. */
+  /** The analyzer's run over the member accounts' shards (every analysisInterval), when `members` is given. */
   public shardRun?: ShardRun;
+  /** The cost optimizer's daily run over the member accounts' shards, when `members` is given. */
+  public costShardRun?: ShardRun;
 
   constructor(scope: Construct, id: string, props: FleetOptimizerProps) {
     super(scope, id);
@@ -295,12 +299,12 @@ export class FleetOptimizer extends Construct {
     };
     this.grantLeastPrivilege(stack, target);
     if (props.members) {
-      // The analyzer reads a shard and the engine scales it through the member role, and may
-      // assume no other role.
+      // The analyzer and the cost optimizer read a shard and the engine scales it through the
+      // member role, and may assume no other role.
       const assume = new iam.PolicyStatement({
         sid: 'AssumeMemberRole', actions: ['sts:AssumeRole'], resources: memberRoleArns(stack, props.members),
       });
-      for (const fn of [this.functions.analyzer, this.functions.engine]) {
+      for (const fn of [this.functions.analyzer, this.functions.engine, this.functions.costOptimizer]) {
         fn.addToRolePolicy(assume);
         if (props.members.organization) suppressAnyAccountMemberRole(fn.role!, props.members.roleName ?? DEFAULT_MEMBER_ROLE_NAME);
       }
@@ -348,27 +352,41 @@ export class FleetOptimizer extends Construct {
       enabled: this.config.enablePerformanceMonitoring,
       targets: [ruleTarget(this.functions.analyzer)],
     });
-    if (props.members) {
-      const run = new ShardRun(this, 'ShardRun', {
-        members: props.members,
-        analyzer: this.functions.analyzer,
-        alertTopic: this.performanceAlertTopic,
+    // With members, each scheduled function also runs over the member accounts' shards, beside
+    // its direct invocation (which works in the central account and region).
+    const shardRun = (members: MemberAccountsProps, id: string, run: ShardRunKind, fn: lambda.IFunction, alertTopic: sns.ITopic, schedule: {
+      ruleId: string; ruleName: string; description: string; interval: Duration; enabled: boolean;
+    }): ShardRun => {
+      const shards = new ShardRun(this, id, {
+        members,
+        run,
+        function: fn,
+        alertTopic,
         metricsNamespace: this.metricsNamespace,
         environmentName: env,
         prefix: n.prefix,
         removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
-      this.shardRun = run;
-      new events.Rule(this, 'ShardSchedule', {
-        ruleName: `${n.prefix}-shard-schedule`,
-        description: `Runs the analyzer over the member accounts' shards every analysisInterval (${this.config.analysisInterval.toMinutes()} minutes)`,
-        schedule: events.Schedule.rate(this.config.analysisInterval),
-        enabled: this.config.enablePerformanceMonitoring,
-        targets: [new targets.SfnStateMachine(run.stateMachine, {
+      new events.Rule(this, schedule.ruleId, {
+        ruleName: schedule.ruleName,
+        description: schedule.description,
+        schedule: events.Schedule.rate(schedule.interval),
+        enabled: schedule.enabled,
+        targets: [new targets.SfnStateMachine(shards.stateMachine, {
           deadLetterQueue: this.deadLetterQueue,
           retryAttempts: 2,
           maxEventAge: Duration.hours(1),
         })],
+      });
+      return shards;
+    };
+    if (props.members) {
+      this.shardRun = shardRun(props.members, 'ShardRun', ANALYZER_SHARD_RUN, this.functions.analyzer, this.performanceAlertTopic, {
+        ruleId: 'ShardSchedule',
+        ruleName: `${n.prefix}-shard-schedule`,
+        description: `Runs the analyzer over the member accounts' shards every analysisInterval (${this.config.analysisInterval.toMinutes()} minutes)`,
+        interval: this.config.analysisInterval,
+        enabled: this.config.enablePerformanceMonitoring,
       });
     }
     new events.Rule(this, 'EngineSweep', {
@@ -384,6 +402,16 @@ export class FleetOptimizer extends Construct {
       enabled: this.config.enableCostOptimization,
       targets: [ruleTarget(this.functions.costOptimizer, events.RuleTargetInput.fromObject({}))],
     });
+    if (props.members) {
+      // Its failed shards are reported where the cost optimizer reports: the cost alerts topic.
+      this.costShardRun = shardRun(props.members, 'CostShardRun', COST_SHARD_RUN, this.functions.costOptimizer, this.costAlertTopic, {
+        ruleId: 'CostShardSchedule',
+        ruleName: `${n.prefix}-cost-shard-schedule`,
+        description: "Runs the cost optimizer over the member accounts' shards daily",
+        interval: COST_OPTIMIZER_INTERVAL,
+        enabled: this.config.enableCostOptimization,
+      });
+    }
 
     this.alarms = new FleetAlarms(this, 'Alarms', {
       names: n,
@@ -560,21 +588,9 @@ export class FleetOptimizer extends Construct {
 
     costOptimizer.addToRolePolicy(statements.describeFleet());
     costOptimizer.addToRolePolicy(statements.readMetrics);
-    costOptimizer.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'CostExplorerRead',
-      actions: [
-        'ce:GetCostAndUsage', 'ce:GetCostForecast',
-        'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
-        // Only when no cost carries the application's tag: to say whether it is activated.
-        'ce:ListCostAllocationTags',
-      ],
-      resources: ['*'],
-    }));
-    costOptimizer.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'Prices',
-      actions: ['pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
-      resources: ['*'],
-    }));
+    // The same reads the member role grants it in a shard (members.ts).
+    costOptimizer.addToRolePolicy(new iam.PolicyStatement({ sid: 'CostExplorerRead', actions: COST_EXPLORER_READ_ACTIONS, resources: ['*'] }));
+    costOptimizer.addToRolePolicy(new iam.PolicyStatement({ sid: 'Prices', actions: PRICE_READ_ACTIONS, resources: ['*'] }));
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Fleets in other accounts and regions (docs/accounts.md): the member role each member account
  * holds (`FleetOptimizerMember`, deployable to many accounts with StackSets), and, in the central
- * stack, the hourly Step Functions run that fans the analyzer out over the shards (accounts x
- * regions) with a Distributed Map.
+ * stack, the Step Functions runs that fan a function out over the shards (accounts x regions)
+ * with a Distributed Map: the analyzer every analysisInterval, the cost optimizer daily.
  */
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -93,11 +93,56 @@ export function suppressAnyAccountMemberRole(role: IConstruct, roleName: string)
   }], true);
 }
 
-/** What the shard run needs of the central environment. */
+/**
+ * What the cost optimizer reads besides the fleet and its metrics: Cost Explorer (which supports
+ * no resource-level permission for these) and the prices and instance catalog. Its own role and,
+ * for a shard, the member role are granted exactly these.
+ */
+export const COST_EXPLORER_READ_ACTIONS = [
+  'ce:GetCostAndUsage', 'ce:GetCostForecast',
+  'ce:GetReservationPurchaseRecommendation', 'ce:GetSavingsPlansPurchaseRecommendation',
+  // Only when no cost carries the application's tag: to say whether it is activated.
+  'ce:ListCostAllocationTags',
+];
+export const PRICE_READ_ACTIONS = ['pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'];
+
+/** One run over the shards: how its state machine, its metrics and its alert are named. */
+export interface ShardRunKind {
+  /** The state machine is `<prefix>-<name>`, its log group `/aws/vendedlogs/states/<prefix>-<name>`. */
+  readonly name: string;
+  /** The function invoked, as the comment, the alert and the cdk-nag reason name it. */
+  readonly what: string;
+  /** The Distributed Map's task state, which invokes the function for one shard. */
+  readonly taskName: string;
+  /**
+   * A `Run` dimension, besides `Environment`, on ShardsSucceeded and ShardsFailed; none for the
+   * analyzer's run, whose metrics keep the dimensions they always had.
+   */
+  readonly runDimension?: string;
+  /** The alert's subject, after `fleet-optimizer <prefix>: `. */
+  readonly alertSubject: string;
+  /** Below the schedule's interval, so that a run ends before the next starts. */
+  readonly timeout: Duration;
+}
+
+/** The hourly (every analysisInterval) analyzer run: `<prefix>-shards`. */
+export const ANALYZER_SHARD_RUN: ShardRunKind = {
+  name: 'shards', what: 'the analyzer', taskName: 'AnalyzeShard', alertSubject: 'shards failed', timeout: Duration.minutes(50),
+};
+
+/** The daily cost optimizer run: `<prefix>-cost-shards`, its metrics under `Run=cost-shards`. */
+export const COST_SHARD_RUN: ShardRunKind = {
+  name: 'cost-shards', what: 'the cost optimizer', taskName: 'OptimizeShardCosts', runDimension: 'cost-shards',
+  alertSubject: 'cost shards failed', timeout: Duration.hours(23),
+};
+
+/** What a shard run needs of the central environment. */
 export interface ShardRunProps {
   readonly members: MemberAccountsProps;
-  /** The analyzer, invoked once per shard. */
-  readonly analyzer: lambda.IFunction;
+  /** Which run: its names, its metrics' dimension, its alert. */
+  readonly run: ShardRunKind;
+  /** The function invoked once per shard with `{"accountId", "region"}`. */
+  readonly function: lambda.IFunction;
   /** Where a run with failed shards is reported. */
   readonly alertTopic: sns.ITopic;
   readonly metricsNamespace: string;
@@ -107,17 +152,18 @@ export interface ShardRunProps {
 }
 
 /**
- * The hourly run over the shards, a Step Functions state machine (JSONata):
- * the shards (the accounts given, or the organization's ACTIVE accounts, page by page) x the
- * regions -> a Distributed Map invoking the analyzer with `{"accountId", "region"}` for each,
- * MaxConcurrency shards at once, a failed shard caught and counted -> ShardsSucceeded and
- * ShardsFailed published -> an alert when any failed.
+ * A run over the shards, a Step Functions state machine (JSONata), one definition for every
+ * `ShardRunKind`: the shards (the accounts given, or the organization's ACTIVE accounts, page by
+ * page) x the regions -> a Distributed Map invoking the function with `{"accountId", "region"}`
+ * for each, MaxConcurrency shards at once, a failed shard caught and counted -> ShardsSucceeded
+ * and ShardsFailed published -> an alert when any failed.
  */
 export class ShardRun extends Construct {
   public readonly stateMachine: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: ShardRunProps) {
     super(scope, id);
+    const { run } = props;
     const stack = Stack.of(this);
     const regions = props.members.regions ?? [stack.region];
     const regionList = JSON.stringify(regions);
@@ -157,8 +203,9 @@ export class ShardRun extends Construct {
       shardsReady = pass;
     }
 
-    const analyze = tasks.LambdaInvoke.jsonata(this, 'AnalyzeShard', {
-      lambdaFunction: props.analyzer,
+    // The analyzer and the cost optimizer answer with the same counts (docs/responses.md).
+    const invoke = tasks.LambdaInvoke.jsonata(this, run.taskName, {
+      lambdaFunction: props.function,
       payload: sfn.TaskInput.fromObject({ accountId: '{% $states.input.accountId %}', region: '{% $states.input.region %}' }),
       outputs: {
         accountId: '{% $states.input.accountId %}',
@@ -168,9 +215,9 @@ export class ShardRun extends Construct {
         written: '{% $states.result.Payload.recommendationsWritten %}',
       },
     });
-    analyze.addRetry({ errors: ['Throttled', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
+    invoke.addRetry({ errors: ['Throttled', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
     const failed = sfn.Pass.jsonata(this, 'ShardFailed');
-    analyze.addCatch(failed, {
+    invoke.addCatch(failed, {
       errors: ['States.ALL'],
       outputs: {
         accountId: '{% $states.input.accountId %}',
@@ -192,8 +239,12 @@ export class ShardRun extends Construct {
         failures: '{% [$states.result[ok = false]] %}',
       },
     });
-    map.itemProcessor(analyze);
+    map.itemProcessor(invoke);
 
+    const dimensions = [
+      { Name: 'Environment', Value: props.environmentName },
+      ...(run.runDimension ? [{ Name: 'Run', Value: run.runDimension }] : []),
+    ];
     const publish = tasks.CallAwsService.jsonata(this, 'PublishShardMetrics', {
       service: 'cloudwatch',
       action: 'putMetricData',
@@ -202,15 +253,15 @@ export class ShardRun extends Construct {
       parameters: {
         Namespace: props.metricsNamespace,
         MetricData: [
-          { MetricName: 'ShardsSucceeded', Unit: 'Count', Value: '{% $states.input.succeeded %}', Dimensions: [{ Name: 'Environment', Value: props.environmentName }] },
-          { MetricName: 'ShardsFailed', Unit: 'Count', Value: '{% $states.input.failed %}', Dimensions: [{ Name: 'Environment', Value: props.environmentName }] },
+          { MetricName: 'ShardsSucceeded', Unit: 'Count', Value: '{% $states.input.succeeded %}', Dimensions: dimensions },
+          { MetricName: 'ShardsFailed', Unit: 'Count', Value: '{% $states.input.failed %}', Dimensions: dimensions },
         ],
       },
       outputs: '{% $states.input %}',
     });
     const alert = tasks.SnsPublish.jsonata(this, 'AlertFailedShards', {
       topic: props.alertTopic,
-      subject: `fleet-optimizer ${props.prefix}: shards failed`,
+      subject: `fleet-optimizer ${props.prefix}: ${run.alertSubject}`,
       message: sfn.TaskInput.fromText('{% $string($states.input.failed) & " shard(s) failed, " & $string($states.input.succeeded) & " succeeded: " & $string($states.input.failures) %}'),
     });
     const done = new sfn.Succeed(this, 'Done');
@@ -221,16 +272,16 @@ export class ShardRun extends Construct {
     );
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
-      logGroupName: `/aws/vendedlogs/states/${props.prefix}-shards`,
+      logGroupName: `/aws/vendedlogs/states/${props.prefix}-${run.name}`,
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `${props.prefix}-shards`,
-      comment: 'fleet-optimizer: the analyzer over every member account and region (docs/accounts.md)',
+      stateMachineName: `${props.prefix}-${run.name}`,
+      comment: `fleet-optimizer: ${run.what} over every member account and region (docs/accounts.md)`,
       queryLanguage: sfn.QueryLanguage.JSONATA,
       definitionBody: sfn.DefinitionBody.fromChainable(start),
-      timeout: Duration.minutes(50),
+      timeout: run.timeout,
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
@@ -242,11 +293,15 @@ export class ShardRun extends Construct {
       resources: ['*'],
       conditions: { StringNotEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
     }));
+    // Publishing to an encrypted topic needs its key too (kms:GenerateDataKey*, kms:Decrypt):
+    // sns:Publish alone is refused, and the alert would be lost.
+    props.alertTopic.grantPublish(this.stateMachine);
     NagSuppressions.addResourceSuppressions(this.stateMachine, [{
       id: 'AwsSolutions-IAM5',
       reason: "Resource '*' only for cloudwatch:PutMetricData (denied outside the functions' namespace) and " +
         'organizations:ListAccounts, which support no resource-level permission; the Distributed Map starts its own ' +
-        'child executions and invokes the analyzer\'s versions (<arn>:*).',
+        `child executions and invokes ${run.what}'s versions (<arn>:*); kms:GenerateDataKey* on the alert topic's key ` +
+        'is what publishing to an encrypted topic needs.',
     }], true);
   }
 }
@@ -266,9 +321,10 @@ export interface FleetOptimizerMemberProps {
 
 /**
  * The member role: what the central functions do in this account, and nothing more. Reads
- * (groups, scaling activities, target groups, metrics), and SetDesiredCapacity only on groups
- * carrying the target tag. Only the central environment's function roles (their IAM path) may
- * assume it.
+ * (groups, scaling activities, target groups, metrics; for the cost optimizer Cost Explorer, the
+ * prices and the instance catalog), and SetDesiredCapacity only on groups carrying the target
+ * tag. Only the central environment's function roles (their IAM path: the analyzer's, the
+ * engine's and the cost optimizer's) may assume it.
  */
 export class FleetOptimizerMember extends Construct {
   public readonly role: iam.Role;
@@ -304,6 +360,9 @@ export class FleetOptimizerMember extends Construct {
       ],
       resources: ['*'],
     }));
+    // The cost optimizer's reads, as its own role has them (none of them writes).
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'CostExplorerRead', actions: COST_EXPLORER_READ_ACTIONS, resources: ['*'] }));
+    this.role.addToPolicy(new iam.PolicyStatement({ sid: 'Prices', actions: PRICE_READ_ACTIONS, resources: ['*'] }));
     this.role.addToPolicy(new iam.PolicyStatement({
       sid: 'ScaleTaggedGroupsOnly',
       actions: ['autoscaling:SetDesiredCapacity'],
@@ -313,7 +372,8 @@ export class FleetOptimizerMember extends Construct {
     NagSuppressions.addResourceSuppressions(this.role, [{
       id: 'AwsSolutions-IAM5',
       reason: "Resource '*' only on calls without resource-level permissions (autoscaling:Describe*, " +
-        'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData) and on autoscaling:SetDesiredCapacity ' +
+        'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData, the cost optimizer\'s read-only ce:Get*, ' +
+        'ce:ListCostAllocationTags, pricing:GetProducts and ec2:DescribeSpotPriceHistory/DescribeInstanceTypes) and on autoscaling:SetDesiredCapacity ' +
         'under the condition autoscaling:ResourceTag/<key> = <value>: the tagged groups are chosen at run time.',
       appliesTo: ['Resource::*'],
     }], true);

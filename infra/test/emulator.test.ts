@@ -232,6 +232,18 @@ describe('with member accounts, on the emulator', () => {
     expect(rule.Targets.map((t: any) => t.Arn)).toEqual([machine.stateMachineArn]);
   });
 
+  test('the cost shard run invokes the cost optimizer per shard, and the daily schedule starts it', () => {
+    const machine = members.found.stateMachines['app-production-cost-shards'];
+    expect(machine).toBeDefined();
+    const asl = JSON.parse(machine.definition);
+    expect(asl.States.Shards.Assign.shards).toHaveLength(4);
+    expect(asl.States.EachShard.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
+    expect(asl.States.EachShard.ItemProcessor.States.OptimizeShardCosts.Arguments.FunctionName).toContain('app-production-cost-optimizer');
+    const rule = members.found.rules['app-production-cost-shard-schedule'];
+    expect(rule.ScheduleExpression).toBe('rate(1 day)');
+    expect(rule.Targets.map((t: any) => t.Arn)).toEqual([machine.stateMachineArn]);
+  });
+
   test('the member role exists, trusting the central function roles\' path; those roles live under it', () => {
     const role = members.found.roles['fleet-optimizer-member'];
     expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain('arn:aws:iam::123456789012:role/fleet-optimizer/app-production/*');

@@ -1,7 +1,8 @@
 /**
  * Fleets in other accounts (docs/accounts.md): the member role a member account holds, the
- * central functions' grants, and the Step Functions run over the shards (its definition, its
- * schedule), cdk-nag clean; without `members`, nothing of it.
+ * central functions' grants, and the two Step Functions runs over the shards, the analyzer's and
+ * the cost optimizer's (their definitions, their schedules), cdk-nag clean; without `members`,
+ * nothing of it.
  */
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -25,22 +26,47 @@ function central(members?: MemberAccountsProps, extra: Partial<FleetOptimizerPro
   return { stack, template: Template.fromStack(stack) };
 }
 
-/** The state machine's definition, its tokens (function ARNs) as `<token>`. */
-function definition(template: Template): Record<string, any> {
-  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+/** The state machine `shop-production-<name>`, its definition parsed, its tokens as `<Id.Attribute>` or `<Ref>`. */
+function machine(template: Template, name: string): { properties: Record<string, any>; asl: Record<string, any> } {
+  const machines = Object.values(template.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: `shop-production-${name}` } }));
   expect(machines).toHaveLength(1);
   const body = machines[0].Properties.DefinitionString;
-  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : '"<token>"')).join('');
-  return JSON.parse(text.replace(/""<token>""/g, '"<token>"').replace(/"<token>"([^,}\]])/g, '<token>$1'));
+  // Every token of these definitions (a function's ARN, the partition, a topic) sits inside a JSON string.
+  const token = (part: any) => (part['Fn::GetAtt'] ? `<${part['Fn::GetAtt'].join('.')}>` : `<${part.Ref}>`);
+  const text = typeof body === 'string' ? body : body['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : token(part))).join('');
+  return { properties: machines[0].Properties, asl: JSON.parse(text) };
+}
+
+function definition(template: Template, name = 'shards'): Record<string, any> {
+  return machine(template, name).asl;
+}
+
+/** The logical id of a resource of `type` whose properties match. */
+function logicalId(template: Template, type: string, properties: Record<string, unknown>): string {
+  const ids = Object.keys(template.findResources(type, { Properties: properties }));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+const functionId = (template: Template, suffix: string) => logicalId(template, 'AWS::Lambda::Function', { FunctionName: `shop-production-${suffix}` });
+const topicId = (template: Template, kind: string) => logicalId(template, 'AWS::SNS::Topic', { TopicName: `shop-production-${kind}` });
+
+/** The statements of the policies attached to the role `roleId`. */
+function statementsOfRole(template: Template, roleId: string): any[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 
 /** The statements of every policy attached to the role of the function named `suffix`. */
 function statementsOf(template: Template, suffix: string): any[] {
   const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `shop-production-${suffix}` } }))[0];
-  const roleId = fn.Properties.Role['Fn::GetAtt'][0];
-  return Object.values(template.findResources('AWS::IAM::Policy'))
-    .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  return statementsOfRole(template, fn.Properties.Role['Fn::GetAtt'][0]);
+}
+
+/** The statements of the role of the state machine `shop-production-<name>`. */
+function machineStatements(template: Template, name: string): any[] {
+  return statementsOfRole(template, machine(template, name).properties.RoleArn['Fn::GetAtt'][0]);
 }
 
 describe('a central stack with member accounts', () => {
@@ -75,6 +101,7 @@ describe('a central stack with member accounts', () => {
     });
     const analyze = map.ItemProcessor.States.AnalyzeShard;
     expect(analyze.Resource).toContain('lambda:invoke');
+    expect(analyze.Arguments.FunctionName).toBe(`<${functionId(template, 'performance-analyzer')}.Arn>`);
     expect(analyze.Arguments.Payload).toEqual({ accountId: '{% $states.input.accountId %}', region: '{% $states.input.region %}' });
     expect(analyze.Catch).toEqual([expect.objectContaining({
       ErrorEquals: ['States.ALL'], Next: 'ShardFailed',
@@ -84,22 +111,123 @@ describe('a central stack with member accounts', () => {
     expect(map.Next).toBe('PublishShardMetrics');
     const published = asl.States.PublishShardMetrics.Arguments.MetricData.map((d: any) => d.MetricName);
     expect(published).toEqual(['ShardsSucceeded', 'ShardsFailed']);
+    // The analyzer's run keeps its metrics' one dimension.
+    for (const datum of asl.States.PublishShardMetrics.Arguments.MetricData) {
+      expect(datum.Dimensions).toEqual([{ Name: 'Environment', Value: 'production' }]);
+    }
     expect(asl.States.AnyShardFailed.Choices[0]).toMatchObject({ Condition: '{% $states.input.failed > 0 %}', Next: 'AlertFailedShards' });
+    expect(asl.States.AlertFailedShards.Arguments).toMatchObject({
+      TopicArn: `<${topicId(template, 'performance-alerts')}>`, Subject: 'fleet-optimizer shop-production: shards failed',
+    });
+    expect(asl.TimeoutSeconds).toBe(50 * 60);
   });
 
-  test('the analyzer and the engine may assume the member role in the named accounts only; the cost optimizer none', () => {
+  test('the daily cost schedule starts the cost shard run; a Distributed Map invokes the cost optimizer per account and region', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'shop-production-cost-shards',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws/vendedlogs/states/shop-production-cost-shards' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'shop-production-cost-shard-schedule',
+      ScheduleExpression: 'rate(1 day)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({
+        Arn: { Ref: Match.stringLikeRegexp('CostShardRunStateMachine') },
+        DeadLetterConfig: Match.anyValue(),
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+      })],
+    });
+    // Beside, as for the analyzer: the direct daily run still works in the central account.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'shop-production-cost-optimizer-schedule',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(template, 'cost-optimizer'), 'Arn'] }, Input: '{}' })],
+    });
+
+    const asl = definition(template, 'cost-shards');
+    expect(asl.QueryLanguage).toBe('JSONata');
+    expect(asl.TimeoutSeconds).toBe(23 * 3600);
+    expect(asl.StartAt).toBe('Shards');
+    expect(asl.States.Shards.Assign.shards).toEqual(definition(template, 'shards').States.Shards.Assign.shards);
+    expect(asl.States.Shards.Next).toBe('EachShard');
+    const map = asl.States.EachShard;
+    expect(map).toMatchObject({
+      Type: 'Map', Items: '{% $shards %}', MaxConcurrency: 5, ToleratedFailurePercentage: 20,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' }, StartAt: 'OptimizeShardCosts' },
+    });
+    const optimize = map.ItemProcessor.States.OptimizeShardCosts;
+    expect(optimize.Resource).toContain('lambda:invoke');
+    expect(optimize.Arguments).toEqual({
+      FunctionName: `<${functionId(template, 'cost-optimizer')}.Arn>`,
+      Payload: { accountId: '{% $states.input.accountId %}', region: '{% $states.input.region %}' },
+    });
+    expect(optimize.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['Throttled', 'Lambda.TooManyRequestsException'] }));
+    expect(optimize.Catch).toEqual([expect.objectContaining({
+      ErrorEquals: ['States.ALL'], Next: 'ShardFailed',
+      Output: expect.objectContaining({ ok: false, error: '{% $states.errorOutput.Error %}' }),
+    })]);
+    expect(map.Output).toMatchObject({ succeeded: '{% $count($states.result[ok = true]) %}', failed: '{% $count($states.result[ok = false]) %}' });
+    expect(map.Next).toBe('PublishShardMetrics');
+
+    // The same two metrics, told apart from the analyzer's run by a Run dimension.
+    const publish = asl.States.PublishShardMetrics;
+    expect(publish.Resource).toContain('aws-sdk:cloudwatch:putMetricData');
+    expect(publish.Arguments.Namespace).toBe('FleetOptimizer');
+    const dimensions = [{ Name: 'Environment', Value: 'production' }, { Name: 'Run', Value: 'cost-shards' }];
+    expect(publish.Arguments.MetricData).toEqual([
+      { MetricName: 'ShardsSucceeded', Unit: 'Count', Value: '{% $states.input.succeeded %}', Dimensions: dimensions },
+      { MetricName: 'ShardsFailed', Unit: 'Count', Value: '{% $states.input.failed %}', Dimensions: dimensions },
+    ]);
+    expect(publish.Next).toBe('AnyShardFailed');
+    expect(asl.States.AnyShardFailed).toMatchObject({
+      Type: 'Choice', Choices: [{ Condition: '{% $states.input.failed > 0 %}', Next: 'AlertFailedShards' }], Default: 'Done',
+    });
+    // Failed shards are reported where the cost optimizer reports: the cost alerts topic.
+    expect(asl.States.AlertFailedShards).toMatchObject({
+      Resource: expect.stringContaining('sns:publish'),
+      Arguments: {
+        TopicArn: `<${topicId(template, 'cost-alerts')}>`,
+        Subject: 'fleet-optimizer shop-production: cost shards failed',
+        Message: expect.stringContaining('shard(s) failed'),
+      },
+      Next: 'Done',
+    });
+  });
+
+  test('each run\'s role invokes its own function only, and publishes to its own alert topic with the topic key', () => {
+    const topicKey = logicalId(template, 'AWS::KMS::Key', { Description: 'fleet-optimizer SNS topics' });
+    for (const [name, suffix, topic] of [['shards', 'performance-analyzer', 'performance-alerts'], ['cost-shards', 'cost-optimizer', 'cost-alerts']]) {
+      const statements = machineStatements(template, name);
+      const invoke = statements.filter((s) => s.Action === 'lambda:InvokeFunction');
+      const fn = { 'Fn::GetAtt': [functionId(template, suffix), 'Arn'] };
+      expect(invoke).toEqual([expect.objectContaining({ Effect: 'Allow', Resource: [fn, { 'Fn::Join': ['', [fn, ':*']] }] })]);
+      expect(statements.filter((s) => s.Action === 'sns:Publish')).toEqual([expect.objectContaining({ Resource: { Ref: topicId(template, topic) } })]);
+      expect(statements).toContainEqual(expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: { 'Fn::GetAtt': [topicKey, 'Arn'] },
+      }));
+      expect(statements).toContainEqual(expect.objectContaining({ Sid: 'DenyOtherNamespaces', Effect: 'Deny', Action: 'cloudwatch:PutMetricData' }));
+    }
+  });
+
+  test('the analyzer, the engine and the cost optimizer may assume the member role in the named accounts only', () => {
     const assume = (suffix: string) => statementsOf(template, suffix).filter((s) => s.Action === 'sts:AssumeRole');
-    for (const suffix of ['performance-analyzer', 'optimization-engine']) {
+    for (const suffix of ['performance-analyzer', 'optimization-engine', 'cost-optimizer']) {
+      expect(assume(suffix)).toHaveLength(1);
       const resources = assume(suffix).flatMap((s) => s.Resource);
+      expect(resources).toHaveLength(2);
       expect(JSON.stringify(resources)).toContain(`:iam::${A}:role/fleet-optimizer-member`);
       expect(JSON.stringify(resources)).toContain(`:iam::${B}:role/fleet-optimizer-member`);
       expect(JSON.stringify(resources)).not.toContain('*');
     }
-    expect(assume('cost-optimizer')).toEqual([]);
+    // All three roles live under the path the member role trusts.
     const roles = Object.values(template.findResources('AWS::IAM::Role', { Properties: { Path: '/fleet-optimizer/shop-production/' } }));
     expect(roles).toHaveLength(3);
-    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'shop-production-performance-analyzer' } }))[0];
-    expect(fn.Properties.Environment.Variables.FLEETOPT_MEMBER_ROLE_NAME).toBe('fleet-optimizer-member');
+    for (const suffix of ['performance-analyzer', 'cost-optimizer']) {
+      const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `shop-production-${suffix}` } }))[0];
+      expect(fn.Properties.Environment.Variables.FLEETOPT_MEMBER_ROLE_NAME).toBe('fleet-optimizer-member');
+    }
   });
 });
 
@@ -114,13 +242,31 @@ test('with organization: true the run lists the ACTIVE accounts page by page, an
   expect(asl.States.ListMoreAccounts.Arguments).toEqual({ NextToken: '{% $next %}' });
   expect(asl.States.ListAccounts.Assign.accounts).toContain("Status = 'ACTIVE'");
   expect(asl.States.Shards.Assign.shards).toContain('["us-east-1"]');
-  const assume = statementsOf(template, 'optimization-engine').filter((s) => s.Action === 'sts:AssumeRole');
-  expect(JSON.stringify(assume)).toContain(':iam::*:role/ops-fleet');
+  const cost = definition(template, 'cost-shards');
+  expect(cost.StartAt).toBe('Begin');
+  expect(cost.States.ListAccounts.Resource).toContain('aws-sdk:organizations:listAccounts');
+  expect(cost.States.Shards.Next).toBe('EachShard');
+  expect(cost.States.EachShard.ItemProcessor.States.OptimizeShardCosts.Arguments.FunctionName).toBe(`<${functionId(template, 'cost-optimizer')}.Arn>`);
+  for (const suffix of ['optimization-engine', 'cost-optimizer']) {
+    const assume = statementsOf(template, suffix).filter((s) => s.Action === 'sts:AssumeRole');
+    expect(JSON.stringify(assume)).toContain(':iam::*:role/ops-fleet');
+  }
+});
+
+test('with cost optimization disabled the cost shard schedule is disabled too', () => {
+  const { template } = central({ accounts: [A] }, { optimizationConfig: { enableCostOptimization: false } });
+  for (const name of ['cost-optimizer-schedule', 'cost-shard-schedule']) {
+    template.hasResourceProperties('AWS::Events::Rule', { Name: `shop-production-${name}`, State: 'DISABLED' });
+  }
+  template.hasResourceProperties('AWS::Events::Rule', { Name: 'shop-production-shard-schedule', State: 'ENABLED' });
 });
 
 test('without members nothing changes: no state machine, no role path, no AssumeRole', () => {
   const { template } = central(undefined);
   template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+  const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r) => r.Properties.Name);
+  expect(rules).toContain('shop-production-cost-optimizer-schedule');
+  expect(rules.filter((name) => name.includes('shard'))).toEqual([]);
   expect(Object.values(template.findResources('AWS::IAM::Role')).filter((r) => r.Properties.Path)).toEqual([]);
   for (const suffix of ['performance-analyzer', 'optimization-engine', 'cost-optimizer']) {
     expect(statementsOf(template, suffix).filter((s) => s.Action === 'sts:AssumeRole')).toEqual([]);
@@ -166,15 +312,34 @@ describe('the member stack', () => {
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain(':iam::123456789012:role/fleet-optimizer/shop-production/*');
   });
 
+  const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+
   test('it reads, and scales only the tagged groups', () => {
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.sort()).toEqual([
       'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'autoscaling:SetDesiredCapacity',
-      'cloudwatch:GetMetricData', 'elasticloadbalancing:DescribeTargetGroups',
+      'ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetReservationPurchaseRecommendation',
+      'ce:GetSavingsPlansPurchaseRecommendation', 'ce:ListCostAllocationTags',
+      'cloudwatch:GetMetricData', 'ec2:DescribeInstanceTypes', 'ec2:DescribeSpotPriceHistory',
+      'elasticloadbalancing:DescribeTargetGroups', 'pricing:GetProducts',
     ]);
+    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const scale = statements.find((s) => s.Action === 'autoscaling:SetDesiredCapacity');
     expect(scale.Condition).toEqual({ StringEquals: { 'autoscaling:ResourceTag/fleet-optimizer:enabled': 'true' } });
+  });
+
+  test('its cost reads are the cost optimizer\'s own read-only grants, read-only, and nothing else', () => {
+    const own = statementsOf(central({ accounts: [A] }).template, 'cost-optimizer');
+    for (const sid of ['CostExplorerRead', 'Prices']) {
+      const member = statements.filter((s) => s.Sid === sid);
+      expect(member).toEqual([{ Sid: sid, Effect: 'Allow', Action: expect.any(Array), Resource: '*' }]);
+      expect(member).toEqual(own.filter((s) => s.Sid === sid));
+      expect(member[0].Action.every((a: string) => /^(ce|pricing|ec2):(Get|List|Describe)/.test(a))).toBe(true);
+    }
+    // Of the cost optimizer's Resource-'*' reads, none is missing from the member role.
+    const memberActions = new Set(statements.flatMap((s) => [s.Action].flat()));
+    const ownReads = own.filter((s) => s.Resource === '*' && s.Effect === 'Allow' && !s.Condition).flatMap((s) => [s.Action].flat());
+    expect(ownReads.filter((a) => !memberActions.has(a))).toEqual([]);
   });
 
   test('a malformed central account is refused', () => {
