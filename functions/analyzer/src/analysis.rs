@@ -11,7 +11,7 @@ use fleetopt_model::{AnalysisWindow, Origin, Recommendation, Shard, Source, reco
 use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, screen_new};
 use fleetopt_ports::{
     FleetDirectory, GroupInfo, Members, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
-    Reach, RecommendationStore, ServiceError, Signer, StoreError, attest_all,
+    Reach, RecommendationStore, ServiceError, Signer, StoreError, attest_all, placed_in,
 };
 use fleetopt_scoring::{Assessment, Part, Priority, analyze};
 use serde::Serialize;
@@ -369,8 +369,8 @@ where
         publish(
             config,
             &deps.metrics,
-            &outcomes,
-            &screened.suppressed,
+            (&outcomes, &screened.suppressed),
+            shard.filter(|_| member.is_some()),
             windows.assessment.end,
         )
         .await?;
@@ -449,12 +449,13 @@ async fn sign_automated<K: Signer + Sync>(signer: &K, key: &str, screened: &mut 
 
 /// PerformanceScore, EfficiencyRating, OptimizationRecommendations and
 /// RecommendationsSuppressed for every group that has a score, in one PutMetricData call (the
-/// adapter splits past the API's limit).
+/// adapter splits past the API's limit); with `AccountId` and `Region` dimensions for another
+/// account's or region's groups (`member`).
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
-    outcomes: &[GroupOutcome],
-    suppressed: &[Suppressed],
+    (outcomes, suppressed): (&[GroupOutcome], &[Suppressed]),
+    member: Option<&Shard>,
     at: DateTime<Utc>,
 ) -> Result<(), AnalyzerError> {
     let scored: Vec<(&String, f64, f64, usize, usize)> = outcomes
@@ -477,7 +478,7 @@ async fn publish<M: MetricsPublisher + Sync>(
         return Ok(());
     }
     let environment = config.environment.as_str();
-    let data: Vec<MetricDatum> = scored
+    let mut data: Vec<MetricDatum> = scored
         .into_iter()
         .flat_map(|(group, score, rating, count, held)| {
             let dims = vec![
@@ -499,6 +500,9 @@ async fn publish<M: MetricsPublisher + Sync>(
             })
         })
         .collect();
+    if let Some(shard) = member {
+        placed_in(&mut data, shard);
+    }
     metrics
         .publish(&config.metrics_namespace, &data)
         .await

@@ -190,8 +190,17 @@ async fn fuzz_handling_on_fakes_gives_a_response_or_an_error_never_a_panic() {
         };
         let config = config(rng);
         let now = start() + Duration::hours((case % 25) as i64);
+        let published_before = deps.metrics.published.published().len();
         match run(&config, &deps, &trigger, now).await {
             Ok(response) => {
+                // A member's groups publish under its account and region; the own ones never.
+                let published = deps.metrics.published.published();
+                if let Some(batch) = published.get(published_before) {
+                    let member = trigger.shard() == Some(&shard(1));
+                    assert!(batch.iter().all(|d| {
+                        d.dimensions.iter().any(|(k, _)| *k == "AccountId") == member
+                    }));
+                }
                 assert_eq!(response.environment, config.environment.as_str());
                 assert!(response.groups.iter().all(|g| match g.status {
                     GroupStatus::Scored => g.performance_score.is_some(),

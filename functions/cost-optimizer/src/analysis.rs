@@ -20,7 +20,7 @@ use fleetopt_policy::screen::{Recorded, Rules, Screened, Suppressed, record, scr
 use fleetopt_ports::{
     CostResult, CostSource, FleetDirectory, Members, MetricDatum, MetricsPublisher, MetricsSource,
     Notifier, PriceSource, RecommendationStore, ServiceError, StoreError, TagActivation,
-    TimeWindow,
+    TimeWindow, placed_in,
 };
 use fleetopt_scoring::{CpuPercentile, RightSizing, RightSizingStatus};
 use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries};
@@ -457,7 +457,15 @@ where
                 error: error.clone(),
             });
         }
-        publish(config, &deps.metrics, &groups, &realized.data, now).await?;
+        let member = shard.filter(|_| member.is_some());
+        publish(
+            config,
+            &deps.metrics,
+            (&groups, &realized.data),
+            member,
+            now,
+        )
+        .await?;
         let high: Vec<&str> = screened
             .kept
             .iter()
@@ -729,12 +737,13 @@ fn account_costs(snapshot: &CostSnapshot, reads: &CostReads, budget: Budget) -> 
 }
 
 /// CostSavingsPotential per group and for the environment, with the savings `achieved`
-/// (RealizedSavings), in one PutMetricData call.
+/// (RealizedSavings), in one PutMetricData call; with `AccountId` and `Region` dimensions for
+/// another account's or region's (`member`).
 async fn publish<M: MetricsPublisher + Sync>(
     config: &Config,
     metrics: &M,
-    groups: &[GroupCosts],
-    achieved: &[MetricDatum],
+    (groups, achieved): (&[GroupCosts], &[MetricDatum]),
+    member: Option<&Shard>,
     at: DateTime<Utc>,
 ) -> Result<(), CostError> {
     let environment = config.environment.as_str().to_owned();
@@ -768,6 +777,9 @@ async fn publish<M: MetricsPublisher + Sync>(
     data.extend_from_slice(achieved);
     if data.is_empty() {
         return Ok(());
+    }
+    if let Some(shard) = member {
+        placed_in(&mut data, shard);
     }
     metrics
         .publish(&config.metrics_namespace, &data)
@@ -1066,8 +1078,17 @@ mod tests {
             (r.account_id.as_deref(), r.region.as_deref()),
             (Some("210987654321"), Some("eu-west-1"))
         );
-        // Published and alerted at home, never in the member account.
-        assert_eq!(deps.metrics.published().len(), 1);
+        // Published and alerted at home, never in the member account, under the member's
+        // account and region.
+        let published = deps.metrics.published();
+        assert_eq!(published.len(), 1);
+        assert!(published[0].iter().all(|d| {
+            d.dimensions[d.dimensions.len() - 2..]
+                == [
+                    ("AccountId", "210987654321".to_owned()),
+                    ("Region", "eu-west-1".to_owned()),
+                ]
+        }));
         assert_eq!(deps.notifier.notifications().len(), 1);
         assert!(theirs.metrics.published().is_empty());
 
@@ -1076,6 +1097,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(home.groups[0].desired_capacity, 4);
+        let published = deps.metrics.published();
+        assert!(
+            published[1]
+                .iter()
+                .all(|d| d.dimensions.iter().all(|(k, _)| *k != "AccountId"))
+        );
         assert_ne!(
             home.account_recommendation_ids,
             response.account_recommendation_ids

@@ -51,7 +51,7 @@ pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
 pub use members::{Members, Opened, Reach};
 pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
-    TimeWindow,
+    TimeWindow, placed_in,
 };
 pub use sign::{Signature, Signer, Verifier, attest, attest_all, sign_approval};
 pub use store::{

@@ -62,6 +62,18 @@ pub struct TimeWindow {
 /// empty series (or is absent): "no data", never 0.
 pub type MetricResults = HashMap<String, Vec<(DateTime<Utc>, f64)>>;
 
+/// Marks `data` as another account's or region's: `AccountId` and `Region` dimensions on every
+/// datum, so that a member's group never adds to the own account's same-named group's series
+/// (the own account's metrics keep the dimensions they always had).
+pub fn placed_in(data: &mut [MetricDatum], shard: &fleetopt_model::Shard) {
+    for datum in data {
+        datum
+            .dimensions
+            .push(("AccountId", shard.account_id().to_owned()));
+        datum.dimensions.push(("Region", shard.region().to_owned()));
+    }
+}
+
 /// One value to publish.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricDatum {
