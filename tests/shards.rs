@@ -36,6 +36,27 @@ async fn desired(clients: &Clients, name: &str) -> u32 {
     groups[0].desired
 }
 
+/// A new member account holding `<prefix>-web` at `member_desired` instances (of 1..=10), and
+/// the central account a `<prefix>-web` of its own at `central_desired`: the account, the
+/// member's clients and the name.
+async fn same_named_webs(
+    central: &Clients,
+    prefix: &str,
+    (member_desired, central_desired): (i32, i32),
+) -> (String, Clients, String) {
+    let account = new_account_id();
+    let (member_sdk, _) = sdk_config_in(&account).await.unwrap();
+    let member = Clients::new(&member_sdk);
+    let name = format!("{prefix}-web");
+    create_group(&member, &SeedGroup::new(&name, (1, member_desired, 10)))
+        .await
+        .unwrap();
+    create_group(central, &SeedGroup::new(&name, (1, central_desired, 10)))
+        .await
+        .unwrap();
+    (account, member, name)
+}
+
 #[tokio::test]
 async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role() {
     let sdk = emulator_config().await;
@@ -46,16 +67,7 @@ async fn a_member_accounts_group_is_analyzed_and_scaled_through_the_member_role(
 
     // The member account: an overloaded web. The central account has a quiet web of the
     // same name, which must stay as it is.
-    let account = new_account_id();
-    let (member_sdk, _) = sdk_config_in(&account).await.unwrap();
-    let member = Clients::new(&member_sdk);
-    let name = format!("{prefix}-web");
-    create_group(&member, &SeedGroup::new(&name, (1, 4, 10)))
-        .await
-        .unwrap();
-    create_group(&central, &SeedGroup::new(&name, (1, 4, 10)))
-        .await
-        .unwrap();
+    let (account, member, name) = same_named_webs(&central, &prefix, (4, 4)).await;
     let end = start() + TimeDelta::hours(1);
     put_load(
         &member,
@@ -255,16 +267,7 @@ async fn the_cost_optimizer_prices_a_member_accounts_group_through_the_member_ro
     let (table, store) = fresh_table("e2e-shard-cost").await;
     let prefix = unique_name("e2e-shard-cost");
     // The member's web runs 6 instances, the central web of the same name 2.
-    let account = new_account_id();
-    let (member_sdk, _) = sdk_config_in(&account).await.unwrap();
-    let member = Clients::new(&member_sdk);
-    let name = format!("{prefix}-web");
-    create_group(&member, &SeedGroup::new(&name, (1, 6, 10)))
-        .await
-        .unwrap();
-    create_group(&central, &SeedGroup::new(&name, (1, 2, 10)))
-        .await
-        .unwrap();
+    let (account, _, name) = same_named_webs(&central, &prefix, (6, 2)).await;
     let vars: HashMap<String, String> = HashMap::from([
         ("FLEETOPT_ENVIRONMENT".into(), "production".into()),
         ("FLEETOPT_APPLICATION".into(), "shards".into()),

@@ -218,17 +218,9 @@ where
     // A shard in another account or region is read through its own adapters; what the
     // analyzer writes, sends and publishes stays in its own account.
     let shard = trigger.shard();
-    let member = match shard {
-        Some(s) => deps
-            .members
-            .open(s)
-            .await
-            .map_err(|error| AnalyzerError::Member {
-                shard: s.clone(),
-                error,
-            })?,
-        None => None,
-    };
+    let member = fleetopt_ports::reach(&deps.members, shard)
+        .await
+        .map_err(|(shard, error)| AnalyzerError::Member { shard, error })?;
     let (fleet, metrics) = member
         .as_ref()
         .map_or((&deps.fleet, &deps.metrics), |m| (&m.fleet, &m.metrics));

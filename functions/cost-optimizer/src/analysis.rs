@@ -377,26 +377,18 @@ where
     // A shard in another account or region is read through its own adapters; what the cost
     // optimizer writes, sends and publishes stays in its own account.
     let shard = trigger.shard();
-    let member = match shard {
-        Some(s) => deps
-            .members
-            .open(s)
-            .await
-            .map_err(|error| CostError::Member {
-                shard: s.clone(),
-                error,
-            })?
-            .map(|m| {
-                (
-                    m.fleet,
-                    m.metrics,
-                    m.costs,
-                    CachedPrices::new(m.prices),
-                    m.region,
-                )
-            }),
-        None => None,
-    };
+    let member = fleetopt_ports::reach(&deps.members, shard)
+        .await
+        .map_err(|(shard, error)| CostError::Member { shard, error })?
+        .map(|m| {
+            (
+                m.fleet,
+                m.metrics,
+                m.costs,
+                CachedPrices::new(m.prices),
+                m.region,
+            )
+        });
     let view = match &member {
         Some((fleet, metrics, costs, prices, region)) => View {
             fleet,

@@ -48,7 +48,7 @@ pub use cost::{
     PurchaseRecommendation, SpotPrice, TagActivation,
 };
 pub use fleet::{FleetDirectory, GroupInfo, GroupSelector, TargetGroupRef};
-pub use members::{Members, Opened, Reach};
+pub use members::{Members, Opened, Reach, reach};
 pub use metrics::{
     MetricDatum, MetricQuery, MetricResults, MetricsPublisher, MetricsSource, Notifier, Statistic,
     TimeWindow, placed_in,

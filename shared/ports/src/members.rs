@@ -30,3 +30,15 @@ pub trait Members {
     /// (its own adapters serve it). Fails when the member role cannot be assumed.
     fn open(&self, shard: &Shard) -> impl Future<Output = Opened<Self::Reach>> + Send;
 }
+
+/// What a run reads through when its event names `shard`: `None` for no shard or the
+/// function's own account and region; the refusal keeps the shard it was for.
+pub async fn reach<R: Members + Sync>(
+    members: &R,
+    shard: Option<&Shard>,
+) -> Result<Option<R::Reach>, (Shard, ServiceError)> {
+    match shard {
+        Some(s) => members.open(s).await.map_err(|error| (s.clone(), error)),
+        None => Ok(None),
+    }
+}
