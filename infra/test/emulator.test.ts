@@ -220,27 +220,18 @@ describe('with member accounts, on the emulator', () => {
     ]);
   });
 
-  test('the state machine holds the Distributed Map over the four shards, and the schedule starts it', () => {
-    const machine = members.found.stateMachines['app-production-shards'];
+  test.each([
+    ['shards', 'AnalyzeShard', 'performance-analyzer', 'shard-schedule', 'rate(1 hour)'],
+    ['cost-shards', 'OptimizeShardCosts', 'cost-optimizer', 'cost-shard-schedule', 'rate(1 day)'],
+  ])('the %s state machine holds the Distributed Map over the four shards invoking its function, and its schedule starts it', (name, task, fn, ruleName, rate) => {
+    const machine = members.found.stateMachines[`app-production-${name}`];
     expect(machine).toBeDefined();
     const asl = JSON.parse(machine.definition);
     expect(asl.States.Shards.Assign.shards).toHaveLength(4);
     expect(asl.States.EachShard.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
-    expect(asl.States.EachShard.ItemProcessor.States.AnalyzeShard.Arguments.FunctionName).toContain('app-production-performance-analyzer');
-    const rule = members.found.rules['app-production-shard-schedule'];
-    expect(rule.ScheduleExpression).toBe('rate(1 hour)');
-    expect(rule.Targets.map((t: any) => t.Arn)).toEqual([machine.stateMachineArn]);
-  });
-
-  test('the cost shard run invokes the cost optimizer per shard, and the daily schedule starts it', () => {
-    const machine = members.found.stateMachines['app-production-cost-shards'];
-    expect(machine).toBeDefined();
-    const asl = JSON.parse(machine.definition);
-    expect(asl.States.Shards.Assign.shards).toHaveLength(4);
-    expect(asl.States.EachShard.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED');
-    expect(asl.States.EachShard.ItemProcessor.States.OptimizeShardCosts.Arguments.FunctionName).toContain('app-production-cost-optimizer');
-    const rule = members.found.rules['app-production-cost-shard-schedule'];
-    expect(rule.ScheduleExpression).toBe('rate(1 day)');
+    expect(asl.States.EachShard.ItemProcessor.States[task].Arguments.FunctionName).toContain(`app-production-${fn}`);
+    const rule = members.found.rules[`app-production-${ruleName}`];
+    expect(rule.ScheduleExpression).toBe(rate);
     expect(rule.Targets.map((t: any) => t.Arn)).toEqual([machine.stateMachineArn]);
   });
 
