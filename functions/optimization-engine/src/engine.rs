@@ -986,7 +986,7 @@ async fn settle<S: RecommendationStore + Sync>(
 /// Lets `r`'s group lock go (held by `r` while it was in flight); a failure only delays the
 /// group until the lock expires.
 async fn unlock<S: GroupLocks + Sync>(store: &S, r: &Recommendation) {
-    if let Err(e) = store.unlock(&r.auto_scaling_group_name, &r.id).await {
+    if let Err(e) = store.unlock(&r.lock_subject(), &r.id).await {
         tracing::warn!(id = %r.id, error = %e, "could not let the group lock go: it expires on its own");
     }
 }
@@ -1013,7 +1013,12 @@ where
     let group = &r.auto_scaling_group_name;
     match deps
         .store
-        .lock(group, &r.id, now, now + cx.policy.in_progress_max_age)
+        .lock(
+            &r.lock_subject(),
+            &r.id,
+            now,
+            now + cx.policy.in_progress_max_age,
+        )
         .await
     {
         Ok(true) => {}
@@ -1712,6 +1717,20 @@ mod tests {
             .unwrap();
         assert_eq!(response.decisions[0].outcome, Outcome::Error);
         assert!(deps.fleet.calls().is_empty());
+
+        // The own web's change does not wait for the member's web, whose change still holds
+        // its lock (IN_PROGRESS until verified): they are two groups, two locks.
+        let own = sample("web", 9);
+        stored(&deps, &[&own]).await;
+        let response = run(&config(&[]), &deps, &inserted(&[&own]), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            response.decisions[0].outcome,
+            Outcome::Applied,
+            "{response:?}"
+        );
+        assert_eq!(deps.fleet.calls(), vec![("web".to_owned(), 5, true)]);
     }
 
     #[tokio::test]

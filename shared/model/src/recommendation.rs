@@ -482,6 +482,18 @@ impl Recommendation {
         Shard::from_parts(self.account_id.as_deref(), self.region.as_deref())
     }
 
+    /// What the engine's per-group lock is taken on: the group's name for the functions' own
+    /// account and region, `<account>#<region>#<name>` for a shard's group, so that same-named
+    /// groups in different shards never wait for each other.
+    pub fn lock_subject(&self) -> String {
+        match (&self.account_id, &self.region) {
+            (Some(account), Some(region)) => {
+                format!("{account}#{region}#{}", self.auto_scaling_group_name)
+            }
+            _ => self.auto_scaling_group_name.clone(),
+        }
+    }
+
     /// Whether `other` is about the same group: the same name in the same account and region.
     pub fn same_group(&self, other: &Recommendation) -> bool {
         self.auto_scaling_group_name == other.auto_scaling_group_name
@@ -736,6 +748,8 @@ pub(crate) mod tests {
         assert_eq!(theirs.shard(), Ok(Some(member)));
         assert_eq!(own.shard(), Ok(None));
         assert!(!own.same_group(&theirs) && own.same_group(&own.clone()));
+        assert_eq!(own.lock_subject(), "web");
+        assert_eq!(theirs.lock_subject(), "111122223333#eu-west-1#web");
         let item: serde_json::Value = serde_json::to_value(&theirs).unwrap();
         assert_eq!(
             (&item["accountId"], &item["region"]),
