@@ -7,6 +7,7 @@
 //! **Architecture invariant:** this crate does no I/O, has no async code, reads no clock and knows
 //! nothing of AWS. Time, when a rule needs it, is a parameter.
 
+mod backtest;
 mod cycles;
 mod rightsizing;
 mod rules;
@@ -15,6 +16,7 @@ mod status;
 mod targets;
 mod trend;
 
+pub use backtest::{Backtest, DemandHour, SATURATED_CPU, backtest, projected_cpu};
 pub use cycles::{
     Cycle, Cycles, MIN_DAYS_DAILY, MIN_WEEKS_WEEKLY, Profile, STRONG_CYCLE, cycles, day_of_week,
     hour_of_day,
