@@ -380,22 +380,20 @@ where
     let member = fleetopt_ports::reach(&deps.members, shard)
         .await
         .map_err(|(shard, error)| CostError::Member { shard, error })?
-        .map(|m| {
-            (
-                m.fleet,
-                m.metrics,
-                m.costs,
-                CachedPrices::new(m.prices),
-                m.region,
-            )
+        .map(|m| ShardReads {
+            prices: CachedPrices::new(m.prices),
+            fleet: m.fleet,
+            metrics: m.metrics,
+            costs: m.costs,
+            region: m.region,
         });
     let view = match &member {
-        Some((fleet, metrics, costs, prices, region)) => View {
-            fleet,
-            metrics,
-            costs,
-            prices,
-            region,
+        Some(m) => View {
+            fleet: &m.fleet,
+            metrics: &m.metrics,
+            costs: &m.costs,
+            prices: &m.prices,
+            region: &m.region,
         },
         None => View {
             fleet: &deps.fleet,
@@ -449,12 +447,11 @@ where
                 error: error.clone(),
             });
         }
-        let member = shard.filter(|_| member.is_some());
         publish(
             config,
             &deps.metrics,
             (&groups, &realized.data),
-            member,
+            shard.filter(|_| member.is_some()),
             now,
         )
         .await?;

@@ -1578,6 +1578,14 @@ mod tests {
         }
     }
 
+    /// Stores `r`, then hands the engine its insert record (the test config, at `now()`).
+    async fn handled(deps: &FakeDeps, r: &Recommendation) -> Response {
+        stored(deps, &[r]).await;
+        run(&config(&[]), deps, &inserted(&[r]), now())
+            .await
+            .unwrap()
+    }
+
     fn inserted(rs: &[&Recommendation]) -> Trigger {
         let seqs: Vec<String> = (1..=rs.len()).map(|i| i.to_string()).collect();
         let changes: Vec<ItemChange<'_>> = rs
@@ -1605,10 +1613,7 @@ mod tests {
     async fn a_pending_scale_up_is_claimed_applied_and_counted_once() {
         let deps = deps(Recorder::new());
         let r = sample("web", 9);
-        stored(&deps, &[&r]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &r).await;
         assert_eq!(response.actions_applied, 1);
         assert_eq!(response.decisions[0].outcome, Outcome::Applied);
         assert_eq!(deps.fleet.calls(), vec![("web".to_owned(), 5, true)]);
@@ -1663,10 +1668,7 @@ mod tests {
             ..deps(Recorder::new())
         };
         let r = in_shard(sample("web", 9), &member);
-        stored(&deps, &[&r]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &r).await;
         assert_eq!(
             response.decisions[0].outcome,
             Outcome::Applied,
@@ -1690,10 +1692,7 @@ mod tests {
         // goes back to the stream, and nothing is changed anywhere.
         let unreachable = Shard::new("777788889999", "eu-west-1").unwrap();
         let stranded = in_shard(sample("api", 9), &unreachable);
-        stored(&deps, &[&stranded]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&stranded]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &stranded).await;
         let decision = &response.decisions[0];
         assert_eq!(decision.outcome, Outcome::Error);
         assert!(
@@ -1711,20 +1710,14 @@ mod tests {
         // An item whose account is half there is refused, not sent home.
         let mut half = sample("web", 8);
         half.account_id = Some("444455556666".into());
-        stored(&deps, &[&half]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&half]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &half).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Error);
         assert!(deps.fleet.calls().is_empty());
 
         // The own web's change does not wait for the member's web, whose change still holds
         // its lock (IN_PROGRESS until verified): they are two groups, two locks.
         let own = sample("web", 9);
-        stored(&deps, &[&own]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&own]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &own).await;
         assert_eq!(
             response.decisions[0].outcome,
             Outcome::Applied,
@@ -1764,10 +1757,7 @@ mod tests {
                 },
             );
             let r = sample("web", 9);
-            stored(&deps, &[&r]).await;
-            let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
-                .await
-                .unwrap();
+            let response = handled(&deps, &r).await;
             assert_eq!(response.decisions[0].outcome, Outcome::Waiting);
             assert!(deps.fleet.calls().is_empty());
             let item = deps.store.get(&r.id).await.unwrap().unwrap();
@@ -1784,10 +1774,7 @@ mod tests {
             ..group("web")
         });
         let r = sample("web", 9);
-        stored(&deps, &[&r]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&r]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &r).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Waiting);
         assert!(deps.fleet.calls().is_empty());
     }
@@ -2078,10 +2065,7 @@ mod tests {
         assert!(deps.fleet.calls().is_empty());
         // The analyzer's own, for the other group.
         let genuine = sample("api", 9);
-        stored(&deps, &[&genuine]).await;
-        let response = run(&config(&[]), &deps, &inserted(&[&genuine]), now())
-            .await
-            .unwrap();
+        let response = handled(&deps, &genuine).await;
         assert_eq!(response.decisions[0].outcome, Outcome::Applied);
         assert_eq!(deps.fleet.calls(), vec![("api".to_owned(), 5, true)]);
     }

@@ -118,16 +118,17 @@ pub fn merkle_tree(leaves: &[Digest32]) -> Option<(Digest32, Vec<Vec<Sibling>>)>
                 next.push((left, under_left));
                 break;
             };
+            let (left_hex, right_hex) = (to_hex(&left), to_hex(&right));
             for &i in &under_left {
                 paths[i].push(Sibling {
                     left: false,
-                    hash: to_hex(&right),
+                    hash: right_hex.clone(),
                 });
             }
             for &i in &under_right {
                 paths[i].push(Sibling {
                     left: true,
-                    hash: to_hex(&left),
+                    hash: left_hex.clone(),
                 });
             }
             under_left.extend(under_right);
