@@ -832,6 +832,7 @@ async fn a_scale_down_that_would_reverse_a_recent_scale_up_is_held_back() {
         applied_at: fleetopt_model::rfc3339(applied_at),
         activity_id: None,
         target_capacity: None,
+        ..Execution::default()
     };
     fleet
         .app

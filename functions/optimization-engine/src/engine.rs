@@ -1036,6 +1036,7 @@ where
         applied_at: rfc3339(now),
         activity_id: None,
         target_capacity: (to != target).then_some(target),
+        ..Execution::default()
     };
     let reason = if to == target {
         format!("desired capacity {from} -> {to}")

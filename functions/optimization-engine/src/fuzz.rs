@@ -121,6 +121,7 @@ fn recommendation(rng: &mut Rng) -> Recommendation {
             applied_at: time_text(rng),
             activity_id: rng.chance(50).then(|| fuzz::string(rng)),
             target_capacity: rng.chance(30).then(|| capacity(rng)),
+            ..Execution::default()
         });
     }
     if rng.chance(20) {

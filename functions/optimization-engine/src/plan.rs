@@ -64,9 +64,7 @@ impl StepLimits {
     /// The most one action may move a group whose desired capacity is `desired`:
     /// `max(1, min(floor(desired x percent / 100), instances))`.
     pub fn max_step(self, desired: u32) -> u32 {
-        let share = u64::from(desired) * u64::from(self.percent) / 100;
-        let share = u32::try_from(share).unwrap_or(u32::MAX);
-        share.min(self.instances).max(1)
+        fleetopt_scoring::max_step(self.percent, self.instances, desired)
     }
 
     /// The desired capacity one action sets on the way from `desired` to `target`: `target`
@@ -1131,6 +1129,7 @@ mod tests {
             applied_at: time(now() - Duration::minutes(applied_minutes_ago)),
             activity_id: None,
             target_capacity: None,
+            ..Execution::default()
         });
         r
     }

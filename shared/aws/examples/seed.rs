@@ -338,6 +338,7 @@ fn completed_change(now: DateTime<Utc>) -> fleetopt_model::Recommendation {
         applied_at: rfc3339(applied),
         activity_id: None,
         target_capacity: None,
+        ..Execution::default()
     });
     for (from, to, at, reason) in [
         (

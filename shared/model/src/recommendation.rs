@@ -108,7 +108,7 @@ pub struct StatusChange {
 
 /// What the engine did to the group for a recommendation: recorded when it claims the item,
 /// so that a later sweep can verify the change and, if needed, restore the previous size.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Execution {
     /// Desired capacity before the change: what a rollback restores.
@@ -124,6 +124,12 @@ pub struct Execution {
     /// step limits made this action stop short of it; the rest waits for the next analysis.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub target_capacity: Option<u32>,
+    /// The scheduled actions a SCHEDULED_SCALING put on the group, by name.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub scheduled_actions: Vec<String>,
+    /// When those actions stop recurring (their EndTime), RFC 3339 UTC.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub schedule_ends_at: Option<String>,
 }
 
 /// How many days a snoozed recommendation is kept after its snooze ends, at least: snoozing
@@ -335,6 +341,7 @@ fn estimated_duration(kind: RecommendationType) -> &'static str {
         RecommendationType::InstanceTypeChange => "30-60 minutes (instance refresh)",
         RecommendationType::PerformanceTuning => "1-3 days",
         RecommendationType::CostOptimization => "1-7 days",
+        RecommendationType::ScheduledScaling => "minutes (scheduled actions), in force from the next window",
     }
 }
 
@@ -520,6 +527,19 @@ impl Recommendation {
     pub fn proposed_action(&self) -> String {
         if let Some((_, to)) = self.scale_change() {
             return format!("desiredCapacity={to}");
+        }
+        if let Some(schedule) = &self.evidence.schedule {
+            let actions: Vec<String> = schedule
+                .actions
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}@{}:{}/{}/{}",
+                        a.name, a.recurrence, a.min_size, a.desired_capacity, a.max_size
+                    )
+                })
+                .collect();
+            return format!("schedule={}", actions.join(";"));
         }
         if let Some(option) = self
             .evidence

@@ -530,6 +530,7 @@ mod tests {
             applied_at: rfc3339(now() - Duration::hours(hours_ago)),
             activity_id: None,
             target_capacity: None,
+            ..Execution::default()
         });
         r
     }

@@ -1049,6 +1049,7 @@ pub mod contract {
             applied_at: "2026-11-23T10:06:00Z".to_owned(),
             activity_id: Some("a-1".to_owned()),
             target_capacity: None,
+            ..Execution::default()
         };
         let claimed = store
             .transition(&noted, &claim("engine-a").recording(&execution))

@@ -7,7 +7,7 @@
 //! does not run faster). Backtesting the current configuration (the hour's own instances,
 //! ratio 1) gives back the observed figures.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// CPU above which an hour counts as saturated, percent.
 pub const SATURATED_CPU: f64 = 90.0;
@@ -25,7 +25,7 @@ pub struct DemandHour {
 }
 
 /// What a configuration's CPU would have been over the replayed hours.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Backtest {
     /// Hours replayed.
@@ -42,6 +42,48 @@ pub struct Backtest {
     pub hours_over_target: usize,
     /// Hours whose projected CPU is above [`SATURATED_CPU`].
     pub hours_over_90: usize,
+}
+
+/// A proposal's backtest beside the current configuration's, over the same hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Backtests {
+    /// The configuration as it ran: the observed figures.
+    pub current: Backtest,
+    /// The proposal.
+    pub proposed: Backtest,
+    /// The most hours above [`SATURATED_CPU`] a proposal may have, percent of the hours.
+    pub max_saturated_percent: f64,
+}
+
+impl Backtests {
+    /// Both backtests, when there is at least one usable hour.
+    pub fn of(
+        demand: &[DemandHour],
+        proposed: impl Fn(i64) -> f64,
+        ratio: f64,
+        target: f64,
+        max_saturated_percent: f64,
+    ) -> Option<Backtests> {
+        let observed: std::collections::HashMap<i64, f64> =
+            demand.iter().map(|h| (h.hour, h.instances)).collect();
+        Some(Backtests {
+            current: backtest(
+                demand,
+                |h| observed.get(&h).copied().unwrap_or(0.0),
+                1.0,
+                target,
+            )?,
+            proposed: backtest(demand, proposed, ratio, target)?,
+            max_saturated_percent,
+        })
+    }
+
+    /// Whether the proposal is too risky to make: more of its hours above [`SATURATED_CPU`]
+    /// than allowed.
+    pub fn too_risky(&self) -> bool {
+        self.proposed.too_risky(self.max_saturated_percent / 100.0)
+    }
 }
 
 impl Backtest {

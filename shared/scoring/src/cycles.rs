@@ -18,7 +18,7 @@
 //! Hours are Unix hours (seconds since 1970-01-01T00:00:00Z divided by 3600), so this module
 //! needs no clock and no calendar.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Days each hour of the day must be seen for a daily profile.
 pub const MIN_DAYS_DAILY: usize = 7;
@@ -30,7 +30,7 @@ pub const STRONG_CYCLE: f64 = 0.5;
 const FLAT_VARIANCE: f64 = 1e-9;
 
 /// A profile and how much of the series it explains.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     /// The means: 24 (hour of day, 0 = 00:00 to 01:00 UTC) or 7 (day of week, 0 = Monday).

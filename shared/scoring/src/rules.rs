@@ -34,16 +34,19 @@ pub enum RecommendationType {
     PerformanceTuning,
     /// Spot, right-sizing, reserved capacity, run-rate: never automated.
     CostOptimization,
+    /// Scheduled actions for a daily or weekly cycle: always needs approval.
+    ScheduledScaling,
 }
 
 impl RecommendationType {
     /// Every type, in a fixed order.
-    pub const ALL: [RecommendationType; 5] = [
+    pub const ALL: [RecommendationType; 6] = [
         RecommendationType::ScaleUp,
         RecommendationType::ScaleDown,
         RecommendationType::InstanceTypeChange,
         RecommendationType::PerformanceTuning,
         RecommendationType::CostOptimization,
+        RecommendationType::ScheduledScaling,
     ];
 
     /// Whether automation may ever apply it (when the environment enables it): SCALE_UP only.
@@ -59,6 +62,7 @@ impl RecommendationType {
             RecommendationType::InstanceTypeChange => "INSTANCE_TYPE_CHANGE",
             RecommendationType::PerformanceTuning => "PERFORMANCE_TUNING",
             RecommendationType::CostOptimization => "COST_OPTIMIZATION",
+            RecommendationType::ScheduledScaling => "SCHEDULED_SCALING",
         }
     }
 }
@@ -334,6 +338,13 @@ pub struct Evidence {
     /// `commitment`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub commitment: Option<CommitmentFigures>,
+    /// The proposed scheduled actions and the cycle behind them (key `schedule`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub schedule: Option<crate::schedule::Schedule>,
+    /// The proposal and the current configuration replayed against the lookback's hours (key
+    /// `backtest`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub backtest: Option<crate::backtest::Backtests>,
 }
 
 /// What Cost Explorer says about a reserved-instance or savings-plan purchase it recommends:
