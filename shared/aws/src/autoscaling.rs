@@ -3,18 +3,20 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter};
+use aws_sdk_autoscaling::types::{AutoScalingGroup, Filter, ScheduledUpdateGroupActionRequest};
 use chrono::{DateTime, Utc};
 use fleetopt_model::{EXCLUDE_TAG, Exclusions};
 use fleetopt_ports::{
-    ActivityStatus, FleetControl, FleetDirectory, GroupInfo, GroupSelector, ScalingActivity,
-    ServiceError, TargetGroupRef,
+    ActionFailure, ActivityStatus, FleetControl, FleetDirectory, GroupInfo, GroupSelector,
+    ScalingActivity, ScheduledAction, ServiceError, TargetGroupRef,
 };
 
 use crate::error::service_error;
 
 /// DescribeAutoScalingGroups takes at most this many names per request.
 const NAMES_PER_REQUEST: usize = 100;
+/// The batch scheduled-action calls take at most this many actions per request.
+const ACTIONS_PER_REQUEST: usize = 50;
 /// DescribeTargetGroups takes at most this many ARNs per request.
 const TARGET_GROUPS_PER_REQUEST: usize = 20;
 
@@ -199,6 +201,35 @@ impl FleetDirectory for AwsFleetDirectory {
         infos.dedup_by(|a, b| a.name == b.name);
         Ok(infos)
     }
+
+    async fn scheduled_actions(&self, names: &[String]) -> Result<Vec<ScheduledAction>, ServiceError> {
+        let mut found = Vec::new();
+        for chunk in names.chunks(ACTIONS_PER_REQUEST) {
+            let mut pages = self
+                .autoscaling
+                .describe_scheduled_actions()
+                .set_scheduled_action_names(Some(chunk.to_vec()))
+                .max_records(100)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page =
+                    page.map_err(|e| service_error("autoscaling:DescribeScheduledActions", &e))?;
+                found.extend(page.scheduled_update_group_actions().iter().map(|a| {
+                    ScheduledAction {
+                        group: a.auto_scaling_group_name().unwrap_or_default().to_owned(),
+                        name: a.scheduled_action_name().unwrap_or_default().to_owned(),
+                        recurrence: a.recurrence().map(str::to_owned),
+                        min_size: a.min_size().and_then(|v| u32::try_from(v).ok()),
+                        max_size: a.max_size().and_then(|v| u32::try_from(v).ok()),
+                        desired_capacity: a.desired_capacity().and_then(|v| u32::try_from(v).ok()),
+                        end_time: time(a.end_time()),
+                    }
+                }));
+            }
+        }
+        Ok(found)
+    }
 }
 
 fn time(value: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
@@ -257,6 +288,78 @@ impl FleetControl for AwsFleetDirectory {
             .map_err(|e| service_error("autoscaling:SetDesiredCapacity", &e))?;
         Ok(())
     }
+
+    async fn put_scheduled_actions(
+        &self,
+        group: &str,
+        actions: &[ScheduledAction],
+    ) -> Result<Vec<ActionFailure>, ServiceError> {
+        let size = |v: Option<u32>| v.and_then(|v| i32::try_from(v).ok());
+        let mut failed = Vec::new();
+        for chunk in actions.chunks(ACTIONS_PER_REQUEST) {
+            let requests = chunk
+                .iter()
+                .map(|a| {
+                    ScheduledUpdateGroupActionRequest::builder()
+                        .scheduled_action_name(&a.name)
+                        .set_recurrence(a.recurrence.clone())
+                        .set_min_size(size(a.min_size))
+                        .set_max_size(size(a.max_size))
+                        .set_desired_capacity(size(a.desired_capacity))
+                        .set_end_time(a.end_time.map(|t| {
+                            aws_smithy_types::DateTime::from_secs(t.timestamp())
+                        }))
+                        .time_zone("Etc/UTC")
+                        .build()
+                })
+                .collect();
+            let output = self
+                .autoscaling
+                .batch_put_scheduled_update_group_action()
+                .auto_scaling_group_name(group)
+                .set_scheduled_update_group_actions(Some(requests))
+                .send()
+                .await
+                .map_err(|e| {
+                    service_error("autoscaling:BatchPutScheduledUpdateGroupAction", &e)
+                })?;
+            failed.extend(failures(output.failed_scheduled_update_group_actions()));
+        }
+        Ok(failed)
+    }
+
+    async fn delete_scheduled_actions(
+        &self,
+        group: &str,
+        names: &[String],
+    ) -> Result<Vec<ActionFailure>, ServiceError> {
+        let mut failed = Vec::new();
+        for chunk in names.chunks(ACTIONS_PER_REQUEST) {
+            let output = self
+                .autoscaling
+                .batch_delete_scheduled_action()
+                .auto_scaling_group_name(group)
+                .set_scheduled_action_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| service_error("autoscaling:BatchDeleteScheduledAction", &e))?;
+            failed.extend(failures(output.failed_scheduled_actions()));
+        }
+        Ok(failed)
+    }
+}
+
+fn failures(
+    failed: &[aws_sdk_autoscaling::types::FailedScheduledUpdateGroupActionRequest],
+) -> Vec<ActionFailure> {
+    failed
+        .iter()
+        .map(|f| ActionFailure {
+            name: f.scheduled_action_name().unwrap_or_default().to_owned(),
+            code: f.error_code().unwrap_or_default().to_owned(),
+            message: f.error_message().unwrap_or_default().to_owned(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

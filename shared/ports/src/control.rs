@@ -68,6 +68,37 @@ pub struct ScalingActivity {
     pub description: String,
 }
 
+/// A group's scheduled action (PutScheduledUpdateGroupAction): from each time its recurrence
+/// names on, the group runs these sizes; a size not given stays as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledAction {
+    /// AutoScalingGroupName.
+    pub group: String,
+    /// ScheduledActionName (unique within the group).
+    pub name: String,
+    /// Recurrence, cron in UTC.
+    pub recurrence: Option<String>,
+    /// MinSize.
+    pub min_size: Option<u32>,
+    /// MaxSize.
+    pub max_size: Option<u32>,
+    /// DesiredCapacity.
+    pub desired_capacity: Option<u32>,
+    /// EndTime: the action does not recur after it.
+    pub end_time: Option<DateTime<Utc>>,
+}
+
+/// A scheduled action a batch call did not put or delete, with Auto Scaling's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionFailure {
+    /// ScheduledActionName.
+    pub name: String,
+    /// The AWS error code.
+    pub code: String,
+    /// The AWS error message.
+    pub message: String,
+}
+
 /// Scales Auto Scaling groups.
 pub trait FleetControl {
     /// The group's most recent scaling activity, if it has any (DescribeScalingActivities,
@@ -85,4 +116,22 @@ pub trait FleetControl {
         desired: u32,
         honor_cooldown: bool,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+
+    /// Puts (creates or replaces, by name) the group's scheduled actions in one
+    /// BatchPutScheduledUpdateGroupAction call per 50; the actions Auto Scaling refused come
+    /// back, the others are in place.
+    fn put_scheduled_actions(
+        &self,
+        group: &str,
+        actions: &[ScheduledAction],
+    ) -> impl Future<Output = Result<Vec<ActionFailure>, ServiceError>> + Send;
+
+    /// Deletes the group's scheduled actions of these names in one BatchDeleteScheduledAction
+    /// call per 50; the ones Auto Scaling could not delete come back (an action that does not
+    /// exist is not a failure: it is gone).
+    fn delete_scheduled_actions(
+        &self,
+        group: &str,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<ActionFailure>, ServiceError>> + Send;
 }

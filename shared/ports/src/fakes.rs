@@ -15,10 +15,10 @@ use crate::store::{
     Found, GroupLocks, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
 };
 use crate::{
-    CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
+    ActionFailure, CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
     GroupSelector, InstanceTypeInfo, Members, MetricDatum, MetricQuery, MetricResults,
     MetricsPublisher, MetricsSource, MonthCost, Notifier, Opened, PriceSource,
-    PurchaseRecommendation, Reach, ScalingActivity, ServiceError, SpotPrice, TagActivation,
+    PurchaseRecommendation, Reach, ScalingActivity, ScheduledAction, ServiceError, SpotPrice, TagActivation,
     TimeWindow,
 };
 
@@ -319,6 +319,8 @@ struct FakeFleetState {
     activities: BTreeMap<String, ScalingActivity>,
     calls: Vec<(String, u32, bool)>,
     refusals: Vec<String>,
+    scheduled: BTreeMap<(String, String), ScheduledAction>,
+    refused_actions: Vec<String>,
 }
 
 impl FakeFleet {
@@ -364,6 +366,22 @@ impl FakeFleet {
     pub fn calls(&self) -> Vec<(String, u32, bool)> {
         self.state().calls.clone()
     }
+
+    /// Makes every later put of a scheduled action of this name fail, as Auto Scaling refuses
+    /// one it finds invalid.
+    pub fn refuse_action(&self, name: &str) {
+        self.state().refused_actions.push(name.to_owned());
+    }
+
+    /// The group's scheduled actions, by name.
+    pub fn scheduled(&self, group: &str) -> Vec<ScheduledAction> {
+        self.state()
+            .scheduled
+            .values()
+            .filter(|a| a.group == group)
+            .cloned()
+            .collect()
+    }
 }
 
 impl FleetDirectory for FakeFleet {
@@ -376,6 +394,16 @@ impl FleetDirectory for FakeFleet {
                 .collect(),
             GroupSelector::Tag { .. } => state.groups.values().cloned().collect(),
         })
+    }
+
+    async fn scheduled_actions(&self, names: &[String]) -> Result<Vec<ScheduledAction>, ServiceError> {
+        Ok(self
+            .state()
+            .scheduled
+            .values()
+            .filter(|a| names.contains(&a.name))
+            .cloned()
+            .collect())
     }
 }
 
@@ -413,6 +441,48 @@ impl FleetControl for FakeFleet {
                 message: format!("AutoScalingGroup name not found - {group}"),
             }),
         }
+    }
+
+    async fn put_scheduled_actions(
+        &self,
+        group: &str,
+        actions: &[ScheduledAction],
+    ) -> Result<Vec<ActionFailure>, ServiceError> {
+        let mut state = self.state();
+        if !state.groups.contains_key(group) {
+            return Err(ServiceError {
+                operation: "autoscaling:BatchPutScheduledUpdateGroupAction",
+                code: "ValidationError".to_owned(),
+                message: format!("AutoScalingGroup name not found - {group}"),
+            });
+        }
+        let mut failed = Vec::new();
+        for a in actions {
+            if state.refused_actions.contains(&a.name) {
+                failed.push(ActionFailure {
+                    name: a.name.clone(),
+                    code: "ValidationError".to_owned(),
+                    message: "injected by the test".to_owned(),
+                });
+            } else {
+                state
+                    .scheduled
+                    .insert((group.to_owned(), a.name.clone()), a.clone());
+            }
+        }
+        Ok(failed)
+    }
+
+    async fn delete_scheduled_actions(
+        &self,
+        group: &str,
+        names: &[String],
+    ) -> Result<Vec<ActionFailure>, ServiceError> {
+        let mut state = self.state();
+        for name in names {
+            state.scheduled.remove(&(group.to_owned(), name.clone()));
+        }
+        Ok(Vec::new())
     }
 }
 

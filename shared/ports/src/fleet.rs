@@ -66,4 +66,11 @@ pub trait FleetDirectory {
         &self,
         selector: &GroupSelector,
     ) -> impl Future<Output = Result<Vec<GroupInfo>, ServiceError>> + Send;
+
+    /// Every group's scheduled actions of these names (DescribeScheduledActions filtered by
+    /// name, all groups at once, paginated inside).
+    fn scheduled_actions(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<crate::ScheduledAction>, ServiceError>> + Send;
 }

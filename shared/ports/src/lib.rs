@@ -42,7 +42,10 @@ impl ServiceError {
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
-pub use control::{ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity};
+pub use control::{
+    ActionFailure, ActivityStatus, FleetControl, SCALING_ACTIVITY_IN_PROGRESS, ScalingActivity,
+    ScheduledAction,
+};
 pub use cost::{
     CostResult, CostSource, CostUnavailable, InstanceTypeInfo, MonthCost, PriceSource,
     PurchaseRecommendation, SpotPrice, TagActivation,
