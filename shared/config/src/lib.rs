@@ -14,6 +14,9 @@ use std::sync::LazyLock;
 use fleetopt_scoring::{CpuPercentile, InstanceFamily, Priority, RightSizingPreferences, Targets};
 use serde::Deserialize;
 
+mod window;
+pub use window::{ChangeWindow, MAX_WINDOW_MINUTES};
+
 /// The deployment environment; picks the preset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Environment {
@@ -217,6 +220,9 @@ pub struct Config {
     /// The role the functions assume in another account (`FLEETOPT_MEMBER_ROLE_NAME`, default
     /// `fleet-optimizer-member`): a shard of that account is read and scaled through it.
     pub member_role_name: String,
+    /// When the engine may apply approved scale-downs, type changes and schedules
+    /// (`FLEETOPT_CHANGE_WINDOW_CRON` and `_MINUTES`); `None`: whenever they are approved.
+    pub change_window: Option<ChangeWindow>,
 }
 
 /// How approvals are proven and how long they, and changes in flight, stay valid
@@ -289,6 +295,9 @@ pub struct Controls {
     pub min_monthly_savings_usd: f64,
     /// No cost recommendation saves less than this share of the cost, percent.
     pub min_savings_percent: f64,
+    /// No capacity proposal whose backtest runs more than this share of the lookback's hours
+    /// above 90 % CPU, percent.
+    pub max_saturated_percent: f64,
 }
 
 impl Default for Controls {
@@ -300,6 +309,7 @@ impl Default for Controls {
             churn_window_hours: 6,
             min_monthly_savings_usd: 5.0,
             min_savings_percent: 5.0,
+            max_saturated_percent: 1.0,
         }
     }
 }
@@ -463,6 +473,12 @@ pub mod vars {
     pub const MIN_MONTHLY_SAVINGS_USD: &str = "FLEETOPT_MIN_MONTHLY_SAVINGS_USD";
     /// Smallest saving of a cost recommendation, percent (default 5).
     pub const MIN_SAVINGS_PERCENT: &str = "FLEETOPT_MIN_SAVINGS_PERCENT";
+    /// Most hours above 90 % CPU a capacity proposal's backtest may show, percent (default 1).
+    pub const BACKTEST_MAX_SATURATED_PERCENT: &str = "FLEETOPT_BACKTEST_MAX_SATURATED_PERCENT";
+    /// The engine's change window: a five-field cron, UTC (default: none).
+    pub const CHANGE_WINDOW_CRON: &str = "FLEETOPT_CHANGE_WINDOW_CRON";
+    /// The change window's length, minutes (1 to 1440; required with the cron).
+    pub const CHANGE_WINDOW_MINUTES: &str = "FLEETOPT_CHANGE_WINDOW_MINUTES";
     /// Percentile of hourly maxima right-sizing sizes for: `p90`, `p95` or `p99.5` (default).
     pub const RIGHTSIZING_CPU_PERCENTILE: &str = "FLEETOPT_RIGHTSIZING_CPU_PERCENTILE";
     /// Room above the projected CPU, percent, 0 to 100 (default 20).
@@ -895,7 +911,13 @@ impl Config {
                 defaults.min_savings_percent,
                 NumberRule::Percent,
             ),
+            max_saturated_percent: r.number(
+                vars::BACKTEST_MAX_SATURATED_PERCENT,
+                defaults.max_saturated_percent,
+                NumberRule::Percent,
+            ),
         };
+        let change_window = Self::read_change_window(&mut r);
 
         let right_sizing = Self::read_right_sizing(&mut r);
         let aws_timeouts = Self::read_aws_timeouts(&mut r);
@@ -937,6 +959,7 @@ impl Config {
                     roll_back_worse,
                 },
                 member_role_name,
+                change_window,
                 environment,
                 application,
             }),
@@ -945,6 +968,46 @@ impl Config {
     }
 
     /// The `FLEETOPT_AWS_*_TIMEOUT_SECONDS` pair; an attempt longer than the call is refused.
+    /// The change window: both variables or neither.
+    fn read_change_window(r: &mut Reader<'_>) -> Option<ChangeWindow> {
+        let cron = r.get(vars::CHANGE_WINDOW_CRON);
+        let minutes = r.whole(vars::CHANGE_WINDOW_MINUTES, 1..=MAX_WINDOW_MINUTES, "minutes");
+        match (cron, minutes) {
+            (None, None) => None,
+            (Some(_), None) if r.get(vars::CHANGE_WINDOW_MINUTES).is_some() => None,
+            (Some(cron), None) => {
+                r.refuse(
+                    vars::CHANGE_WINDOW_MINUTES,
+                    None,
+                    format!("is required with {} ({cron})", vars::CHANGE_WINDOW_CRON),
+                );
+                None
+            }
+            (None, Some(_)) => {
+                r.refuse(
+                    vars::CHANGE_WINDOW_CRON,
+                    None,
+                    format!("is required with {}", vars::CHANGE_WINDOW_MINUTES),
+                );
+                None
+            }
+            (Some(cron), Some(minutes)) => match ChangeWindow::new(&cron, minutes) {
+                Ok(w) => Some(w),
+                Err(problem) => {
+                    r.refuse(
+                        vars::CHANGE_WINDOW_CRON,
+                        Some(&cron),
+                        format!(
+                            "{problem}; expected five fields, UTC: minute hour day-of-month \
+                             month day-of-week, e.g. \"0 2 * * SUN\""
+                        ),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
     fn read_aws_timeouts(r: &mut Reader<'_>) -> AwsTimeouts {
         let defaults = AwsTimeouts::default();
         let range = 1..=MAX_AWS_TIMEOUT_SECONDS;
@@ -1090,6 +1153,56 @@ mod tests {
             (vars::ENVIRONMENT, environment),
             (vars::APPLICATION, "shop"),
         ]
+    }
+
+    #[test]
+    fn a_change_window_takes_both_variables_and_a_valid_cron() {
+        assert_eq!(config(&minimal("production")).unwrap().change_window, None);
+        let mut vars = minimal("production");
+        vars.extend([
+            (vars::CHANGE_WINDOW_CRON, "0  2 * * SUN"),
+            (vars::CHANGE_WINDOW_MINUTES, "120"),
+            (vars::BACKTEST_MAX_SATURATED_PERCENT, "0.5"),
+        ]);
+        let c = config(&vars).unwrap();
+        let w = c.change_window.unwrap();
+        assert_eq!((w.cron(), w.minutes()), ("0 2 * * SUN", 120));
+        assert_eq!(c.controls.max_saturated_percent, 0.5);
+        for (set, variable, problem) in [
+            (
+                vec![(vars::CHANGE_WINDOW_CRON, "0 2 * * SUN")],
+                vars::CHANGE_WINDOW_MINUTES,
+                "is required with FLEETOPT_CHANGE_WINDOW_CRON",
+            ),
+            (
+                vec![(vars::CHANGE_WINDOW_MINUTES, "60")],
+                vars::CHANGE_WINDOW_CRON,
+                "is required with FLEETOPT_CHANGE_WINDOW_MINUTES",
+            ),
+            (
+                vec![
+                    (vars::CHANGE_WINDOW_CRON, "0 2 * *"),
+                    (vars::CHANGE_WINDOW_MINUTES, "60"),
+                ],
+                vars::CHANGE_WINDOW_CRON,
+                "expected five fields",
+            ),
+            (
+                vec![
+                    (vars::CHANGE_WINDOW_CRON, "0 2 * * *"),
+                    (vars::CHANGE_WINDOW_MINUTES, "1441"),
+                ],
+                vars::CHANGE_WINDOW_MINUTES,
+                "from 1 to 1440",
+            ),
+        ] {
+            let mut vars = minimal("production");
+            vars.extend(set);
+            let errors = config(&vars).unwrap_err().0;
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].variable, variable);
+            assert!(errors[0].problem.contains(problem), "{}", errors[0].problem);
+        }
     }
 
     #[test]
