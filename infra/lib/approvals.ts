@@ -26,7 +26,8 @@ export interface ApprovalSettings {
   readonly approvalMaxAge?: Duration;
   /**
    * `FLEETOPT_MANUAL_APPROVAL_MAX_AGE_DAYS`: the same for the changes a person carries out
-   * (INSTANCE_TYPE_CHANGE, COST_OPTIMIZATION, PERFORMANCE_TUNING); whole days from 1 to 90 (default 14).
+   * (INSTANCE_TYPE_CHANGE, COST_OPTIMIZATION, PERFORMANCE_TUNING) and for schedules
+   * (SCHEDULED_SCALING, held for approval like SCALE_DOWN); whole days from 1 to 90 (default 14).
    */
   readonly manualApprovalMaxAge?: Duration;
   /**

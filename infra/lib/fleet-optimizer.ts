@@ -18,6 +18,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FleetAlarms } from './alarms';
 import { ApprovalSettings, approvalEnvironment, grantApprovers, refuseSigning, signingKey, validateApprovalSettings } from './approvals';
+import { ChangeWindow, changeWindowEnvironment, validateChangeWindow } from './change-window';
 import { ARCHITECTURE, FunctionCode } from './code';
 import { OperatorControls, controlsEnvironment, validateControls } from './controls';
 import { RightSizingPreferences, rightSizingEnvironment, validateRightSizing } from './rightsizing';
@@ -34,13 +35,13 @@ import {
 import { suppressFailureQueue, suppressFunctionRole, suppressScalingPolicy } from './nag';
 import { OptimizationConfigProps, flattenOptimizationConfig, notificationTopics } from './original';
 import { recommendationsTable } from './table';
-import { TargetProps, TargetSelector, scalingStatement, targetEnvironment, targetSelector } from './target';
+import { SCALING_ACTIONS, TargetProps, TargetSelector, scalingStatement, targetEnvironment, targetSelector } from './target';
 
 /**
  * Props of the construct: the original interface (environment, application, the target group,
  * `optimizationConfig` with nested thresholds, `optimizationNotificationTopics`) and today's
- * additions (the code source, dry run, controls, right-sizing, the metrics namespace, the
- * approvers and the engine's approval settings of `ApprovalSettings`).
+ * additions (the code source, dry run, controls, right-sizing, the change window, the metrics
+ * namespace, the approvers and the engine's approval settings of `ApprovalSettings`).
  */
 export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
   /** `production`, `staging` or `development`: picks the environment's preset (docs/configuration.md). */
@@ -83,6 +84,16 @@ export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
   readonly logLevel?: LogLevel;
   /** `FLEETOPT_SCALING_COOLDOWN_SECONDS` of the engine; default the group's DefaultCooldown. */
   readonly scalingCooldown?: Duration;
+  /**
+   * When the optimization engine may apply approved scale-downs, instance type changes and
+   * schedules (SCHEDULED_SCALING): windows that start at each time matching `cron` (five fields,
+   * UTC: minute hour day-of-month month day-of-week; day-of-week 0-6 with 0 = Sunday, or SUN-SAT;
+   * `*`, lists `a,b`, ranges `a-b` and steps `*\/n` / `a-b/n`) and last `durationMinutes` (1 to
+   * 1440). Scale-ups that relieve pressure are exempt. The engine's `FLEETOPT_CHANGE_WINDOW_CRON`
+   * and `FLEETOPT_CHANGE_WINDOW_MINUTES`; validated at synth.
+   * Default: none (approved changes are applied on the next sweep).
+   */
+  readonly changeWindow?: ChangeWindow;
   /** Step limits, persistence, anti-churn and minimum savings; each absent one keeps its default. */
   readonly controls?: OperatorControls;
   /**
@@ -166,6 +177,7 @@ export class FleetOptimizer extends Construct {
       ...validateControls(props.controls ?? {}),
       ...validateRightSizing(props.rightSizing ?? {}),
       ...validateApprovalSettings(props),
+      ...(props.changeWindow !== undefined ? validateChangeWindow(props.changeWindow) : []),
       ...(props.members ? validateMembers(props.members) : []),
       ...(Array.isArray(target) ? target.map((problem) => ({ field: 'target', value: undefined, problem })) : []),
     ];
@@ -291,6 +303,7 @@ export class FleetOptimizer extends Construct {
       analyzer: make('analyzer', 'Analyzer', findingKey),
       engine: make('engine', 'Engine', {
         ...cooldown,
+        ...changeWindowEnvironment(props.changeWindow),
         ...approvalEnvironment(props),
         FLEETOPT_APPROVAL_KEY: this.approvalKey.keyArn,
         ...findingKey,
@@ -565,7 +578,8 @@ export class FleetOptimizer extends Construct {
     analyzer.addToRolePolicy(statements.describeFleet());
     analyzer.addToRolePolicy(statements.readMetrics);
 
-    engine.addToRolePolicy(statements.describeFleet(['autoscaling:DescribeScalingActivities']));
+    // Besides the scaling activities, the groups' scheduled actions (SCHEDULED_SCALING).
+    engine.addToRolePolicy(statements.describeFleet(['autoscaling:DescribeScalingActivities', 'autoscaling:DescribeScheduledActions']));
     // The engine reads the group's CPU and the published PerformanceScore after a change to
     // record its outcome.
     engine.addToRolePolicy(statements.readMetrics);
@@ -579,14 +593,16 @@ export class FleetOptimizer extends Construct {
       actions: ['kms:Verify', 'kms:GetPublicKey'],
       resources: [this.approvalKey.keyArn, this.findingKey.keyArn],
     }));
-    // The scaling grant in a policy of its own, outside the role's construct tree, so that only
-    // its own reasoned cdk-nag suppression covers it (not the role's blanket Resource::* one).
-    const scale = scalingStatement(stack, target, ['autoscaling:SetDesiredCapacity']);
+    // The scaling grant (desired capacity and scheduled actions, SCALING_ACTIONS) in a policy of
+    // its own, outside the role's construct tree, so that only its own reasoned cdk-nag
+    // suppression covers it (not the role's blanket Resource::* one).
+    const scale = scalingStatement(stack, target, SCALING_ACTIONS);
     scale.sid = 'ScaleTargetGroupsOnly';
     const scaling = new iam.Policy(this, 'EngineScalingPolicy', { statements: [scale], roles: [engine.role!] });
     suppressScalingPolicy(scaling, target.kind === 'tag');
 
-    costOptimizer.addToRolePolicy(statements.describeFleet());
+    // Besides the groups, their scheduled actions (SCHEDULED_SCALING).
+    costOptimizer.addToRolePolicy(statements.describeFleet(['autoscaling:DescribeScheduledActions']));
     costOptimizer.addToRolePolicy(statements.readMetrics);
     // The same reads the member role grants it in a shard (members.ts).
     costOptimizer.addToRolePolicy(new iam.PolicyStatement({ sid: 'CostExplorerRead', actions: COST_EXPLORER_READ_ACTIONS, resources: ['*'] }));

@@ -14,6 +14,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
 import { ConfigProblem, DEFAULT_TARGET_TAG, EnvironmentName, describeProblems, names } from './config';
+import { SCALING_ACTIONS } from './target';
 
 /** The role's name in every member account, unless the construct names another. */
 export const DEFAULT_MEMBER_ROLE_NAME = 'fleet-optimizer-member';
@@ -315,16 +316,20 @@ export interface FleetOptimizerMemberProps {
   readonly environmentName: EnvironmentName;
   /** The role's name; default `fleet-optimizer-member` (the central stack's `members.roleName`). */
   readonly roleName?: string;
-  /** The groups the engine may scale here: those carrying this tag; default `fleet-optimizer:enabled=true`. */
+  /**
+   * The groups the engine may scale and schedule here: those carrying this tag; default
+   * `fleet-optimizer:enabled=true`.
+   */
   readonly targetTag?: { readonly key: string; readonly value: string };
 }
 
 /**
  * The member role: what the central functions do in this account, and nothing more. Reads
- * (groups, scaling activities, target groups, metrics; for the cost optimizer Cost Explorer, the
- * prices and the instance catalog), and SetDesiredCapacity only on groups carrying the target
- * tag. Only the central environment's function roles (their IAM path: the analyzer's, the
- * engine's and the cost optimizer's) may assume it.
+ * (groups, scaling activities, scheduled actions, target groups, metrics; for the cost optimizer
+ * Cost Explorer, the prices and the instance catalog), and SetDesiredCapacity and the scheduled
+ * actions' BatchPutScheduledUpdateGroupAction and BatchDeleteScheduledAction only on groups
+ * carrying the target tag. Only the central environment's function roles (their IAM path: the
+ * analyzer's, the engine's and the cost optimizer's) may assume it.
  */
 export class FleetOptimizerMember extends Construct {
   public readonly role: iam.Role;
@@ -355,7 +360,7 @@ export class FleetOptimizerMember extends Construct {
     this.role.addToPolicy(new iam.PolicyStatement({
       sid: 'Read',
       actions: [
-        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities',
+        'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'autoscaling:DescribeScheduledActions',
         'elasticloadbalancing:DescribeTargetGroups', 'cloudwatch:GetMetricData',
       ],
       resources: ['*'],
@@ -363,9 +368,10 @@ export class FleetOptimizerMember extends Construct {
     // The cost optimizer's reads, as its own role has them (none of them writes).
     this.role.addToPolicy(new iam.PolicyStatement({ sid: 'CostExplorerRead', actions: COST_EXPLORER_READ_ACTIONS, resources: ['*'] }));
     this.role.addToPolicy(new iam.PolicyStatement({ sid: 'Prices', actions: PRICE_READ_ACTIONS, resources: ['*'] }));
+    // What the engine changes on a group, as in its own account (SCALING_ACTIONS, target.ts).
     this.role.addToPolicy(new iam.PolicyStatement({
       sid: 'ScaleTaggedGroupsOnly',
-      actions: ['autoscaling:SetDesiredCapacity'],
+      actions: SCALING_ACTIONS,
       resources: ['*'],
       conditions: { StringEquals: { [`autoscaling:ResourceTag/${tag.key}`]: tag.value } },
     }));
@@ -373,7 +379,8 @@ export class FleetOptimizerMember extends Construct {
       id: 'AwsSolutions-IAM5',
       reason: "Resource '*' only on calls without resource-level permissions (autoscaling:Describe*, " +
         'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData, the cost optimizer\'s read-only ce:Get*, ' +
-        'ce:ListCostAllocationTags, pricing:GetProducts and ec2:DescribeSpotPriceHistory/DescribeInstanceTypes) and on autoscaling:SetDesiredCapacity ' +
+        'ce:ListCostAllocationTags, pricing:GetProducts and ec2:DescribeSpotPriceHistory/DescribeInstanceTypes) and on autoscaling:SetDesiredCapacity, ' +
+        'autoscaling:BatchPutScheduledUpdateGroupAction and autoscaling:BatchDeleteScheduledAction ' +
         'under the condition autoscaling:ResourceTag/<key> = <value>: the tagged groups are chosen at run time.',
       appliesTo: ['Resource::*'],
     }], true);

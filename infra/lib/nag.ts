@@ -13,7 +13,8 @@ import { NagPackSuppression, NagSuppressions } from 'cdk-nag';
 /** Resource `*` in a function role: only for the calls that have no resource-level permissions. */
 const WILDCARD_RESOURCE: NagPackSuppression = {
   id: 'AwsSolutions-IAM5',
-  reason: "Resource '*' only on calls that support no resource-level permission: autoscaling:Describe*, " +
+  reason: "Resource '*' only on calls that support no resource-level permission: autoscaling:Describe* " +
+    '(DescribeAutoScalingGroups, DescribeScalingActivities, DescribeScheduledActions), ' +
     'elasticloadbalancing:DescribeTargetGroups, cloudwatch:GetMetricData, ce:Get*, ce:ListCostAllocationTags, pricing:GetProducts, ' +
     'ec2:DescribeSpotPriceHistory/DescribeInstanceTypes and dynamodb:ListStreams; cloudwatch:PutMetricData is ' +
     'narrowed by its cloudwatch:namespace condition to FleetOptimizer.',
@@ -28,25 +29,27 @@ const TOPIC_KEY: NagPackSuppression = {
   appliesTo: ['Action::kms:GenerateDataKey*'],
 };
 
-/** The engine's SetDesiredCapacity on the targeted groups' ARNs (group names). */
+/** The engine's SetDesiredCapacity and scheduled actions on the targeted groups' ARNs (group names). */
 const GROUP_ARN: NagPackSuppression = {
   id: 'AwsSolutions-IAM5',
-  reason: "An Auto Scaling group's ARN holds a generated id before the name " +
+  reason: 'autoscaling:SetDesiredCapacity, BatchPutScheduledUpdateGroupAction and BatchDeleteScheduledAction on the ' +
+    "targeted groups' ARNs: an Auto Scaling group's ARN holds a generated id before the name " +
     '(autoScalingGroup:<id>:autoScalingGroupName/<name>): the wildcard stands for that id only, the name pins the group.',
   appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:\\*:autoScalingGroupName\\/.+$/' }],
 };
 
 /**
- * The engine's SetDesiredCapacity for a tag selector: the groups are not known at synth, so the
- * statement names no ARN; the `autoscaling:ResourceTag/<key>` condition is what limits it. Kept in
- * a policy of its own so that this reason, and no other, covers it.
+ * The engine's SetDesiredCapacity and scheduled actions for a tag selector: the groups are not
+ * known at synth, so the statement names no ARN; the `autoscaling:ResourceTag/<key>` condition is
+ * what limits it. Kept in a policy of its own so that this reason, and no other, covers it.
  */
 const TAG_CONDITIONED_SCALING: NagPackSuppression = {
   id: 'AwsSolutions-IAM5',
-  reason: "autoscaling:SetDesiredCapacity with Resource '*' only under the condition " +
+  reason: 'autoscaling:SetDesiredCapacity, autoscaling:BatchPutScheduledUpdateGroupAction and ' +
+    "autoscaling:BatchDeleteScheduledAction with Resource '*' only under the condition " +
     'StringEquals autoscaling:ResourceTag/<key> = <value> (the construct\'s targetTag): the tagged groups are ' +
     'chosen at run time, so no ARN can be named at synth, and Auto Scaling evaluates the tag on the group being ' +
-    'scaled. It is the only statement in this policy.',
+    'scaled or scheduled. It is the only statement in this policy.',
   appliesTo: ['Resource::*'],
 };
 

@@ -52,9 +52,10 @@ export function targetSelector(props: TargetProps): TargetSelector | string[] {
 }
 
 /**
- * A group name becomes part of the ARN in the engine's SetDesiredCapacity grant, where IAM reads
- * `*` and `?` as wildcards: `web*` would let the engine scale every group whose name starts with
- * `web`. Such names are refused (names known only at deploy, tokens, cannot be checked here).
+ * A group name becomes part of the ARN in the engine's SetDesiredCapacity grant (and its scheduled
+ * actions'), where IAM reads `*` and `?` as wildcards: `web*` would let the engine scale every
+ * group whose name starts with `web`. Such names are refused (names known only at deploy, tokens,
+ * cannot be checked here).
  */
 const WILDCARD_PROBLEM = "a group name containing '*' or '?' would widen the engine's SetDesiredCapacity grant to other groups (IAM reads them as wildcards): name each group exactly";
 
@@ -70,7 +71,19 @@ export function targetEnvironment(target: TargetSelector): Record<string, string
 }
 
 /**
- * The statement allowing the scaling action on the targeted groups only: their ARNs by name (the
+ * What the engine changes on a targeted group, and nothing else: its desired capacity, and the
+ * scheduled actions of an approved SCHEDULED_SCALING (created or replaced, and removed). All three
+ * take the group's ARN and its `autoscaling:ResourceTag/<key>`, so one statement scopes them alike;
+ * the member role grants the same on the tagged groups (members.ts).
+ */
+export const SCALING_ACTIONS = [
+  'autoscaling:SetDesiredCapacity',
+  'autoscaling:BatchPutScheduledUpdateGroupAction',
+  'autoscaling:BatchDeleteScheduledAction',
+];
+
+/**
+ * The statement allowing the scaling actions on the targeted groups only: their ARNs by name (the
  * ARN's middle part is a generated id, hence its wildcard), or, for a tag selector, any group
  * carrying the tag (`autoscaling:ResourceTag/<key>`).
  */

@@ -1,7 +1,7 @@
 /**
  * The construct's props: presets and overrides, refusals at synth with clear messages, the
  * target selectors (names, tag, an IAutoScalingGroup), existing topics, the code sources, the
- * approvers and the approval settings.
+ * change window, the scheduled actions' grants, the approvers and the approval settings.
  */
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -24,6 +24,9 @@ function stackWith(props: Partial<FleetOptimizerProps>, build?: (stack: Stack) =
   Aspects.of(app).add(new AwsSolutionsChecks());
   return { stack, template: Template.fromStack(stack) };
 }
+
+/** What the engine may change on a targeted group: its desired capacity and its scheduled actions. */
+const SCALING = ['autoscaling:SetDesiredCapacity', 'autoscaling:BatchPutScheduledUpdateGroupAction', 'autoscaling:BatchDeleteScheduledAction'];
 
 const variables = (template: Template, suffix: string) => {
   const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `shop-production-${suffix}` } }))[0];
@@ -86,7 +89,7 @@ test('group names: one set of alarms per group, scaling on exactly those groups'
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
       Sid: 'ScaleTargetGroupsOnly',
-      Action: 'autoscaling:SetDesiredCapacity',
+      Action: SCALING,
       Resource: [
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':autoScalingGroup:*:autoScalingGroupName/web']] },
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':autoScalingGroup:*:autoScalingGroupName/api']] },
@@ -102,7 +105,7 @@ test('a tag selector: FLEETOPT_TARGET_TAG, scaling conditioned on the tag, SEARC
   expect(variables(template, 'performance-analyzer').FLEETOPT_TARGET_GROUPS).toBeUndefined();
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-      Sid: 'ScaleTargetGroupsOnly', Action: 'autoscaling:SetDesiredCapacity', Resource: '*',
+      Sid: 'ScaleTargetGroupsOnly', Action: SCALING, Resource: '*',
       Condition: { StringEquals: { 'autoscaling:ResourceTag/team': 'web' } },
     })]) },
   });
@@ -130,6 +133,107 @@ test('dry run and the engine cooldown reach the functions', () => {
   const { template } = stackWith({ dryRun: true, scalingCooldown: Duration.minutes(10) });
   expect(variables(template, 'optimization-engine')).toMatchObject({ FLEETOPT_DRY_RUN: 'true', FLEETOPT_SCALING_COOLDOWN_SECONDS: '600' });
   expect(variables(template, 'performance-analyzer').FLEETOPT_SCALING_COOLDOWN_SECONDS).toBeUndefined();
+});
+
+describe('changeWindow: when the engine may apply approved changes', () => {
+  const WINDOW_VARIABLES = ['FLEETOPT_CHANGE_WINDOW_CRON', 'FLEETOPT_CHANGE_WINDOW_MINUTES'];
+
+  test('reaches the engine only, as FLEETOPT_CHANGE_WINDOW_CRON and FLEETOPT_CHANGE_WINDOW_MINUTES', () => {
+    const { stack, template } = stackWith({ changeWindow: { cron: '0 22 * * MON-FRI', durationMinutes: 120 } });
+    expect(variables(template, 'optimization-engine')).toMatchObject({
+      FLEETOPT_CHANGE_WINDOW_CRON: '0 22 * * MON-FRI', FLEETOPT_CHANGE_WINDOW_MINUTES: '120',
+    });
+    for (const fn of ['performance-analyzer', 'cost-optimizer']) {
+      for (const name of WINDOW_VARIABLES) expect(variables(template, fn)[name]).toBeUndefined();
+    }
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('absent: no function is told of a window (approved changes go on the next sweep)', () => {
+    const { template } = stackWith({});
+    for (const fn of ['performance-analyzer', 'optimization-engine', 'cost-optimizer']) {
+      for (const name of WINDOW_VARIABLES) expect(variables(template, fn)[name]).toBeUndefined();
+    }
+  });
+
+  test.each([
+    ['0 2 * * SUN', 1],
+    ['*/15 1-5 1,15 JAN-DEC 0-6', 1440],
+    ['30 0-23/2 * * 1-5', 45],
+    ['  0   3 * *\tsat  ', 60],
+  ])('%j for %i minutes is accepted', (cron, durationMinutes) => {
+    const { template } = stackWith({ changeWindow: { cron, durationMinutes } });
+    expect(variables(template, 'optimization-engine')).toMatchObject({
+      FLEETOPT_CHANGE_WINDOW_CRON: cron, FLEETOPT_CHANGE_WINDOW_MINUTES: String(durationMinutes),
+    });
+  });
+
+  const FIVE_FIELDS = "must be five whitespace-separated fields, UTC (minute hour day-of-month month day-of-week), each made only of digits, letters (day and month names), '*', ',', '-' and '/'";
+  test.each([
+    [{ cron: '0 22 * *', durationMinutes: 60 }, `changeWindow.cron="0 22 * *": ${FIVE_FIELDS}; it has 4`],
+    [{ cron: '0 22 * * 1 2026', durationMinutes: 60 }, `changeWindow.cron="0 22 * * 1 2026": ${FIVE_FIELDS}; it has 6`],
+    [{ cron: '', durationMinutes: 60 }, `changeWindow.cron="": ${FIVE_FIELDS}; it has 0`],
+    [{ cron: '0 22;rm * * *', durationMinutes: 60 }, `changeWindow.cron="0 22;rm * * *": ${FIVE_FIELDS}; not so: hour "22;rm"`],
+    [{ cron: '0 22 ? * MON#2', durationMinutes: 60 }, `changeWindow.cron="0 22 ? * MON#2": ${FIVE_FIELDS}; not so: day-of-month "?", day-of-week "MON#2"`],
+    [{ cron: 22, durationMinutes: 60 }, `changeWindow.cron=22: ${FIVE_FIELDS}`],
+    [{ cron: '0 22 * * *', durationMinutes: 0 }, 'changeWindow.durationMinutes=0: must be a whole number of minutes from 1 to 1440 (24 hours)'],
+    [{ cron: '0 22 * * *', durationMinutes: 1441 }, 'changeWindow.durationMinutes=1441: must be a whole number of minutes from 1 to 1440 (24 hours)'],
+    [{ cron: '0 22 * * *', durationMinutes: 2.5 }, 'changeWindow.durationMinutes=2.5: must be a whole number of minutes from 1 to 1440 (24 hours)'],
+    [{ cron: '0 22 * * *', durationMinutes: '60' }, 'changeWindow.durationMinutes="60": must be a whole number of minutes from 1 to 1440 (24 hours)'],
+  ])('%j is refused at synth', (changeWindow, message) => {
+    expect(() => stackWith({ changeWindow: changeWindow as never })).toThrow(message);
+  });
+
+  test('both problems are reported in one message', () => {
+    expect(() => stackWith({ changeWindow: { cron: '0 22 * *', durationMinutes: 0 } }))
+      .toThrow(/invalid configuration: changeWindow.cron="0 22 \* \*": .*; changeWindow.durationMinutes=0: /);
+  });
+});
+
+describe('scheduled actions (SCHEDULED_SCALING): the engine changes them with the scoping of SetDesiredCapacity, the cost optimizer only reads them', () => {
+  const statementsOf = (template: Template, suffix: string): any[] => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { FunctionName: `shop-production-${suffix}` } }))[0];
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    return Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+  };
+  const granting = (statements: any[], action: string) => statements.filter((s) => s.Effect === 'Allow' && [s.Action].flat().includes(action));
+  const arn = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':autoscaling:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:autoScalingGroup:*:autoScalingGroupName/${name}`]] });
+
+  test.each([
+    ['group names', { autoScalingGroupNames: ['web', 'api'] }, { Resource: [arn('web'), arn('api')] }],
+    ['a tag selector', { autoScalingGroupNames: undefined, targetTag: { key: 'team', value: 'web' } },
+      { Resource: '*', Condition: { StringEquals: { 'autoscaling:ResourceTag/team': 'web' } } }],
+  ])('%s: BatchPut and BatchDelete in the one statement that grants SetDesiredCapacity, nowhere else', (_name, props, scope) => {
+    const { stack, template } = stackWith(props);
+    const engine = statementsOf(template, 'optimization-engine');
+    const scale = granting(engine, 'autoscaling:SetDesiredCapacity');
+    expect(scale).toEqual([{ Sid: 'ScaleTargetGroupsOnly', Effect: 'Allow', Action: SCALING, ...scope }]);
+    for (const action of ['autoscaling:BatchPutScheduledUpdateGroupAction', 'autoscaling:BatchDeleteScheduledAction']) {
+      expect(granting(engine, action)).toEqual(scale);
+      // No other function, and no other statement of the stack, may change a scheduled action.
+      const everywhere = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+      expect(granting(everywhere, action)).toEqual(scale);
+    }
+    expect(JSON.stringify(template.toJSON())).not.toContain('autoscaling:*');
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('DescribeScheduledActions: the engine and the cost optimizer, Resource * beside their other Describe calls; not the analyzer', () => {
+    const { template } = stackWith({});
+    for (const suffix of ['optimization-engine', 'cost-optimizer']) {
+      const describe = granting(statementsOf(template, suffix), 'autoscaling:DescribeScheduledActions');
+      expect(describe).toEqual([expect.objectContaining({ Sid: 'DescribeFleet', Resource: '*' })]);
+      expect(describe[0].Action).toContain('autoscaling:DescribeAutoScalingGroups');
+      expect(describe[0].Condition).toBeUndefined();
+    }
+    expect(granting(statementsOf(template, 'performance-analyzer'), 'autoscaling:DescribeScheduledActions')).toEqual([]);
+    for (const suffix of ['performance-analyzer', 'cost-optimizer']) {
+      const writes = statementsOf(template, suffix).flatMap((s) => [s.Action].flat()).filter((a: string) => /^autoscaling:(Set|Batch|Put|Delete)/.test(a));
+      expect(writes).toEqual([]);
+    }
+  });
 });
 
 test("each function's application log level follows the environment, or the logLevel prop", () => {
@@ -290,7 +394,7 @@ describe('group names with IAM wildcards are refused: they would widen the SetDe
 describe("the engine's scaling grant has a cdk-nag suppression of its own, with its reason", () => {
   const scalingPolicy = (template: Template) => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((p: any) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Action === 'autoscaling:SetDesiredCapacity'));
+      .filter((p: any) => p.Properties.PolicyDocument.Statement.some((s: any) => [s.Action].flat().includes('autoscaling:SetDesiredCapacity')));
     expect(policies).toHaveLength(1);
     return policies[0] as any;
   };
@@ -299,7 +403,7 @@ describe("the engine's scaling grant has a cdk-nag suppression of its own, with 
     const { stack, template } = stackWith({ autoScalingGroupNames: undefined, targetTag: { key: 'team', value: 'web' } });
     const policy = scalingPolicy(template);
     expect(policy.Properties.PolicyDocument.Statement).toEqual([{
-      Sid: 'ScaleTargetGroupsOnly', Effect: 'Allow', Action: 'autoscaling:SetDesiredCapacity', Resource: '*',
+      Sid: 'ScaleTargetGroupsOnly', Effect: 'Allow', Action: SCALING, Resource: '*',
       Condition: { StringEquals: { 'autoscaling:ResourceTag/team': 'web' } },
     }]);
     const suppressions = policy.Metadata.cdk_nag.rules_to_suppress;

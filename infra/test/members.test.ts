@@ -314,18 +314,37 @@ describe('the member stack', () => {
 
   const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
 
-  test('it reads, and scales only the tagged groups', () => {
+  test('it reads, and scales and schedules only the tagged groups', () => {
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.sort()).toEqual([
-      'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'autoscaling:SetDesiredCapacity',
+      'autoscaling:BatchDeleteScheduledAction', 'autoscaling:BatchPutScheduledUpdateGroupAction',
+      'autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'autoscaling:DescribeScheduledActions',
+      'autoscaling:SetDesiredCapacity',
       'ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetReservationPurchaseRecommendation',
       'ce:GetSavingsPlansPurchaseRecommendation', 'ce:ListCostAllocationTags',
       'cloudwatch:GetMetricData', 'ec2:DescribeInstanceTypes', 'ec2:DescribeSpotPriceHistory',
       'elasticloadbalancing:DescribeTargetGroups', 'pricing:GetProducts',
     ]);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
-    const scale = statements.find((s) => s.Action === 'autoscaling:SetDesiredCapacity');
-    expect(scale.Condition).toEqual({ StringEquals: { 'autoscaling:ResourceTag/fleet-optimizer:enabled': 'true' } });
+    // Every write in one statement, on the tagged groups only.
+    const writes = statements.filter((s) => [s.Action].flat().some((a: string) => !/^[a-z0-9-]+:(Describe|Get|List)/.test(a)));
+    expect(writes).toEqual([{
+      Sid: 'ScaleTaggedGroupsOnly', Effect: 'Allow',
+      Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:BatchPutScheduledUpdateGroupAction', 'autoscaling:BatchDeleteScheduledAction'],
+      Resource: '*',
+      Condition: { StringEquals: { 'autoscaling:ResourceTag/fleet-optimizer:enabled': 'true' } },
+    }]);
+    expect(statements.find((s) => s.Sid === 'Read')).toMatchObject({
+      Action: expect.arrayContaining(['autoscaling:DescribeScheduledActions']), Resource: '*',
+    });
+  });
+
+  test("its scaling grant is the central engine's for the same tag: the same actions, resource and condition", () => {
+    const engine = statementsOf(central({ accounts: [A] }).template, 'optimization-engine').filter((s) => s.Sid === 'ScaleTargetGroupsOnly');
+    const member = statements.filter((s) => s.Sid === 'ScaleTaggedGroupsOnly');
+    expect(engine).toHaveLength(1);
+    const scope = ({ Action, Resource, Condition }: any) => ({ Action, Resource, Condition });
+    expect(member.map(scope)).toEqual(engine.map(scope));
   });
 
   test('its cost reads are the cost optimizer\'s own read-only grants, read-only, and nothing else', () => {
@@ -336,7 +355,8 @@ describe('the member stack', () => {
       expect(member).toEqual(own.filter((s) => s.Sid === sid));
       expect(member[0].Action.every((a: string) => /^(ce|pricing|ec2):(Get|List|Describe)/.test(a))).toBe(true);
     }
-    // Of the cost optimizer's Resource-'*' reads, none is missing from the member role.
+    // Of the cost optimizer's Resource-'*' reads (DescribeScheduledActions among them), none is missing from the member role.
+    expect(own.flatMap((s) => [s.Action].flat())).toContain('autoscaling:DescribeScheduledActions');
     const memberActions = new Set(statements.flatMap((s) => [s.Action].flat()));
     const ownReads = own.filter((s) => s.Resource === '*' && s.Effect === 'Allow' && !s.Condition).flatMap((s) => [s.Action].flat());
     expect(ownReads.filter((a) => !memberActions.has(a))).toEqual([]);
