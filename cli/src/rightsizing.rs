@@ -118,6 +118,7 @@ pub(crate) mod tests {
                 } else {
                     Vec::new()
                 },
+                backtest: None,
             }
         };
         RightSizing {

@@ -23,7 +23,7 @@ use fleetopt_ports::{
     TimeWindow, placed_in,
 };
 use fleetopt_scoring::{CpuPercentile, RightSizing, RightSizingStatus};
-use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries};
+use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries, scheduled_action_names};
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
@@ -409,6 +409,15 @@ where
     read_costs(config, view.costs, &periods, &mut gathered).await;
     read_prices(&view, now, &mut gathered).await;
     gathered.reads.usage = read_usage(config, view.metrics, &gathered.reads, now).await?;
+    if !gathered.reads.groups.is_empty() {
+        let scheduled = view
+            .fleet
+            .scheduled_actions(&scheduled_action_names())
+            .await
+            .map(Some);
+        gathered.reads.scheduled =
+            gathered.degraded(scheduled, "the groups' scheduled actions (schedules skipped)");
+    }
 
     let snapshot = cost_snapshot(periods, &gathered.reads);
     let assessment = assess(&snapshot, &cost_rules(config));
@@ -618,6 +627,8 @@ fn cost_rules(config: &Config) -> CostRules {
         targets: config.settings.targets,
         max_hourly_cost: config.settings.max_hourly_cost,
         tag_key: APPLICATION_TAG.to_owned(),
+        max_step_percent: config.controls.max_step_percent,
+        max_step_instances: config.controls.max_step_instances,
     }
 }
 
@@ -1196,7 +1207,7 @@ mod tests {
         assert!(deps.metrics.published().is_empty() && deps.notifier.notifications().is_empty());
     }
 
-    /// CloudWatch with steady hourly maxima: CPU 25 %, memory 35 %, one point per hour of the
+    /// CloudWatch with steady hourly maxima: CPU 25 %, memory 35 %, 4 instances in service, one point per hour of the
     /// window asked, for at most `hours` hours before its end (the rest of the window has no
     /// data, as for a group created since).
     #[derive(Clone)]
@@ -1217,10 +1228,11 @@ mod tests {
             Ok(queries
                 .iter()
                 .map(|q| {
-                    let value = if q.name == "CPUUtilization" {
-                        self.values.0
-                    } else {
-                        self.values.1
+                    let value = match q.name {
+                        "CPUUtilization" => self.values.0,
+                        // The fake fleet's group runs 4 instances.
+                        "GroupInServiceInstances" => 4.0,
+                        _ => self.values.1,
                     };
                     let points = (1..=hours)
                         .map(|h| (window.end - Duration::hours(h), value))

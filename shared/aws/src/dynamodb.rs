@@ -792,7 +792,7 @@ mod tests {
             .await
             .unwrap();
         assert!(found.is_empty());
-        assert_eq!(by_type.num_calls(), 5);
+        assert_eq!(by_type.num_calls(), RecommendationType::ALL.len());
         assert_eq!(scan.num_calls(), 0);
     }
 

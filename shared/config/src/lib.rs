@@ -295,9 +295,6 @@ pub struct Controls {
     pub min_monthly_savings_usd: f64,
     /// No cost recommendation saves less than this share of the cost, percent.
     pub min_savings_percent: f64,
-    /// No capacity proposal whose backtest runs more than this share of the lookback's hours
-    /// above 90 % CPU, percent.
-    pub max_saturated_percent: f64,
 }
 
 impl Default for Controls {
@@ -309,7 +306,6 @@ impl Default for Controls {
             churn_window_hours: 6,
             min_monthly_savings_usd: 5.0,
             min_savings_percent: 5.0,
-            max_saturated_percent: 1.0,
         }
     }
 }
@@ -911,11 +907,6 @@ impl Config {
                 defaults.min_savings_percent,
                 NumberRule::Percent,
             ),
-            max_saturated_percent: r.number(
-                vars::BACKTEST_MAX_SATURATED_PERCENT,
-                defaults.max_saturated_percent,
-                NumberRule::Percent,
-            ),
         };
         let change_window = Self::read_change_window(&mut r);
 
@@ -1098,6 +1089,11 @@ impl Config {
             lookback_days,
             preferred_families,
             excluded_families,
+            max_saturated_percent: r.number(
+                vars::BACKTEST_MAX_SATURATED_PERCENT,
+                defaults.max_saturated_percent,
+                NumberRule::Percent,
+            ),
         }
     }
 
@@ -1167,7 +1163,7 @@ mod tests {
         let c = config(&vars).unwrap();
         let w = c.change_window.unwrap();
         assert_eq!((w.cron(), w.minutes()), ("0 2 * * SUN", 120));
-        assert_eq!(c.controls.max_saturated_percent, 0.5);
+        assert_eq!(c.right_sizing.max_saturated_percent, 0.5);
         for (set, variable, problem) in [
             (
                 vec![(vars::CHANGE_WINDOW_CRON, "0 2 * * SUN")],

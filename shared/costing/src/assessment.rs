@@ -5,13 +5,14 @@
 
 use chrono::NaiveDate;
 use fleetopt_scoring::{
-    CommitmentFigures, Evidence, Proposal, RightSizing, RightSizingPreferences, Targets,
+    CommitmentFigures, DemandHour, Evidence, Proposal, RightSizing, RightSizingPreferences,
+    ScheduledWindow, Targets,
 };
 use serde::Serialize;
 
 use crate::{
     Commitment, GroupCost, InstanceType, MonthProjection, Periods, SpotStats, assess_right_sizing,
-    commitment, project_month, right_sizing_proposal, run_rate, spot_savings,
+    commitment, project_month, right_sizing_proposal, run_rate, schedule_proposal, spot_savings,
 };
 
 /// Everything one cost run read, as plain figures (assembled by `fleetopt-snapshot`).
@@ -48,6 +49,12 @@ pub struct GroupUsage {
     pub cpu_hourly_maxima: Vec<f64>,
     /// Hourly maxima of memory utilization, percent (empty without the CloudWatch agent).
     pub memory_hourly_maxima: Vec<f64>,
+    /// Maximum size.
+    pub max_size: u32,
+    /// The lookback's hours: CPU maximum and instances in service.
+    pub demand: Vec<DemandHour>,
+    /// fleet-optimizer's scheduled actions on the group now, as windows (`None`: unread).
+    pub scheduled: Option<Vec<ScheduledWindow>>,
 }
 
 /// A purchase Cost Explorer recommends, with its figures.
@@ -107,6 +114,10 @@ pub struct CostRules {
     pub max_hourly_cost: f64,
     /// The application's cost allocation tag key, for the budget's explanations.
     pub tag_key: String,
+    /// One action moves a group by at most this share of its desired capacity, percent.
+    pub max_step_percent: u32,
+    /// ... and by at most this many instances.
+    pub max_step_instances: u32,
 }
 
 /// The run's decisions.
@@ -131,6 +142,8 @@ pub struct GroupAssessment {
     pub proposals: Vec<Proposal>,
     /// What right-sizing made of it; `None` when its type is not in the catalog.
     pub right_sizing: Option<RightSizing>,
+    /// Why no schedule is proposed, when none is.
+    pub schedule_unavailable: Option<String>,
 }
 
 /// An account-wide finding.
@@ -210,6 +223,7 @@ fn assess_group(g: &GroupUsage, catalog: &[InstanceType], rules: &CostRules) -> 
             .map(|p| p * f64::from(g.desired)),
         proposals: Vec::new(),
         right_sizing: None,
+        schedule_unavailable: None,
     };
     let Some(current) = current else {
         return assessed;
@@ -222,6 +236,8 @@ fn assess_group(g: &GroupUsage, catalog: &[InstanceType], rules: &CostRules) -> 
         spot: SpotStats::from_prices(&g.spot_prices),
         cpu_hourly_maxima: &g.cpu_hourly_maxima,
         memory_hourly_maxima: &g.memory_hourly_maxima,
+        max_size: g.max_size,
+        demand: &g.demand,
     };
     assessed
         .proposals
@@ -238,6 +254,10 @@ fn assess_group(g: &GroupUsage, catalog: &[InstanceType], rules: &CostRules) -> 
         },
     );
     assessed.proposals.extend(proposal);
+    match schedule_proposal(&cost, g.scheduled.as_deref(), rules) {
+        Ok(p) => assessed.proposals.push(p),
+        Err(why) => assessed.schedule_unavailable = Some(why),
+    }
     assessed
 }
 
@@ -308,13 +328,17 @@ pub enum Lever {
     Purchase,
     /// A reserved-instance or savings-plan purchase for the account's usage.
     Commitment,
+    /// The hours the group runs its capacity (scheduled scaling).
+    Schedule,
 }
 
 impl Lever {
     /// The lever of a recommendation, from its evidence; `None` for a finding that is no saving
     /// of its own (the run-rate over maxHourlyCost, which the groups' savings close).
     pub fn of(evidence: &Evidence) -> Option<Lever> {
-        if evidence.right_sizing.is_some() || evidence.suggested_instance_type.is_some() {
+        if evidence.schedule.is_some() {
+            Some(Lever::Schedule)
+        } else if evidence.right_sizing.is_some() || evidence.suggested_instance_type.is_some() {
             Some(Lever::Sizing)
         } else if evidence.spot_instances.is_some() {
             Some(Lever::Purchase)
@@ -433,6 +457,8 @@ mod tests {
             targets: Targets::new(70.0, 80.0, 500.0, 1000.0, 60.0).unwrap(),
             max_hourly_cost: 1.0,
             tag_key: "fleet-optimizer:application".into(),
+            max_step_percent: 50,
+            max_step_instances: 10,
         }
     }
 
@@ -460,6 +486,7 @@ mod tests {
                 // Two weeks at 20 % CPU: an m5.large does.
                 cpu_hourly_maxima: vec![20.0; 336],
                 memory_hourly_maxima: vec![],
+                ..GroupUsage::default()
             }],
             catalog: vec![m5("m5.large", 2, 8, 0.096), m5("m5.xlarge", 4, 16, 0.192)],
             spend: Spend {
@@ -675,6 +702,7 @@ mod tests {
                         spot_prices: spot,
                         cpu_hourly_maxima: cpu,
                         memory_hourly_maxima: vec![],
+                        ..GroupUsage::default()
                     },
                     GroupUsage { name: "unknown".into(), instance_type: Some("zz.huge".into()), ..GroupUsage::default() },
                 ],

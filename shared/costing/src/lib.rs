@@ -21,6 +21,7 @@ mod catalog;
 mod periods;
 mod realized;
 mod rightsizing;
+mod schedule;
 
 pub use assessment::{
     AccountFinding, Budget, CostAssessment, CostRules, CostSnapshot, GroupAssessment, GroupUsage,
@@ -28,6 +29,7 @@ pub use assessment::{
 };
 pub use catalog::{catalog_patterns, families, graviton_family};
 pub use periods::{DAILY_DAYS, Periods};
+pub use schedule::{SCHEDULED_ACTION_PREFIX, schedule_proposal};
 
 /// An instance type's processor architecture (defined with the right-sizing vocabulary in
 /// `fleetopt-scoring`, which the evidence stores).
@@ -169,6 +171,11 @@ pub struct GroupCost<'a> {
     pub cpu_hourly_maxima: &'a [f64],
     /// Hourly maxima of memory utilization, percent (empty without the CloudWatch agent).
     pub memory_hourly_maxima: &'a [f64],
+    /// Maximum size.
+    pub max_size: u32,
+    /// The lookback's hours: CPU maximum and instances in service, oldest first (backtests,
+    /// schedules).
+    pub demand: &'a [fleetopt_scoring::DemandHour],
 }
 
 impl GroupCost<'_> {
@@ -468,6 +475,8 @@ mod tests {
             spot: SpotStats::from_prices(&[0.036, 0.036]),
             cpu_hourly_maxima: &[],
             memory_hourly_maxima: &[],
+            max_size: 10,
+            demand: &[],
         };
         let p = spot_savings(&g, true).unwrap();
         // 4 spot instances save 0.06 $/h each: 0.24 $/h, 175.20 $ a month, 31.25 % of 0.768 $/h.

@@ -45,6 +45,8 @@ use fleetopt_scoring::{
     RightSizingPreferences, RightSizingStatus, RiskLevel, Targets,
 };
 
+use fleetopt_scoring::{Backtests, DemandHour, backtest};
+
 use crate::{GroupCost, HOURS_PER_MONTH, InstanceType, percentile, priority, round2};
 
 /// A group needs at least this many hours with a CPU datapoint in the lookback.
@@ -121,6 +123,8 @@ struct Facts<'a> {
     under_utilized: bool,
     preferences: &'a RightSizingPreferences,
     targets: &'a Targets,
+    /// The lookback's hours, for backtests.
+    demand: &'a [DemandHour],
 }
 
 /// A priced, projected configuration before ranking.
@@ -168,6 +172,24 @@ impl Facts<'_> {
             };
             (Some(cpu), memory)
         };
+        // Replayed hour by hour: a configuration that would have run more hours above 90 % CPU
+        // than allowed is no option.
+        let backtest = (count > 0)
+            .then(|| {
+                backtest(
+                    self.demand,
+                    |_| f64::from(count),
+                    f64::from(t.vcpus) / f64::from(self.current.vcpus),
+                    self.targets.cpu_utilization(),
+                )
+            })
+            .flatten();
+        if backtest
+            .as_ref()
+            .is_some_and(|b| b.too_risky(self.preferences.max_saturated_percent / 100.0))
+        {
+            return None;
+        }
         let cpu_risk = cpu.map_or(0, |c| {
             performance_risk(c, self.targets.cpu_utilization(), self.targets.cpu_range())
         });
@@ -203,6 +225,7 @@ impl Facts<'_> {
                 savings_percent: round2(saving / self.current_hourly * 100.0),
                 migration_effort,
                 notes,
+                backtest,
             },
             saving,
         })
@@ -343,6 +366,7 @@ pub fn assess_right_sizing(
         under_utilized: cpu < targets.utilization_threshold(),
         preferences,
         targets,
+        demand: g.demand,
     };
     outcome.options = rank(facts.candidates(catalog, outcome.idle));
     let current_fits = fits(cpu, preferences.cpu_headroom_percent)
@@ -499,6 +523,16 @@ pub fn right_sizing_proposal(
                 .then(|| catalog.iter().find(|t| t.name == best.instance_type))
                 .flatten()
                 .and_then(|t| t.on_demand_hourly),
+            backtest: best.backtest.as_ref().and_then(|proposed| {
+                Backtests::of(
+                    g.demand,
+                    |_| f64::from(best.desired_capacity),
+                    f64::from(best.vcpus) / f64::from(current.vcpus.max(1)),
+                    targets.cpu_utilization(),
+                    preferences.max_saturated_percent,
+                )
+                .filter(|b| b.proposed == *proposed)
+            }),
             right_sizing: Some(outcome),
             ..Evidence::default()
         },
@@ -568,6 +602,8 @@ mod tests {
             spot: None,
             cpu_hourly_maxima: cpu,
             memory_hourly_maxima: memory,
+            max_size: 10,
+            demand: &[],
         }
     }
 
@@ -1217,6 +1253,7 @@ mod tests {
                             .map(|f| family(f))
                             .collect(),
                         excluded_families: excluded.iter().map(|f| family(f)).collect(),
+                        max_saturated_percent: 1.0,
                     }
                 })
         }

@@ -897,6 +897,7 @@ pub(crate) mod tests {
                 savings_percent: 59.9,
                 migration_effort: MigrationEffort::Medium,
                 notes: vec!["arm64".into()],
+                backtest: None,
             }],
         });
         let r = Recommendation::from_proposal(&proposal, "web", &origin(now()));

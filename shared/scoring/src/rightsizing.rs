@@ -155,6 +155,9 @@ pub struct RightSizingPreferences {
     pub preferred_families: Vec<InstanceFamily>,
     /// Instance type changes never go to these families.
     pub excluded_families: Vec<InstanceFamily>,
+    /// No capacity proposal (an option, a schedule) whose backtest runs more than this share of
+    /// the lookback's hours above 90 % CPU, percent (default 1).
+    pub max_saturated_percent: f64,
 }
 
 impl RightSizingPreferences {
@@ -173,6 +176,7 @@ impl Default for RightSizingPreferences {
             lookback_days: 14,
             preferred_families: Vec::new(),
             excluded_families: Vec::new(),
+            max_saturated_percent: 1.0,
         }
     }
 }
@@ -251,6 +255,10 @@ pub struct RightSizingOption {
     /// What the operator must know before choosing it.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// The option replayed against the lookback's hours (`None` for a fleet of no instances,
+    /// or without hourly data).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub backtest: Option<crate::backtest::Backtest>,
 }
 
 /// Whether right-sizing could say anything about a group.
@@ -365,6 +373,7 @@ mod tests {
             savings_percent: 57.5,
             migration_effort: MigrationEffort::Medium,
             notes: vec!["arm64".into()],
+            backtest: None,
         };
         let json = serde_json::to_string(&option).unwrap();
         for key in [

@@ -8,11 +8,40 @@ use chrono::NaiveDate;
 use fleetopt_costing::{
     Architecture, CostSnapshot, GroupUsage, InstanceType, Offer, Periods, Spend, TagCheck,
 };
+use fleetopt_costing::SCHEDULED_ACTION_PREFIX;
 use fleetopt_ports::{
-    GroupInfo, InstanceTypeInfo, MetricResults, MonthCost, PurchaseRecommendation, SpotPrice,
+    GroupInfo, InstanceTypeInfo, MetricResults, MonthCost, PurchaseRecommendation,
+    ScheduledAction, SpotPrice,
 };
+use fleetopt_scoring::ScheduledWindow;
 
-use crate::hourly_maxima;
+use crate::{hourly_demand, hourly_maxima};
+
+/// The names of the scheduled actions fleet-optimizer puts on a group.
+pub fn scheduled_action_names() -> Vec<String> {
+    ["quiet", "busy"]
+        .iter()
+        .map(|w| format!("{SCHEDULED_ACTION_PREFIX}{w}"))
+        .collect()
+}
+
+/// The group's fleet-optimizer actions among `actions`, as windows.
+pub fn windows_of(group: &str, actions: &[ScheduledAction]) -> Vec<ScheduledWindow> {
+    actions
+        .iter()
+        .filter(|a| a.group == group)
+        .filter_map(|a| {
+            Some(ScheduledWindow {
+                name: a.name.strip_prefix(SCHEDULED_ACTION_PREFIX)?.to_owned(),
+                recurrence: a.recurrence.clone().unwrap_or_default(),
+                starts: String::new(),
+                min_size: a.min_size.unwrap_or_default(),
+                desired_capacity: a.desired_capacity.unwrap_or_default(),
+                max_size: a.max_size.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
 
 /// Everything a cost run read; a read that failed is empty or `None` (the run says why).
 #[derive(Debug, Clone, Default)]
@@ -37,8 +66,10 @@ pub struct CostReads {
     pub on_demand: BTreeMap<String, f64>,
     /// Spot prices of the groups' types in their zones, oldest first.
     pub spot_prices: Vec<SpotPrice>,
-    /// The right-sizing lookback's hourly maxima (`right_sizing_queries`).
+    /// The right-sizing lookback's hourly maxima and instances (`right_sizing_queries`).
     pub usage: MetricResults,
+    /// fleet-optimizer's scheduled actions on the groups; `None` when unread.
+    pub scheduled: Option<Vec<ScheduledAction>>,
 }
 
 impl CostReads {
@@ -97,6 +128,9 @@ pub fn cost_snapshot(periods: Periods, reads: &CostReads) -> CostSnapshot {
                     .collect(),
                 cpu_hourly_maxima: cpu,
                 memory_hourly_maxima: memory,
+                max_size: g.max_size,
+                demand: hourly_demand(&reads.usage, i, g.desired),
+                scheduled: reads.scheduled.as_ref().map(|a| windows_of(&g.name, a)),
             }
         })
         .collect();

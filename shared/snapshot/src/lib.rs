@@ -6,13 +6,15 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use fleetopt_ports::{GroupInfo, MetricQuery, MetricResults, Statistic, TimeWindow};
-use fleetopt_scoring::{Capacity, Point, Snapshot};
+use std::collections::HashMap;
+
+use fleetopt_scoring::{Capacity, DemandHour, Point, Snapshot};
 
 mod capacity;
 mod cost;
 mod history;
 pub use capacity::{CAPACITY_WINDOW_HOURS, ChangeWindows, capacity_queries, in_service};
-pub use cost::{CostReads, cost_snapshot};
+pub use cost::{CostReads, cost_snapshot, scheduled_action_names, windows_of};
 pub use history::{
     EnvironmentHistory, GroupHistory, MAX_HISTORY_HOURS, Sample, environment_history,
     group_history, history_period, history_queries, history_window,
@@ -71,6 +73,7 @@ enum Figure {
     NetworkOut,
     ResponseTime(usize),
     Requests(usize),
+    InService,
 }
 
 impl Figure {
@@ -84,6 +87,7 @@ impl Figure {
             Figure::NetworkOut => format!("g{group}_netout"),
             Figure::ResponseTime(tg) => format!("g{group}_rt{tg}"),
             Figure::Requests(tg) => format!("g{group}_req{tg}"),
+            Figure::InService => format!("g{group}_insvc"),
         }
     }
 }
@@ -111,6 +115,11 @@ const MEMORY: (&str, &str, Statistic) = ("CWAgent", "mem_used_percent", Statisti
 const MEMORY_PEAK: (&str, &str, Statistic) = ("CWAgent", "mem_used_percent", Statistic::Maximum);
 const NETWORK_IN: (&str, &str, Statistic) = ("AWS/EC2", "NetworkIn", Statistic::Sum);
 const NETWORK_OUT: (&str, &str, Statistic) = ("AWS/EC2", "NetworkOut", Statistic::Sum);
+const IN_SERVICE: (&str, &str, Statistic) = (
+    "AWS/AutoScaling",
+    "GroupInServiceInstances",
+    Statistic::Average,
+);
 
 /// The assessment queries for every group: CPU average and peak, memory, network in and out,
 /// and for each target group its response time and request count. Ids are `g<index>_<figure>`.
@@ -158,7 +167,8 @@ pub fn assessment_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
     queries
 }
 
-/// The right-sizing queries for every group: hourly CPU and memory maxima, read over the
+/// The right-sizing queries for every group: hourly CPU and memory maxima, and the instances
+/// in service each hour (GroupInServiceInstances, for backtests and schedules), read over the
 /// right-sizing lookback (`RightSizingPreferences::lookback_days`, 14 or 32 days: the caller's
 /// window). CloudWatch's percentile statistics are not used (moto refuses them); the cost rules
 /// take the chosen percentile of these maxima themselves.
@@ -170,9 +180,43 @@ pub fn right_sizing_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
             [
                 group_query(i, &g.name, Figure::CpuPeak, CPU_PEAK, TREND_PERIOD),
                 group_query(i, &g.name, Figure::MemoryPeak, MEMORY_PEAK, TREND_PERIOD),
+                group_query(i, &g.name, Figure::InService, IN_SERVICE, TREND_PERIOD),
             ]
         })
         .collect()
+}
+
+/// The demand of group number `index` hour by hour, as read with [`right_sizing_queries`]:
+/// each hour's CPU maximum with the instances in service that hour, or `desired` when Auto
+/// Scaling published no GroupInServiceInstances for it (group metrics collection is off
+/// unless enabled on the group). Oldest first.
+pub fn hourly_demand(results: &MetricResults, index: usize, desired: u32) -> Vec<DemandHour> {
+    let in_service: HashMap<i64, f64> = results
+        .get(&Figure::InService.id(index))
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(t, v)| (t.timestamp().div_euclid(3600), *v))
+        .collect();
+    let mut demand: Vec<DemandHour> = results
+        .get(&Figure::CpuPeak.id(index))
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| v.is_finite())
+        .map(|(t, cpu)| {
+            let hour = t.timestamp().div_euclid(3600);
+            DemandHour {
+                hour,
+                cpu: *cpu,
+                instances: in_service
+                    .get(&hour)
+                    .copied()
+                    .unwrap_or(f64::from(desired)),
+            }
+        })
+        .collect();
+    demand.sort_by_key(|h| h.hour);
+    demand
 }
 
 /// The hourly CPU and memory maxima of group number `index`, as read with
@@ -344,6 +388,29 @@ mod tests {
                 .iter()
                 .all(|q| q.period_seconds == 3600)
         );
+    }
+
+    #[test]
+    fn demand_pairs_each_hours_cpu_peak_with_its_instances_or_the_desired_capacity() {
+        let groups = [group("web", 0)];
+        let queries = right_sizing_queries(&groups);
+        let insvc = queries.iter().find(|q| q.id == "g0_insvc").unwrap();
+        assert_eq!(
+            (&*insvc.namespace, insvc.name, insvc.period_seconds),
+            ("AWS/AutoScaling", "GroupInServiceInstances", 3600)
+        );
+        let mut read = MetricResults::new();
+        let (h1, h2) = (at(1, 0), at(2, 0));
+        read.insert("g0_cpumax".into(), vec![(h2, 40.0), (h1, 80.0)]);
+        read.insert("g0_insvc".into(), vec![(h1, 3.0)]);
+        let d = hourly_demand(&read, 0, 5);
+        let hour = |t: DateTime<Utc>| t.timestamp() / 3600;
+        assert_eq!(
+            d.iter().map(|h| (h.hour, h.cpu, h.instances)).collect::<Vec<_>>(),
+            vec![(hour(h1), 80.0, 3.0), (hour(h2), 40.0, 5.0)],
+            "oldest first; an hour without GroupInServiceInstances counts the desired capacity"
+        );
+        assert!(hourly_demand(&read, 1, 5).is_empty());
     }
 
     #[test]
