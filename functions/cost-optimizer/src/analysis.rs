@@ -415,8 +415,10 @@ where
             .scheduled_actions(&scheduled_action_names())
             .await
             .map(Some);
-        gathered.reads.scheduled =
-            gathered.degraded(scheduled, "the groups' scheduled actions (schedules skipped)");
+        gathered.reads.scheduled = gathered.degraded(
+            scheduled,
+            "the groups' scheduled actions (schedules skipped)",
+        );
     }
 
     let snapshot = cost_snapshot(periods, &gathered.reads);

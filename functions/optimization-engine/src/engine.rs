@@ -100,8 +100,10 @@ pub enum Outcome {
     Released,
     /// A check can never pass, a proof does not hold, or the change failed: FAILED.
     Failed,
-    /// Too old: EXPIRED.
+    /// Too old, or an applied schedule past its end: EXPIRED.
     Expired,
+    /// An applied schedule whose actions a newer one replaced: SUPERSEDED.
+    Superseded,
     /// Re-checked and no longer needed: OBSOLETE.
     Obsolete,
     /// Nothing to do.
@@ -265,6 +267,7 @@ pub fn policy(config: &Config) -> Policy {
         capacity_approval_max_age: Duration::hours(i64::from(approvals.capacity_max_age_hours)),
         manual_approval_max_age: Duration::days(i64::from(approvals.manual_max_age_days)),
         in_progress_max_age: Duration::minutes(i64::from(approvals.in_progress_max_minutes)),
+        change_window: config.change_window.clone(),
     }
 }
 
@@ -418,6 +421,12 @@ where
                         completed.push(r);
                         continue;
                     }
+                    // An applied schedule: in force, past its end, or replaced.
+                    Status::Completed
+                        if r.kind == RecommendationType::ScheduledScaling
+                            && r.execution
+                                .as_ref()
+                                .is_some_and(|e| !e.scheduled_actions.is_empty()) => {}
                     _ => continue,
                 }
                 items.push(Item {
@@ -550,6 +559,24 @@ where
         .map(|r| (r.auto_scaling_group_name.clone(), r.id.clone()))
         .collect();
     let mut activities: HashMap<String, Option<ScalingActivity>> = HashMap::new();
+    // Each group's most recently applied schedule: its actions are the ones in force.
+    let mut newest_schedule: HashMap<String, (String, String)> = HashMap::new();
+    for r in items
+        .iter()
+        .map(|i| &i.recommendation)
+        .filter(|r| r.kind == RecommendationType::ScheduledScaling && r.status == Status::Completed)
+    {
+        let at = r
+            .completed_at()
+            .map(fleetopt_model::rfc3339)
+            .unwrap_or_default();
+        let entry = newest_schedule
+            .entry(r.auto_scaling_group_name.clone())
+            .or_insert_with(|| (at.clone(), r.id.clone()));
+        if (at.as_str(), r.id.as_str()) > (entry.0.as_str(), entry.1.as_str()) {
+            *entry = (at, r.id.clone());
+        }
+    }
 
     for item in &items {
         let r = &item.recommendation;
@@ -584,10 +611,13 @@ where
                     .get(&r.auto_scaling_group_name)
                     .and_then(Option::as_ref),
                 busy_with,
+                newest_schedule: newest_schedule
+                    .get(&r.auto_scaling_group_name)
+                    .map(|(_, id)| id.as_str()),
             },
             cx.policy,
         );
-        if let Verdict::Apply { .. } = verdict {
+        if let Verdict::Apply { .. } | Verdict::Schedule { .. } = verdict {
             busy.insert(r.auto_scaling_group_name.clone(), r.id.clone());
         }
         carry_out(deps, cx, item, verdict, tally).await;
@@ -889,6 +919,81 @@ async fn carry_out<F, N, M, S, V>(
         Verdict::Obsolete(reason) => settle_as(Status::Obsolete, Outcome::Obsolete, reason).await,
         Verdict::Complete(reason) => settle_as(Status::Completed, Outcome::Completed, reason).await,
         Verdict::Ignore(reason) => (Outcome::Ignored, reason, None),
+        Verdict::Schedule { actions, ends_at } => {
+            let what = plan::describe_actions(&actions);
+            if dry_run {
+                tally.record(
+                    item,
+                    Outcome::Applied,
+                    format!("dry run: would put {what} until {}", rfc3339(ends_at)),
+                    None,
+                );
+                return;
+            }
+            match prove(deps, cx.config, r, tally).await {
+                Ok(()) => {}
+                Err(Proof::Refused(reason)) => {
+                    let (o, why, _) = settle_as(Status::Failed, Outcome::Failed, reason).await;
+                    tally.record(item, o, why, None);
+                    return;
+                }
+                Err(Proof::Unchecked(e)) => {
+                    tally.record(
+                        item,
+                        Outcome::Error,
+                        format!("verifying the signature: {e}"),
+                        None,
+                    );
+                    return;
+                }
+            }
+            let (outcome, reason) = apply_schedule(deps, cx, r, &actions, ends_at).await;
+            (outcome, reason, None)
+        }
+        Verdict::Unschedule { to, remove, reason } => {
+            let done = if to == Status::Superseded {
+                Outcome::Superseded
+            } else {
+                Outcome::Expired
+            };
+            let names = r
+                .execution
+                .as_ref()
+                .map(|e| e.scheduled_actions.clone())
+                .unwrap_or_default();
+            if remove && !dry_run {
+                match deps
+                    .fleet
+                    .delete_scheduled_actions(&r.auto_scaling_group_name, &names)
+                    .await
+                {
+                    Ok(failed) if failed.is_empty() => {}
+                    Ok(failed) => {
+                        let why = format!(
+                            "removing the scheduled actions failed, tried again on the next \
+                             sweep: {}",
+                            failures(&failed)
+                        );
+                        tally.record(item, Outcome::Error, why, None);
+                        return;
+                    }
+                    Err(e) => {
+                        let why = format!(
+                            "removing the scheduled actions failed, tried again on the next \
+                             sweep: {e}"
+                        );
+                        tally.record(item, Outcome::Error, why, None);
+                        return;
+                    }
+                }
+            }
+            let reason = if remove {
+                format!("removed {}: {reason}", names.join(", "))
+            } else {
+                reason
+            };
+            settle_as(to, done, reason).await
+        }
         Verdict::RollBack { restore, reason } => {
             let change = r.execution.as_ref().map(|e| CapacityChange {
                 from: e.new_capacity,
@@ -1101,6 +1206,123 @@ where
         Err(e) => tracing::warn!(id = %r.id, error = %e, "could not read the scaling activity"),
     }
     (Outcome::Applied, reason)
+}
+
+/// The actions Auto Scaling refused, in words.
+fn failures(failed: &[fleetopt_ports::ActionFailure]) -> String {
+    failed
+        .iter()
+        .map(|f| format!("{} ({}: {})", f.name, f.code, f.message))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Lock the group, claim (-> IN_PROGRESS, the execution record naming the actions), put the
+/// schedule's actions in one BatchPutScheduledUpdateGroupAction, then -> COMPLETED. When Auto
+/// Scaling refuses any of them, the ones it put are deleted again and the item is ROLLED_BACK:
+/// a schedule is in force whole or not at all.
+async fn apply_schedule<F, N, M, S, V>(
+    deps: &At<'_, F, N, M, S, V>,
+    cx: &Context<'_>,
+    r: &Recommendation,
+    windows: &[fleetopt_scoring::ScheduledWindow],
+    ends_at: DateTime<Utc>,
+) -> (Outcome, String)
+where
+    F: FleetDirectory + FleetControl + Sync,
+    S: RecommendationStore + GroupLocks + Sync,
+{
+    let now = cx.now;
+    let group = &r.auto_scaling_group_name;
+    match deps
+        .store
+        .lock(
+            &r.lock_subject(),
+            &r.id,
+            now,
+            now + cx.policy.in_progress_max_age,
+        )
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return (
+                Outcome::Waiting,
+                format!("another change to {group} is being made by another invocation"),
+            );
+        }
+        Err(e) => return (Outcome::Error, format!("locking {group}: {e}")),
+    }
+    let actions: Vec<fleetopt_ports::ScheduledAction> = windows
+        .iter()
+        .map(|w| fleetopt_ports::ScheduledAction {
+            group: group.clone(),
+            name: format!("{}{}", fleetopt_scoring::SCHEDULED_ACTION_PREFIX, w.name),
+            recurrence: Some(w.recurrence.clone()),
+            min_size: Some(w.min_size),
+            max_size: Some(w.max_size),
+            desired_capacity: Some(w.desired_capacity),
+            end_time: Some(ends_at),
+        })
+        .collect();
+    let names: Vec<String> = actions.iter().map(|a| a.name.clone()).collect();
+    let desired = r.evidence.desired_capacity.unwrap_or_default();
+    let execution = Execution {
+        previous_capacity: desired,
+        new_capacity: desired,
+        applied_at: rfc3339(now),
+        scheduled_actions: names.clone(),
+        schedule_ends_at: Some(rfc3339(ends_at)),
+        ..Execution::default()
+    };
+    let what = plan::describe_actions(windows);
+    let putting = format!("putting {what}");
+    let claim = Transition::new(Status::InProgress, now, ACTOR)
+        .because(&putting)
+        .recording(&execution);
+    let claimed = match deps.store.transition(r, &claim).await {
+        Ok(claimed) => claimed,
+        Err(e @ StoreError::Conflict { .. }) => return settled(Err(e), Outcome::Applied, what),
+        Err(e) => {
+            unlock(deps.store, r).await;
+            return settled(Err(e), Outcome::Applied, what);
+        }
+    };
+    let put = deps.fleet.put_scheduled_actions(group, &actions).await;
+    let (to, outcome, why) = match put {
+        Ok(failed) if failed.is_empty() => (
+            Status::Completed,
+            Outcome::Applied,
+            format!("put {what}, until {}", rfc3339(ends_at)),
+        ),
+        refused => {
+            let problem = match &refused {
+                Ok(failed) => failures(failed),
+                Err(e) => e.to_string(),
+            };
+            // Whatever went in comes out again: deleting an action that is not there is no
+            // failure.
+            let undone = match deps.fleet.delete_scheduled_actions(group, &names).await {
+                Ok(left) if left.is_empty() => "the others were removed".to_owned(),
+                Ok(left) => format!("could not remove {}: remove them by hand", failures(&left)),
+                Err(e) => format!(
+                    "could not remove them ({e}): remove {} by hand",
+                    names.join(", ")
+                ),
+            };
+            (
+                Status::RolledBack,
+                Outcome::RolledBack,
+                format!("Auto Scaling refused {problem}; {undone}"),
+            )
+        }
+    };
+    let result = deps
+        .store
+        .transition(&claimed, &Transition::new(to, now, ACTOR).because(&why))
+        .await;
+    unlock(deps.store, r).await;
+    settled(result, outcome, why)
 }
 
 /// Restores the previous capacity (without HonorCooldown: undoing must not wait), then
@@ -2097,6 +2319,216 @@ mod tests {
             deps.store.get(&down.id).await.unwrap().unwrap().status,
             Status::Expired
         );
+    }
+
+    /// `scheduled_sample(group, 9)` APPROVED by ops at `now()` for 14 days (the manual
+    /// approvals' age), signed with the approvals key, and stored.
+    async fn approved_schedule(deps: &FakeDeps, group: &str, quiet: u32) -> Recommendation {
+        let mut r = fleetopt_ports::fakes::contract::scheduled_sample(group, 9);
+        if let Some(s) = r.evidence.schedule.as_mut() {
+            s.actions[0].desired_capacity = quiet;
+            s.quiet_capacity = quiet;
+        }
+        r.id = format!("{}-{quiet}", r.id);
+        let before = r.clone();
+        r.status = Status::Approved;
+        r.version = before.version + 1;
+        r.approval = Some(
+            fleetopt_ports::sign_approval(
+                &FakeKeys::holding(&[APPROVALS]),
+                APPROVALS,
+                &r,
+                "arn:aws:iam::111122223333:user/ops",
+                now(),
+                Duration::days(14),
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!(deps.store.put_new(&r).await, Ok(PutOutcome::Written));
+        r
+    }
+
+    fn actions(deps: &FakeDeps, group: &str) -> Vec<(String, String, Option<u32>)> {
+        deps.fleet
+            .scheduled(group)
+            .into_iter()
+            .map(|a| (a.name, a.recurrence.unwrap_or_default(), a.desired_capacity))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_approved_schedule_is_put_whole_completed_and_expires_after_its_lifetime() {
+        let deps = deps(Recorder::new());
+        let r = approved_schedule(&deps, "web", 2).await;
+        let dry = run(
+            &config(&[]),
+            &deps,
+            &Trigger::Sweep { dry_run: true },
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            dry.decisions[0].reason.starts_with(
+                "dry run: would put fleetopt-quiet (0 20 * * *, desired 2, min 2, max 10) and \
+                 fleetopt-busy (0 7 * * *, desired 4, min 2, max 10) until 2026-12-23T10:05:00Z"
+            ),
+            "{:?}",
+            dry.decisions
+        );
+        assert!(actions(&deps, "web").is_empty(), "a dry run puts nothing");
+
+        let response = sweep(&deps, now()).await;
+        assert_eq!(response.decisions[0].outcome, Outcome::Applied);
+        assert_eq!(response.actions_applied, 1);
+        assert_eq!(
+            actions(&deps, "web"),
+            vec![
+                ("fleetopt-busy".into(), "0 7 * * *".into(), Some(4)),
+                ("fleetopt-quiet".into(), "0 20 * * *".into(), Some(2)),
+            ]
+        );
+        let ends = now() + plan::SCHEDULE_LIFETIME;
+        assert!(
+            deps.fleet
+                .scheduled("web")
+                .iter()
+                .all(|a| a.end_time == Some(ends) && a.min_size == Some(2))
+        );
+        assert!(deps.fleet.calls().is_empty(), "the capacity is not touched");
+        let item = deps.store.get(&r.id).await.unwrap().unwrap();
+        assert_eq!(item.status, Status::Completed);
+        let execution = item.execution.unwrap();
+        assert_eq!(
+            execution.scheduled_actions,
+            vec!["fleetopt-quiet".to_owned(), "fleetopt-busy".to_owned()]
+        );
+        // In force: the next sweeps leave it, until its end.
+        let again = sweep(&deps, now() + Duration::days(1)).await;
+        assert_eq!(again.decisions[0].outcome, Outcome::Ignored);
+        assert_eq!(actions(&deps, "web").len(), 2);
+        let over = sweep(&deps, ends).await;
+        assert_eq!(
+            over.decisions[0].outcome,
+            Outcome::Expired,
+            "{:?}",
+            over.decisions
+        );
+        assert!(actions(&deps, "web").is_empty(), "removed when it expires");
+        assert_eq!(
+            deps.store.get(&r.id).await.unwrap().unwrap().status,
+            Status::Expired
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_action_rolls_the_whole_schedule_back_and_is_alerted() {
+        let alerts = Recorder::new();
+        let deps = deps(alerts.clone());
+        deps.fleet.refuse_action("fleetopt-busy");
+        let r = approved_schedule(&deps, "web", 2).await;
+        let response = sweep(&deps, now()).await;
+        assert_eq!(response.decisions[0].outcome, Outcome::RolledBack);
+        assert!(
+            response.decisions[0]
+                .reason
+                .contains("Auto Scaling refused fleetopt-busy (ValidationError"),
+            "{}",
+            response.decisions[0].reason
+        );
+        assert!(
+            actions(&deps, "web").is_empty(),
+            "the quiet action came out again"
+        );
+        assert_eq!(
+            deps.store.get(&r.id).await.unwrap().unwrap().status,
+            Status::RolledBack
+        );
+        assert_eq!(alerts.notifications().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_newer_schedule_replaces_the_actions_and_supersedes_the_older() {
+        let deps = deps(Recorder::new());
+        let older = approved_schedule(&deps, "web", 2).await;
+        let newer = approved_schedule(&deps, "web", 3).await;
+        // One change to a group at a time: the newest first (ids break the tie), then the other.
+        let first = sweep(&deps, now()).await;
+        let outcomes: Vec<Outcome> = first.decisions.iter().map(|d| d.outcome).collect();
+        assert!(outcomes.contains(&Outcome::Applied), "{outcomes:?}");
+        let second = sweep(&deps, now() + Duration::hours(1)).await;
+        assert!(
+            second
+                .decisions
+                .iter()
+                .any(|d| d.outcome == Outcome::Applied),
+            "{:?}",
+            second.decisions
+        );
+        // Both completed: the one applied last is in force, the other superseded without
+        // touching the actions, which are the last one's.
+        let completed_at =
+            async |r: &Recommendation| deps.store.get(&r.id).await.unwrap().unwrap().completed_at();
+        let last = if completed_at(&newer).await > completed_at(&older).await {
+            (&newer, &older)
+        } else {
+            (&older, &newer)
+        };
+        let in_force = actions(&deps, "web");
+        let third = sweep(&deps, now() + Duration::hours(2)).await;
+        let superseded: Vec<&Decision> = third
+            .decisions
+            .iter()
+            .filter(|d| d.outcome == Outcome::Superseded)
+            .collect();
+        assert_eq!(superseded.len(), 1, "{:?}", third.decisions);
+        assert_eq!(
+            superseded[0].recommendation_id.as_deref(),
+            Some(last.1.id.as_str())
+        );
+        assert_eq!(
+            actions(&deps, "web"),
+            in_force,
+            "the newer schedule's actions stay"
+        );
+        assert_eq!(
+            deps.store.get(&last.0.id).await.unwrap().unwrap().status,
+            Status::Completed
+        );
+    }
+
+    #[tokio::test]
+    async fn approved_schedules_and_scale_downs_wait_for_the_change_window_and_say_when() {
+        let deps = deps(Recorder::new());
+        let r = approved_schedule(&deps, "web", 2).await;
+        // 02:00 to 03:00 UTC daily; the test's now is 10:05.
+        let window = config(&[
+            ("FLEETOPT_CHANGE_WINDOW_CRON", "0 2 * * *"),
+            ("FLEETOPT_CHANGE_WINDOW_MINUTES", "60"),
+        ]);
+        let sweep_at = |at| run(&window, &deps, &Trigger::Sweep { dry_run: false }, at);
+        let waiting = sweep_at(now()).await.unwrap();
+        assert_eq!(waiting.decisions[0].outcome, Outcome::Waiting);
+        let reason = &waiting.decisions[0].reason;
+        assert!(
+            reason.starts_with(
+                "waits for the change window (0 2 * * * UTC for 60 minutes): runs at \
+                 2026-11-24T02:00:00Z (then puts fleetopt-quiet (0 20 * * *, desired 2"
+            ),
+            "{reason}"
+        );
+        assert!(actions(&deps, "web").is_empty());
+        let item = deps.store.get(&r.id).await.unwrap().unwrap();
+        assert_eq!(
+            item.last_check.map(|c| c.reason).as_ref(),
+            Some(reason),
+            "the item says when"
+        );
+        let open = Utc.with_ymd_and_hms(2026, 11, 24, 2, 10, 0).unwrap();
+        let applied = sweep_at(open).await.unwrap();
+        assert_eq!(applied.decisions[0].outcome, Outcome::Applied);
+        assert_eq!(actions(&deps, "web").len(), 2);
     }
 
     #[tokio::test]

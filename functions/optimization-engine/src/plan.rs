@@ -5,18 +5,25 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use fleetopt_config::ChangeWindow;
 use fleetopt_config::PersistenceRule;
 use fleetopt_model::{
     Priority, Recommendation, RecommendationType, Status, approval_problem, attestation_problem,
 };
 use fleetopt_ports::{ActivityStatus, GroupInfo, ScalingActivity};
+use fleetopt_scoring::ScheduledWindow;
 
 /// How long new instances get, past the health-check grace period, to launch and come into
 /// service before a change that has not reached its size is rolled back.
 pub const LAUNCH_ALLOWANCE: Duration = Duration::minutes(10);
 
+/// How long an applied schedule runs: its scheduled actions stop recurring then (their
+/// EndTime), the engine removes them and the item EXPIRES; the cost optimizer proposes again
+/// from the latest lookback.
+pub const SCHEDULE_LIFETIME: Duration = Duration::days(30);
+
 /// The rules the environment sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// Whether SCALE_UP may be applied without a person (the environment's
     /// enableAutoScalingOptimization).
@@ -37,6 +44,8 @@ pub struct Policy {
     pub manual_approval_max_age: Duration,
     /// An IN_PROGRESS change older than this is closed with an alert.
     pub in_progress_max_age: Duration,
+    /// When approved scale-downs and schedules may be applied; `None`: at once.
+    pub change_window: Option<ChangeWindow>,
 }
 
 impl Policy {
@@ -88,6 +97,8 @@ pub struct GroupNow<'a> {
     pub activity: Option<&'a ScalingActivity>,
     /// Another recommendation already changing this group (its id), if any.
     pub busy_with: Option<&'a str>,
+    /// The group's most recently applied schedule (its id), among the completed ones read.
+    pub newest_schedule: Option<&'a str>,
 }
 
 /// What to do with one recommendation now.
@@ -118,6 +129,26 @@ pub enum Verdict {
     Ignore(String),
     /// An applied change reached its size with healthy instances: -> COMPLETED.
     Complete(String),
+    /// An approved schedule: claim it (-> IN_PROGRESS), put its scheduled actions until
+    /// `ends_at`, then -> COMPLETED (or, when Auto Scaling refuses one, remove the others and
+    /// -> ROLLED_BACK).
+    Schedule {
+        /// The actions, quiet window first.
+        actions: Vec<ScheduledWindow>,
+        /// When they stop recurring (EndTime).
+        ends_at: DateTime<Utc>,
+    },
+    /// An applied schedule that is over: remove its scheduled actions when `remove`, then ->
+    /// `to` (EXPIRED, or SUPERSEDED when a newer schedule's actions of the same names replaced
+    /// them).
+    Unschedule {
+        /// EXPIRED or SUPERSEDED.
+        to: Status,
+        /// Whether its actions are still its own to delete.
+        remove: bool,
+        /// Why.
+        reason: String,
+    },
     /// An applied change went wrong: restore `restore` and -> ROLLED_BACK.
     RollBack {
         /// The desired capacity before the change.
@@ -163,7 +194,138 @@ pub fn decide(
         }
         Status::Approved => approved(r, now, g, policy),
         Status::InProgress => verify(r, now, g, policy),
+        Status::Completed if r.kind == RecommendationType::ScheduledScaling => in_force(r, now, g),
         other => Verdict::Ignore(format!("{other} needs nothing from the engine")),
+    }
+}
+
+/// The actions of a schedule in words: `fleetopt-quiet (0 20 * * *, desired 2), ...`.
+pub fn describe_actions(actions: &[ScheduledWindow]) -> String {
+    actions
+        .iter()
+        .map(|a| {
+            format!(
+                "{}{} ({}, desired {}, min {}, max {})",
+                fleetopt_scoring::SCHEDULED_ACTION_PREFIX,
+                a.name,
+                a.recurrence,
+                a.desired_capacity,
+                a.min_size,
+                a.max_size
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// `Wait` until the change window opens, saying when and what it will apply then; `None` when
+/// there is no window or one is open now.
+fn outside_window(policy: &Policy, now: DateTime<Utc>, then: &str) -> Option<Verdict> {
+    let window = policy.change_window.as_ref()?;
+    if window.open_at(now).is_some() {
+        return None;
+    }
+    Some(Verdict::Wait(match window.next_after(now) {
+        Some(next) => format!(
+            "waits for the change window ({window}): runs at {} ({then})",
+            time(next)
+        ),
+        None => format!(
+            "waits for the change window ({window}), which opens on no day of the coming year: \
+             check FLEETOPT_CHANGE_WINDOW_CRON ({then})"
+        ),
+    }))
+}
+
+/// An approved SCHEDULED_SCALING: proven, targeted, not excluded, the group's sizes as the
+/// schedule was computed for, nothing else in flight, in the change window.
+fn schedule(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &Policy) -> Verdict {
+    if let Some(problem) = approval_problem(r, now) {
+        return Verdict::Fail(format!("not applied: {problem}"));
+    }
+    let Some(group) = g.group else {
+        return not_targeted(r);
+    };
+    if let Some(reason) = group.exclusions.excludes(r.kind) {
+        return Verdict::Fail(format!(
+            "{} is excluded from {}: {reason}",
+            group.name, r.kind
+        ));
+    }
+    let Some(schedule) = &r.evidence.schedule else {
+        return Verdict::Fail("SCHEDULED_SCALING without a schedule in its evidence".to_owned());
+    };
+    if let Some(a) = schedule.actions.iter().find(|a| {
+        a.min_size != group.min_size
+            || a.max_size != group.max_size
+            || a.desired_capacity < group.min_size
+            || a.desired_capacity > group.max_size
+    }) {
+        return Verdict::Obsolete(format!(
+            "{NOTHING_TO_APPLY}: {} now has min {} and max {}, not the {} and {} the schedule was \
+             computed for ({} sets desired {}); the next cost analysis proposes again",
+            group.name,
+            group.min_size,
+            group.max_size,
+            a.min_size,
+            a.max_size,
+            a.name,
+            a.desired_capacity
+        ));
+    }
+    if let Some(other) = g.busy_with {
+        return Verdict::Wait(format!(
+            "another change to {} is in progress ({other})",
+            group.name
+        ));
+    }
+    let then = format!("then puts {}", describe_actions(&schedule.actions));
+    if let Some(wait) = outside_window(policy, now, &then) {
+        return wait;
+    }
+    Verdict::Schedule {
+        actions: schedule.actions.clone(),
+        ends_at: now + SCHEDULE_LIFETIME,
+    }
+}
+
+/// A COMPLETED schedule: in force until its end, or replaced by a newer one.
+fn in_force(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict {
+    let Some(execution) = r
+        .execution
+        .as_ref()
+        .filter(|e| !e.scheduled_actions.is_empty())
+    else {
+        return Verdict::Ignore("a completed schedule without scheduled actions".to_owned());
+    };
+    if let Some(newer) = g.newest_schedule.filter(|id| *id != r.id) {
+        return Verdict::Unschedule {
+            to: Status::Superseded,
+            remove: false,
+            reason: format!(
+                "replaced by the schedule of {newer}, whose scheduled actions of the same names \
+                 are in force"
+            ),
+        };
+    }
+    let ends = execution
+        .schedule_ends_at
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    match ends {
+        Some(ends) if now >= ends => Verdict::Unschedule {
+            to: Status::Expired,
+            remove: true,
+            reason: format!(
+                "the schedule ran its {} days (until {}): its scheduled actions are removed, and \
+                 the next cost analysis proposes again from the latest hours",
+                SCHEDULE_LIFETIME.num_days(),
+                time(ends)
+            ),
+        },
+        Some(ends) => Verdict::Ignore(format!("schedule in force until {}", time(ends))),
+        None => Verdict::Ignore("schedule in force, without an end".to_owned()),
     }
 }
 
@@ -197,6 +359,9 @@ fn approved(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &P
     if let Some(verdict) = too_old(r, now, policy.approval_max_age(r), "approval") {
         return verdict;
     }
+    if r.kind == RecommendationType::ScheduledScaling {
+        return schedule(r, now, g, policy);
+    }
     if r.scale_change().is_none() {
         return manual(r, g);
     }
@@ -206,6 +371,11 @@ fn approved(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &P
     match scale_checks(r, now, g, policy) {
         // An approval the group no longer needs is closed, not failed: nothing went wrong.
         Verdict::Fail(reason) if reason.starts_with(NOTHING_TO_APPLY) => Verdict::Obsolete(reason),
+        // A scale-down waits for the change window; a scale-up relieves pressure and does not.
+        Verdict::Apply { from, to, target } if to < from => {
+            let then = format!("then sets desired capacity {from} -> {to}");
+            outside_window(policy, now, &then).unwrap_or(Verdict::Apply { from, to, target })
+        }
         verdict => verdict,
     }
 }
@@ -525,6 +695,7 @@ mod tests {
             capacity_approval_max_age: Duration::hours(6),
             manual_approval_max_age: Duration::days(14),
             in_progress_max_age: Duration::hours(2),
+            change_window: None,
         }
     }
 
@@ -581,6 +752,7 @@ mod tests {
                 group: Some(g),
                 activity,
                 busy_with: None,
+                newest_schedule: None,
             },
             &policy(),
         )
@@ -666,6 +838,7 @@ mod tests {
                 group: Some(&group()),
                 activity: None,
                 busy_with: None,
+                newest_schedule: None,
             },
             &stepped,
         );
@@ -703,6 +876,7 @@ mod tests {
                     group: Some(&group()),
                     activity: None,
                     busy_with: None,
+                    newest_schedule: None,
                 },
                 &persistent,
             )
@@ -775,7 +949,7 @@ mod tests {
             let limits = StepLimits { percent, instances };
             let p = Policy { step: limits, ..policy() };
             let verdict = decide(&r, now(), &GroupNow { group: Some(&g), activity: None,
-                busy_with: None }, &p);
+                busy_with: None, newest_schedule: None }, &p);
             if let Verdict::Apply { from, to, target } = verdict {
                 proptest::prop_assert_eq!(from, desired);
                 proptest::prop_assert!((min..=max).contains(&to), "{} outside [{}, {}]", to, min, max);
@@ -848,6 +1022,7 @@ mod tests {
             group: Some(&g),
             activity: None,
             busy_with: None,
+            newest_schedule: None,
         };
         assert!(
             matches!(decide(&scale_up(), now(), &here, &off), Verdict::AskApproval(m) if m.contains("disabled"))
@@ -894,13 +1069,126 @@ mod tests {
     }
 
     #[test]
+    fn the_change_window_holds_scale_downs_and_schedules_but_not_scale_ups() {
+        // 02:00-04:00 UTC on Sundays; now is Monday 10:05. Approvals must outlive the wait
+        // (FLEETOPT_APPROVAL_MAX_AGE_HOURS up to a week).
+        let windowed = Policy {
+            change_window: Some(ChangeWindow::new("0 2 * * SUN", 120).unwrap()),
+            capacity_approval_max_age: Duration::days(7),
+            ..policy()
+        };
+        let decide_in = |r: &Recommendation, at: DateTime<Utc>| {
+            decide(
+                r,
+                at,
+                &GroupNow {
+                    group: Some(&group()),
+                    activity: None,
+                    busy_with: None,
+                    newest_schedule: None,
+                },
+                &windowed,
+            )
+        };
+        let mut down = with_action(scale_up(), RecommendationType::ScaleDown, 3);
+        approve(&mut down);
+        assert_eq!(
+            decide_in(&down, now()),
+            Verdict::Wait(
+                "waits for the change window (0 2 * * SUN UTC for 120 minutes): runs at \
+                 2026-11-29T02:00:00Z (then sets desired capacity 4 -> 3)"
+                    .into()
+            )
+        );
+        let mut up = scale_up();
+        approve(&mut up);
+        assert!(
+            matches!(decide_in(&up, now()), Verdict::Apply { to: 5, .. }),
+            "a scale-up relieves pressure: no window"
+        );
+        let mut schedule = fleetopt_ports::fakes::contract::scheduled_sample("web", 9);
+        approve(&mut schedule);
+        assert!(
+            matches!(decide_in(&schedule, now()), Verdict::Wait(m) if m.contains("then puts fleetopt-quiet"))
+        );
+        // Inside the window (an approval valid for the two weeks it waits).
+        let sunday = Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap();
+        for r in [&mut down, &mut schedule] {
+            if let Some(a) = r.approval.as_mut() {
+                a.expires_at = fleetopt_model::rfc3339(sunday + Duration::hours(1));
+            }
+        }
+        assert!(matches!(
+            decide_in(&down, sunday),
+            Verdict::Apply { to: 3, .. }
+        ));
+        assert!(matches!(
+            decide_in(&schedule, sunday),
+            Verdict::Schedule { ends_at, .. } if ends_at == sunday + SCHEDULE_LIFETIME
+        ));
+    }
+
+    #[test]
+    fn a_schedule_for_other_sizes_than_the_groups_is_obsolete_and_an_applied_one_retires() {
+        let mut schedule = fleetopt_ports::fakes::contract::scheduled_sample("web", 9);
+        approve(&mut schedule);
+        let resized = GroupInfo {
+            max_size: 8,
+            ..group()
+        };
+        assert!(matches!(
+            decide_with(&schedule, &resized, None),
+            Verdict::Obsolete(m) if m.contains("now has min 2 and max 8")
+        ));
+        let mut applied = schedule.clone();
+        applied.status = Status::Completed;
+        applied.execution = Some(Execution {
+            scheduled_actions: vec!["fleetopt-quiet".into(), "fleetopt-busy".into()],
+            schedule_ends_at: Some(fleetopt_model::rfc3339(now() + Duration::days(1))),
+            ..Execution::default()
+        });
+        let at = |when, newest| {
+            decide(
+                &applied,
+                when,
+                &GroupNow {
+                    group: Some(&group()),
+                    activity: None,
+                    busy_with: None,
+                    newest_schedule: newest,
+                },
+                &policy(),
+            )
+        };
+        assert!(
+            matches!(at(now(), Some(applied.id.as_str())), Verdict::Ignore(m) if m.starts_with("schedule in force until"))
+        );
+        assert!(matches!(
+            at(now(), Some("rec-newer")),
+            Verdict::Unschedule {
+                to: Status::Superseded,
+                remove: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            at(now() + Duration::days(1), None),
+            Verdict::Unschedule {
+                to: Status::Expired,
+                remove: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn approvals_expire_and_an_approval_without_proof_is_refused() {
         let mut r = with_action(scale_up(), RecommendationType::ScaleDown, 2);
         approve(&mut r);
         // A week after its analysis: expired, never applied.
         let week = now() + Duration::days(7);
         assert!(matches!(
-            decide(&r, week, &GroupNow { group: Some(&group()), activity: None, busy_with: None }, &policy()),
+            decide(&r, week, &GroupNow { group: Some(&group()), activity: None, busy_with: None, newest_schedule: None }, &policy()),
             Verdict::Expire(m) if m.contains("expired approval")
         ));
         // Six hours after the analysis window, awaiting approval: expired too.
@@ -912,6 +1200,7 @@ mod tests {
             group: Some(&group()),
             activity: None,
             busy_with: None,
+            newest_schedule: None,
         };
         assert!(matches!(
             decide(&waiting, late, &here, &policy()),
@@ -1010,6 +1299,7 @@ mod tests {
             group: Some(&g),
             activity: Some(&done),
             busy_with: None,
+            newest_schedule: None,
         };
         assert_eq!(
             decide(&scale_up(), now(), &here, &short),
@@ -1051,6 +1341,7 @@ mod tests {
             group: Some(&g),
             activity: None,
             busy_with: Some("rec-other"),
+            newest_schedule: None,
         };
         assert!(
             matches!(decide(&scale_up(), now(), &here, &policy()), Verdict::Wait(m) if m.contains("rec-other"))
@@ -1065,6 +1356,7 @@ mod tests {
             group: Some(&g),
             activity: None,
             busy_with: None,
+            newest_schedule: None,
         };
         assert!(
             matches!(decide(&scale_up(), late, &here, &policy()), Verdict::Expire(m) if m.contains("2026-11-23T12:00:00Z"))
@@ -1073,6 +1365,7 @@ mod tests {
             group: None,
             activity: None,
             busy_with: None,
+            newest_schedule: None,
         };
         assert!(
             matches!(decide(&scale_up(), now(), &gone, &policy()), Verdict::Ignore(m) if m.contains("not among the targeted"))
@@ -1089,6 +1382,7 @@ mod tests {
             group: None,
             activity: None,
             busy_with: None,
+            newest_schedule: None,
         };
         assert!(matches!(
             decide(&r, now(), &none, &policy()),
@@ -1234,6 +1528,7 @@ mod tests {
             group: Some(&at_ten),
             activity: None,
             busy_with: None,
+            newest_schedule: None,
         };
         assert!(matches!(
             decide(&big, now(), &here, &halves),

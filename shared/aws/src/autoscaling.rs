@@ -202,7 +202,10 @@ impl FleetDirectory for AwsFleetDirectory {
         Ok(infos)
     }
 
-    async fn scheduled_actions(&self, names: &[String]) -> Result<Vec<ScheduledAction>, ServiceError> {
+    async fn scheduled_actions(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<ScheduledAction>, ServiceError> {
         let mut found = Vec::new();
         for chunk in names.chunks(ACTIONS_PER_REQUEST) {
             let mut pages = self
@@ -306,9 +309,10 @@ impl FleetControl for AwsFleetDirectory {
                         .set_min_size(size(a.min_size))
                         .set_max_size(size(a.max_size))
                         .set_desired_capacity(size(a.desired_capacity))
-                        .set_end_time(a.end_time.map(|t| {
-                            aws_smithy_types::DateTime::from_secs(t.timestamp())
-                        }))
+                        .set_end_time(
+                            a.end_time
+                                .map(|t| aws_smithy_types::DateTime::from_secs(t.timestamp())),
+                        )
                         .time_zone("Etc/UTC")
                         .build()
                 })
@@ -320,9 +324,7 @@ impl FleetControl for AwsFleetDirectory {
                 .set_scheduled_update_group_actions(Some(requests))
                 .send()
                 .await
-                .map_err(|e| {
-                    service_error("autoscaling:BatchPutScheduledUpdateGroupAction", &e)
-                })?;
+                .map_err(|e| service_error("autoscaling:BatchPutScheduledUpdateGroupAction", &e))?;
             failed.extend(failures(output.failed_scheduled_update_group_actions()));
         }
         Ok(failed)

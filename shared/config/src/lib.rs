@@ -962,7 +962,11 @@ impl Config {
     /// The change window: both variables or neither.
     fn read_change_window(r: &mut Reader<'_>) -> Option<ChangeWindow> {
         let cron = r.get(vars::CHANGE_WINDOW_CRON);
-        let minutes = r.whole(vars::CHANGE_WINDOW_MINUTES, 1..=MAX_WINDOW_MINUTES, "minutes");
+        let minutes = r.whole(
+            vars::CHANGE_WINDOW_MINUTES,
+            1..=MAX_WINDOW_MINUTES,
+            "minutes",
+        );
         match (cron, minutes) {
             (None, None) => None,
             (Some(_), None) if r.get(vars::CHANGE_WINDOW_MINUTES).is_some() => None,

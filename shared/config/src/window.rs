@@ -155,9 +155,7 @@ impl ChangeWindow {
     /// follow cron: when both are restricted, either may match.
     pub fn opens_at(&self, t: DateTime<Utc>) -> bool {
         let dom = self.day_of_month.matches(t.day());
-        let dow = self
-            .day_of_week
-            .matches(t.weekday().num_days_from_sunday());
+        let dow = self.day_of_week.matches(t.weekday().num_days_from_sunday());
         let day = match (self.day_of_month.any, self.day_of_week.any) {
             (false, false) => dom || dow,
             _ => dom && dow,
@@ -183,7 +181,9 @@ impl ChangeWindow {
         while t <= end {
             // Whole hours and days that cannot match are skipped.
             if !self.month.matches(t.month()) || !self.day_matches(t) {
-                t = (t + Duration::days(1)).duration_trunc(Duration::days(1)).ok()?;
+                t = (t + Duration::days(1))
+                    .duration_trunc(Duration::days(1))
+                    .ok()?;
                 continue;
             }
             if !self.hour.matches(t.hour()) {
@@ -202,9 +202,7 @@ impl ChangeWindow {
 
     fn day_matches(&self, t: DateTime<Utc>) -> bool {
         let dom = self.day_of_month.matches(t.day());
-        let dow = self
-            .day_of_week
-            .matches(t.weekday().num_days_from_sunday());
+        let dow = self.day_of_week.matches(t.weekday().num_days_from_sunday());
         match (self.day_of_month.any, self.day_of_week.any) {
             (false, false) => dom || dow,
             _ => dom && dow,
@@ -246,7 +244,10 @@ mod tests {
         let sunday = ChangeWindow::new("0 0 * * 7", 60).unwrap();
         assert!(sunday.opens_at(at(6, 0, 0)));
         let both = ChangeWindow::new("0 0 1 * MON", 60).unwrap();
-        assert!(both.opens_at(at(1, 0, 0)) && both.opens_at(at(7, 0, 0)), "either day");
+        assert!(
+            both.opens_at(at(1, 0, 0)) && both.opens_at(at(7, 0, 0)),
+            "either day"
+        );
         // A window that wraps past midnight.
         let late = ChangeWindow::new("0 23 * * *", 180).unwrap();
         assert_eq!(late.open_at(at(8, 1, 0)), Some((at(7, 23, 0), at(8, 2, 0))));

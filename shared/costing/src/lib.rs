@@ -28,8 +28,9 @@ pub use assessment::{
     Lever, Offer, PlanSavings, SavingsPart, Spend, TagCheck, assess, open_total, plan_savings,
 };
 pub use catalog::{catalog_patterns, families, graviton_family};
+pub use fleetopt_scoring::SCHEDULED_ACTION_PREFIX;
 pub use periods::{DAILY_DAYS, Periods};
-pub use schedule::{SCHEDULED_ACTION_PREFIX, schedule_proposal};
+pub use schedule::schedule_proposal;
 
 /// An instance type's processor architecture (defined with the right-sizing vocabulary in
 /// `fleetopt-scoring`, which the evidence stores).

@@ -3,15 +3,11 @@
 //! priced at the group's on-demand price, its backtest beside the current configuration's.
 
 use fleetopt_scoring::{
-    Evidence, ExpectedImpact, Proposal, RecommendationType, RiskLevel, ScheduleLimits,
-    ScheduleOutcome, ScheduledWindow, max_step, propose_schedule,
+    Evidence, ExpectedImpact, Proposal, RecommendationType, RiskLevel, SCHEDULED_ACTION_PREFIX,
+    ScheduleLimits, ScheduleOutcome, ScheduledWindow, max_step, propose_schedule,
 };
 
 use crate::{CostRules, GroupCost, HOURS_PER_MONTH, MIN_MONTHLY_SAVING_USD, priority, round2};
-
-/// The scheduled actions fleet-optimizer puts on a group are named this and the window's name
-/// (`fleetopt-quiet`, `fleetopt-busy`): a newer schedule replaces them by name.
-pub const SCHEDULED_ACTION_PREFIX: &str = "fleetopt-";
 
 /// Whether two lists of actions set the same sizes at the same recurrences (their wording
 /// aside).
@@ -222,7 +218,8 @@ mod tests {
         assert_eq!(p.expected_impact.cost_savings, Some(22.92));
         assert_eq!(p.kind, RecommendationType::ScheduledScaling);
         assert!(
-            p.description.contains("from 20:00 UTC to 07:00 UTC every day"),
+            p.description
+                .contains("from 20:00 UTC to 07:00 UTC every day"),
             "{}",
             p.description
         );

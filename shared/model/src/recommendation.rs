@@ -341,7 +341,9 @@ fn estimated_duration(kind: RecommendationType) -> &'static str {
         RecommendationType::InstanceTypeChange => "30-60 minutes (instance refresh)",
         RecommendationType::PerformanceTuning => "1-3 days",
         RecommendationType::CostOptimization => "1-7 days",
-        RecommendationType::ScheduledScaling => "minutes (scheduled actions), in force from the next window",
+        RecommendationType::ScheduledScaling => {
+            "minutes (scheduled actions), in force from the next window"
+        }
     }
 }
 

@@ -106,7 +106,9 @@ impl FromStr for Status {
 /// ```text
 /// PENDING -> IN_PROGRESS -> COMPLETED | FAILED | ROLLED_BACK
 /// COMPLETED -> ROLLED_BACK (an automated change measured WORSE, where the environment rolls
-///              those back)
+///              those back; an applied schedule a person rolls back) | EXPIRED (an applied
+///              schedule past its end, its actions removed) | SUPERSEDED (an applied schedule
+///              whose actions a newer one replaced)
 /// IN_PROGRESS -> PENDING | APPROVED (Auto Scaling refused the change for now: the claim is
 ///                released to the status it came from, and the approval is not spent)
 /// PENDING -> AWAITING_APPROVAL -> APPROVED | REJECTED
@@ -128,7 +130,7 @@ pub fn can_transition(from: Status, to: Status) -> bool {
                 InProgress,
                 Completed | Failed | RolledBack | Pending | Approved
             )
-            | (Completed, RolledBack)
+            | (Completed, RolledBack | Expired | Superseded)
             | (AwaitingApproval, Approved | Rejected)
             | (Approved, InProgress | Completed | Failed | Obsolete)
             | (

@@ -15,11 +15,11 @@ use crate::store::{
     Found, GroupLocks, PutOutcome, RecommendationQuery, RecommendationStore, StoreError, Transition,
 };
 use crate::{
-    ActionFailure, CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory, GroupInfo,
-    GroupSelector, InstanceTypeInfo, Members, MetricDatum, MetricQuery, MetricResults,
+    ActionFailure, CostResult, CostSource, CostUnavailable, FleetControl, FleetDirectory,
+    GroupInfo, GroupSelector, InstanceTypeInfo, Members, MetricDatum, MetricQuery, MetricResults,
     MetricsPublisher, MetricsSource, MonthCost, Notifier, Opened, PriceSource,
-    PurchaseRecommendation, Reach, ScalingActivity, ScheduledAction, ServiceError, SpotPrice, TagActivation,
-    TimeWindow,
+    PurchaseRecommendation, Reach, ScalingActivity, ScheduledAction, ServiceError, SpotPrice,
+    TagActivation, TimeWindow,
 };
 
 /// A recommendations table in memory.
@@ -396,7 +396,10 @@ impl FleetDirectory for FakeFleet {
         })
     }
 
-    async fn scheduled_actions(&self, names: &[String]) -> Result<Vec<ScheduledAction>, ServiceError> {
+    async fn scheduled_actions(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<ScheduledAction>, ServiceError> {
         Ok(self
             .state()
             .scheduled
@@ -893,6 +896,43 @@ pub mod contract {
                 automation_enabled: true,
             },
         )
+    }
+
+    /// A SCHEDULED_SCALING of `group` (2..=10, desired 4, the test group's sizes) from the
+    /// cost optimizer over the window ending at `hour`: 2 instances from 20:00 to 07:00 UTC
+    /// every day, 4 the rest of the time.
+    pub fn scheduled_sample(group: &str, hour: u32) -> Recommendation {
+        use fleetopt_scoring::{Recurrence, Schedule, ScheduledWindow};
+        let mut r = sample(group, hour);
+        r.id = format!("{}-schedule", r.id);
+        r.kind = fleetopt_model::RecommendationType::ScheduledScaling;
+        r.source = Source::CostOptimizer;
+        r.implementation.automated = false;
+        r.implementation.action = None;
+        r.attestation = None;
+        let action = |name: &str, recurrence: &str, desired| ScheduledWindow {
+            name: name.to_owned(),
+            recurrence: recurrence.to_owned(),
+            starts: String::new(),
+            min_size: 2,
+            desired_capacity: desired,
+            max_size: 10,
+        };
+        r.evidence.schedule = Some(Schedule {
+            recurrence: Recurrence::Daily,
+            strength: 0.9,
+            quiet_from_slot: 20,
+            quiet_hours: 11,
+            busy_capacity: 4,
+            quiet_capacity: 2,
+            actions: vec![
+                action("quiet", "0 20 * * *", 2),
+                action("busy", "0 7 * * *", 4),
+            ],
+            instance_hours_saved_per_month: 669.17,
+            cpu_profile: Vec::new(),
+        });
+        r
     }
 
     fn claim<'a>(by: &'a str) -> Transition<'a> {

@@ -31,8 +31,8 @@ pub use rules::{
     RecommendationType, RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, parse_named,
 };
 pub use schedule::{
-    MIN_WINDOW_HOURS, Recurrence, Schedule, ScheduleLimits, ScheduleOutcome, ScheduledWindow,
-    propose_schedule,
+    MIN_WINDOW_HOURS, Recurrence, SCHEDULED_ACTION_PREFIX, Schedule, ScheduleLimits,
+    ScheduleOutcome, ScheduledWindow, propose_schedule,
 };
 pub use score::{
     Assessment, Label, Part, ScoreInput, Scored, SubScores, capacity_score, cpu_score,

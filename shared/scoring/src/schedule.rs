@@ -27,6 +27,10 @@ use serde::{Deserialize, Serialize};
 use crate::backtest::{Backtests, DemandHour};
 use crate::cycles::{Cycle, Profile, cycles, day_of_week, hour_of_day};
 
+/// The scheduled actions fleet-optimizer puts on a group are named this and the window's name
+/// (`fleetopt-quiet`, `fleetopt-busy`): a newer schedule replaces them by name.
+pub const SCHEDULED_ACTION_PREFIX: &str = "fleetopt-";
+
 /// The shortest quiet window, hours.
 pub const MIN_WINDOW_HOURS: usize = 3;
 
@@ -261,9 +265,8 @@ pub fn propose_schedule(demand: &[DemandHour], limits: &ScheduleLimits) -> Sched
         }
     }
     // The larger saving a month.
-    let per_month = |r: Recurrence, saved: u32| {
-        f64::from(saved) * crate::HOURS_PER_MONTH / r.slots() as f64
-    };
+    let per_month =
+        |r: Recurrence, saved: u32| f64::from(saved) * crate::HOURS_PER_MONTH / r.slots() as f64;
     let Some((recurrence, strength, (start, len, quiet, saved))) = candidates
         .into_iter()
         .max_by(|a, b| per_month(a.0, a.2.3).total_cmp(&per_month(b.0, b.2.3)))
@@ -379,7 +382,11 @@ mod tests {
         assert_eq!(b.current.cpu_max, 60.0);
         assert_eq!(b.proposed.cpu_max, 60.0);
         assert_eq!(b.proposed.hours_over_90, 0);
-        assert_eq!((b.current.cpu_p50, b.proposed.cpu_p50), (60.0, 60.0), "13 day hours");
+        assert_eq!(
+            (b.current.cpu_p50, b.proposed.cpu_p50),
+            (60.0, 60.0),
+            "13 day hours"
+        );
         let night = demand.iter().find(|h| hour_of_day(h.hour) == 23).unwrap();
         assert_eq!(s.capacity_at(night.hour, 6.0), 2.0);
         assert_eq!(crate::projected_cpu(night, 2.0, 1.0), 36.0);

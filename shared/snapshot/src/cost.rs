@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use fleetopt_costing::SCHEDULED_ACTION_PREFIX;
 use fleetopt_costing::{
     Architecture, CostSnapshot, GroupUsage, InstanceType, Offer, Periods, Spend, TagCheck,
 };
-use fleetopt_costing::SCHEDULED_ACTION_PREFIX;
 use fleetopt_ports::{
-    GroupInfo, InstanceTypeInfo, MetricResults, MonthCost, PurchaseRecommendation,
-    ScheduledAction, SpotPrice,
+    GroupInfo, InstanceTypeInfo, MetricResults, MonthCost, PurchaseRecommendation, ScheduledAction,
+    SpotPrice,
 };
 use fleetopt_scoring::ScheduledWindow;
 

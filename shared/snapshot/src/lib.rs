@@ -208,10 +208,7 @@ pub fn hourly_demand(results: &MetricResults, index: usize, desired: u32) -> Vec
             DemandHour {
                 hour,
                 cpu: *cpu,
-                instances: in_service
-                    .get(&hour)
-                    .copied()
-                    .unwrap_or(f64::from(desired)),
+                instances: in_service.get(&hour).copied().unwrap_or(f64::from(desired)),
             }
         })
         .collect();
@@ -406,7 +403,9 @@ mod tests {
         let d = hourly_demand(&read, 0, 5);
         let hour = |t: DateTime<Utc>| t.timestamp() / 3600;
         assert_eq!(
-            d.iter().map(|h| (h.hour, h.cpu, h.instances)).collect::<Vec<_>>(),
+            d.iter()
+                .map(|h| (h.hour, h.cpu, h.instances))
+                .collect::<Vec<_>>(),
             vec![(hour(h1), 80.0, 3.0), (hour(h2), 40.0, 5.0)],
             "oldest first; an hour without GroupInServiceInstances counts the desired capacity"
         );
