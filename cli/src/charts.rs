@@ -303,3 +303,96 @@ pub fn group_charts(span: Span, g: &GroupView) -> Result<Vec<(&'static str, Stri
         ),
     ])
 }
+
+/// Draws bars: `(x0, x1, height, color)` over `0..x_max` by `0..100` percent, with the x
+/// labels `label(x)` and a legend of `(name, color)`.
+fn bars(
+    x_max: f64,
+    y_desc: &str,
+    label: &dyn Fn(&f64) -> String,
+    rects: &[(f64, f64, f64, RGBColor)],
+    legend: &[(&str, RGBColor)],
+) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0f64..x_max, 0f64..100f64)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(12)
+            .y_labels(6)
+            .x_label_formatter(label)
+            .y_desc(y_desc)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(err)?;
+        for (name, color) in legend {
+            let color = *color;
+            chart
+                .draw_series(
+                    rects
+                        .iter()
+                        .filter(|r| r.3 == color)
+                        .map(|(x0, x1, h, c)| Rectangle::new([(*x0, 0.0), (*x1, *h)], c.filled())),
+                )
+                .map_err(err)?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// A group's 24-hour CPU profile: the mean hourly CPU peak at each hour of the day (UTC).
+pub fn profile_chart(hourly: &[f64]) -> Result<String> {
+    let rects: Vec<(f64, f64, f64, RGBColor)> = hourly
+        .iter()
+        .enumerate()
+        .map(|(h, v)| (h as f64 + 0.1, h as f64 + 0.9, v.clamp(0.0, 100.0), CPU))
+        .collect();
+    bars(
+        24.0,
+        "CPU % (mean hourly peak)",
+        &|x: &f64| format!("{:02}", x.floor() as u32),
+        &rects,
+        &[("hour of the day, UTC", CPU)],
+    )
+}
+
+/// A backtest: actual against projected CPU at p50, p95, p99 and the maximum.
+pub fn backtest_chart(b: &fleetopt_scoring::Backtests) -> Result<String> {
+    let stats = |t: &fleetopt_scoring::Backtest| [t.cpu_p50, t.cpu_p95, t.cpu_p99, t.cpu_max];
+    let mut rects = Vec::new();
+    for (i, (actual, projected)) in stats(&b.current)
+        .into_iter()
+        .zip(stats(&b.proposed))
+        .enumerate()
+    {
+        let x = i as f64;
+        rects.push((x + 0.1, x + 0.5, actual.clamp(0.0, 100.0), CPU));
+        rects.push((x + 0.5, x + 0.9, projected.clamp(0.0, 100.0), RATING));
+    }
+    bars(
+        4.0,
+        "CPU %",
+        &|x: &f64| ["p50", "p95", "p99", "max", ""][(x.floor() as usize).min(4)].to_owned(),
+        &rects,
+        &[("actual", CPU), ("projected", RATING)],
+    )
+}

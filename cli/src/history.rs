@@ -109,6 +109,8 @@ pub struct GroupView {
     /// Least-squares slope of memory, percentage points an hour; `None` under two datapoints.
     pub memory_trend_per_hour: Option<f64>,
     pub series: Series,
+    /// The 24-hour CPU profile of the last 14 days.
+    pub profile: crate::profile::DayProfile,
 }
 
 /// Current capacity.
@@ -244,9 +246,13 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
     let metrics = clients.metrics();
     let store = clients.store(&table);
     let everything = RecommendationQuery::default();
-    let (results, recommendations) =
-        tokio::join!(metrics.read(&window, &queries), store.query(&everything));
+    let (results, recommendations, profiles) = tokio::join!(
+        metrics.read(&window, &queries),
+        store.query(&everything),
+        crate::profile::read(&metrics, &groups, now),
+    );
     let results = results.context("reading the metrics (GetMetricData)")?;
+    let mut profiles = profiles?.into_iter();
     let recommendations =
         recommendations.with_context(|| format!("reading recommendations from table {table}"))?;
     crate::terminal::warn_skipped(&recommendations);
@@ -256,7 +262,13 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
     let views = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| group_view(g, &group_history(&results, i), &targets))
+        .map(|(i, g)| {
+            let mut view = group_view(g, &group_history(&results, i), &targets);
+            if let Some(p) = profiles.next() {
+                view.profile = p;
+            }
+            view
+        })
         .collect();
     let env = environment_history(&results);
     let name = dashboard_name(&global.application, global.environment.as_str());
@@ -413,6 +425,7 @@ fn group_view(group: &GroupInfo, history: &GroupHistory, targets: &Targets) -> G
             desired_capacity: points(&history.desired_capacity),
             max_size: points(&history.max_size),
         },
+        profile: crate::profile::DayProfile::default(),
     }
 }
 

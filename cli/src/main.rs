@@ -5,12 +5,14 @@
 
 mod analyze;
 mod approval;
+mod backtest;
 mod charts;
 mod cli;
 mod cost;
 mod dashboard;
 mod history;
 mod metrics;
+mod profile;
 mod recommendations;
 mod report;
 mod rightsizing;

@@ -36,14 +36,18 @@ pub async fn run(global: &Global, args: &MetricsArgs) -> Result<()> {
     let metrics = clients.metrics();
     let groups = [group];
     let (assessment_queries, trend_queries) = (assessment_queries(&groups), trend_queries(&groups));
-    let (assessment, trend) = tokio::join!(
+    let (assessment, trend, profile) = tokio::join!(
         metrics.read(&windows.assessment, &assessment_queries),
         metrics.read(&windows.trend, &trend_queries),
+        crate::profile::read(&metrics, &groups, now),
     );
     let snapshot = snapshot(0, &groups[0], &windows, &assessment?, &trend?);
     let targets = global.environment.preset().targets;
     let analysis = analyze(&snapshot, &targets);
-    let report = report(&snapshot, &analysis, &targets, args, &windows);
+    let mut report = report(&snapshot, &analysis, &targets, args, &windows);
+    if let Some(p) = profile?.first() {
+        report["profile"] = serde_json::to_value(p)?;
+    }
     drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -235,6 +239,12 @@ fn render(r: &Value) -> String {
             out.push_str(&format!(", reaching the range's top in about {hours:.0} h"));
         }
         out.push('\n');
+    }
+    if let Ok(p) = serde_json::from_value::<crate::profile::DayProfile>(r["profile"].clone()) {
+        out.push_str(&format!(
+            "24-hour CPU profile, last 14 days: {}\n",
+            p.line()
+        ));
     }
     out
 }

@@ -206,7 +206,18 @@ fn render_one(r: &Recommendation) -> String {
             p.consecutive_analyses, p.required
         ));
     }
-    if let Some(e) = &r.execution {
+    if let Some(e) = r
+        .execution
+        .as_ref()
+        .filter(|e| !e.scheduled_actions.is_empty())
+    {
+        text.push_str(&format!(
+            "Applied {}: scheduled actions {} on the group, until {}.\n",
+            e.applied_at,
+            e.scheduled_actions.join(", "),
+            e.schedule_ends_at.as_deref().unwrap_or("no end")
+        ));
+    } else if let Some(e) = &r.execution {
         let target = e
             .target_capacity
             .filter(|t| *t != e.new_capacity)
@@ -225,6 +236,7 @@ fn render_one(r: &Recommendation) -> String {
         ));
     }
     text.push_str(&proof_and_outcome(r));
+    text.push_str(&crate::backtest::text(r));
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)

@@ -118,10 +118,10 @@ dl{display:grid;grid-template-columns:auto auto;gap:0 10px;margin:0}dt{color:#55
 .fair,.low,.medium{background:#fcf8e3}.poor,.high,.critical{background:#f2dede}\
 .none{color:#777}code{font-size:.9em}";
 
-fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
+fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) -> Result<()> {
     if recommendations.is_empty() {
         out.push_str("<p class=\"none\">No open recommendations.</p>\n");
-        return;
+        return Ok(());
     }
     out.push_str(
         "<table class=\"recommendations\"><tr><th>ID</th><th>Type</th><th>Priority</th>\
@@ -131,8 +131,11 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
         let evidence = match serde_json::to_value(&r.evidence) {
             Ok(Value::Object(map)) if !map.is_empty() => {
                 let mut dl = String::from("<dl class=\"evidence\">");
-                // Right-sizing's options get their own table below.
-                for (k, v) in map.into_iter().filter(|(k, _)| k != "rightSizing") {
+                // Right-sizing's options, a schedule and a backtest get their own tables below.
+                for (k, v) in map
+                    .into_iter()
+                    .filter(|(k, _)| !["rightSizing", "schedule", "backtest"].contains(&k.as_str()))
+                {
                     let v = match v {
                         Value::Number(n) => n.as_f64().map_or_else(
                             || n.to_string(),
@@ -163,7 +166,52 @@ fn recommendation_rows(out: &mut String, recommendations: &[&Recommendation]) {
     out.push_str("</table>\n");
     for r in recommendations {
         right_sizing_options(out, r);
+        backtest(out, r)?;
     }
+    Ok(())
+}
+
+/// A proposal's schedule and backtest: its actions, the table of actual against projected
+/// CPU, and the chart of the same.
+fn backtest(out: &mut String, r: &Recommendation) -> Result<()> {
+    if let Some(s) = &r.evidence.schedule {
+        let _ = write!(out, "<ul class=\"schedule\" data-id=\"{}\">", escape(&r.id));
+        for line in crate::backtest::actions(s) {
+            let _ = write!(out, "<li><code>{}</code></li>", escape(&line));
+        }
+        out.push_str("</ul>\n");
+    }
+    let Some(b) = &r.evidence.backtest else {
+        return Ok(());
+    };
+    let _ = write!(
+        out,
+        "<table class=\"backtest\" data-id=\"{}\"><caption>Backtest of <code>{}</code>: {}\
+         </caption><tr>",
+        escape(&r.id),
+        escape(&r.id),
+        escape(&crate::backtest::basis(b)),
+    );
+    for h in crate::backtest::HEADERS {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>\n");
+    for row in crate::backtest::rows(b) {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let class = if i > 0 { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    let _ = writeln!(
+        out,
+        "<figure class=\"chart\" data-chart=\"backtest\"><figcaption>Actual against projected \
+         CPU</figcaption>{}</figure>",
+        crate::charts::backtest_chart(b)?
+    );
+    Ok(())
 }
 
 /// Whether `r` is about the group `group` of the report: the groups shown are the own account's
@@ -339,10 +387,21 @@ fn group_section(out: &mut String, h: &FleetHistory, g: &GroupView, span: Span) 
             escape(&caption)
         );
     }
+    let profile = if g.profile.hourly.is_empty() {
+        format!("<p class=\"none\">{}</p>", escape(&g.profile.line()))
+    } else {
+        crate::charts::profile_chart(&g.profile.hourly)?
+    };
+    let _ = writeln!(
+        out,
+        "<figure class=\"chart\" data-chart=\"profile\"><figcaption>24-hour CPU profile, last 14 \
+         days: {}</figcaption>{profile}</figure>",
+        escape(&g.profile.line())
+    );
     out.push_str("</div>\n");
     let open = of_group(&h.open, &g.auto_scaling_group_name);
     let _ = writeln!(out, "<h3>Open recommendations ({})</h3>", open.len());
-    recommendation_rows(out, &open);
+    recommendation_rows(out, &open)?;
     outcome_rows(out, h, &g.auto_scaling_group_name);
     achieved_rows(out, h, &g.auto_scaling_group_name);
     out.push_str("</section>\n");
@@ -386,7 +445,7 @@ fn accounts_table(out: &mut String, h: &FleetHistory) {
 
 /// One section per other account and region, with its open recommendations (their groups'
 /// metrics are in that account: the report reads the own account's).
-fn account_sections(out: &mut String, h: &FleetHistory) {
+fn account_sections(out: &mut String, h: &FleetHistory) -> Result<()> {
     for place in h.recommendations.by_account.keys().filter(|p| *p != OWN) {
         let open: Vec<&Recommendation> = h.open.iter().filter(|r| place_of(r) == *place).collect();
         let _ = writeln!(
@@ -398,9 +457,10 @@ fn account_sections(out: &mut String, h: &FleetHistory) {
             open.len(),
             id = escape(place),
         );
-        recommendation_rows(out, &open);
+        recommendation_rows(out, &open)?;
         out.push_str("</section>\n");
     }
+    Ok(())
 }
 
 /// The whole report.
@@ -526,10 +586,10 @@ pub fn html(h: &FleetHistory) -> Result<String> {
              ({})</h2>\n<p class=\"meta\">Account-wide findings and groups outside this report.</p>",
             others.len()
         );
-        recommendation_rows(&mut out, &others);
+        recommendation_rows(&mut out, &others)?;
         out.push_str("</section>\n");
     }
-    account_sections(&mut out, h);
+    account_sections(&mut out, h)?;
     out.push_str("</body></html>\n");
     Ok(out)
 }
@@ -672,7 +732,7 @@ mod tests {
         let mut r = fleetopt_ports::fakes::contract::sample("web", 7);
         r.evidence.right_sizing = Some(crate::rightsizing::tests::sample());
         let mut out = String::new();
-        recommendation_rows(&mut out, &[&r]);
+        recommendation_rows(&mut out, &[&r]).unwrap();
         let evidence_ends = out.find("</table>").unwrap();
         let options = out.find("<table class=\"right-sizing\"").unwrap();
         assert!(options > evidence_ends, "{out}");
@@ -692,5 +752,38 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_schedule_shows_its_actions_and_its_backtest_as_a_table_and_a_chart() {
+        let mut r = fleetopt_ports::fakes::contract::scheduled_sample("web", 9);
+        let b = |p50, max| fleetopt_scoring::Backtest {
+            hours: 336,
+            cpu_p50: p50,
+            cpu_p95: max,
+            cpu_p99: max,
+            cpu_max: max,
+            hours_over_target: 0,
+            hours_over_90: 0,
+        };
+        r.evidence.backtest = Some(fleetopt_scoring::Backtests {
+            current: b(30.0, 60.0),
+            proposed: b(45.0, 60.0),
+            max_saturated_percent: 1.0,
+        });
+        let mut out = String::new();
+        recommendation_rows(&mut out, &[&r]).unwrap();
+        assert!(
+            out.contains(
+                "<li><code>fleetopt-quiet: 0 20 * * * (), desired 2, min 2, max 10</code></li>"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("<tr><td>projected (proposal)</td><td class=\"num\">336</td><td class=\"num\">45.0</td>"),
+            "{out}"
+        );
+        assert!(out.contains("data-chart=\"backtest\""), "{out}");
+        assert!(out.contains("<svg"), "{out}");
     }
 }
