@@ -7,10 +7,17 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
 use fleetopt_aws::{DynamoRecommendationStore, KmsKeys};
 use fleetopt_config::{default_key_alias, default_table_name};
-use fleetopt_model::{Approval, Recommendation, Status, can_transition, rfc3339};
-use fleetopt_ports::{RecommendationStore, Signer, StoreError, Transition, sign_approval};
+use fleetopt_model::{
+    Approval, Recommendation, RecommendationType, Status, can_transition, rfc3339,
+};
+use fleetopt_ports::{
+    FleetControl, FleetDirectory, GroupSelector, RecommendationStore, Signer, StoreError,
+    Transition, sign_approval,
+};
 
-use crate::cli::{ApproveArgs, DecisionOptions, DoneArgs, Global, Output, RejectArgs, SnoozeArgs};
+use crate::cli::{
+    ApproveArgs, DecisionOptions, DoneArgs, Global, Output, RejectArgs, RollbackArgs, SnoozeArgs,
+};
 use crate::terminal::printable;
 
 /// What a person decides about a recommendation.
@@ -22,6 +29,8 @@ enum Decision {
     Snooze(DateTime<Utc>),
     /// Carried out by hand.
     Done,
+    /// An applied schedule undone: its scheduled actions removed.
+    RollBack,
 }
 
 /// How long an approval may be acted on when `--valid-for` is not given: a capacity change
@@ -44,6 +53,7 @@ impl Decision {
             Decision::Reject => Status::Rejected,
             Decision::Snooze(_) => Status::Snoozed,
             Decision::Done => Status::Completed,
+            Decision::RollBack => Status::RolledBack,
         }
     }
 
@@ -54,6 +64,7 @@ impl Decision {
             Decision::Reject => "reject",
             Decision::Snooze(_) => "snooze",
             Decision::Done => "mark done",
+            Decision::RollBack => "roll back",
         }
     }
 
@@ -64,6 +75,7 @@ impl Decision {
             Decision::Reject => "rejected",
             Decision::Snooze(_) => "snoozed",
             Decision::Done => "marked done",
+            Decision::RollBack => "rolled back",
         }
     }
 
@@ -83,6 +95,10 @@ impl Decision {
                 "{} for a person to carry out (not a SCALE_UP or SCALE_DOWN, which the engine \
                  applies and completes)",
                 Status::Approved
+            ),
+            Decision::RollBack => format!(
+                "{} of type SCHEDULED_SCALING whose scheduled actions the engine put",
+                Status::Completed
             ),
         }
     }
@@ -157,6 +173,96 @@ pub async fn reject(global: &Global, args: &RejectArgs) -> Result<()> {
     .await
 }
 
+/// Runs `fleetopt rollback`: removes an applied schedule's scheduled actions (after checking
+/// they are still this recommendation's), brings the group back to the schedule's busy
+/// capacity when the quiet window has it lower, then ROLLED_BACK.
+pub async fn rollback(global: &Global, args: &RollbackArgs) -> Result<()> {
+    decide(
+        global,
+        &args.id,
+        Decision::RollBack,
+        Some(&args.reason),
+        &args.options,
+        Utc::now(),
+        None,
+    )
+    .await
+}
+
+/// Undoes the schedule `r` put on its group: refused when the group's scheduled actions of
+/// those names are not `r`'s (a newer schedule replaced them, or someone changed them). What
+/// was done, in words.
+async fn undo_schedule<F>(fleet: &F, r: &Recommendation) -> Result<String>
+where
+    F: FleetDirectory + FleetControl + Sync,
+{
+    let group = &r.auto_scaling_group_name;
+    if let Some(account) = &r.account_id {
+        bail!(
+            "{group} is in account {account} ({}): roll it back with that account's credentials \
+             on its group, or let the engine's sweep expire it",
+            r.region.as_deref().unwrap_or("?")
+        );
+    }
+    let (Some(schedule), Some(execution)) = (&r.evidence.schedule, &r.execution) else {
+        bail!("recommendation {} has no schedule to roll back", r.id);
+    };
+    let found = fleet
+        .scheduled_actions(&execution.scheduled_actions)
+        .await
+        .context("reading the group's scheduled actions (DescribeScheduledActions)")?;
+    let on_group = fleetopt_snapshot::windows_of(group, &found);
+    let ours = |w: &fleetopt_scoring::ScheduledWindow| {
+        schedule.actions.iter().any(|a| {
+            a.name == w.name
+                && a.recurrence == w.recurrence
+                && a.desired_capacity == w.desired_capacity
+        })
+    };
+    if let Some(other) = on_group.iter().find(|w| !ours(w)) {
+        bail!(
+            "{group}'s scheduled action {}{} ({}, desired {}) is not this recommendation's: a \
+             newer schedule replaced it, or someone changed it; nothing was removed",
+            fleetopt_scoring::SCHEDULED_ACTION_PREFIX,
+            other.name,
+            other.recurrence,
+            other.desired_capacity
+        );
+    }
+    let failed = fleet
+        .delete_scheduled_actions(group, &execution.scheduled_actions)
+        .await
+        .context("removing the scheduled actions (BatchDeleteScheduledAction)")?;
+    if let Some(f) = failed.first() {
+        bail!(
+            "Auto Scaling did not remove {} ({}: {}); nothing was recorded: run the rollback again",
+            f.name,
+            f.code,
+            f.message
+        );
+    }
+    let mut done = format!(
+        "removed {} from {group}",
+        execution.scheduled_actions.join(", ")
+    );
+    let now = fleet
+        .groups(&GroupSelector::Names(vec![group.clone()]))
+        .await
+        .context("reading the group (DescribeAutoScalingGroups)")?;
+    if let Some(g) = now.first().filter(|g| g.desired < schedule.busy_capacity) {
+        let to = schedule.busy_capacity.min(g.max_size);
+        fleet
+            .set_desired_capacity(group, to, false)
+            .await
+            .context("restoring the busy capacity (SetDesiredCapacity)")?;
+        done.push_str(&format!(
+            "; desired capacity {} -> {to} (the quiet window's capacity undone)",
+            g.desired
+        ));
+    }
+    Ok(done)
+}
+
 /// Runs `fleetopt snooze`: until now + `--for`, one clock reading for both.
 pub async fn snooze(global: &Global, args: &SnoozeArgs) -> Result<()> {
     let now = Utc::now();
@@ -212,6 +318,18 @@ async fn decide(
         ),
         None => None,
     };
+    // The group first: a rollback whose removal fails records nothing, and is run again.
+    let undone = if decision == Decision::RollBack {
+        let clients = fleetopt_aws::Clients::new(&config);
+        Some(undo_schedule(&clients.fleet(), &current).await?)
+    } else {
+        None
+    };
+    let reason = match (&undone, reason) {
+        (Some(done), Some(why)) => Some(format!("{why} ({done})")),
+        (_, why) => why.map(str::to_owned),
+    };
+    let reason = reason.as_deref();
     let mut transition = match decision {
         Decision::Snooze(until) => Transition::snooze(until, now, &by),
         _ => Transition::new(decision.status(), now, &by),
@@ -294,7 +412,19 @@ fn refusal(current: &Recommendation, decision: Decision) -> Option<String> {
     let allowed = match decision {
         Decision::Approve | Decision::Reject => status == Status::AwaitingApproval,
         Decision::Snooze(_) => can_transition(status, to),
-        Decision::Done => status == Status::Approved && current.scale_change().is_none(),
+        Decision::Done => {
+            status == Status::Approved
+                && current.scale_change().is_none()
+                && current.kind != RecommendationType::ScheduledScaling
+        }
+        Decision::RollBack => {
+            status == Status::Completed
+                && current.kind == RecommendationType::ScheduledScaling
+                && current
+                    .execution
+                    .as_ref()
+                    .is_some_and(|e| !e.scheduled_actions.is_empty())
+        }
     };
     if allowed {
         return None;
@@ -340,6 +470,9 @@ fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&s
         None => text.push_str(".\n"),
     }
     match decision {
+        Decision::RollBack => text.push_str(
+            "ROLLED_BACK: the schedule no longer runs; the next cost analysis may propose another.\n",
+        ),
         Decision::Reject => text.push_str("Nothing will be done for it.\n"),
         Decision::Done => text.push_str(
             "COMPLETED: recorded as carried out. The analyzer's next findings show its effect.\n",
@@ -363,6 +496,17 @@ fn render(r: &Recommendation, decision: Decision, actor: &str, reason: Option<&s
                 ));
             }
             match r.scale_change() {
+                None if r.kind == RecommendationType::ScheduledScaling => text.push_str(&format!(
+                    "Next: the optimization engine puts the scheduled actions in its next run \
+                     (or change window): {}\nUndo it later with: fleetopt rollback {} --reason \
+                     <why>\n",
+                    r.evidence
+                        .schedule
+                        .as_ref()
+                        .map(|s| crate::backtest::actions(s).join("; "))
+                        .unwrap_or_default(),
+                    r.id
+                )),
                 Some((from, to)) => text.push_str(&format!(
                     "Next: the optimization engine applies it on its next run (stream or \
                  15-minute sweep): desired capacity {from} -> {to}.\n"
@@ -641,5 +785,74 @@ mod tests {
             "{message}"
         );
         assert!(!conflict(&r, Decision::Reject, None).contains("it is now"));
+    }
+
+    /// `scheduled_sample("web", 9)` as the engine leaves it applied, and a fleet running it.
+    async fn applied_schedule() -> (Recommendation, fleetopt_ports::fakes::FakeFleet) {
+        let mut r = fleetopt_ports::fakes::contract::scheduled_sample("web", 9);
+        r.status = Status::Completed;
+        r.execution = Some(fleetopt_model::Execution {
+            scheduled_actions: vec!["fleetopt-quiet".into(), "fleetopt-busy".into()],
+            ..fleetopt_model::Execution::default()
+        });
+        let fleet = fleetopt_ports::fakes::FakeFleet::new([fleetopt_ports::fakes::group("web")]);
+        let schedule = r.evidence.schedule.clone().unwrap();
+        let actions: Vec<fleetopt_ports::ScheduledAction> = schedule
+            .actions
+            .iter()
+            .map(|a| fleetopt_ports::ScheduledAction {
+                group: "web".into(),
+                name: format!("fleetopt-{}", a.name),
+                recurrence: Some(a.recurrence.clone()),
+                min_size: Some(a.min_size),
+                max_size: Some(a.max_size),
+                desired_capacity: Some(a.desired_capacity),
+                end_time: None,
+            })
+            .collect();
+        fleet.put_scheduled_actions("web", &actions).await.unwrap();
+        (r, fleet)
+    }
+
+    #[tokio::test]
+    async fn a_rollback_removes_the_schedule_and_undoes_the_quiet_capacity() {
+        let (r, fleet) = applied_schedule().await;
+        assert_eq!(refusal(&r, Decision::RollBack), None);
+        assert!(refusal(&sample("web", 7), Decision::RollBack).is_some());
+        // In the quiet window: 2 of the busy 4.
+        fleet.set_group(fleetopt_ports::GroupInfo {
+            desired: 2,
+            ..fleetopt_ports::fakes::group("web")
+        });
+        let done = undo_schedule(&fleet, &r).await.unwrap();
+        assert_eq!(
+            done,
+            "removed fleetopt-quiet, fleetopt-busy from web; desired capacity 2 -> 4 (the quiet \
+             window's capacity undone)"
+        );
+        assert!(fleet.scheduled("web").is_empty());
+        assert_eq!(fleet.calls(), vec![("web".to_owned(), 4, false)]);
+    }
+
+    #[tokio::test]
+    async fn a_rollback_never_removes_another_schedules_actions() {
+        let (r, fleet) = applied_schedule().await;
+        let newer = fleetopt_ports::ScheduledAction {
+            group: "web".into(),
+            name: "fleetopt-quiet".into(),
+            recurrence: Some("0 21 * * *".into()),
+            min_size: Some(2),
+            max_size: Some(10),
+            desired_capacity: Some(3),
+            end_time: None,
+        };
+        fleet.put_scheduled_actions("web", &[newer]).await.unwrap();
+        let e = undo_schedule(&fleet, &r).await.unwrap_err().to_string();
+        assert!(
+            e.contains("fleetopt-quiet (0 21 * * *, desired 3) is not this recommendation's"),
+            "{e}"
+        );
+        assert_eq!(fleet.scheduled("web").len(), 2, "nothing removed");
+        assert!(fleet.calls().is_empty());
     }
 }

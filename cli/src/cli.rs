@@ -149,6 +149,15 @@ pub enum Command {
                       The change is conditional: if someone else moved the recommendation first, \
                       nothing is written and the exit status is 1.")]
     Reject(RejectArgs),
+    /// Undo an applied schedule (COMPLETED SCHEDULED_SCALING -> ROLLED_BACK): remove the
+    /// scheduled actions the engine put on the group, after checking they are still this
+    /// recommendation's, and bring the group back to the schedule's busy capacity if the quiet
+    /// window has it lower. Only the group is changed first: when the removal fails, nothing is
+    /// recorded and the command can be run again.
+    #[command(
+        after_help = "Example:\n  fleetopt rollback rec-0123456789abcdef01234567 --reason \"checkout slow at night\""
+    )]
+    Rollback(RollbackArgs),
     /// Set a recommendation aside for a while (PENDING, AWAITING_APPROVAL or APPROVED ->
     /// SNOOZED); the engine's sweep puts it back where it was when the time is up.
     #[command(after_help = "Examples:\n  \
@@ -323,6 +332,20 @@ pub struct DoneArgs {
     /// What was done, kept in statusHistory (required, not empty).
     #[arg(long, value_name = "TEXT", value_parser = non_empty)]
     pub note: String,
+    /// Who and where.
+    #[command(flatten)]
+    pub options: DecisionOptions,
+}
+
+/// What to roll back, and why.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The recommendation's id: a COMPLETED SCHEDULED_SCALING.
+    #[arg(value_name = "ID", value_parser = non_empty)]
+    pub id: String,
+    /// Why it is rolled back, kept in statusHistory (required, not empty).
+    #[arg(long, value_name = "TEXT", value_parser = non_empty)]
+    pub reason: String,
     /// Who and where.
     #[command(flatten)]
     pub options: DecisionOptions,

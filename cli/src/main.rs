@@ -66,6 +66,7 @@ fn main() -> ExitCode {
         cli::Command::Reject(args) => aws(|| approval::reject(&cli.global, args)),
         cli::Command::Snooze(args) => aws(|| approval::snooze(&cli.global, args)),
         cli::Command::Done(args) => aws(|| approval::done(&cli.global, args)),
+        cli::Command::Rollback(args) => aws(|| approval::rollback(&cli.global, args)),
         cli::Command::Scaling(args) => aws(|| scaling::run(&cli.global, args)),
         cli::Command::Cost(args) => aws(|| cost::run(&cli.global, args)),
         cli::Command::Dashboard(args) => aws(|| dashboard::run(&cli.global, args)),
