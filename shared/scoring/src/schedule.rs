@@ -13,7 +13,10 @@
 //!   midnight, or the week's end), at least [`MIN_WINDOW_HOURS`] long and at most the cycle
 //!   less one hour, whose capacity saves the most instance-hours. Its capacity is the largest
 //!   need in it, but never below the group's minimum size, never more than one step (the
-//!   step limits) below the desired capacity, and never above the desired capacity.
+//!   step limits) below the desired capacity, and never above the desired capacity. It must
+//!   be below the busiest slot's need: a group whose every hour needs fewer instances than it
+//!   runs is over-provisioned all day, which is right-sizing's and SCALE_DOWN's business, not
+//!   a schedule's.
 //! - **Actions.** Two recurring actions: at the window's start, desired capacity = the quiet
 //!   capacity; at its end, desired capacity = the capacity the group runs now. MinSize and
 //!   MaxSize stay the group's own in both, so a schedule never leaves them and the group's
@@ -207,11 +210,15 @@ fn best_window(
             }
         })
         .collect();
+    let peak = need.iter().copied().max().unwrap_or(desired);
     let mut best: Option<(usize, usize, u32, u32)> = None;
     for start in 0..n {
         let mut capacity = floor;
         for len in 1..n {
             capacity = capacity.max(need[(start + len - 1) % n]);
+            if capacity >= peak {
+                break;
+            }
             if len < MIN_WINDOW_HOURS {
                 continue;
             }
@@ -255,8 +262,9 @@ pub fn propose_schedule(demand: &[DemandHour], limits: &ScheduleLimits) -> Sched
             Cycle::Found(p) => match best_window(recurrence, &work, limits) {
                 None => why.push(format!(
                     "the {name} cycle is strong ({:.0} %), but no window of at least \
-                     {MIN_WINDOW_HOURS} hours needs fewer than the {} instances the group runs \
-                     (or its minimum size or the step limits allow no fewer)",
+                     {MIN_WINDOW_HOURS} hours needs fewer instances than its busiest hour and \
+                     than the {} the group runs (or its minimum size or the step limits allow no \
+                     fewer)",
                     p.strength * 100.0,
                     limits.desired
                 )),
@@ -410,6 +418,19 @@ mod tests {
         l.max_step = 2;
         let (s, _) = proposed(propose_schedule(&demand, &l));
         assert_eq!(s.quiet_capacity, 4, "one step of 2 below 6");
+        // Over-provisioned all day: 12 instances for what 6 serve at the peak, and one step
+        // (6) down is no lower than the peak's need.
+        let idle = days(14, 12.0, |h| {
+            if (7..20).contains(&hour_of_day(h)) {
+                30.0
+            } else {
+                1.0
+            }
+        });
+        match propose_schedule(&idle, &ScheduleLimits { max_step: 6, ..limits(1, 20, 12) }) {
+            ScheduleOutcome::None(why) => assert!(why.contains("busiest hour"), "{why}"),
+            ScheduleOutcome::Proposed(_) => panic!("over-provisioned all day is no schedule"),
+        }
         l.min_size = 6;
         match propose_schedule(&demand, &l) {
             ScheduleOutcome::None(why) => assert!(why.contains("no window"), "{why}"),
