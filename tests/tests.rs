@@ -22,5 +22,6 @@ mod faults;
 mod metrics;
 mod operator;
 mod recommendations;
+mod schedules;
 mod score;
 mod shards;

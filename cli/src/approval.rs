@@ -97,7 +97,7 @@ impl Decision {
                 Status::Approved
             ),
             Decision::RollBack => format!(
-                "{} of type SCHEDULED_SCALING whose scheduled actions the engine put",
+                "that is {}, a SCHEDULED_SCALING whose scheduled actions the engine put,",
                 Status::Completed
             ),
         }

@@ -627,3 +627,86 @@ async fn a_snoozed_recommendation_sleeps_until_its_time_then_returns_to_where_it
     );
     assert_eq!(fleet.desired("idle").await.0, 4);
 }
+
+#[tokio::test]
+async fn an_approved_schedule_is_put_as_scheduled_actions_and_removed_when_it_expires() {
+    use fleetopt_ports::FleetDirectory;
+    let fleet = Fleet::new(&[("nightly", 2, 4, 10)], &[]).await;
+    let group = fleet.name("nightly");
+    let r = fleetopt_ports::fakes::contract::scheduled_sample(&group, 9);
+    let app = fleet.app().await;
+    assert_eq!(app.deps.store.put_new(&r).await, Ok(PutOutcome::Written));
+    let sweep = Trigger::Sweep { dry_run: false };
+    let (response, _) = fleet.invoke(&sweep, now()).await;
+    assert_eq!(response.decisions[0].outcome, Outcome::AwaitingApproval);
+    let approved = fleet.approve(&fleet.stored(&r.id).await).await;
+    let names = vec!["fleetopt-quiet".to_owned(), "fleetopt-busy".to_owned()];
+    let on_group = || async {
+        let mut found = fleet
+            .clients
+            .fleet()
+            .scheduled_actions(&names)
+            .await
+            .unwrap();
+        found.retain(|a| a.group == group);
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        found
+    };
+
+    // A dry run says what it would put, and puts nothing.
+    let (dry, _) = fleet.invoke(&Trigger::Sweep { dry_run: true }, now()).await;
+    assert!(
+        dry.decisions[0]
+            .reason
+            .starts_with("dry run: would put fleetopt-quiet (0 20 * * *"),
+        "{dry:?}"
+    );
+    assert!(on_group().await.is_empty());
+
+    let (response, _) = fleet.invoke(&sweep, now()).await;
+    assert_eq!(
+        response.decisions[0].outcome,
+        Outcome::Applied,
+        "{response:?}"
+    );
+    assert_eq!(
+        response
+            .aws_calls
+            .get("autoscaling:BatchPutScheduledUpdateGroupAction"),
+        Some(&1)
+    );
+    assert_eq!(response.aws_calls.get("kms:Verify"), Some(&1));
+    let put = on_group().await;
+    assert_eq!(
+        put.iter()
+            .map(|a| (a.name.as_str(), a.recurrence.as_deref(), a.desired_capacity))
+            .collect::<Vec<_>>(),
+        vec![
+            ("fleetopt-busy", Some("0 7 * * *"), Some(4)),
+            ("fleetopt-quiet", Some("0 20 * * *"), Some(2)),
+        ]
+    );
+    assert_eq!(
+        fleet.desired("nightly").await.0,
+        4,
+        "the size is the schedule's to change"
+    );
+    assert_eq!(fleet.stored(&approved.id).await.status, Status::Completed);
+
+    // Thirty days on, it expires: its actions are removed in one call.
+    let (response, _) = fleet.invoke(&sweep, now() + Duration::days(30)).await;
+    let expired: Vec<_> = response
+        .decisions
+        .iter()
+        .filter(|d| d.recommendation_id.as_deref() == Some(r.id.as_str()))
+        .collect();
+    assert_eq!(expired[0].outcome, Outcome::Expired, "{response:?}");
+    assert_eq!(
+        response
+            .aws_calls
+            .get("autoscaling:BatchDeleteScheduledAction"),
+        Some(&1)
+    );
+    assert!(on_group().await.is_empty());
+    assert_eq!(fleet.stored(&r.id).await.status, Status::Expired);
+}

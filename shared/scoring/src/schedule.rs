@@ -427,7 +427,13 @@ mod tests {
                 1.0
             }
         });
-        match propose_schedule(&idle, &ScheduleLimits { max_step: 6, ..limits(1, 20, 12) }) {
+        match propose_schedule(
+            &idle,
+            &ScheduleLimits {
+                max_step: 6,
+                ..limits(1, 20, 12)
+            },
+        ) {
             ScheduleOutcome::None(why) => assert!(why.contains("busiest hour"), "{why}"),
             ScheduleOutcome::Proposed(_) => panic!("over-provisioned all day is no schedule"),
         }
