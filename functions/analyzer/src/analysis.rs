@@ -13,7 +13,7 @@ use fleetopt_ports::{
     FleetDirectory, GroupInfo, Members, MetricDatum, MetricsPublisher, MetricsSource, Notifier,
     Reach, RecommendationStore, ServiceError, Signer, StoreError, attest_all, placed_in,
 };
-use fleetopt_scoring::{Assessment, Part, Priority, analyze};
+use fleetopt_scoring::{Assessment, Part, Priority, analyze_with};
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};
@@ -259,9 +259,10 @@ where
     };
     let mut fresh: Vec<Recommendation> = Vec::new();
     for (i, group) in groups.iter().enumerate() {
-        let analysis = analyze(
+        let analysis = analyze_with(
             &snapshot(i, group, &windows, &assessment, &trend),
             &config.settings.targets,
+            config.right_sizing.max_saturated_percent,
         );
         let recommendations: Vec<Recommendation> = analysis
             .proposals

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// CPU above which an hour counts as saturated, percent.
 pub const SATURATED_CPU: f64 = 90.0;
 
+/// The default share of a proposal's hours that may be saturated, percent
+/// (`FLEETOPT_BACKTEST_MAX_SATURATED_PERCENT`).
+pub const DEFAULT_MAX_SATURATED_PERCENT: f64 = 1.0;
+
 /// One observed hour: its CPU (average across the group, percent) and the instances in
 /// service.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -17,7 +17,10 @@ mod status;
 mod targets;
 mod trend;
 
-pub use backtest::{Backtest, Backtests, DemandHour, SATURATED_CPU, backtest, projected_cpu};
+pub use backtest::{
+    Backtest, Backtests, DEFAULT_MAX_SATURATED_PERCENT, DemandHour, SATURATED_CPU, backtest,
+    projected_cpu,
+};
 pub use cycles::{
     Cycle, Cycles, MIN_DAYS_DAILY, MIN_WEEKS_WEEKLY, Profile, STRONG_CYCLE, cycles, day_of_week,
     hour_of_day,
@@ -28,7 +31,8 @@ pub use rightsizing::{
 };
 pub use rules::{
     Analysis, Capacity, CommitmentFigures, Evidence, ExpectedImpact, Priority, Proposal,
-    RecommendationType, RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, parse_named,
+    RecommendationType, RiskLevel, Snapshot, TREND_HORIZON_HOURS, analyze, analyze_with,
+    parse_named,
 };
 pub use schedule::{
     MIN_WINDOW_HOURS, Recurrence, SCHEDULED_ACTION_PREFIX, Schedule, ScheduleLimits,

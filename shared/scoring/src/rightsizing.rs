@@ -176,7 +176,7 @@ impl Default for RightSizingPreferences {
             lookback_days: 14,
             preferred_families: Vec::new(),
             excluded_families: Vec::new(),
-            max_saturated_percent: 1.0,
+            max_saturated_percent: crate::backtest::DEFAULT_MAX_SATURATED_PERCENT,
         }
     }
 }

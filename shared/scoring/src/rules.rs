@@ -446,6 +446,54 @@ pub struct Analysis {
 /// - a proposal that would not change desired capacity (the group is already moving there) is
 ///   not made.
 pub fn analyze(snapshot: &Snapshot, targets: &Targets) -> Analysis {
+    analyze_with(
+        snapshot,
+        targets,
+        crate::backtest::DEFAULT_MAX_SATURATED_PERCENT,
+    )
+}
+
+/// [`analyze`], with every capacity proposal backtested on the trend window's hours (each
+/// hourly CPU average on the instances in service now: the snapshot has no older sizes). A
+/// SCALE_DOWN whose backtest runs more than `max_saturated_percent` of the hours above 90 %
+/// CPU is not made; a SCALE_UP only lowers CPU, so it is always kept.
+pub fn analyze_with(
+    snapshot: &Snapshot,
+    targets: &Targets,
+    max_saturated_percent: f64,
+) -> Analysis {
+    let mut analysis = analyze_rules(snapshot, targets);
+    let Some(capacity) = snapshot.capacity else {
+        return analysis;
+    };
+    let demand: Vec<crate::backtest::DemandHour> = snapshot
+        .cpu_hourly
+        .iter()
+        .map(|p| crate::backtest::DemandHour {
+            // Whole hours of the window; the value is only a key.
+            hour: p.hours.round() as i64,
+            cpu: p.value,
+            instances: f64::from(capacity.in_service),
+        })
+        .collect();
+    analysis.proposals.retain_mut(|p| {
+        let Some(to) = p.target_desired_capacity else {
+            return true;
+        };
+        p.evidence.backtest = crate::backtest::Backtests::of(
+            &demand,
+            |_| f64::from(to),
+            1.0,
+            targets.cpu_utilization(),
+            max_saturated_percent,
+        );
+        !(p.kind == RecommendationType::ScaleDown
+            && p.evidence.backtest.as_ref().is_some_and(|b| b.too_risky()))
+    });
+    analysis
+}
+
+fn analyze_rules(snapshot: &Snapshot, targets: &Targets) -> Analysis {
     let assessment = Assessment::of(&snapshot.score_input(), targets);
     let cpu_trend = trend(&snapshot.cpu_hourly, targets.cpu_range().high);
     let memory_trend = trend(&snapshot.memory_hourly, targets.memory_range().high);
@@ -1236,6 +1284,41 @@ mod tests {
             &production(),
         );
         assert_eq!(a.proposals[0].target_desired_capacity, Some(3));
+    }
+
+    #[test]
+    fn capacity_proposals_carry_their_backtest_and_a_saturating_scale_down_is_not_made() {
+        // 10 instances at 5 % now, but 2 of 24 hours at 40 %: 3 instances would have run
+        // those at 40 x 10 / 3 = 133 % -> 100 %, over 90 % in 2 of 24 hours (8 %).
+        let mut s = with(group(3, 10, 10, 20), 5.0, 8.0, None, None);
+        let mut hours = vec![5.0; 22];
+        hours.extend([40.0, 40.0]);
+        s.cpu_hourly = hourly(&hours);
+        let a = analyze(&s, &production());
+        assert!(
+            a.proposals
+                .iter()
+                .all(|p| p.kind != RecommendationType::ScaleDown),
+            "{a:#?}"
+        );
+        // Allowed with 10 % of the hours saturated: made, with its backtest.
+        let a = analyze_with(&s, &production(), 10.0);
+        let down = &a.proposals[0];
+        assert_eq!(
+            (down.kind, down.target_desired_capacity),
+            (RecommendationType::ScaleDown, Some(3))
+        );
+        let b = down.evidence.backtest.as_ref().unwrap();
+        assert_eq!(
+            (b.current.hours, b.current.cpu_max, b.current.hours_over_90),
+            (24, 40.0, 0)
+        );
+        assert_eq!((b.proposed.cpu_max, b.proposed.hours_over_90), (100.0, 2));
+        // Without hourly data there is nothing to replay: the rules alone decide.
+        s.cpu_hourly.clear();
+        let a = analyze(&s, &production());
+        assert!(a.proposals[0].evidence.backtest.is_none());
+        assert_eq!(a.proposals[0].kind, RecommendationType::ScaleDown);
     }
 
     #[test]
