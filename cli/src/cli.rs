@@ -437,7 +437,7 @@ pub struct AnalyzeArgs {
 #[derive(Debug, Args)]
 pub struct RecommendationsArgs {
     /// Only this type: SCALE_UP, SCALE_DOWN, INSTANCE_TYPE_CHANGE, PERFORMANCE_TUNING,
-    /// COST_OPTIMIZATION (reads TypeIndex).
+    /// COST_OPTIMIZATION, SCHEDULED_SCALING (reads TypeIndex).
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<RecommendationType>,
     /// Only this priority: HIGH, MEDIUM, LOW (reads PriorityIndex when no type is given).

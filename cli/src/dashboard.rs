@@ -248,6 +248,17 @@ pub fn render(h: &FleetHistory, colors: bool) -> String {
         h.window.start.format("%Y-%m-%dT%H:%M:%SZ"),
     );
     out.push_str(&format!(
+        "\n{}\n",
+        bold("24-hour CPU profiles (last 14 days, UTC)", colors)
+    ));
+    for g in &h.groups {
+        out.push_str(&format!(
+            "  {:<12} {}\n",
+            g.auto_scaling_group_name,
+            g.profile.line()
+        ));
+    }
+    out.push_str(&format!(
         "\n{}\n{} in {}, {} open\n  by type:     {}\n  by priority: {}\n  by status:   {}\n",
         bold("Recommendations", colors),
         r.total,
