@@ -196,6 +196,7 @@ async fn dashboard_json_has_every_widget_per_group_with_stable_keys() {
             "latest",
             "memoryRange",
             "memoryTrendPerHour",
+            "profile",
             "series"
         ]
     );
@@ -287,10 +288,11 @@ async fn dashboard_json_has_every_widget_per_group_with_stable_keys() {
             "costSavingsPotential"
         ]
     );
-    // One request each: the groups, every series (20 queries), and TypeIndex once per type.
+    // One request each: the groups, every series (20 queries), the 14 days of the 24-hour
+    // profiles (another window, so another request), and TypeIndex once per type.
     assert_eq!(v["awsCalls"]["autoscaling:DescribeAutoScalingGroups"], 1);
-    assert_eq!(v["awsCalls"]["cloudwatch:GetMetricData"], 1);
-    assert_eq!(v["awsCalls"]["dynamodb:Query"], 5);
+    assert_eq!(v["awsCalls"]["cloudwatch:GetMetricData"], 2);
+    assert_eq!(v["awsCalls"]["dynamodb:Query"], 6);
 }
 
 #[tokio::test]
@@ -332,7 +334,7 @@ async fn dashboard_table_shows_sparklines_statuses_and_the_console_url_without_e
         "by type:     SCALE_UP 3",
         "by status:   PENDING 3",
         "CloudWatch dashboard: https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/app-production-fleet-optimizer",
-        "AWS calls: 7 (",
+        "AWS calls: 9 (",
     ] {
         assert!(text.contains(expected), "{expected:?} not in\n{text}");
     }
@@ -439,7 +441,7 @@ async fn the_report_is_one_self_contained_file_whose_rendered_dom_has_every_grou
         (v["charts"].as_u64(), v["openRecommendations"].as_u64()),
         (Some(8), Some(3))
     );
-    assert_eq!(v["awsCalls"]["cloudwatch:GetMetricData"], 1);
+    assert_eq!(v["awsCalls"]["cloudwatch:GetMetricData"], 2);
 
     let html = std::fs::read_to_string(&file).unwrap();
     assert_eq!(v["bytes"].as_u64(), Some(html.len() as u64));
