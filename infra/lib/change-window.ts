@@ -1,9 +1,10 @@
 import { ConfigProblem } from './config';
 
 /**
- * When the optimization engine may apply approved scale-downs, instance type changes and
- * schedules (SCHEDULED_SCALING): windows that start at each time matching `cron` and last
- * `durationMinutes`. Only the engine is given it.
+ * When the optimization engine may apply approved scale-downs and schedules (SCHEDULED_SCALING):
+ * windows that start at each time matching `cron` and last `durationMinutes`. Scale-ups that
+ * relieve pressure are exempt; instance type changes are carried out by a person, so no window
+ * applies to them. Only the engine is given it.
  */
 export interface ChangeWindow {
   /**

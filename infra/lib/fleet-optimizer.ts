@@ -40,8 +40,9 @@ import { SCALING_ACTIONS, TargetProps, TargetSelector, scalingStatement, targetE
 /**
  * Props of the construct: the original interface (environment, application, the target group,
  * `optimizationConfig` with nested thresholds, `optimizationNotificationTopics`) and today's
- * additions (the code source, dry run, controls, right-sizing, the change window, the metrics
- * namespace, the approvers and the engine's approval settings of `ApprovalSettings`).
+ * additions (the code source, dry run, controls, right-sizing, the backtests' saturation bound,
+ * the change window, the metrics namespace, the approvers and the engine's approval settings of
+ * `ApprovalSettings`).
  */
 export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
   /** `production`, `staging` or `development`: picks the environment's preset (docs/configuration.md). */
@@ -85,13 +86,13 @@ export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
   /** `FLEETOPT_SCALING_COOLDOWN_SECONDS` of the engine; default the group's DefaultCooldown. */
   readonly scalingCooldown?: Duration;
   /**
-   * When the optimization engine may apply approved scale-downs, instance type changes and
-   * schedules (SCHEDULED_SCALING): windows that start at each time matching `cron` (five fields,
-   * UTC: minute hour day-of-month month day-of-week; day-of-week 0-6 with 0 = Sunday, or SUN-SAT;
-   * `*`, lists `a,b`, ranges `a-b` and steps `*\/n` / `a-b/n`) and last `durationMinutes` (1 to
-   * 1440). Scale-ups that relieve pressure are exempt. The engine's `FLEETOPT_CHANGE_WINDOW_CRON`
-   * and `FLEETOPT_CHANGE_WINDOW_MINUTES`; validated at synth.
-   * Default: none (approved changes are applied on the next sweep).
+   * When the optimization engine may apply approved scale-downs and schedules (SCHEDULED_SCALING):
+   * windows that start at each time matching `cron` (five fields, UTC: minute hour day-of-month
+   * month day-of-week; day-of-week 0-6 with 0 = Sunday, or SUN-SAT; `*`, lists `a,b`, ranges `a-b`
+   * and steps `*\/n` / `a-b/n`) and last `durationMinutes` (1 to 1440). Scale-ups that relieve
+   * pressure are exempt; instance type changes are carried out by a person, so no window applies
+   * to them. The engine's `FLEETOPT_CHANGE_WINDOW_CRON` and `FLEETOPT_CHANGE_WINDOW_MINUTES`;
+   * validated at synth. Default: none (approved changes are applied on the next sweep).
    */
   readonly changeWindow?: ChangeWindow;
   /** Step limits, persistence, anti-churn and minimum savings; each absent one keeps its default. */
@@ -102,6 +103,14 @@ export interface FleetOptimizerProps extends TargetProps, ApprovalSettings {
    * is given them.
    */
   readonly rightSizing?: RightSizingPreferences;
+  /**
+   * The most hours above 90 % CPU a capacity proposal's backtest may show, percent of the replayed
+   * hours (`FLEETOPT_BACKTEST_MAX_SATURATED_PERCENT`, 0 to 100, decimals allowed, default 1): a
+   * scale-down, a right-sizing option or a schedule that would have run more of the lookback's
+   * hours saturated is not proposed. Only the analyzer and the cost optimizer are given it;
+   * validated at synth.
+   */
+  readonly backtestMaxSaturatedPercent?: number;
   /**
    * Who may approve: each gets `kms:Sign` and `kms:GetPublicKey` on the approvals key and what
    * `fleetopt approve`, `reject`, `snooze`, `done` and `recommendations` call on the table
@@ -186,6 +195,10 @@ export class FleetOptimizer extends Construct {
       if (!(Number.isInteger(s) && s >= 0 && s <= 86400)) {
         problems.push({ field: 'scalingCooldown', value: props.scalingCooldown.toString(), problem: 'must be whole seconds from 0 to 86400' });
       }
+    }
+    const saturated = props.backtestMaxSaturatedPercent;
+    if (saturated !== undefined && !(typeof saturated === 'number' && Number.isFinite(saturated) && saturated >= 0 && saturated <= 100)) {
+      problems.push({ field: 'backtestMaxSaturatedPercent', value: saturated, problem: 'must be a number from 0 to 100 (percent of the replayed hours)' });
     }
     if (problems.length > 0 || Array.isArray(target)) {
       throw new Error(describeProblems(where, problems));
@@ -299,8 +312,13 @@ export class FleetOptimizer extends Construct {
       : {};
     // The analyzer signs with the findings key; the engine verifies with both.
     const findingKey = { FLEETOPT_FINDING_KEY: this.findingKey.keyArn };
+    // The backtests' bound: the analyzer's scale-downs, the cost optimizer's right-sizing options
+    // and schedules. The engine applies proposals and makes none, so it is not told.
+    const backtest: Record<string, string> = saturated !== undefined
+      ? { FLEETOPT_BACKTEST_MAX_SATURATED_PERCENT: String(saturated) }
+      : {};
     this.functions = {
-      analyzer: make('analyzer', 'Analyzer', findingKey),
+      analyzer: make('analyzer', 'Analyzer', { ...findingKey, ...backtest }),
       engine: make('engine', 'Engine', {
         ...cooldown,
         ...changeWindowEnvironment(props.changeWindow),
@@ -308,7 +326,7 @@ export class FleetOptimizer extends Construct {
         FLEETOPT_APPROVAL_KEY: this.approvalKey.keyArn,
         ...findingKey,
       }),
-      costOptimizer: make('costOptimizer', 'CostOptimizer', rightSizingEnvironment(props.rightSizing ?? {})),
+      costOptimizer: make('costOptimizer', 'CostOptimizer', { ...rightSizingEnvironment(props.rightSizing ?? {}), ...backtest }),
     };
     this.grantLeastPrivilege(stack, target);
     if (props.members) {

@@ -1,7 +1,8 @@
 /**
  * The construct's props: presets and overrides, refusals at synth with clear messages, the
  * target selectors (names, tag, an IAutoScalingGroup), existing topics, the code sources, the
- * change window, the scheduled actions' grants, the approvers and the approval settings.
+ * change window, the backtests' bound, the scheduled actions' grants, the approvers and the
+ * approval settings.
  */
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -352,6 +353,45 @@ test('right-sizing preferences shared/config would refuse are refused at synth, 
     'rightSizing.excludedFamilies="7g": .*is not an instance family',
     'rightSizing.excludedFamilies=\\["C7G","7g"\\]: c7g also in preferredFamilies',
   ].join('.*')));
+});
+
+describe("backtestMaxSaturatedPercent: the backtests' bound, for the functions that propose capacity", () => {
+  const VARIABLE = 'FLEETOPT_BACKTEST_MAX_SATURATED_PERCENT';
+
+  test('reaches the analyzer and the cost optimizer only, as FLEETOPT_BACKTEST_MAX_SATURATED_PERCENT', () => {
+    const { stack, template } = stackWith({ backtestMaxSaturatedPercent: 2.5 });
+    for (const fn of ['performance-analyzer', 'cost-optimizer']) expect(variables(template, fn)[VARIABLE]).toBe('2.5');
+    expect(variables(template, 'optimization-engine')[VARIABLE]).toBeUndefined();
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('absent: no function is told of it (the functions keep their default, 1)', () => {
+    const { template } = stackWith({});
+    for (const fn of ['performance-analyzer', 'optimization-engine', 'cost-optimizer']) {
+      expect(variables(template, fn)[VARIABLE]).toBeUndefined();
+    }
+  });
+
+  test.each([[0, '0'], [100, '100'], [0.25, '0.25']])('%p is accepted', (value, variable) => {
+    const { template } = stackWith({ backtestMaxSaturatedPercent: value });
+    for (const fn of ['performance-analyzer', 'cost-optimizer']) expect(variables(template, fn)[VARIABLE]).toBe(variable);
+  });
+
+  const RANGE = 'must be a number from 0 to 100 (percent of the replayed hours)';
+  test.each([
+    [-1, `backtestMaxSaturatedPercent=-1: ${RANGE}`],
+    [100.5, `backtestMaxSaturatedPercent=100.5: ${RANGE}`],
+    [Number.NaN, `backtestMaxSaturatedPercent=null: ${RANGE}`],
+    [Number.POSITIVE_INFINITY, `backtestMaxSaturatedPercent=null: ${RANGE}`],
+    ['1', `backtestMaxSaturatedPercent="1": ${RANGE}`],
+  ])('%p is refused at synth', (value, message) => {
+    expect(() => stackWith({ backtestMaxSaturatedPercent: value as never })).toThrow(message);
+  });
+
+  test('reported with the other problems, in one message', () => {
+    expect(() => stackWith({ rightSizing: { cpuHeadroomPercent: -5 }, backtestMaxSaturatedPercent: 101 }))
+      .toThrow(/invalid configuration: .*rightSizing.cpuHeadroomPercent=-5: .*; backtestMaxSaturatedPercent=101: must be a number from 0 to 100/);
+  });
 });
 
 test('prebuilt bundles: each function takes <dir>/<binary>, still arm64 provided.al2023', () => {

@@ -112,6 +112,10 @@ pub struct GroupCosts {
     /// What right-sizing made of it (absent when its type is not in the catalog).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub right_sizing: Option<RightSizingSummary>,
+    /// Why no schedule is proposed for it, when none is (no strong cycle, too little data, the
+    /// schedule already in force, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_schedule: Option<String>,
 }
 
 /// What right-sizing made of one group, in the response: whether it found options and, when
@@ -705,6 +709,7 @@ fn group_costs(
                 savings_parts: plan.parts,
                 recommendation_ids: own.iter().map(|r| r.id.clone()).collect(),
                 right_sizing: a.right_sizing.as_ref().map(RightSizingSummary::from),
+                no_schedule: a.schedule_unavailable.clone(),
             }
         })
         .collect()
