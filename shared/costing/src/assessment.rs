@@ -53,6 +53,8 @@ pub struct GroupUsage {
     pub max_size: u32,
     /// The lookback's hours: CPU maximum and instances in service.
     pub demand: Vec<DemandHour>,
+    /// The lookback's hourly request counts (all its target groups), empty without any.
+    pub requests_hourly: Vec<(i64, f64)>,
     /// fleet-optimizer's scheduled actions on the group now, as windows (`None`: unread).
     pub scheduled: Option<Vec<ScheduledWindow>>,
 }
@@ -238,6 +240,7 @@ fn assess_group(g: &GroupUsage, catalog: &[InstanceType], rules: &CostRules) -> 
         memory_hourly_maxima: &g.memory_hourly_maxima,
         max_size: g.max_size,
         demand: &g.demand,
+        requests: &g.requests_hourly,
     };
     assessed
         .proposals

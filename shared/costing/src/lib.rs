@@ -177,6 +177,9 @@ pub struct GroupCost<'a> {
     /// The lookback's hours: CPU maximum and instances in service, oldest first (backtests,
     /// schedules).
     pub demand: &'a [fleetopt_scoring::DemandHour],
+    /// The lookback's hourly request counts (the load balancer's, all target groups), oldest
+    /// first; empty without a load balancer.
+    pub requests: &'a [(i64, f64)],
 }
 
 impl GroupCost<'_> {
@@ -478,6 +481,7 @@ mod tests {
             memory_hourly_maxima: &[],
             max_size: 10,
             demand: &[],
+            requests: &[],
         };
         let p = spot_savings(&g, true).unwrap();
         // 4 spot instances save 0.06 $/h each: 0.24 $/h, 175.20 $ a month, 31.25 % of 0.768 $/h.

@@ -604,6 +604,7 @@ mod tests {
             memory_hourly_maxima: memory,
             max_size: 10,
             demand: &[],
+            requests: &[],
         }
     }
 

@@ -51,7 +51,7 @@ pub fn schedule_proposal(
         cpu_target: rules.targets.cpu_utilization(),
         max_saturated_percent: rules.preferences.max_saturated_percent,
     };
-    let (schedule, backtest) = match propose_schedule(g.demand, &limits) {
+    let (schedule, backtest) = match propose_schedule(g.demand, g.requests, &limits) {
         ScheduleOutcome::Proposed(found) => *found,
         ScheduleOutcome::None(why) => return Err(why),
     };
@@ -80,8 +80,8 @@ pub fn schedule_proposal(
          ({hours} hours, a {kind} cycle explaining {strength:.0} % of its demand) and at {busy_n} \
          the rest of the time. Over the last {days} days this schedule would have run CPU p50 \
          {p50:.1} %, p99 {p99:.1} %, max {max:.1} % (now {now50:.1} %, {now99:.1} %, {nowmax:.1} \
-         %), {over} of {n} hours over the {target:.0} % target and {sat} over 90 %. Expected: \
-         ${monthly:.0} a month less ({percent:.0} %).",
+         %), {over} of {n} hours over the {target:.0} % target and {sat} over 90 %.{requests} \
+         Expected: ${monthly:.0} a month less ({percent:.0} %).",
         group = g.group,
         quiet_n = quiet.desired_capacity,
         from = quiet.starts,
@@ -104,6 +104,13 @@ pub fn schedule_proposal(
         n = then.hours,
         target = rules.targets.cpu_utilization(),
         sat = then.hours_over_90,
+        requests = match schedule.requests_daily_strength {
+            Some(s) => format!(
+                " The load balancer's requests follow a daily cycle of {:.0} % strength.",
+                s * 100.0
+            ),
+            None => String::new(),
+        },
     );
     let steps = vec![
         format!(
@@ -207,6 +214,7 @@ mod tests {
             memory_hourly_maxima: &[],
             max_size: 10,
             demand: &demand,
+            requests: &[],
         };
         let p = schedule_proposal(&g, Some(&[]), &rules()).unwrap();
         // A step is 3 (50 % of 6): 3 instances for 11 hours a day, 730 / 24 days a month, at

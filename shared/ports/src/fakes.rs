@@ -931,6 +931,8 @@ pub mod contract {
             ],
             instance_hours_saved_per_month: 669.17,
             cpu_profile: Vec::new(),
+            requests_daily_strength: None,
+            requests_weekly_strength: None,
         });
         r
     }

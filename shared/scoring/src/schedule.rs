@@ -124,6 +124,13 @@ pub struct Schedule {
     pub instance_hours_saved_per_month: f64,
     /// The 24-hour profile of the hourly CPU, percent (hour 0 = 00:00 UTC).
     pub cpu_profile: Vec<f64>,
+    /// The daily cycle's strength in the load balancer's hourly request counts, where the group
+    /// has them: whether the traffic follows the same cycle as the CPU.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub requests_daily_strength: Option<f64>,
+    /// The weekly cycle's strength in the request counts.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub requests_weekly_strength: Option<f64>,
 }
 
 impl Schedule {
@@ -232,8 +239,14 @@ fn best_window(
 }
 
 /// The schedule for a group with the `demand` of its lookback, within `limits`, with the
-/// 24-hour CPU profile for display.
-pub fn propose_schedule(demand: &[DemandHour], limits: &ScheduleLimits) -> ScheduleOutcome {
+/// 24-hour CPU profile for display and the cycles of its hourly request counts (`(hour,
+/// requests)`, empty without a load balancer) as corroboration: the schedule follows the CPU's
+/// demand either way.
+pub fn propose_schedule(
+    demand: &[DemandHour],
+    requests: &[(i64, f64)],
+    limits: &ScheduleLimits,
+) -> ScheduleOutcome {
     let work = work(demand);
     let found = cycles(&work);
     let cpu: Vec<(i64, f64)> = demand
@@ -303,7 +316,15 @@ pub fn propose_schedule(demand: &[DemandHour], limits: &ScheduleLimits) -> Sched
         ],
         instance_hours_saved_per_month: per_month(recurrence, saved),
         cpu_profile,
+        requests_daily_strength: None,
+        requests_weekly_strength: None,
     };
+    let mut schedule = schedule;
+    if !requests.is_empty() {
+        let found = cycles(requests);
+        schedule.requests_daily_strength = found.daily.profile().map(|p| p.strength);
+        schedule.requests_weekly_strength = found.weekly.profile().map(|p| p.strength);
+    }
     let observed: std::collections::HashMap<i64, f64> =
         demand.iter().map(|h| (h.hour, h.instances)).collect();
     let Some(backtests) = Backtests::of(
@@ -377,7 +398,11 @@ mod tests {
                 12.0
             }
         });
-        let (s, b) = proposed(propose_schedule(&demand, &limits(1, 10, 6)));
+        // The load balancer's requests follow the same cycle.
+        let requests: Vec<(i64, f64)> = demand.iter().map(|h| (h.hour, h.cpu * 100.0)).collect();
+        let (s, b) = proposed(propose_schedule(&demand, &requests, &limits(1, 10, 6)));
+        assert_eq!(s.requests_daily_strength, Some(1.0));
+        assert_eq!(s.requests_weekly_strength, Some(0.0));
         assert_eq!(s.recurrence, Recurrence::Daily);
         assert_eq!((s.quiet_from_slot, s.quiet_hours), (20, 11));
         assert_eq!((s.quiet_capacity, s.busy_capacity), (2, 6));
@@ -412,11 +437,11 @@ mod tests {
             }
         });
         let mut l = limits(3, 10, 6);
-        let (s, _) = proposed(propose_schedule(&demand, &l));
+        let (s, _) = proposed(propose_schedule(&demand, &[], &l));
         assert_eq!(s.quiet_capacity, 3, "the minimum size");
         l.min_size = 1;
         l.max_step = 2;
-        let (s, _) = proposed(propose_schedule(&demand, &l));
+        let (s, _) = proposed(propose_schedule(&demand, &[], &l));
         assert_eq!(s.quiet_capacity, 4, "one step of 2 below 6");
         // Over-provisioned all day: 12 instances for what 6 serve at the peak, and one step
         // (6) down is no lower than the peak's need.
@@ -429,6 +454,7 @@ mod tests {
         });
         match propose_schedule(
             &idle,
+            &[],
             &ScheduleLimits {
                 max_step: 6,
                 ..limits(1, 20, 12)
@@ -438,7 +464,7 @@ mod tests {
             ScheduleOutcome::Proposed(_) => panic!("over-provisioned all day is no schedule"),
         }
         l.min_size = 6;
-        match propose_schedule(&demand, &l) {
+        match propose_schedule(&demand, &[], &l) {
             ScheduleOutcome::None(why) => assert!(why.contains("no window"), "{why}"),
             ScheduleOutcome::Proposed(_) => panic!("a group at its minimum cannot be scheduled"),
         }
@@ -448,18 +474,18 @@ mod tests {
     fn a_quiet_weekend_gets_a_weekly_window_and_a_flat_fleet_none() {
         // Busy Monday to Friday, quiet Saturday and Sunday.
         let demand = days(14, 6.0, |h| if day_of_week(h) >= 5 { 10.0 } else { 50.0 });
-        let (s, _) = proposed(propose_schedule(&demand, &limits(1, 10, 6)));
+        let (s, _) = proposed(propose_schedule(&demand, &[], &limits(1, 10, 6)));
         assert_eq!(s.recurrence, Recurrence::Weekly);
         assert_eq!((s.quiet_from_slot, s.quiet_hours), (5 * 24, 48));
         assert_eq!(s.actions[0].recurrence, "0 0 * * 6", "Saturday 00:00");
         assert_eq!(s.actions[1].recurrence, "0 0 * * 1", "Monday 00:00");
         assert_eq!(s.actions[0].starts, "Sat 00:00 UTC");
         let flat = days(14, 6.0, |_| 30.0);
-        match propose_schedule(&flat, &limits(1, 10, 6)) {
+        match propose_schedule(&flat, &[], &limits(1, 10, 6)) {
             ScheduleOutcome::None(why) => assert!(why.contains("under the 50 %"), "{why}"),
             ScheduleOutcome::Proposed(_) => panic!("a flat fleet has no cycle"),
         }
-        match propose_schedule(&days(3, 6.0, |_| 30.0), &limits(1, 10, 6)) {
+        match propose_schedule(&days(3, 6.0, |_| 30.0), &[], &limits(1, 10, 6)) {
             ScheduleOutcome::None(why) => assert!(why.contains("at least 7 days"), "{why}"),
             ScheduleOutcome::Proposed(_) => panic!("3 days are not enough"),
         }
@@ -477,6 +503,8 @@ mod tests {
             actions: Vec::new(),
             instance_hours_saved_per_month: 0.0,
             cpu_profile: Vec::new(),
+            requests_daily_strength: None,
+            requests_weekly_strength: None,
         };
         let quiet: Vec<usize> = (0..24).filter(|h| s.is_quiet(*h as i64)).collect();
         assert_eq!(quiet, vec![0, 1, 22, 23]);
@@ -503,7 +531,7 @@ mod tests {
                 })
                 .collect();
             let l = ScheduleLimits { max_step: step, ..limits(min, max, desired) };
-            if let ScheduleOutcome::Proposed(b) = propose_schedule(&demand, &l) {
+            if let ScheduleOutcome::Proposed(b) = propose_schedule(&demand, &[], &l) {
                 let (s, backtests) = *b;
                 prop_assert!(s.quiet_capacity >= min && s.quiet_capacity < desired);
                 prop_assert!(desired - s.quiet_capacity <= step);

@@ -15,7 +15,7 @@ use fleetopt_ports::{
 };
 use fleetopt_scoring::ScheduledWindow;
 
-use crate::{hourly_demand, hourly_maxima};
+use crate::{hourly_demand, hourly_maxima, hourly_requests};
 
 /// The names of the scheduled actions fleet-optimizer puts on a group.
 pub fn scheduled_action_names() -> Vec<String> {
@@ -130,6 +130,7 @@ pub fn cost_snapshot(periods: Periods, reads: &CostReads) -> CostSnapshot {
                 memory_hourly_maxima: memory,
                 max_size: g.max_size,
                 demand: hourly_demand(&reads.usage, i, g.desired),
+                requests_hourly: hourly_requests(&reads.usage, i, g.target_groups.len()),
                 scheduled: reads.scheduled.as_ref().map(|a| windows_of(&g.name, a)),
             }
         })

@@ -5,7 +5,9 @@
 //! `capacity` holds the windows and the query a completed change's savings are measured by.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use fleetopt_ports::{GroupInfo, MetricQuery, MetricResults, Statistic, TimeWindow};
+use fleetopt_ports::{
+    GroupInfo, MetricQuery, MetricResults, Statistic, TargetGroupRef, TimeWindow,
+};
 use std::collections::HashMap;
 
 use fleetopt_scoring::{Capacity, DemandHour, Point, Snapshot};
@@ -142,26 +144,18 @@ pub fn assessment_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
             ));
         }
         for (t, tg) in group.target_groups.iter().enumerate() {
-            for (figure, name, statistic) in [
-                (
-                    Figure::ResponseTime(t),
-                    "TargetResponseTime",
-                    Statistic::Average,
-                ),
-                (Figure::Requests(t), "RequestCount", Statistic::Sum),
-            ] {
-                queries.push(MetricQuery {
-                    id: figure.id(i),
-                    namespace: "AWS/ApplicationELB".into(),
-                    name,
-                    dimensions: vec![
-                        ("TargetGroup", tg.target_group.clone()),
-                        ("LoadBalancer", tg.load_balancer.clone()),
-                    ],
-                    statistic,
-                    period_seconds: ASSESSMENT_PERIOD,
-                });
-            }
+            queries.push(target_group_query(
+                Figure::ResponseTime(t).id(i),
+                tg,
+                ("TargetResponseTime", Statistic::Average),
+                ASSESSMENT_PERIOD,
+            ));
+            queries.push(target_group_query(
+                Figure::Requests(t).id(i),
+                tg,
+                ("RequestCount", Statistic::Sum),
+                ASSESSMENT_PERIOD,
+            ));
         }
     }
     queries
@@ -182,8 +176,59 @@ pub fn right_sizing_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
                 group_query(i, &g.name, Figure::MemoryPeak, MEMORY_PEAK, TREND_PERIOD),
                 group_query(i, &g.name, Figure::InService, IN_SERVICE, TREND_PERIOD),
             ]
+            .into_iter()
+            .chain(g.target_groups.iter().enumerate().map(move |(t, tg)| {
+                target_group_query(
+                    Figure::Requests(t).id(i),
+                    tg,
+                    ("RequestCount", Statistic::Sum),
+                    TREND_PERIOD,
+                )
+            }))
         })
         .collect()
+}
+
+/// A load balancer metric of one of a group's target groups.
+fn target_group_query(
+    id: String,
+    tg: &TargetGroupRef,
+    (name, statistic): (&'static str, Statistic),
+    period: u32,
+) -> MetricQuery {
+    MetricQuery {
+        id,
+        namespace: "AWS/ApplicationELB".into(),
+        name,
+        dimensions: vec![
+            ("TargetGroup", tg.target_group.clone()),
+            ("LoadBalancer", tg.load_balancer.clone()),
+        ],
+        statistic,
+        period_seconds: period,
+    }
+}
+
+/// The hourly request counts of group number `index` (its `target_groups` target groups
+/// summed hour by hour), as read with [`right_sizing_queries`]; oldest first, empty without
+/// a load balancer or datapoints.
+pub fn hourly_requests(
+    results: &MetricResults,
+    index: usize,
+    target_groups: usize,
+) -> Vec<(i64, f64)> {
+    let mut by_hour: std::collections::BTreeMap<i64, f64> = std::collections::BTreeMap::new();
+    for t in 0..target_groups {
+        for (at, v) in results
+            .get(&Figure::Requests(t).id(index))
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v.is_finite())
+        {
+            *by_hour.entry(at.timestamp().div_euclid(3600)).or_default() += v;
+        }
+    }
+    by_hour.into_iter().collect()
 }
 
 /// The demand of group number `index` hour by hour, as read with [`right_sizing_queries`]:
@@ -410,6 +455,29 @@ mod tests {
             "oldest first; an hour without GroupInServiceInstances counts the desired capacity"
         );
         assert!(hourly_demand(&read, 1, 5).is_empty());
+    }
+
+    #[test]
+    fn hourly_requests_sum_every_target_group_of_the_group() {
+        let groups = [group("web", 2)];
+        let queries = right_sizing_queries(&groups);
+        assert_eq!(
+            queries.len(),
+            3 + 2,
+            "three per group, one per target group"
+        );
+        let req = queries.iter().find(|q| q.id == "g0_req1").unwrap();
+        assert_eq!((req.name, req.period_seconds), ("RequestCount", 3600));
+        let mut read = MetricResults::new();
+        let (h1, h2) = (at(1, 0), at(2, 0));
+        read.insert("g0_req0".into(), vec![(h1, 100.0), (h2, 50.0)]);
+        read.insert("g0_req1".into(), vec![(h1, 20.0)]);
+        let hour = |t: DateTime<Utc>| t.timestamp() / 3600;
+        assert_eq!(
+            hourly_requests(&read, 0, 2),
+            vec![(hour(h1), 120.0), (hour(h2), 50.0)]
+        );
+        assert!(hourly_requests(&read, 0, 0).is_empty(), "no load balancer");
     }
 
     #[test]
