@@ -4,6 +4,7 @@
 
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, TimeDelta, Utc};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::history::{Datapoint, GroupView};
@@ -58,13 +59,15 @@ fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("drawing a chart: {e}")
 }
 
-/// Draws one chart and returns its SVG.
-fn chart(
-    span: Span,
-    y_max: f64,
+/// The frame every chart shares: a white SVG of [`SIZE`], axes over `0..x_max` by `0..y_max`
+/// with `x_labels` labels written by `label` and the y axis named `y_desc`. `draw` adds the
+/// series and says whether they had no data at all; then the legend, and a "no data" note over
+/// an empty chart.
+fn frame(
+    (x_max, y_max): (f64, f64),
+    (x_labels, label): (usize, &dyn Fn(&f64) -> String),
     y_desc: &str,
-    band: Option<Band>,
-    lines: &[Line],
+    draw: impl FnOnce(&mut Chart<'_, '_>) -> Result<bool>,
 ) -> Result<String> {
     let mut svg = String::new();
     {
@@ -74,18 +77,54 @@ fn chart(
             .margin(10)
             .x_label_area_size(28)
             .y_label_area_size(44)
-            .build_cartesian_2d(0f64..span.hours, 0f64..y_max)
+            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
             .map_err(err)?;
-        let label = |x: &f64| span.label(*x);
         chart
             .configure_mesh()
-            .x_labels(7)
+            .x_labels(x_labels)
             .y_labels(6)
-            .x_label_formatter(&label)
+            .x_label_formatter(label)
             .y_desc(y_desc)
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(err)?;
+        let empty = draw(&mut chart)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()
+            .map_err(err)?;
+        if empty {
+            let (w, h) = SIZE;
+            root.draw(&Text::new(
+                "no data in this period",
+                (w as i32 / 2 - 70, h as i32 / 2),
+                ("sans-serif", 15)
+                    .into_font()
+                    .color(&RGBColor(120, 120, 120)),
+            ))
+            .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// A chart over time, as [`frame`] draws it.
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws one chart and returns its SVG.
+fn chart(
+    span: Span,
+    y_max: f64,
+    y_desc: &str,
+    band: Option<Band>,
+    lines: &[Line],
+) -> Result<String> {
+    let label = |x: &f64| span.label(*x);
+    frame((span.hours, y_max), (7, &label), y_desc, |chart| {
         if let Some(band) = band {
             chart
                 .draw_series(std::iter::once(Rectangle::new(
@@ -127,27 +166,8 @@ fn chart(
                     .map_err(err)?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw()
-            .map_err(err)?;
-        if empty {
-            let (w, h) = SIZE;
-            root.draw(&Text::new(
-                "no data in this period",
-                (w as i32 / 2 - 70, h as i32 / 2),
-                ("sans-serif", 15)
-                    .into_font()
-                    .color(&RGBColor(120, 120, 120)),
-            ))
-            .map_err(err)?;
-        }
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(empty)
+    })
 }
 
 /// The four charts of a group, as (key, caption, SVG): CPU against the target band, memory
@@ -313,25 +333,7 @@ fn bars(
     rects: &[(f64, f64, f64, RGBColor)],
     legend: &[(&str, RGBColor)],
 ) -> Result<String> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0f64..x_max, 0f64..100f64)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(12)
-            .y_labels(6)
-            .x_label_formatter(label)
-            .y_desc(y_desc)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(err)?;
+    frame((x_max, 100.0), (12, label), y_desc, |chart| {
         for (name, color) in legend {
             let color = *color;
             chart
@@ -347,16 +349,8 @@ fn bars(
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)?;
-    }
-    Ok(svg)
+        Ok(rects.is_empty())
+    })
 }
 
 /// A group's 24-hour CPU profile: the mean hourly CPU peak at each hour of the day (UTC).

@@ -852,6 +852,26 @@ async fn carry_out<F, N, M, S, V>(
         }
         (outcome, why, None)
     };
+    // What is about to be applied is proven first (a dry run only says what it would do).
+    if !dry_run && matches!(verdict, Verdict::Apply { .. } | Verdict::Schedule { .. }) {
+        match prove(deps, cx.config, r, tally).await {
+            Ok(()) => {}
+            Err(Proof::Refused(reason)) => {
+                let (o, why, _) = settle_as(Status::Failed, Outcome::Failed, reason).await;
+                tally.record(item, o, why, None);
+                return;
+            }
+            Err(Proof::Unchecked(e)) => {
+                tally.record(
+                    item,
+                    Outcome::Error,
+                    format!("verifying the signature: {e}"),
+                    None,
+                );
+                return;
+            }
+        }
+    }
     let (outcome, reason, change) = match verdict {
         Verdict::Apply { from, to, target } => {
             let change = Some(CapacityChange { from, to });
@@ -863,23 +883,6 @@ async fn carry_out<F, N, M, S, V>(
                     change,
                 );
                 return;
-            }
-            match prove(deps, cx.config, r, tally).await {
-                Ok(()) => {}
-                Err(Proof::Refused(reason)) => {
-                    let (o, why, _) = settle_as(Status::Failed, Outcome::Failed, reason).await;
-                    tally.record(item, o, why, None);
-                    return;
-                }
-                Err(Proof::Unchecked(e)) => {
-                    tally.record(
-                        item,
-                        Outcome::Error,
-                        format!("verifying the signature: {e}"),
-                        None,
-                    );
-                    return;
-                }
             }
             let (outcome, reason) = apply(deps, cx, r, (from, to, target)).await;
             (outcome, reason, change)
@@ -929,23 +932,6 @@ async fn carry_out<F, N, M, S, V>(
                     None,
                 );
                 return;
-            }
-            match prove(deps, cx.config, r, tally).await {
-                Ok(()) => {}
-                Err(Proof::Refused(reason)) => {
-                    let (o, why, _) = settle_as(Status::Failed, Outcome::Failed, reason).await;
-                    tally.record(item, o, why, None);
-                    return;
-                }
-                Err(Proof::Unchecked(e)) => {
-                    tally.record(
-                        item,
-                        Outcome::Error,
-                        format!("verifying the signature: {e}"),
-                        None,
-                    );
-                    return;
-                }
             }
             let (outcome, reason) = apply_schedule(deps, cx, r, &actions, ends_at).await;
             (outcome, reason, None)
@@ -1096,6 +1082,36 @@ async fn unlock<S: GroupLocks + Sync>(store: &S, r: &Recommendation) {
     }
 }
 
+/// Takes `r`'s group lock, held in `r`'s name until the change settles or the IN_PROGRESS
+/// bound passes; when another holds it, or the table fails, what to report instead.
+async fn lock<F, N, M, S, V>(
+    deps: &At<'_, F, N, M, S, V>,
+    cx: &Context<'_>,
+    r: &Recommendation,
+) -> Result<(), (Outcome, String)>
+where
+    S: GroupLocks + Sync,
+{
+    let group = &r.auto_scaling_group_name;
+    match deps
+        .store
+        .lock(
+            &r.lock_subject(),
+            &r.id,
+            cx.now,
+            cx.now + cx.policy.in_progress_max_age,
+        )
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err((
+            Outcome::Waiting,
+            format!("another change to {group} is being made by another invocation"),
+        )),
+        Err(e) => Err((Outcome::Error, format!("locking {group}: {e}"))),
+    }
+}
+
 /// Whether Auto Scaling refused a change only for now.
 fn transient(e: &ServiceError) -> bool {
     e.code == SCALING_ACTIVITY_IN_PROGRESS || e.is_throttling()
@@ -1116,24 +1132,8 @@ where
 {
     let now = cx.now;
     let group = &r.auto_scaling_group_name;
-    match deps
-        .store
-        .lock(
-            &r.lock_subject(),
-            &r.id,
-            now,
-            now + cx.policy.in_progress_max_age,
-        )
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return (
-                Outcome::Waiting,
-                format!("another change to {group} is being made by another invocation"),
-            );
-        }
-        Err(e) => return (Outcome::Error, format!("locking {group}: {e}")),
+    if let Err(refused) = lock(deps, cx, r).await {
+        return refused;
     }
     let execution = Execution {
         previous_capacity: from,
@@ -1234,24 +1234,8 @@ where
 {
     let now = cx.now;
     let group = &r.auto_scaling_group_name;
-    match deps
-        .store
-        .lock(
-            &r.lock_subject(),
-            &r.id,
-            now,
-            now + cx.policy.in_progress_max_age,
-        )
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return (
-                Outcome::Waiting,
-                format!("another change to {group} is being made by another invocation"),
-            );
-        }
-        Err(e) => return (Outcome::Error, format!("locking {group}: {e}")),
+    if let Err(refused) = lock(deps, cx, r).await {
+        return refused;
     }
     let actions: Vec<fleetopt_ports::ScheduledAction> = windows
         .iter()

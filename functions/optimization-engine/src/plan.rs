@@ -243,15 +243,10 @@ fn schedule(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>, policy: &P
     if let Some(problem) = approval_problem(r, now) {
         return Verdict::Fail(format!("not applied: {problem}"));
     }
-    let Some(group) = g.group else {
-        return not_targeted(r);
+    let group = match changeable(r, g) {
+        Ok(group) => group,
+        Err(verdict) => return verdict,
     };
-    if let Some(reason) = group.exclusions.excludes(r.kind) {
-        return Verdict::Fail(format!(
-            "{} is excluded from {}: {reason}",
-            group.name, r.kind
-        ));
-    }
     let Some(schedule) = &r.evidence.schedule else {
         return Verdict::Fail("SCHEDULED_SCALING without a schedule in its evidence".to_owned());
     };
@@ -458,6 +453,21 @@ fn not_targeted(r: &Recommendation) -> Verdict {
     ))
 }
 
+/// The group `r` would change, when it is targeted and not excluded from `r`'s type; else the
+/// verdict.
+fn changeable<'a>(r: &Recommendation, g: &GroupNow<'a>) -> Result<&'a GroupInfo, Verdict> {
+    let Some(group) = g.group else {
+        return Err(not_targeted(r));
+    };
+    if let Some(reason) = group.exclusions.excludes(r.kind) {
+        return Err(Verdict::Fail(format!(
+            "{} is excluded from {}: {reason}",
+            group.name, r.kind
+        )));
+    }
+    Ok(group)
+}
+
 /// The checks of docs/design.md before a scale change.
 fn scale_checks(
     r: &Recommendation,
@@ -465,15 +475,10 @@ fn scale_checks(
     g: &GroupNow<'_>,
     policy: &Policy,
 ) -> Verdict {
-    let Some(group) = g.group else {
-        return not_targeted(r);
+    let group = match changeable(r, g) {
+        Ok(group) => group,
+        Err(verdict) => return verdict,
     };
-    if let Some(reason) = group.exclusions.excludes(r.kind) {
-        return Verdict::Fail(format!(
-            "{} is excluded from {}: {reason}",
-            group.name, r.kind
-        ));
-    }
     let Some((from, to)) = r.scale_change() else {
         return Verdict::Fail(format!(
             "{} has no SetDesiredCapacity action to apply",
