@@ -75,6 +75,20 @@ pub struct GroupOutcome {
     /// What failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Findings the backtest held back, each with its type and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<Withheld>,
+}
+
+/// A finding the backtest held back: it would have saturated more hours than allowed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Withheld {
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: fleetopt_model::RecommendationType,
+    /// Why.
+    pub reason: String,
 }
 
 impl GroupOutcome {
@@ -88,6 +102,7 @@ impl GroupOutcome {
             recommendation_ids: Vec::new(),
             reason: None,
             error: Some(error),
+            withheld: Vec::new(),
         }
     }
 }
@@ -279,6 +294,14 @@ where
                 recommendation_ids: recommendations.iter().map(|r| r.id.clone()).collect(),
                 reason: None,
                 error: None,
+                withheld: analysis
+                    .withheld
+                    .iter()
+                    .map(|(kind, reason)| Withheld {
+                        kind: *kind,
+                        reason: reason.clone(),
+                    })
+                    .collect(),
             },
             Assessment::InsufficientData { reason } => GroupOutcome {
                 auto_scaling_group_name: group.name.clone(),
@@ -289,6 +312,7 @@ where
                 recommendation_ids: Vec::new(),
                 reason: Some(reason.clone()),
                 error: None,
+                withheld: Vec::new(),
             },
         };
         tracing::info!(

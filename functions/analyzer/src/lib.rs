@@ -12,4 +12,4 @@ pub mod event;
 mod fuzz;
 pub mod lambda;
 
-pub use analysis::{AnalyzerError, Deps, GroupOutcome, GroupStatus, Response, run};
+pub use analysis::{AnalyzerError, Deps, GroupOutcome, GroupStatus, Response, Withheld, run};

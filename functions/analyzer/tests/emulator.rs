@@ -880,3 +880,28 @@ async fn a_scale_down_that_would_reverse_a_recent_scale_up_is_held_back() {
         .unwrap();
     assert!(downs.is_empty(), "{downs:#?}");
 }
+
+#[tokio::test]
+async fn a_scale_down_the_last_hours_would_have_saturated_is_withheld_and_said() {
+    let fleet = Fleet::new(&["web"], &[]).await;
+    fleet.group("web", (1, 4, 10)).await;
+    // An hour at 85 %, then two hours later idle: scaling down for the idle hour would have
+    // run the busy one over 90 %.
+    fleet.cpu("web", 85.0, 95.0).await;
+    let later = now() + TimeDelta::hours(2);
+    fleet
+        .metric("AWS/EC2", "CPUUtilization", "web", 12.0, 18.0, later)
+        .await;
+    let response = fleet.run(Trigger::Schedule, later).await;
+    let web = outcome(&response, &fleet.name("web"));
+    assert!(web.recommendation_ids.is_empty(), "{response:#?}");
+    assert_eq!(web.withheld.len(), 1, "{response:#?}");
+    assert_eq!(web.withheld[0].kind, RecommendationType::ScaleDown);
+    assert!(
+        web.withheld[0]
+            .reason
+            .contains("above 90 % CPU, more than the 1 % allowed"),
+        "{}",
+        web.withheld[0].reason
+    );
+}

@@ -429,6 +429,8 @@ pub struct Analysis {
     pub memory_trend: Option<Trend>,
     /// What the rules propose; empty without a score.
     pub proposals: Vec<Proposal>,
+    /// What the rules found but the backtest held back, each with why.
+    pub withheld: Vec<(RecommendationType, String)>,
 }
 
 /// Scores a snapshot and applies the rules of section 6.
@@ -476,6 +478,7 @@ pub fn analyze_with(
             instances: f64::from(capacity.in_service),
         })
         .collect();
+    let mut withheld = Vec::new();
     analysis.proposals.retain_mut(|p| {
         let Some(to) = p.target_desired_capacity else {
             return true;
@@ -487,9 +490,22 @@ pub fn analyze_with(
             targets.cpu_utilization(),
             max_saturated_percent,
         );
-        !(p.kind == RecommendationType::ScaleDown
-            && p.evidence.backtest.as_ref().is_some_and(|b| b.too_risky()))
+        match &p.evidence.backtest {
+            Some(b) if p.kind == RecommendationType::ScaleDown && b.too_risky() => {
+                withheld.push((
+                    p.kind,
+                    format!(
+                        "{to} instances would have run {} of the last {} hours above 90 % CPU, \
+                         more than the {} % allowed",
+                        b.proposed.hours_over_90, b.proposed.hours, b.max_saturated_percent
+                    ),
+                ));
+                false
+            }
+            _ => true,
+        }
     });
+    analysis.withheld = withheld;
     analysis
 }
 
@@ -515,6 +531,7 @@ fn analyze_rules(snapshot: &Snapshot, targets: &Targets) -> Analysis {
         cpu_trend,
         memory_trend,
         proposals,
+        withheld: Vec::new(),
     }
 }
 
@@ -1300,6 +1317,15 @@ mod tests {
                 .iter()
                 .all(|p| p.kind != RecommendationType::ScaleDown),
             "{a:#?}"
+        );
+        assert_eq!(
+            a.withheld,
+            vec![(
+                RecommendationType::ScaleDown,
+                "3 instances would have run 2 of the last 24 hours above 90 % CPU, more than the \
+                 1 % allowed"
+                    .to_owned()
+            )]
         );
         // Allowed with 10 % of the hours saturated: made, with its backtest.
         let a = analyze_with(&s, &production(), 10.0);
