@@ -246,12 +246,12 @@ pub async fn read(global: &Global, args: &HistoryArgs, steps_after: u64) -> Resu
     let metrics = clients.metrics();
     let store = clients.store(&table);
     let everything = RecommendationQuery::default();
-    let (results, recommendations, profiles) = tokio::join!(
-        metrics.read(&window, &queries),
-        store.query(&everything),
-        crate::profile::read(&metrics, &groups, now),
-    );
+    let (results, recommendations) =
+        tokio::join!(metrics.read(&window, &queries), store.query(&everything));
     let results = results.context("reading the metrics (GetMetricData)")?;
+    // After the series, not beside them: 14 days of hours are the heaviest read, and alone it
+    // has the whole timeout to itself.
+    let profiles = crate::profile::read(&metrics, &groups, now).await;
     let mut profiles = profiles?.into_iter();
     let recommendations =
         recommendations.with_context(|| format!("reading recommendations from table {table}"))?;

@@ -1,13 +1,14 @@
 //! A group's 24-hour CPU profile (docs/scoring.md, "Cycles"): the mean of its hourly CPU
 //! maxima at each hour of the day (UTC) over the last 14 days, with the strength of its daily
-//! and weekly cycles. Read in one GetMetricData request for every group, the same queries the
-//! cost optimizer reads; shown as a sparkline in the terminal and a chart in the report.
+//! and weekly cycles. Read in one GetMetricData request for every group (one query a group, the
+//! cost optimizer's CPU peak query); shown as a sparkline in the terminal and a chart in the
+//! report.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use fleetopt_ports::{GroupInfo, MetricsSource, TimeWindow};
 use fleetopt_scoring::{Cycle, DemandHour, cycles};
-use fleetopt_snapshot::{hourly_demand, right_sizing_queries};
+use fleetopt_snapshot::{cpu_peak_queries, hourly_demand};
 use serde::{Deserialize, Serialize};
 
 /// Days of hours a profile stands on.
@@ -108,7 +109,7 @@ pub async fn read<M: MetricsSource + Sync>(
         end,
     };
     let results = metrics
-        .read(&window, &right_sizing_queries(groups))
+        .read(&window, &cpu_peak_queries(groups))
         .await
         .context("reading the hourly CPU of the last 14 days (GetMetricData)")?;
     Ok(groups

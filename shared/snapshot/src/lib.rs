@@ -231,6 +231,16 @@ pub fn hourly_requests(
     by_hour.into_iter().collect()
 }
 
+/// The hourly CPU peaks of every group (ids as [`right_sizing_queries`] gives them): all a
+/// 24-hour profile needs, one query a group.
+pub fn cpu_peak_queries(groups: &[GroupInfo]) -> Vec<MetricQuery> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| group_query(i, &g.name, Figure::CpuPeak, CPU_PEAK, TREND_PERIOD))
+        .collect()
+}
+
 /// The demand of group number `index` hour by hour, as read with [`right_sizing_queries`]:
 /// each hour's CPU maximum with the instances in service that hour, or `desired` when Auto
 /// Scaling published no GroupInServiceInstances for it (group metrics collection is off
