@@ -211,6 +211,26 @@ async fn a_daily_cycle_is_scheduled_backtested_approved_put_and_rolled_back() {
         Status::Completed
     );
 
+    // `fleetopt scaling` shows it in force.
+    let scaling = fleetopt_at(
+        &emulator_endpoint(),
+        &[
+            "scaling", "--group", &group, "--table", &table, "--output", "json",
+        ],
+    );
+    assert!(scaling.status.success(), "{}", stderr(&scaling));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&scaling)).unwrap();
+    let quiet = v["groups"][0]["scheduledActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "fleetopt-quiet")
+        .unwrap_or_else(|| panic!("no fleetopt-quiet in {v}"));
+    assert_eq!(
+        (&quiet["recurrence"], &quiet["desiredCapacity"]),
+        (&serde_json::json!("0 20 * * *"), &serde_json::json!(3))
+    );
+
     // The next run finds the schedule in force: nothing new to approve.
     let next = cost_optimizer::analysis::run(
         &config,

@@ -10,7 +10,7 @@ use fleetopt_config::default_table_name;
 use fleetopt_model::{Priority, Recommendation, RecommendationType, Status, rfc3339};
 use fleetopt_ports::{
     FleetControl, FleetDirectory, Found, GroupInfo, GroupSelector, RecommendationQuery,
-    RecommendationStore, ScalingActivity, newest_first,
+    RecommendationStore, ScalingActivity, ScheduledAction, newest_first,
 };
 use serde::Serialize;
 use tokio::task::JoinSet;
@@ -49,6 +49,20 @@ struct GroupReport {
     open_recommendations: Vec<OpenRecommendation>,
     /// The newest measured outcome of a capacity change completed in the last 7 days.
     last_outcome: Option<OutcomeReport>,
+    /// The scheduled actions fleet-optimizer put on it (an applied SCHEDULED_SCALING).
+    scheduled_actions: Vec<ScheduledActionReport>,
+}
+
+/// One of fleet-optimizer's scheduled actions on a group.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScheduledActionReport {
+    name: String,
+    recurrence: Option<String>,
+    min_size: Option<u32>,
+    desired_capacity: Option<u32>,
+    max_size: Option<u32>,
+    end_time: Option<String>,
 }
 
 /// What a completed change did.
@@ -117,15 +131,18 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
         bail!(message);
     }
     let store = clients.store(&table);
-    let (activities, open) = tokio::join!(
+    let names = fleetopt_snapshot::scheduled_action_names();
+    let (activities, open, scheduled) = tokio::join!(
         last_activities(&fleet, &groups),
-        open_recommendations(&store)
+        open_recommendations(&store),
+        fleet.scheduled_actions(&names)
     );
     let activities = activities?;
+    let scheduled = scheduled.context("reading the groups' scheduled actions")?;
     let (open, skipped) =
         open.with_context(|| format!("reading open recommendations from table {table}"))?;
     crate::terminal::warn_skipped(&skipped);
-    let report = report(groups, activities, open);
+    let report = report(groups, activities, open, &scheduled);
     drop(progress);
     match global.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -230,6 +247,7 @@ fn report(
     groups: Vec<GroupInfo>,
     activities: Vec<Option<ScalingActivity>>,
     mut open: BTreeMap<String, Vec<Recommendation>>,
+    scheduled: &[ScheduledAction],
 ) -> ScalingReport {
     let groups = groups
         .into_iter()
@@ -252,6 +270,18 @@ fn report(
                     })
                 });
             GroupReport {
+                scheduled_actions: scheduled
+                    .iter()
+                    .filter(|a| a.group == g.name)
+                    .map(|a| ScheduledActionReport {
+                        name: a.name.clone(),
+                        recurrence: a.recurrence.clone(),
+                        min_size: a.min_size,
+                        desired_capacity: a.desired_capacity,
+                        max_size: a.max_size,
+                        end_time: a.end_time.map(rfc3339),
+                    })
+                    .collect(),
                 last_outcome,
                 open_recommendations: mine
                     .into_iter()
@@ -303,6 +333,26 @@ fn activity_cell(activity: Option<&ActivityReport>) -> String {
     } else {
         format!("{} {when}\n{}", a.status, printable(&a.description))
     }
+}
+
+/// The schedule in force, under the activity: "schedule: fleetopt-quiet 0 11 * * * -> 2, ...".
+fn schedule_line(actions: &[ScheduledActionReport]) -> String {
+    if actions.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = actions
+        .iter()
+        .map(|a| {
+            format!(
+                "{} {} -> {}",
+                a.name,
+                a.recurrence.as_deref().unwrap_or("once"),
+                a.desired_capacity
+                    .map_or_else(|| "-".to_owned(), |d| d.to_string())
+            )
+        })
+        .collect();
+    format!("\nschedule: {}", printable(&each.join(", ")))
 }
 
 /// The last measured outcome, under the activity: "outcome IMPROVED: score 61 -> 74".
@@ -361,9 +411,10 @@ fn render(report: &ScalingReport, selector: &GroupSelector, table_name: &str) ->
             number(g.in_service),
             number(g.healthy),
             Cell::new(format!(
-                "{}{}",
+                "{}{}{}",
                 activity_cell(g.last_activity.as_ref()),
-                outcome_line(g.last_outcome.as_ref())
+                outcome_line(g.last_outcome.as_ref()),
+                schedule_line(&g.scheduled_actions)
             )),
             Cell::new(open_cell(&g.open_recommendations)),
         ]);
@@ -438,6 +489,7 @@ mod tests {
             vec![group("api"), group("web")],
             vec![None, Some(activity())],
             open,
+            &[],
         );
         let v = serde_json::to_value(&report).unwrap();
         assert_eq!(
@@ -449,7 +501,7 @@ mod tests {
                     "id": approved.id, "type": "SCALE_UP", "status": "AWAITING_APPROVAL",
                     "priority": approved.priority.as_str(), "waitingReason": null,
                 }],
-                "lastOutcome": null,
+                "lastOutcome": null, "scheduledActions": [],
             })
         );
         assert_eq!(
@@ -479,6 +531,7 @@ mod tests {
             vec![group("web")],
             vec![None],
             BTreeMap::from([("web".to_owned(), vec![done.clone()])]),
+            &[],
         );
         let w = serde_json::to_value(&with_outcome).unwrap();
         assert_eq!(w["groups"][0]["openRecommendations"], json!([]));
@@ -497,10 +550,31 @@ mod tests {
     #[test]
     fn the_table_shows_size_activity_and_why_a_recommendation_waits() {
         let open = BTreeMap::from([("web".to_owned(), vec![waiting("web", 8), sample("web", 7)])]);
+        // web runs a schedule; api's actions are its own, and another group's never show.
+        let action = |group: &str, name: &str, cron: &str, desired| ScheduledAction {
+            group: group.into(),
+            name: name.into(),
+            recurrence: Some(cron.into()),
+            min_size: Some(2),
+            max_size: Some(10),
+            desired_capacity: Some(desired),
+            end_time: None,
+        };
         let report = report(
             vec![group("api"), group("web")],
             vec![None, Some(activity())],
             open,
+            &[
+                action("web", "fleetopt-quiet", "0 20 * * *", 2),
+                action("web", "fleetopt-busy", "0 7 * * *", 4),
+                action("other", "fleetopt-quiet", "0 1 * * *", 1),
+            ],
+        );
+        assert_eq!(report.groups[0].scheduled_actions.len(), 0);
+        assert_eq!(report.groups[1].scheduled_actions.len(), 2);
+        assert_eq!(
+            schedule_line(&report.groups[1].scheduled_actions),
+            "\nschedule: fleetopt-quiet 0 20 * * * -> 2, fleetopt-busy 0 7 * * * -> 4"
         );
         let selector = GroupSelector::Tag {
             key: "fleet-optimizer:enabled".into(),
