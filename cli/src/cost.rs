@@ -633,7 +633,7 @@ fn right_sizing_tables(report: &CostReport) -> String {
             rightsizing::basis(sizing)
         ));
         for note in rightsizing::notes(sizing) {
-            out.push_str(&format!("  Note: {}\n", printable(note)));
+            out.push_str(&format!("  Note: {}\n", printable(&note)));
         }
     }
     out

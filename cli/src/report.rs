@@ -361,7 +361,7 @@ fn right_sizing_options(out: &mut String, r: &Recommendation) {
     }
     out.push_str("</table>\n");
     for note in rightsizing::notes(sizing) {
-        let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", escape(note));
+        let _ = writeln!(out, "<p class=\"note\">Note: {}</p>", escape(&note));
     }
 }
 

@@ -81,12 +81,19 @@ pub fn basis(r: &RightSizing) -> String {
 }
 
 /// The options' notes, each once, in rank order.
-pub fn notes(r: &RightSizing) -> Vec<&str> {
-    let mut notes: Vec<&str> = Vec::new();
+pub fn notes(r: &RightSizing) -> Vec<String> {
+    let mut notes: Vec<String> = Vec::new();
     for note in r.options.iter().flat_map(|o| &o.notes) {
-        if !notes.contains(&note.as_str()) {
-            notes.push(note);
+        if !notes.contains(note) {
+            notes.push(note.clone());
         }
+    }
+    if r.saturating > 0 {
+        notes.push(format!(
+            "{} more configuration(s) fit at the percentile but are not offered: replayed hour \
+             by hour, they would have run too many of the lookback's hours above 90 % CPU",
+            r.saturating
+        ));
     }
     notes
 }
@@ -130,6 +137,7 @@ pub(crate) mod tests {
             memory_percent: Some(35.0),
             idle: false,
             utilization_threshold: Some(60.0),
+            saturating: 0,
             options: vec![
                 option(
                     1,

@@ -125,6 +125,8 @@ struct Facts<'a> {
     targets: &'a Targets,
     /// The lookback's hours, for backtests.
     demand: &'a [DemandHour],
+    /// Configurations that fit but failed their backtest.
+    saturating: std::cell::Cell<u32>,
 }
 
 /// A priced, projected configuration before ranking.
@@ -188,6 +190,7 @@ impl Facts<'_> {
             .as_ref()
             .is_some_and(|b| b.too_risky(self.preferences.max_saturated_percent / 100.0))
         {
+            self.saturating.set(self.saturating.get() + 1);
             return None;
         }
         let cpu_risk = cpu.map_or(0, |c| {
@@ -334,6 +337,7 @@ pub fn assess_right_sizing(
         idle: false,
         utilization_threshold: Some(targets.utilization_threshold()),
         options: Vec::new(),
+        saturating: 0,
     };
     if outcome.cpu_hours < MIN_CPU_HOURS {
         return outcome;
@@ -367,8 +371,10 @@ pub fn assess_right_sizing(
         preferences,
         targets,
         demand: g.demand,
+        saturating: std::cell::Cell::new(0),
     };
     outcome.options = rank(facts.candidates(catalog, outcome.idle));
+    outcome.saturating = facts.saturating.get();
     let current_fits = fits(cpu, preferences.cpu_headroom_percent)
         && memory.is_none_or(|m| fits(m, preferences.memory_headroom_percent));
     outcome.status = if !outcome.options.is_empty() {
@@ -1173,6 +1179,61 @@ mod tests {
         );
         assert!(!family_allowed(find(&catalog, "m5.large"), &preferred));
         assert!(family_allowed(find(&catalog, "c5.large"), &preferred));
+    }
+
+    #[test]
+    fn a_configuration_its_backtest_saturates_is_not_offered_and_is_counted() {
+        // 4 x m5.xlarge: 330 hours at 20 %, 6 at 60 % (p90 20 %). At p90 two instances fit
+        // (40 %), but replayed they run the 6 busy hours at 120 % -> 100 %: 6 of 336 hours over
+        // 90 % (1.8 %), more than the 1 % allowed.
+        let catalog = catalog();
+        let current = find(&catalog, "m5.xlarge");
+        let hours: Vec<f64> = (0..336)
+            .map(|h| if h % 56 == 0 { 60.0 } else { 20.0 })
+            .collect();
+        let demand: Vec<DemandHour> = hours
+            .iter()
+            .enumerate()
+            .map(|(h, cpu)| DemandHour {
+                hour: h as i64,
+                cpu: *cpu,
+                instances: 4.0,
+            })
+            .collect();
+        let g = GroupCost {
+            demand: &demand,
+            ..group(current, 4, 1, &hours, &[])
+        };
+        let p90 = RightSizingPreferences {
+            cpu_percentile: CpuPercentile::P90,
+            ..RightSizingPreferences::default()
+        };
+        let r = assess(&g, &catalog, &p90);
+        assert!(
+            r.options.iter().all(|o| o.desired_capacity * o.vcpus >= 12),
+            "{:#?}",
+            r.options
+        );
+        assert!(r.saturating >= 1, "{r:#?}");
+        // Every option offered carries its backtest, within the share.
+        assert!(
+            r.options
+                .iter()
+                .all(|o| o.backtest.as_ref().is_some_and(|b| !b.too_risky(0.01)))
+        );
+        // Allowed 5 % of the hours, smaller fleets are offered again (the smallest that fits:
+        // one m5.xlarge, 80 % at p90).
+        let lenient = RightSizingPreferences {
+            max_saturated_percent: 5.0,
+            ..p90.clone()
+        };
+        let r = assess(&g, &catalog, &lenient);
+        assert!(
+            r.options.iter().any(|o| o.desired_capacity * o.vcpus < 12),
+            "{:#?}",
+            r.options
+        );
+        assert_eq!(r.saturating, 0);
     }
 
     #[test]

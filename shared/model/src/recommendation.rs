@@ -883,6 +883,7 @@ pub(crate) mod tests {
             memory_percent: None,
             idle: false,
             utilization_threshold: Some(60.0),
+            saturating: 0,
             options: vec![RightSizingOption {
                 rank: 1,
                 action: RightSizingAction::ChangeInstanceType,

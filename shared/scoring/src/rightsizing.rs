@@ -261,6 +261,10 @@ pub struct RightSizingOption {
     pub backtest: Option<crate::backtest::Backtest>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// Whether right-sizing could say anything about a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -308,6 +312,10 @@ pub struct RightSizing {
     /// The options, largest saving first; at most three.
     #[serde(default)]
     pub options: Vec<RightSizingOption>,
+    /// Configurations that fit at the percentile but were not offered: replayed hour by hour,
+    /// they would have run more of the lookback's hours above 90 % CPU than allowed.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub saturating: u32,
 }
 
 #[cfg(test)]
