@@ -45,7 +45,7 @@ use fleetopt_scoring::{
     RightSizingPreferences, RightSizingStatus, RiskLevel, Targets,
 };
 
-use fleetopt_scoring::{Backtests, DemandHour, backtest};
+use fleetopt_scoring::{Backtests, DemandHour, backtest, observed};
 
 use crate::{GroupCost, HOURS_PER_MONTH, InstanceType, percentile, priority, round2};
 
@@ -529,16 +529,16 @@ pub fn right_sizing_proposal(
                 .then(|| catalog.iter().find(|t| t.name == best.instance_type))
                 .flatten()
                 .and_then(|t| t.on_demand_hourly),
-            backtest: best.backtest.as_ref().and_then(|proposed| {
-                Backtests::of(
-                    g.demand,
-                    |_| f64::from(best.desired_capacity),
-                    f64::from(best.vcpus) / f64::from(current.vcpus.max(1)),
-                    targets.cpu_utilization(),
-                    preferences.max_saturated_percent,
-                )
-                .filter(|b| b.proposed == *proposed)
-            }),
+            // The best option's own replay, beside the configuration as it ran.
+            backtest: best
+                .backtest
+                .clone()
+                .zip(observed(g.demand, targets.cpu_utilization()))
+                .map(|(proposed, current)| Backtests {
+                    current,
+                    proposed,
+                    max_saturated_percent: preferences.max_saturated_percent,
+                }),
             right_sizing: Some(outcome),
             ..Evidence::default()
         },

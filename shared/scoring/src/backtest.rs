@@ -64,20 +64,13 @@ impl Backtests {
     /// Both backtests, when there is at least one usable hour.
     pub fn of(
         demand: &[DemandHour],
-        proposed: impl Fn(i64) -> f64,
+        proposed: impl Fn(&DemandHour) -> f64,
         ratio: f64,
         target: f64,
         max_saturated_percent: f64,
     ) -> Option<Backtests> {
-        let observed: std::collections::HashMap<i64, f64> =
-            demand.iter().map(|h| (h.hour, h.instances)).collect();
         Some(Backtests {
-            current: backtest(
-                demand,
-                |h| observed.get(&h).copied().unwrap_or(0.0),
-                1.0,
-                target,
-            )?,
+            current: observed(demand, target)?,
             proposed: backtest(demand, proposed, ratio, target)?,
             max_saturated_percent,
         })
@@ -126,19 +119,24 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// The configuration as it ran: each hour on its own instances (the observed figures).
+pub fn observed(demand: &[DemandHour], target: f64) -> Option<Backtest> {
+    backtest(demand, |h| h.instances, 1.0, target)
+}
+
 /// Replays `demand` (hours with a finite CPU and instance count; others are left out) against
 /// the capacity `instances_at(hour)` of a type with `ratio` times the vCPUs, against the CPU
 /// `target`. `None` without a single usable hour.
 pub fn backtest(
     demand: &[DemandHour],
-    instances_at: impl Fn(i64) -> f64,
+    instances_at: impl Fn(&DemandHour) -> f64,
     ratio: f64,
     target: f64,
 ) -> Option<Backtest> {
     let mut cpu: Vec<f64> = demand
         .iter()
         .filter(|h| h.cpu.is_finite() && h.instances.is_finite())
-        .map(|h| projected_cpu(h, instances_at(h.hour), ratio))
+        .map(|h| projected_cpu(h, instances_at(h), ratio))
         .collect();
     if cpu.is_empty() {
         return None;
@@ -192,7 +190,8 @@ mod tests {
         // The same 4 instances with twice the vCPUs each: the same as 8.
         assert_eq!(backtest(&demand, |_| 4.0, 2.0, 75.0), Some(more));
         // A schedule: 2 instances in the first 5 hours, 4 after.
-        let schedule = backtest(&demand, |h| if h <= 5 { 2.0 } else { 4.0 }, 1.0, 75.0).unwrap();
+        let schedule =
+            backtest(&demand, |h| if h.hour <= 5 { 2.0 } else { 4.0 }, 1.0, 75.0).unwrap();
         assert_eq!(schedule.hours_over_90, 1 + 1, "hour 5 at 100 % and hour 10");
         assert!(backtest(&[], |_| 1.0, 1.0, 75.0).is_none());
         assert!(backtest(&[hour(1, f64::NAN, 4.0)], |_| 1.0, 1.0, 75.0).is_none());
@@ -211,7 +210,7 @@ mod tests {
     proptest! {
         #[test]
         fn the_current_configuration_reproduces_the_observed_figures(demand in demand()) {
-            let replay = backtest(&demand, |h| demand[h as usize].instances, 1.0, 75.0).unwrap();
+            let replay = observed(&demand, 75.0).unwrap();
             let mut observed: Vec<f64> = demand.iter().map(|h| h.cpu).collect();
             observed.sort_by(f64::total_cmp);
             prop_assert!((replay.cpu_max - observed[observed.len() - 1]).abs() < 1e-9);

@@ -19,7 +19,7 @@ mod trend;
 
 pub use backtest::{
     Backtest, Backtests, DEFAULT_MAX_SATURATED_PERCENT, DemandHour, SATURATED_CPU, backtest,
-    projected_cpu,
+    observed, projected_cpu,
 };
 pub use cycles::{
     Cycle, Cycles, MIN_DAYS_DAILY, MIN_WEEKS_WEEKLY, Profile, STRONG_CYCLE, cycles, day_of_week,

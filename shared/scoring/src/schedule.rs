@@ -325,11 +325,9 @@ pub fn propose_schedule(
         schedule.requests_daily_strength = found.daily.profile().map(|p| p.strength);
         schedule.requests_weekly_strength = found.weekly.profile().map(|p| p.strength);
     }
-    let observed: std::collections::HashMap<i64, f64> =
-        demand.iter().map(|h| (h.hour, h.instances)).collect();
     let Some(backtests) = Backtests::of(
         demand,
-        |h| schedule.capacity_at(h, observed.get(&h).copied().unwrap_or(0.0)),
+        |h| schedule.capacity_at(h.hour, h.instances),
         1.0,
         limits.cpu_target,
         limits.max_saturated_percent,
