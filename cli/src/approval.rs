@@ -221,10 +221,9 @@ where
     };
     if let Some(other) = on_group.iter().find(|w| !ours(w)) {
         bail!(
-            "{group}'s scheduled action {}{} ({}, desired {}) is not this recommendation's: a \
+            "{group}'s scheduled action {} ({}, desired {}) is not this recommendation's: a \
              newer schedule replaced it, or someone changed it; nothing was removed",
-            fleetopt_scoring::SCHEDULED_ACTION_PREFIX,
-            other.name,
+            other.action_name(),
             other.recurrence,
             other.desired_capacity
         );

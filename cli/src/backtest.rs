@@ -53,9 +53,8 @@ pub fn actions(s: &Schedule) -> Vec<String> {
         .iter()
         .map(|a| {
             format!(
-                "{}{}: {} ({}), desired {}, min {}, max {}",
-                fleetopt_scoring::SCHEDULED_ACTION_PREFIX,
-                a.name,
+                "{}: {} ({}), desired {}, min {}, max {}",
+                a.action_name(),
                 a.recurrence,
                 a.starts,
                 a.desired_capacity,

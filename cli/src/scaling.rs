@@ -131,7 +131,7 @@ pub async fn run(global: &Global, args: &ScalingArgs) -> Result<()> {
         bail!(message);
     }
     let store = clients.store(&table);
-    let names = fleetopt_snapshot::scheduled_action_names();
+    let names = fleetopt_scoring::scheduled_action_names();
     let (activities, open, scheduled) = tokio::join!(
         last_activities(&fleet, &groups),
         open_recommendations(&store),

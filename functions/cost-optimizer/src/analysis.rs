@@ -22,8 +22,9 @@ use fleetopt_ports::{
     Notifier, PriceSource, RecommendationStore, ServiceError, StoreError, TagActivation,
     TimeWindow, placed_in,
 };
+use fleetopt_scoring::scheduled_action_names;
 use fleetopt_scoring::{CpuPercentile, RightSizing, RightSizingStatus};
-use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries, scheduled_action_names};
+use fleetopt_snapshot::{CostReads, cost_snapshot, right_sizing_queries};
 use serde::Serialize;
 
 use crate::event::{EventError, Trigger};

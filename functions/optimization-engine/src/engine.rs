@@ -1241,7 +1241,7 @@ where
         .iter()
         .map(|w| fleetopt_ports::ScheduledAction {
             group: group.clone(),
-            name: format!("{}{}", fleetopt_scoring::SCHEDULED_ACTION_PREFIX, w.name),
+            name: w.action_name(),
             recurrence: Some(w.recurrence.clone()),
             min_size: Some(w.min_size),
             max_size: Some(w.max_size),

@@ -205,9 +205,8 @@ pub fn describe_actions(actions: &[ScheduledWindow]) -> String {
         .iter()
         .map(|a| {
             format!(
-                "{}{} ({}, desired {}, min {}, max {})",
-                fleetopt_scoring::SCHEDULED_ACTION_PREFIX,
-                a.name,
+                "{} ({}, desired {}, min {}, max {})",
+                a.action_name(),
                 a.recurrence,
                 a.desired_capacity,
                 a.min_size,

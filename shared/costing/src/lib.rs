@@ -28,7 +28,6 @@ pub use assessment::{
     Lever, Offer, PlanSavings, SavingsPart, Spend, TagCheck, assess, open_total, plan_savings,
 };
 pub use catalog::{catalog_patterns, families, graviton_family};
-pub use fleetopt_scoring::SCHEDULED_ACTION_PREFIX;
 pub use periods::{DAILY_DAYS, Periods};
 pub use schedule::schedule_proposal;
 

@@ -3,8 +3,8 @@
 //! priced at the group's on-demand price, its backtest beside the current configuration's.
 
 use fleetopt_scoring::{
-    Evidence, ExpectedImpact, Proposal, RecommendationType, RiskLevel, SCHEDULED_ACTION_PREFIX,
-    ScheduleLimits, ScheduleOutcome, ScheduledWindow, max_step, propose_schedule,
+    Evidence, ExpectedImpact, Proposal, RecommendationType, RiskLevel, ScheduleLimits,
+    ScheduleOutcome, ScheduledWindow, max_step, propose_schedule,
 };
 
 use crate::{CostRules, GroupCost, HOURS_PER_MONTH, MIN_MONTHLY_SAVING_USD, priority, round2};
@@ -114,11 +114,13 @@ pub fn schedule_proposal(
     );
     let steps = vec![
         format!(
-            "Approve: the engine puts the scheduled actions {SCHEDULED_ACTION_PREFIX}quiet ({}, \
-             desired {}) and {SCHEDULED_ACTION_PREFIX}busy ({}, desired {}) on {} in its next \
-             change window; MinSize {} and MaxSize {} stay as they are",
+            "Approve: the engine puts the scheduled actions {} ({}, desired {}) and {} ({}, \
+             desired {}) on {} in its next change window; MinSize {} and MaxSize {} stay as they \
+             are",
+            quiet.action_name(),
             quiet.recurrence,
             quiet.desired_capacity,
+            busy.action_name(),
             busy.recurrence,
             busy.desired_capacity,
             g.group,

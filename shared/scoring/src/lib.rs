@@ -35,8 +35,8 @@ pub use rules::{
     parse_named,
 };
 pub use schedule::{
-    MIN_WINDOW_HOURS, Recurrence, SCHEDULED_ACTION_PREFIX, Schedule, ScheduleLimits,
-    ScheduleOutcome, ScheduledWindow, propose_schedule,
+    BUSY, MIN_WINDOW_HOURS, QUIET, Recurrence, SCHEDULED_ACTION_PREFIX, Schedule, ScheduleLimits,
+    ScheduleOutcome, ScheduledWindow, propose_schedule, scheduled_action_names,
 };
 pub use score::{
     Assessment, Label, Part, ScoreInput, Scored, SubScores, capacity_score, cpu_score,

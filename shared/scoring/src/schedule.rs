@@ -33,6 +33,18 @@ use crate::cycles::{Cycle, Profile, cycles, day_of_week, hour_of_day};
 /// The scheduled actions fleet-optimizer puts on a group are named this and the window's name
 /// (`fleetopt-quiet`, `fleetopt-busy`): a newer schedule replaces them by name.
 pub const SCHEDULED_ACTION_PREFIX: &str = "fleetopt-";
+/// The window a schedule's first action starts.
+pub const QUIET: &str = "quiet";
+/// The window a schedule's second action starts.
+pub const BUSY: &str = "busy";
+
+/// The names of the scheduled actions fleet-optimizer puts on a group.
+pub fn scheduled_action_names() -> Vec<String> {
+    [QUIET, BUSY]
+        .iter()
+        .map(|w| format!("{SCHEDULED_ACTION_PREFIX}{w}"))
+        .collect()
+}
 
 /// The shortest quiet window, hours.
 pub const MIN_WINDOW_HOURS: usize = 3;
@@ -102,6 +114,13 @@ pub struct ScheduledWindow {
     pub max_size: u32,
 }
 
+impl ScheduledWindow {
+    /// Its scheduled action's name on the group: `fleetopt-quiet`, `fleetopt-busy`.
+    pub fn action_name(&self) -> String {
+        format!("{SCHEDULED_ACTION_PREFIX}{}", self.name)
+    }
+}
+
 /// A proposed schedule: the cycle it follows and its two actions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -168,6 +187,13 @@ pub struct ScheduleLimits {
     pub max_saturated_percent: f64,
 }
 
+impl ScheduleLimits {
+    /// The capacity outside the quiet window: the desired capacity, within MaxSize.
+    fn busy(&self) -> u32 {
+        self.desired.min(self.max_size)
+    }
+}
+
 /// What schedule analysis found for a group.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScheduleOutcome {
@@ -199,7 +225,7 @@ fn best_window(
         let slot = &mut peak[recurrence.slot(h)];
         *slot = if slot.is_nan() { w } else { slot.max(w) };
     }
-    let desired = limits.desired.min(limits.max_size);
+    let desired = limits.busy();
     let floor = limits
         .min_size
         .max(desired.saturating_sub(limits.max_step))
@@ -294,7 +320,8 @@ pub fn propose_schedule(
     else {
         return ScheduleOutcome::None(why.join("; "));
     };
-    let desired = limits.desired.min(limits.max_size);
+    let desired = limits.busy();
+    let requests = (!requests.is_empty()).then(|| cycles(requests));
     let action = |name: &str, slot: usize, capacity: u32| ScheduledWindow {
         name: name.to_owned(),
         recurrence: recurrence.cron(slot),
@@ -311,20 +338,18 @@ pub fn propose_schedule(
         busy_capacity: desired,
         quiet_capacity: quiet,
         actions: vec![
-            action("quiet", start, quiet),
-            action("busy", (start + len) % recurrence.slots(), desired),
+            action(QUIET, start, quiet),
+            action(BUSY, (start + len) % recurrence.slots(), desired),
         ],
         instance_hours_saved_per_month: per_month(recurrence, saved),
         cpu_profile,
-        requests_daily_strength: None,
-        requests_weekly_strength: None,
+        requests_daily_strength: requests
+            .as_ref()
+            .and_then(|c| c.daily.profile().map(|p| p.strength)),
+        requests_weekly_strength: requests
+            .as_ref()
+            .and_then(|c| c.weekly.profile().map(|p| p.strength)),
     };
-    let mut schedule = schedule;
-    if !requests.is_empty() {
-        let found = cycles(requests);
-        schedule.requests_daily_strength = found.daily.profile().map(|p| p.strength);
-        schedule.requests_weekly_strength = found.weekly.profile().map(|p| p.strength);
-    }
     let Some(backtests) = Backtests::of(
         demand,
         |h| schedule.capacity_at(h.hour, h.instances),

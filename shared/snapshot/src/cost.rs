@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use fleetopt_costing::SCHEDULED_ACTION_PREFIX;
 use fleetopt_costing::{
     Architecture, CostSnapshot, GroupUsage, InstanceType, Offer, Periods, Spend, TagCheck,
 };
@@ -13,17 +12,9 @@ use fleetopt_ports::{
     GroupInfo, InstanceTypeInfo, MetricResults, MonthCost, PurchaseRecommendation, ScheduledAction,
     SpotPrice,
 };
-use fleetopt_scoring::ScheduledWindow;
+use fleetopt_scoring::{SCHEDULED_ACTION_PREFIX, ScheduledWindow};
 
 use crate::{hourly_demand, hourly_maxima, hourly_requests};
-
-/// The names of the scheduled actions fleet-optimizer puts on a group.
-pub fn scheduled_action_names() -> Vec<String> {
-    ["quiet", "busy"]
-        .iter()
-        .map(|w| format!("{SCHEDULED_ACTION_PREFIX}{w}"))
-        .collect()
-}
 
 /// The group's fleet-optimizer actions among `actions`, as windows.
 pub fn windows_of(group: &str, actions: &[ScheduledAction]) -> Vec<ScheduledWindow> {

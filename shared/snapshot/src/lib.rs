@@ -16,7 +16,7 @@ mod capacity;
 mod cost;
 mod history;
 pub use capacity::{CAPACITY_WINDOW_HOURS, ChangeWindows, capacity_queries, in_service};
-pub use cost::{CostReads, cost_snapshot, scheduled_action_names, windows_of};
+pub use cost::{CostReads, cost_snapshot, windows_of};
 pub use history::{
     EnvironmentHistory, GroupHistory, MAX_HISTORY_HOURS, Sample, environment_history,
     group_history, history_period, history_queries, history_window,
