@@ -302,12 +302,7 @@ fn in_force(r: &Recommendation, now: DateTime<Utc>, g: &GroupNow<'_>) -> Verdict
             ),
         };
     }
-    let ends = execution
-        .schedule_ends_at
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
-    match ends {
+    match execution.schedule_ends_at() {
         Some(ends) if now >= ends => Verdict::Unschedule {
             to: Status::Expired,
             remove: true,

@@ -151,16 +151,10 @@ impl ChangeWindow {
         self.minutes
     }
 
-    /// Whether a window opens at minute `t` (seconds ignored). Day-of-month and day-of-week
-    /// follow cron: when both are restricted, either may match.
+    /// Whether a window opens at minute `t` (seconds ignored).
     pub fn opens_at(&self, t: DateTime<Utc>) -> bool {
-        let dom = self.day_of_month.matches(t.day());
-        let dow = self.day_of_week.matches(t.weekday().num_days_from_sunday());
-        let day = match (self.day_of_month.any, self.day_of_week.any) {
-            (false, false) => dom || dow,
-            _ => dom && dow,
-        };
-        day && self.minute.matches(t.minute())
+        self.day_matches(t)
+            && self.minute.matches(t.minute())
             && self.hour.matches(t.hour())
             && self.month.matches(t.month())
     }
@@ -200,6 +194,8 @@ impl ChangeWindow {
         None
     }
 
+    /// Whether the day of `t` is one the cron names. Day-of-month and day-of-week follow cron:
+    /// when both are restricted, either may match.
     fn day_matches(&self, t: DateTime<Utc>) -> bool {
         let dom = self.day_of_month.matches(t.day());
         let dow = self.day_of_week.matches(t.weekday().num_days_from_sunday());

@@ -170,6 +170,11 @@ impl Execution {
     pub fn applied_at(&self) -> Option<DateTime<Utc>> {
         parse_time(&self.applied_at)
     }
+
+    /// When the scheduled actions it put stop recurring, for a schedule.
+    pub fn schedule_ends_at(&self) -> Option<DateTime<Utc>> {
+        self.schedule_ends_at.as_deref().and_then(parse_time)
+    }
 }
 
 /// The last check that held a recommendation back without changing its status ("cooldown
