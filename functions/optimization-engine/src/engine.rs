@@ -948,29 +948,17 @@ async fn carry_out<F, N, M, S, V>(
                 .map(|e| e.scheduled_actions.clone())
                 .unwrap_or_default();
             if remove && !dry_run {
-                match deps
+                let deleted = deps
                     .fleet
                     .delete_scheduled_actions(&r.auto_scaling_group_name, &names)
-                    .await
-                {
-                    Ok(failed) if failed.is_empty() => {}
-                    Ok(failed) => {
-                        let why = format!(
-                            "removing the scheduled actions failed, tried again on the next \
-                             sweep: {}",
-                            failures(&failed)
-                        );
-                        tally.record(item, Outcome::Error, why, None);
-                        return;
-                    }
-                    Err(e) => {
-                        let why = format!(
-                            "removing the scheduled actions failed, tried again on the next \
-                             sweep: {e}"
-                        );
-                        tally.record(item, Outcome::Error, why, None);
-                        return;
-                    }
+                    .await;
+                if let Some(problem) = refused(&deleted) {
+                    let why = format!(
+                        "removing the scheduled actions failed, tried again on the next sweep: \
+                         {problem}"
+                    );
+                    tally.record(item, Outcome::Error, why, None);
+                    return;
                 }
             }
             let reason = if remove {
@@ -1082,6 +1070,36 @@ async fn unlock<S: GroupLocks + Sync>(store: &S, r: &Recommendation) {
     }
 }
 
+/// Takes the group's lock, then claims `r` (-> IN_PROGRESS, conditional on its status and
+/// version, recording `execution`): the claimed item, or what to report instead. A claim
+/// another invocation made first keeps its lock (held in the item's name, so theirs now); a
+/// claim that failed otherwise lets the lock go.
+async fn claim<F, N, M, S, V>(
+    deps: &At<'_, F, N, M, S, V>,
+    cx: &Context<'_>,
+    r: &Recommendation,
+    execution: &Execution,
+    reason: &str,
+) -> Result<Recommendation, (Outcome, String)>
+where
+    S: RecommendationStore + GroupLocks + Sync,
+{
+    lock(deps, cx, r).await?;
+    let claim = Transition::new(Status::InProgress, cx.now, ACTOR)
+        .because(reason)
+        .recording(execution);
+    match deps.store.transition(r, &claim).await {
+        Ok(claimed) => Ok(claimed),
+        Err(e @ StoreError::Conflict { .. }) => {
+            Err(settled(Err(e), Outcome::Applied, reason.to_owned()))
+        }
+        Err(e) => {
+            unlock(deps.store, r).await;
+            Err(settled(Err(e), Outcome::Applied, reason.to_owned()))
+        }
+    }
+}
+
 /// Takes `r`'s group lock, held in `r`'s name until the change settles or the IN_PROGRESS
 /// bound passes; when another holds it, or the table fails, what to report instead.
 async fn lock<F, N, M, S, V>(
@@ -1132,9 +1150,6 @@ where
 {
     let now = cx.now;
     let group = &r.auto_scaling_group_name;
-    if let Err(refused) = lock(deps, cx, r).await {
-        return refused;
-    }
     let execution = Execution {
         previous_capacity: from,
         new_capacity: to,
@@ -1151,18 +1166,9 @@ where
              analysis decides on the rest"
         )
     };
-    let claim = Transition::new(Status::InProgress, now, ACTOR)
-        .because(&reason)
-        .recording(&execution);
-    let claimed = match deps.store.transition(r, &claim).await {
+    let claimed = match claim(deps, cx, r, &execution, &reason).await {
         Ok(claimed) => claimed,
-        // Another invocation claimed this same item: the lock (held in the item's name) is
-        // theirs now, and stays.
-        Err(e @ StoreError::Conflict { .. }) => return settled(Err(e), Outcome::Applied, reason),
-        Err(e) => {
-            unlock(deps.store, r).await;
-            return settled(Err(e), Outcome::Applied, reason);
-        }
+        Err(not_claimed) => return not_claimed,
     };
     if let Err(e) = deps.fleet.set_desired_capacity(group, to, true).await {
         let (to_status, outcome, why) = if transient(&e) {
@@ -1208,13 +1214,19 @@ where
     (Outcome::Applied, reason)
 }
 
-/// The actions Auto Scaling refused, in words.
-fn failures(failed: &[fleetopt_ports::ActionFailure]) -> String {
-    failed
-        .iter()
-        .map(|f| format!("{} ({}: {})", f.name, f.code, f.message))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// What a batch of scheduled-action calls did not do, in words; `None` when it did it all.
+fn refused(result: &Result<Vec<fleetopt_ports::ActionFailure>, ServiceError>) -> Option<String> {
+    match result {
+        Ok(failed) if failed.is_empty() => None,
+        Ok(failed) => Some(
+            failed
+                .iter()
+                .map(|f| format!("{} ({}: {})", f.name, f.code, f.message))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// Lock the group, claim (-> IN_PROGRESS, the execution record naming the actions), put the
@@ -1234,9 +1246,6 @@ where
 {
     let now = cx.now;
     let group = &r.auto_scaling_group_name;
-    if let Err(refused) = lock(deps, cx, r).await {
-        return refused;
-    }
     let actions: Vec<fleetopt_ports::ScheduledAction> = windows
         .iter()
         .map(|w| fleetopt_ports::ScheduledAction {
@@ -1260,37 +1269,25 @@ where
         ..Execution::default()
     };
     let what = plan::describe_actions(windows);
-    let putting = format!("putting {what}");
-    let claim = Transition::new(Status::InProgress, now, ACTOR)
-        .because(&putting)
-        .recording(&execution);
-    let claimed = match deps.store.transition(r, &claim).await {
+    let claimed = match claim(deps, cx, r, &execution, &format!("putting {what}")).await {
         Ok(claimed) => claimed,
-        Err(e @ StoreError::Conflict { .. }) => return settled(Err(e), Outcome::Applied, what),
-        Err(e) => {
-            unlock(deps.store, r).await;
-            return settled(Err(e), Outcome::Applied, what);
-        }
+        Err(not_claimed) => return not_claimed,
     };
     let put = deps.fleet.put_scheduled_actions(group, &actions).await;
-    let (to, outcome, why) = match put {
-        Ok(failed) if failed.is_empty() => (
+    let (to, outcome, why) = match refused(&put) {
+        None => (
             Status::Completed,
             Outcome::Applied,
             format!("put {what}, until {}", rfc3339(ends_at)),
         ),
-        refused => {
-            let problem = match &refused {
-                Ok(failed) => failures(failed),
-                Err(e) => e.to_string(),
-            };
+        Some(problem) => {
             // Whatever went in comes out again: deleting an action that is not there is no
             // failure.
-            let undone = match deps.fleet.delete_scheduled_actions(group, &names).await {
-                Ok(left) if left.is_empty() => "the others were removed".to_owned(),
-                Ok(left) => format!("could not remove {}: remove them by hand", failures(&left)),
-                Err(e) => format!(
-                    "could not remove them ({e}): remove {} by hand",
+            let deleted = deps.fleet.delete_scheduled_actions(group, &names).await;
+            let undone = match refused(&deleted) {
+                None => "the others were removed".to_owned(),
+                Some(left) => format!(
+                    "could not remove them ({left}): remove {} by hand",
                     names.join(", ")
                 ),
             };
